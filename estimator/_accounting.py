@@ -1,0 +1,236 @@
+"""Exact parameter accounting of a checkpoint: totals, components, MoE layout, active count.
+
+Conventions (shown to users wherever the numbers appear):
+
+* ``total_params`` counts every logical parameter in the counted checkpoint, packed
+  storage undone, bookkeeping tensors (scales, zero points...) left out.
+* ``active_params`` = total − input embedding (unless tied to the output head) − MTP
+  layers − vision tower − Σ over MoE layers of routed-expert params × (1 − k/E).
+  It is what one decoded token reads, so decode speed follows it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from . import _tensor_roles as roles
+from ._config import ModelConfig
+from ._quant_unpack import unpack_tensor
+from ._safetensors import TensorInfo
+
+HEADER = "header"
+CONFIG = "config"
+
+_EXPERT_INDEX = re.compile(r"\.experts\.(\d+)\.")
+
+
+@dataclass(frozen=True, slots=True)
+class Components:
+    """Logical parameters per component; they sum to the total."""
+
+    embedding: int = 0
+    lm_head: int = 0
+    attention: int = 0
+    mlp: int = 0
+    shared_experts: int = 0
+    routed_experts: int = 0
+    router: int = 0
+    norm: int = 0
+    mtp: int = 0
+    vision: int = 0
+    other: int = 0
+
+    @property
+    def total(self) -> int:
+        return sum(count for _, count in self.items())
+
+    def items(self) -> tuple[tuple[str, int], ...]:
+        return tuple((name, getattr(self, name)) for name in roles.COMPONENTS)
+
+
+@dataclass(frozen=True, slots=True)
+class MoeLayout:
+    """Mixture-of-experts layout: routed experts per MoE layer, top-k, shared experts."""
+
+    num_experts: int
+    experts_per_token: int
+    shared_experts: int
+    moe_layers: int
+
+
+@dataclass(frozen=True, slots=True)
+class TensorGroup:
+    """Parameters of one llama.cpp tensor role over a run of consecutive, equal layers."""
+
+    role: str
+    params: int  # per layer (or in total when first_layer is -1)
+    row_size: int  # ggml ne[0]; K-quants need a multiple of 256, 0 means unknown
+    first_layer: int = -1
+    layer_count: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class ParamAccounting:
+    """The exact accounting of one checkpoint (or its estimate from config.json)."""
+
+    total_params: int
+    active_params: int
+    components: Components
+    moe: MoeLayout | None
+    stored_bytes: int | None
+    stored_dtypes: tuple[tuple[str, int], ...]
+    quantization: str | None
+    provenance: str
+    tied_embeddings: bool
+    tensor_groups: tuple[TensorGroup, ...]
+    notes: tuple[str, ...] = field(default=(), compare=False)
+
+
+@dataclass
+class _Tally:
+    components: dict[str, int] = field(default_factory=lambda: dict.fromkeys(roles.COMPONENTS, 0))
+    stored: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    routed_by_layer: dict[int, int] = field(default_factory=lambda: defaultdict(int))
+    experts_by_layer: dict[int, int] = field(default_factory=lambda: defaultdict(int))
+    router_rows: dict[int, int] = field(default_factory=dict)
+    has_shared: bool = False
+    groups: dict[tuple[str, int], list[int]] = field(default_factory=dict)
+
+
+def account_from_tensors(
+    tensors: Iterable[TensorInfo],
+    config: ModelConfig | None,
+    *,
+    provenance: str = HEADER,
+    exact_shapes: Mapping[str, tuple[int, ...]] | None = None,
+) -> ParamAccounting:
+    """Count a checkpoint's parameters from its tensors (all shards together)."""
+    quant = config.quantization if config else None
+    num_layers = config.num_layers if config else None
+    tally = _Tally()
+    shapes = dict(exact_shapes or {})
+    for tensor in tensors:
+        tally.stored[tensor.dtype] += tensor.size_bytes
+        logical = unpack_tensor(tensor, quant, shapes)
+        if logical is None:
+            continue
+        place = roles.classify_tensor(logical.name, logical.ndim, num_layers)
+        tally.components[place.component] += logical.params
+        _tally_group(tally, place, logical.params, logical.row_size)
+        if place.layer is not None:
+            _tally_moe(tally, place, tensor, logical.name, logical.params)
+    return _finish(tally, config, provenance)
+
+
+def _tally_group(tally: _Tally, place: roles.TensorPlace, params: int, row_size: int) -> None:
+    key = (place.role, -1 if place.layer is None else place.layer)
+    entry = tally.groups.setdefault(key, [0, row_size])
+    entry[0] += params
+
+
+def _tally_moe(
+    tally: _Tally, place: roles.TensorPlace, tensor: TensorInfo, name: str, params: int
+) -> None:
+    layer = place.layer
+    assert layer is not None
+    if place.component == roles.ROUTED_EXPERTS:
+        tally.routed_by_layer[layer] += params
+        match = _EXPERT_INDEX.search(name)
+        count = int(match.group(1)) + 1 if match else tensor.shape[0] if len(tensor.shape) >= 3 else 0
+        tally.experts_by_layer[layer] = max(tally.experts_by_layer[layer], count)
+    elif place.component == roles.ROUTER and place.role == "ffn_gate_inp" and len(tensor.shape) == 2:
+        if name.endswith("weight") and "shared_expert_gate" not in name:
+            tally.router_rows[layer] = tensor.shape[0]
+    elif place.component == roles.SHARED_EXPERTS:
+        tally.has_shared = True
+
+
+def _finish(tally: _Tally, config: ModelConfig | None, provenance: str) -> ParamAccounting:
+    components = Components(**tally.components)
+    notes: list[str] = []
+    moe, discount = _moe_layout(tally, config, notes)
+    tied = components.lm_head == 0 and components.embedding > 0
+    active = (
+        components.total
+        - (0 if tied else components.embedding)
+        - components.mtp
+        - components.vision
+        - discount
+    )
+    stored = tuple(sorted(tally.stored.items(), key=lambda kv: (-kv[1], kv[0])))
+    return ParamAccounting(
+        total_params=components.total,
+        active_params=active,
+        components=components,
+        moe=moe,
+        stored_bytes=sum(tally.stored.values()) if provenance == HEADER else None,
+        stored_dtypes=stored if provenance == HEADER else (),
+        quantization=config.quantization.method if config and config.quantization else None,
+        provenance=provenance,
+        tied_embeddings=tied,
+        tensor_groups=_compress_groups(tally.groups),
+        notes=tuple(notes),
+    )
+
+
+def _moe_layout(
+    tally: _Tally, config: ModelConfig | None, notes: list[str]
+) -> tuple[MoeLayout | None, int]:
+    """Work out experts per layer from the tensors, cross-checked with config.json.
+
+    Returns the layout and the routed parameters that a token does not touch.
+    """
+    config_moe = config.moe if config else None
+    if not tally.routed_by_layer:
+        if config_moe:
+            notes.append("config.json describes experts, but no expert tensors were found")
+        return None, 0
+    top_k = config_moe.experts_per_token if config_moe else 1
+    if not config_moe:
+        notes.append("config.json gives no experts-per-token; assuming 1 for the active count")
+    discount = 0
+    expert_counts: list[int] = []
+    for layer, routed in tally.routed_by_layer.items():
+        experts = (
+            tally.experts_by_layer.get(layer)
+            or tally.router_rows.get(layer)
+            or (config_moe.num_experts if config_moe else 0)
+        )
+        if experts <= 0:
+            notes.append(f"layer {layer}: expert count unknown; counted all experts as active")
+            continue
+        expert_counts.append(experts)
+        discount += routed * (experts - min(top_k, experts)) // experts
+    num_experts = max(expert_counts, default=0)
+    if config_moe and num_experts and num_experts != config_moe.num_experts:
+        notes.append(
+            f"tensors hold {num_experts} experts per layer, config.json says {config_moe.num_experts}"
+        )
+    shared = config_moe.shared_experts if config_moe else 0
+    if tally.has_shared and not shared:
+        shared = 1
+    layout = MoeLayout(num_experts, top_k, shared, len(tally.routed_by_layer))
+    return layout, discount
+
+
+def _compress_groups(groups: dict[tuple[str, int], list[int]]) -> tuple[TensorGroup, ...]:
+    """Merge runs of consecutive layers whose role has the same size into one group."""
+    out: list[TensorGroup] = []
+    for (role, layer), (params, row_size) in sorted(groups.items(), key=lambda kv: (kv[0][0], kv[0][1])):
+        last = out[-1] if out else None
+        if (
+            last is not None
+            and layer >= 0
+            and last.role == role
+            and last.first_layer >= 0
+            and last.first_layer + last.layer_count == layer
+            and last.params == params
+            and last.row_size == row_size
+        ):
+            out[-1] = TensorGroup(role, params, row_size, last.first_layer, last.layer_count + 1)
+        else:
+            out.append(TensorGroup(role, params, row_size, layer, 1))
+    return tuple(out)

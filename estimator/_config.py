@@ -1,0 +1,366 @@
+"""Read config.json into a frozen ``ModelConfig``.
+
+config.json is a dict at the boundary; everything after this module works on records.
+Field names differ between families (``n_embd``, ``d_model``, ``ffn_config``...), and
+multimodal models nest the language model under ``text_config``: this is the one place
+that knows those spellings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from .errors import ConfigError
+
+FULL = "full"
+SLIDING = "sliding"
+CHUNKED = "chunked"
+RECURRENT = "recurrent"
+
+_KEY_ALIASES: dict[str, tuple[str, ...]] = {
+    "hidden_size": ("hidden_size", "n_embd", "d_model", "model_dim", "dim"),
+    "num_hidden_layers": ("num_hidden_layers", "n_layer", "n_layers", "num_layers"),
+    "num_attention_heads": ("num_attention_heads", "n_head", "n_heads", "num_heads"),
+    "num_key_value_heads": (
+        "num_key_value_heads",
+        "num_kv_heads",
+        "n_kv_heads",
+        "multi_query_group_num",
+        "kv_n_heads",
+    ),
+    "intermediate_size": ("intermediate_size", "ffn_hidden_size", "n_inner", "ffn_dim"),
+    "vocab_size": ("vocab_size", "padded_vocab_size"),
+    "max_position_embeddings": (
+        "max_position_embeddings",
+        "max_seq_len",
+        "n_positions",
+        "seq_length",
+        "max_sequence_length",
+    ),
+}
+_EXPERT_KEYS = ("num_local_experts", "num_experts", "n_routed_experts", "moe_num_experts")
+_TOP_K_KEYS = ("num_experts_per_tok", "moe_top_k", "moe_k", "moe_topk", "top_k")
+_SHARED_KEYS = ("n_shared_experts", "moe_num_shared_experts", "num_shared_experts")
+# transformers' per-family default when config.json omits tie_word_embeddings.
+_UNTIED_BY_DEFAULT = frozenset(
+    "llama mistral mixtral qwen2 qwen2_moe qwen3 qwen3_moe qwen3_next deepseek_v2 deepseek_v3 "
+    "kimi_k2 gpt_oss phi3 phimoe olmo2 olmoe glm4 glm4_moe dbrx jamba llama4_text".split()
+)
+
+
+@dataclass(frozen=True, slots=True)
+class MlaDims:
+    """Multi-head latent attention sizes (DeepSeek-V2/V3, Kimi-K2)."""
+
+    q_lora_rank: int | None
+    kv_lora_rank: int
+    qk_nope_head_dim: int
+    qk_rope_head_dim: int
+    v_head_dim: int
+
+
+@dataclass(frozen=True, slots=True)
+class MoeConfig:
+    """Mixture-of-experts settings as config.json states them."""
+
+    num_experts: int
+    experts_per_token: int
+    shared_experts: int
+    moe_layers: tuple[int, ...]
+    moe_intermediate_size: int | None = None
+    shared_intermediate_size: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class QuantConfig:
+    """``quantization_config`` (or MLX's ``quantization``), reduced to what counting needs."""
+
+    method: str
+    bits: int | None = None
+    group_size: int | None = None
+    fmt: str | None = None
+    not_converted: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ModelConfig:
+    """The architecture facts of a language model, from config.json."""
+
+    model_type: str
+    architectures: tuple[str, ...]
+    hidden_size: int
+    num_layers: int
+    num_heads: int
+    num_kv_heads: int
+    head_dim: int
+    intermediate_size: int | None
+    vocab_size: int
+    tie_word_embeddings: bool
+    max_context: int | None
+    layer_kinds: tuple[str, ...]
+    sliding_window: int | None = None
+    attention_chunk_size: int | None = None
+    mla: MlaDims | None = None
+    moe: MoeConfig | None = None
+    mtp_layers: int = 0
+    recurrent_state_elements: int = 0  # per recurrent layer, kept in F32
+    attention_bias: bool = False
+    torch_dtype: str | None = None
+    quantization: QuantConfig | None = None
+    has_vision: bool = False
+
+    @property
+    def full_attention_layers(self) -> int:
+        return self.layer_kinds.count(FULL)
+
+
+def parse_model_config(raw: Mapping[str, object]) -> ModelConfig:
+    """Turn config.json into a ``ModelConfig``.
+
+    Raises:
+        ConfigError: the fields that size a language model are missing or not numbers.
+    """
+    if not isinstance(raw, Mapping):
+        raise ConfigError("it is not a JSON object")
+    text = _text_section(raw)
+    model_type = str(text.get("model_type") or raw.get("model_type") or "unknown")
+    hidden = _required(text, "hidden_size")
+    layers = _required(text, "num_hidden_layers")
+    heads = _required(text, "num_attention_heads")
+    kv_heads = _lookup_int(text, "num_key_value_heads") or heads
+    head_dim = _int(text.get("head_dim")) or hidden // heads
+    moe = _parse_moe(text, raw, model_type, layers)
+    tie_default = model_type not in _UNTIED_BY_DEFAULT
+    return ModelConfig(
+        model_type=model_type,
+        architectures=tuple(str(a) for a in _list(raw.get("architectures"))),
+        hidden_size=hidden,
+        num_layers=layers,
+        num_heads=heads,
+        num_kv_heads=kv_heads,
+        head_dim=head_dim,
+        intermediate_size=_lookup_int(text, "intermediate_size"),
+        vocab_size=_required(text, "vocab_size"),
+        tie_word_embeddings=_bool(
+            text.get("tie_word_embeddings", raw.get("tie_word_embeddings")), tie_default
+        ),
+        max_context=_lookup_int(text, "max_position_embeddings"),
+        layer_kinds=_layer_kinds(text, model_type, layers),
+        sliding_window=_int(text.get("sliding_window")),
+        attention_chunk_size=_int(text.get("attention_chunk_size")),
+        mla=_parse_mla(text),
+        moe=moe,
+        mtp_layers=_int(text.get("num_nextn_predict_layers")) or 0,
+        recurrent_state_elements=_recurrent_state_elements(text, hidden),
+        attention_bias=_bool(text.get("attention_bias"), model_type.startswith("qwen2")),
+        torch_dtype=_str(text.get("torch_dtype") or text.get("dtype") or raw.get("torch_dtype")),
+        quantization=_parse_quant(raw, text),
+        has_vision=isinstance(raw.get("vision_config"), Mapping),
+    )
+
+
+def _text_section(raw: Mapping[str, object]) -> dict[str, object]:
+    """Merge the language-model fields, wherever the family keeps them, into one dict."""
+    merged: dict[str, object] = {k: v for k, v in raw.items() if not isinstance(v, Mapping)}
+    for nested in ("attn_config", "ffn_config", "llm_config", "language_config", "text_config"):
+        section = raw.get(nested)
+        if isinstance(section, Mapping):
+            merged.update(section)
+    return merged
+
+
+def _required(text: Mapping[str, object], key: str) -> int:
+    value = _lookup_int(text, key)
+    if value is None or value <= 0:
+        names = " / ".join(_KEY_ALIASES[key])
+        raise ConfigError(f"it has no positive integer {names}")
+    return value
+
+
+def _lookup_int(text: Mapping[str, object], key: str) -> int | None:
+    for alias in _KEY_ALIASES[key]:
+        value = _int(text.get(alias))
+        if value is not None:
+            return value
+    return None
+
+
+def _first_int(text: Mapping[str, object], keys: tuple[str, ...]) -> int | None:
+    for key in keys:
+        value = _int(text.get(key))
+        if value is not None:
+            return value
+    return None
+
+
+def _int(value: object) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    if isinstance(value, float) and not value.is_integer():
+        return None
+    return int(value)
+
+
+def _bool(value: object, default: bool) -> bool:
+    return value if isinstance(value, bool) else default
+
+
+def _str(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _list(value: object) -> list:
+    return value if isinstance(value, list) else []
+
+
+def _layer_kinds(text: Mapping[str, object], model_type: str, layers: int) -> tuple[str, ...]:
+    """Say, layer by layer, which attention it uses.
+
+    Sliding windows apply only where the config says so: Qwen2.5 sets ``sliding_window``
+    with ``use_sliding_window: false``, and then no window applies.
+    """
+    types = _list(text.get("layer_types"))
+    if len(types) == layers:
+        return tuple(_kind_from_name(str(t)) for t in types)
+    window = _int(text.get("sliding_window"))
+    pattern = _int(text.get("sliding_window_pattern"))
+    if window and pattern and pattern > 0:
+        return tuple(FULL if (i + 1) % pattern == 0 else SLIDING for i in range(layers))
+    if window and model_type == "gemma2":
+        # Gemma 2 alternates local and global layers in code, starting with a local one.
+        return tuple(SLIDING if i % 2 == 0 else FULL for i in range(layers))
+    if window and text.get("use_sliding_window") is True:
+        first = _int(text.get("max_window_layers")) or 0
+        return tuple(SLIDING if i >= first else FULL for i in range(layers))
+    chunk = _int(text.get("attention_chunk_size"))
+    no_rope = _list(text.get("no_rope_layers"))
+    if chunk and len(no_rope) == layers:
+        return tuple(CHUNKED if flag else FULL for flag in no_rope)
+    interval = _int(text.get("full_attention_interval"))
+    if interval:
+        return tuple(FULL if (i + 1) % interval == 0 else RECURRENT for i in range(layers))
+    period = _int(text.get("attn_layer_period"))
+    if period:
+        offset = _int(text.get("attn_layer_offset")) or 0
+        return tuple(FULL if i % period == offset else RECURRENT for i in range(layers))
+    return (FULL,) * layers
+
+
+def _kind_from_name(name: str) -> str:
+    name = name.lower()
+    if "sliding" in name or name in ("local", "local_attention"):
+        return SLIDING
+    if "chunk" in name:
+        return CHUNKED
+    if any(word in name for word in ("linear", "mamba", "conv", "recurrent", "ssm", "deltanet")):
+        return RECURRENT
+    return FULL
+
+
+def _parse_mla(text: Mapping[str, object]) -> MlaDims | None:
+    kv_rank = _int(text.get("kv_lora_rank"))
+    if not kv_rank:
+        return None
+    rope = _int(text.get("qk_rope_head_dim")) or 0
+    nope = _int(text.get("qk_nope_head_dim")) or 0
+    return MlaDims(
+        q_lora_rank=_int(text.get("q_lora_rank")),
+        kv_lora_rank=kv_rank,
+        qk_nope_head_dim=nope,
+        qk_rope_head_dim=rope,
+        v_head_dim=_int(text.get("v_head_dim")) or nope,
+    )
+
+
+def _parse_moe(
+    text: Mapping[str, object], raw: Mapping[str, object], model_type: str, layers: int
+) -> MoeConfig | None:
+    experts = _first_int(text, _EXPERT_KEYS)
+    if not experts or experts <= 1:
+        return None
+    top_k = _first_int(text, _TOP_K_KEYS) or 1
+    shared = _first_int(text, _SHARED_KEYS) or 0
+    shared_size = _int(text.get("shared_expert_intermediate_size")) or _int(
+        text.get("shared_intermediate_size")
+    )
+    if not shared and (shared_size or model_type.startswith("llama4")):
+        shared = 1
+    return MoeConfig(
+        num_experts=experts,
+        experts_per_token=min(top_k, experts),
+        shared_experts=shared,
+        moe_layers=_moe_layers(text, layers),
+        moe_intermediate_size=_int(text.get("moe_intermediate_size")),
+        shared_intermediate_size=shared_size,
+    )
+
+
+def _moe_layers(text: Mapping[str, object], layers: int) -> tuple[int, ...]:
+    explicit = _list(text.get("moe_layers"))
+    if explicit and all(_int(i) is not None for i in explicit):
+        return tuple(sorted(int(i) for i in explicit if 0 <= int(i) < layers))
+    if "first_k_dense_replace" in text or "moe_layer_freq" in text:
+        first = _int(text.get("first_k_dense_replace")) or 0
+        freq = _int(text.get("moe_layer_freq")) or 1
+        return tuple(i for i in range(first, layers) if i % freq == 0)
+    if "expert_layer_period" in text:
+        period = _int(text.get("expert_layer_period")) or 1
+        offset = _int(text.get("expert_layer_offset")) or 0
+        return tuple(i for i in range(layers) if i % period == offset)
+    if "moe_layer_start_index" in text:
+        start = _int(text.get("moe_layer_start_index")) or 0
+        step = _int(text.get("moe_layer_interval")) or 1
+        return tuple(i for i in range(start, layers) if (i - start) % step == 0)
+    step = _int(text.get("interleave_moe_layer_step")) or _int(text.get("decoder_sparse_step")) or 1
+    dense = {int(i) for i in _list(text.get("mlp_only_layers")) if _int(i) is not None}
+    return tuple(i for i in range(layers) if (i + 1) % step == 0 and i not in dense)
+
+
+def _recurrent_state_elements(text: Mapping[str, object], hidden: int) -> int:
+    """Elements of fixed state per recurrent layer: convolution window plus SSM state."""
+    key_heads = _int(text.get("linear_num_key_heads"))
+    value_heads = _int(text.get("linear_num_value_heads"))
+    if key_heads and value_heads:  # Gated DeltaNet (Qwen3-Next)
+        key_dim = _int(text.get("linear_key_head_dim")) or 0
+        value_dim = _int(text.get("linear_value_head_dim")) or 0
+        kernel = _int(text.get("linear_conv_kernel_dim")) or 4
+        conv_channels = 2 * key_heads * key_dim + value_heads * value_dim
+        return (kernel - 1) * conv_channels + value_heads * key_dim * value_dim
+    d_state = _int(text.get("mamba_d_state")) or _int(text.get("state_size"))
+    if d_state:  # Mamba-1 style (Jamba, Falcon-Mamba)
+        expand = _int(text.get("mamba_expand")) or _int(text.get("expand")) or 2
+        d_conv = _int(text.get("mamba_d_conv")) or _int(text.get("conv_kernel")) or 4
+        inner = expand * hidden
+        return (d_conv - 1) * inner + inner * d_state
+    return 0
+
+
+def _parse_quant(raw: Mapping[str, object], text: Mapping[str, object]) -> QuantConfig | None:
+    section = raw.get("quantization_config") or text.get("quantization_config")
+    if not isinstance(section, Mapping):
+        mlx = raw.get("quantization")
+        if isinstance(mlx, Mapping) and _int(mlx.get("bits")):
+            return QuantConfig("mlx", _int(mlx.get("bits")), _int(mlx.get("group_size")))
+        return None
+    method = str(section.get("quant_method") or "unknown").lower()
+    bits = _int(section.get("bits")) or _int(section.get("w_bit"))
+    fmt = _str(section.get("format"))
+    groups = section.get("config_groups")
+    if isinstance(groups, Mapping):
+        for group in groups.values():
+            weights = group.get("weights") if isinstance(group, Mapping) else None
+            if isinstance(weights, Mapping):
+                bits = bits or _int(weights.get("num_bits"))
+                fmt = fmt or _str(group.get("format"))
+                break
+    if method == "bitsandbytes":
+        bits = 4 if section.get("load_in_4bit") else 8 if section.get("load_in_8bit") else bits
+    not_converted = _list(section.get("modules_to_not_convert")) or _list(section.get("ignore"))
+    return QuantConfig(
+        method=method,
+        bits=bits,
+        group_size=_int(section.get("group_size")) or _int(section.get("q_group_size")),
+        fmt=fmt,
+        not_converted=tuple(str(m) for m in not_converted if isinstance(m, str)),
+    )

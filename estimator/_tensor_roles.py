@@ -1,0 +1,155 @@
+"""Classify checkpoint tensors by name: which component they belong to and which
+llama.cpp tensor role they would take in a GGUF file.
+
+Names follow the transformers checkpoint conventions (``model.layers.3.mlp.experts.7.down_proj``);
+the table in ../shared/reference/hub-protocol.md §5 lists the families covered.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+EMBEDDING = "embedding"
+LM_HEAD = "lm_head"
+ATTENTION = "attention"
+MLP = "mlp"
+SHARED_EXPERTS = "shared_experts"
+ROUTED_EXPERTS = "routed_experts"
+ROUTER = "router"
+NORM = "norm"
+MTP = "mtp"
+VISION = "vision"
+OTHER = "other"
+
+COMPONENTS = (
+    EMBEDDING,
+    LM_HEAD,
+    ATTENTION,
+    MLP,
+    SHARED_EXPERTS,
+    ROUTED_EXPERTS,
+    ROUTER,
+    NORM,
+    MTP,
+    VISION,
+    OTHER,
+)
+
+_LAYER_INDEX = re.compile(r"\.(?:layers|layer|h|blocks|block|decoder_layers)\.(\d+)\.")
+_VISION_SEGMENTS = frozenset(
+    "vision_tower vision_model visual vision_encoder vision multi_modal_projector mm_projector "
+    "image_newline audio_tower audio_model audio embed_vision embed_audio vision_embed_tokens "
+    "speech_encoder vision_projector".split()
+)
+_MTP_SEGMENTS = frozenset({"mtp", "mtp_layers", "nextn", "mtp_block"})
+_EMBED_SEGMENTS = frozenset(
+    "embed_tokens wte wpe tok_embeddings word_embeddings embed_in embed_tokens_per_layer "
+    "embeddings".split()
+)
+_HEAD_SEGMENTS = frozenset({"lm_head", "embed_out", "output_layer"})
+_ATTN_SEGMENTS = frozenset(
+    "self_attn attention attn self_attention cross_attn linear_attn mamba mixer conv "
+    "token_mixer".split()
+)
+_MLP_SEGMENTS = frozenset("mlp feed_forward ffn block_sparse_moe moe dense_mlp".split())
+_SHARED_SEGMENTS = frozenset({"shared_expert", "shared_experts", "shared_mlp"})
+_ROUTER_SEGMENTS = frozenset({"gate", "router", "shared_expert_gate", "e_score_correction_bias"})
+
+
+@dataclass(frozen=True, slots=True)
+class TensorPlace:
+    """Where one tensor sits in the model."""
+
+    component: str
+    role: str  # llama.cpp-style role, e.g. "attn_v", "ffn_down_exps", "token_embd"
+    layer: int | None
+
+
+def layer_index(name: str) -> int | None:
+    """The decoder layer a tensor belongs to, from its name."""
+    match = _LAYER_INDEX.search(name)
+    return int(match.group(1)) if match else None
+
+
+def classify_tensor(name: str, ndim: int, num_layers: int | None = None) -> TensorPlace:
+    """Place a tensor (by its logical name, packing suffixes already removed).
+
+    ``num_layers`` is config.json's ``num_hidden_layers``; layers at or past it are
+    multi-token-prediction layers (DeepSeek-V3's ``model.layers.61``, GLM-4.5's ``.92``).
+    """
+    segments = name.split(".")
+    seg_set = set(segments)
+    layer = layer_index(name)
+    if seg_set & _VISION_SEGMENTS:
+        return TensorPlace(VISION, "vision", layer)
+    if seg_set & _MTP_SEGMENTS or (num_layers is not None and layer is not None and layer >= num_layers):
+        return TensorPlace(MTP, "mtp", layer)
+    component = _component(segments, seg_set, layer, ndim)
+    return TensorPlace(component, _role(component, segments, ndim), layer)
+
+
+def _component(segments: list[str], seg_set: set[str], layer: int | None, ndim: int) -> str:
+    if any("norm" in s or s.startswith("ln_") or s == "ln" for s in segments):
+        return NORM
+    if layer is None:
+        if seg_set & _EMBED_SEGMENTS:
+            return EMBEDDING
+        if seg_set & _HEAD_SEGMENTS or segments[0] == "output":
+            return LM_HEAD
+    if seg_set & _ROUTER_SEGMENTS:
+        return ROUTER
+    if seg_set & _SHARED_SEGMENTS:
+        return SHARED_EXPERTS
+    if "experts" in seg_set or (
+        "block_sparse_moe" in seg_set and seg_set & {"input_linear", "output_linear"}
+    ):
+        return ROUTED_EXPERTS
+    if seg_set & _ATTN_SEGMENTS:
+        return ATTENTION
+    if seg_set & _MLP_SEGMENTS:
+        return MLP
+    if seg_set & _EMBED_SEGMENTS:
+        return EMBEDDING
+    return OTHER
+
+
+_ATTN_ROLES = (
+    (("q_proj", "wq", "query", "q_b_proj"), "attn_q"),
+    (("k_proj", "wk", "key"), "attn_k"),
+    (("v_proj", "wv", "value"), "attn_v"),
+    (("o_proj", "out_proj", "wo", "dense", "c_proj", "proj"), "attn_output"),
+    (("qkv_proj", "query_key_value", "wqkv", "c_attn", "in_proj"), "attn_qkv"),
+)
+_FFN_ROLES = (
+    (("gate_proj", "w1", "gate_up_proj", "fc1", "c_fc", "dense_h_to_4h", "input_linear"), "gate"),
+    (("up_proj", "w3", "v1"), "up"),
+    (("down_proj", "w2", "fc2", "dense_4h_to_h", "output_linear"), "down"),
+)
+
+
+def _role(component: str, segments: list[str], ndim: int) -> str:
+    if component == EMBEDDING:
+        return "token_embd"
+    if component == LM_HEAD:
+        return "output"
+    if component == NORM:
+        return "norm"
+    if component == ROUTER:
+        return "ffn_gate_inp"
+    last = segments[-1]
+    if ndim < 2 or last.endswith("bias") or last == "sinks":
+        return "bias"  # llama.cpp quantizes only 2-D ``*.weight`` tensors
+    seg_set = set(segments)
+    if component == ATTENTION:
+        for names, role in _ATTN_ROLES:
+            if seg_set.intersection(names):
+                return role
+        return "attn_other"
+    if component in (MLP, SHARED_EXPERTS, ROUTED_EXPERTS):
+        suffix = {MLP: "", SHARED_EXPERTS: "_shexp", ROUTED_EXPERTS: "_exps"}[component]
+        for names, kind in _FFN_ROLES:
+            if seg_set.intersection(names):
+                return f"ffn_{kind}{suffix}"
+        return f"ffn_other{suffix}"
+    return "other"
