@@ -17,16 +17,17 @@ from ._safetensors import TensorInfo
 _QK_NORM = frozenset({"qwen3", "qwen3_moe", "gemma3", "gemma3_text", "qwen3_next"})
 _FULL_WIDTH_QK_NORM = frozenset({"olmo2", "olmoe"})
 _FOUR_NORMS = frozenset({"gemma2", "gemma3", "gemma3_text"})
+_GLM4_NORMS = ("input_layernorm", "post_attention_layernorm", "post_self_attn_layernorm", "post_mlp_layernorm")
 _POST_NORMS_ONLY = frozenset({"olmo2"})
 _LAYERNORM_BIAS = frozenset({"phimoe"})
-_QKV_BIAS_ONLY = frozenset({"qwen2", "qwen2_moe"})
+_QKV_BIAS_ONLY = frozenset({"qwen2", "qwen2_moe", "glm4", "glm4_moe"})
 _ALL_ATTN_BIAS = frozenset({"gpt_oss", "phimoe"})
 _FUSED_QKV = frozenset({"phi3"})
 _SCORE_BIAS = frozenset({"glm4_moe"})
 _SUPPORTED = frozenset(
     """llama mistral ministral qwen2 qwen3 gemma gemma2 gemma3 gemma3_text phi3 mixtral
     qwen2_moe qwen3_moe deepseek_v2 deepseek_v3 kimi_k2 gpt_oss olmo2 olmoe granite granitemoe
-    granitemoeshared glm4_moe phimoe smollm3 llama4 llama4_text""".split()
+    granitemoeshared glm4 glm4_moe phimoe smollm3 llama4 llama4_text""".split()
 )
 
 
@@ -95,7 +96,9 @@ def _add_layer(b: _Builder, c: ModelConfig, text: Mapping[str, object], prefix: 
 
 def _add_norms(b: _Builder, c: ModelConfig, prefix: str) -> None:
     h = c.hidden_size
-    if c.model_type in _POST_NORMS_ONLY:
+    if c.model_type == "glm4":
+        names = list(_GLM4_NORMS)
+    elif c.model_type in _POST_NORMS_ONLY:
         names = ["post_attention_layernorm", "post_feedforward_layernorm"]
     elif c.model_type in _FOUR_NORMS:
         names = [
@@ -159,7 +162,7 @@ def _add_mla(b: _Builder, c: ModelConfig, prefix: str) -> None:
 def _add_dense_mlp(b: _Builder, c: ModelConfig, text: Mapping[str, object], prefix: str) -> None:
     h = c.hidden_size
     inter = _int(text.get("intermediate_size_mlp")) or c.intermediate_size or 4 * h
-    if c.model_type in _FUSED_QKV:
+    if c.model_type in _FUSED_QKV or c.model_type == "glm4":
         b.add(f"{prefix}.mlp.gate_up_proj.weight", 2 * inter, h)
     else:
         b.add(f"{prefix}.mlp.gate_proj.weight", inter, h)
@@ -174,9 +177,7 @@ def _add_moe(b: _Builder, c: ModelConfig, text: Mapping[str, object], prefix: st
     inter = moe.moe_intermediate_size or c.intermediate_size or 4 * h
     family = c.model_type
     if family in ("mixtral", "phimoe"):
-        for e in range(experts):
-            for name, shape in (("w1", (inter, h)), ("w3", (inter, h)), ("w2", (h, inter))):
-                b.add(f"{prefix}.block_sparse_moe.experts.{e}.{name}.weight", *shape)
+        _add_experts(b, f"{prefix}.block_sparse_moe.experts", experts, h, inter, ("w1", "w3", "w2"))
         b.add(f"{prefix}.block_sparse_moe.gate.weight", experts, h)
         return
     if family == "gpt_oss":
@@ -202,8 +203,7 @@ def _add_moe(b: _Builder, c: ModelConfig, text: Mapping[str, object], prefix: st
             b.add(f"{prefix}.shared_mlp.input_linear.weight", 2 * s, h)
             b.add(f"{prefix}.shared_mlp.output_linear.weight", h, s)
         return
-    for e in range(experts):
-        _add_ffn(b, f"{prefix}.mlp.experts.{e}", h, inter)
+    _add_experts(b, f"{prefix}.mlp.experts", experts, h, inter, ("gate_proj", "up_proj", "down_proj"))
     b.add(f"{prefix}.mlp.gate.weight", experts, h)
     if text.get("topk_method") == "noaux_tc" or family in _SCORE_BIAS:
         b.add(f"{prefix}.mlp.gate.e_score_correction_bias", experts)
@@ -212,6 +212,18 @@ def _add_moe(b: _Builder, c: ModelConfig, text: Mapping[str, object], prefix: st
         b.add(f"{prefix}.mlp.shared_expert_gate.weight", 1, h)
     elif moe.shared_experts:
         _add_ffn(b, f"{prefix}.mlp.shared_experts", h, inter * moe.shared_experts)
+
+
+def _add_experts(
+    b: _Builder, prefix: str, experts: int, h: int, inter: int, names: tuple[str, str, str]
+) -> None:
+    """Routed experts as one 3-D tensor per projection: the same counts as the checkpoint's
+    per-expert tensors (the accounting reads the expert count from dimension 0), but a
+    thousand times fewer tensors to classify for DeepSeek-sized models."""
+    gate, up, down = names
+    b.add(f"{prefix}.{gate}.weight", experts, inter, h)
+    b.add(f"{prefix}.{up}.weight", experts, inter, h)
+    b.add(f"{prefix}.{down}.weight", experts, h, inter)
 
 
 def _add_ffn(b: _Builder, prefix: str, h: int, inter: int) -> None:

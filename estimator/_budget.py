@@ -1,0 +1,236 @@
+"""Read the memory budget a user types: "24GB", "2x3090", "24+12GB", "M3 Max 128GB", "4090 + 64GB RAM".
+
+A size typed by a user is memory as vendors sell it: "24GB" is the memory of a 24 GB card,
+which is 24 GiB (an RTX 4090 reports 24,564 MiB). "24GiB" is the same; a byte count is
+taken literally. Unified-memory chips lend only part of their memory to the GPU.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+
+from ._gpu_spec import GpuSpec
+from ._gpu_table import GPU_TABLE
+from ._units import GIB, MIB, TIB
+from .errors import BudgetParseError, UnknownGpuError
+
+READ_AS_VENDOR_GB = "vendor_gb"  # "24GB": the memory of a 24 GB card, 24 GiB
+READ_AS_GIB = "gib"
+READ_AS_MIB = "mib"
+READ_AS_BYTES = "bytes"
+READ_AS_GPU = "gpu"
+
+# A bare number below 1000 is GB; "1080" (a card?) or "24564" (nvidia-smi MiB) is ambiguous.
+_MAX_BARE_GB = 999
+_MIN_BARE_BYTES = 10**6
+_MAX_DEVICES = 64
+# macOS lets the GPU wire about 3/4 of unified memory on larger machines and about 2/3 on
+# smaller ones (Metal's recommendedMaxWorkingSetSize, as llama.cpp logs it).
+_APPLE_LARGE_FRACTION = (3, 4)
+_APPLE_SMALL_FRACTION = (2, 3)
+
+_NUMBER = r"(\d+(?:\.\d+)?)"
+_UNIT = r"(tib|tb|t|gib|gb|g|mib|mb|m|bytes|byte|b)?"
+_SIZE = re.compile(rf"^{_NUMBER}\s*{_UNIT}$")
+_RAM = re.compile(
+    rf"(?:^|[\s+,&]|with|and)\s*(?:ram\s*[:=]?\s*{_NUMBER}\s*{_UNIT}|{_NUMBER}\s*{_UNIT}\s*(?:of\s+)?(?:system\s+)?(?:ram|ddr\d?)\b)"
+)
+_COUNT_PREFIX = re.compile(r"^(\d+)\s*[x×*]\s*(.+)$")
+_COUNT_SUFFIX = re.compile(r"^(.+?)\s*[x×*]\s*(\d+)$")
+_NOISE = re.compile(r"\b(nvidia|geforce|amd|radeon|apple|intel|graphics|card|gpu)\b")
+
+
+@dataclass(frozen=True, slots=True)
+class Device:
+    """One GPU (or unified-memory chip) in a budget."""
+
+    memory_bytes: int  # as sold, read as GiB
+    usable_bytes: int  # what the GPU may allocate
+    read_as: str
+    gpu: GpuSpec | None = None
+
+    @property
+    def bandwidth_bytes_per_s(self) -> float | None:
+        return self.gpu.bandwidth_gb_per_s * 1e9 if self.gpu else None
+
+    @property
+    def unified(self) -> bool:
+        return bool(self.gpu and self.gpu.unified)
+
+
+@dataclass(frozen=True, slots=True)
+class Budget:
+    """The memory a user has: one or more devices, and system RAM when given."""
+
+    text: str
+    devices: tuple[Device, ...]
+    system_ram_bytes: int | None = None
+
+    @property
+    def usable_bytes(self) -> int:
+        return sum(d.usable_bytes for d in self.devices)
+
+    @property
+    def names_gpu(self) -> bool:
+        return all(d.gpu is not None for d in self.devices)
+
+    @property
+    def unified(self) -> bool:
+        return any(d.unified for d in self.devices)
+
+
+def parse_budget(text: str) -> Budget:
+    """Parse a budget such as "24GB", "2x24GB", "24+12GB", "RTX 4090", "M3 Max 128GB".
+
+    Raises:
+        BudgetParseError: the text is not a size or a list of sizes and GPUs.
+        UnknownGpuError: a GPU name that is not in the table (with suggestions).
+    """
+    original = text
+    cleaned = " ".join(str(text).lower().replace("×", "x").split())
+    if not cleaned or len(cleaned) > 200:
+        raise BudgetParseError(original[:60])
+    cleaned, ram = _split_ram(cleaned, original)
+    parts = [p.strip() for p in re.split(r"\s*(?:\+|,|&|\band\b)\s*", cleaned) if p.strip()]
+    if not parts:
+        raise BudgetParseError(original[:60])
+    shared_unit = _shared_unit(parts)
+    devices: list[Device] = []
+    for part in parts:
+        count, item = _split_count(part)
+        device = _parse_item(item, shared_unit, original)
+        devices.extend([device] * count)
+        if len(devices) > _MAX_DEVICES:
+            raise BudgetParseError(original[:60], f"'{original[:60]}' names more than {_MAX_DEVICES} GPUs")
+    return Budget(original, tuple(devices), ram)
+
+
+def _split_ram(cleaned: str, original: str) -> tuple[str, int | None]:
+    match = _RAM.search(cleaned)
+    if not match:
+        return cleaned, None
+    number = match.group(1) or match.group(3)
+    unit = match.group(2) or match.group(4) or "gb"
+    ram, _ = _size_bytes(number, unit, original)
+    rest = (cleaned[: match.start()] + " " + cleaned[match.end() :]).strip(" +,&")
+    return rest, ram
+
+
+def _shared_unit(parts: list[str]) -> str | None:
+    """In "24+12GB" the unit written once applies to every bare number."""
+    units = {m.group(2) for p in parts if (m := _SIZE.match(_split_count(p)[1])) and m.group(2)}
+    return units.pop() if len(units) == 1 else None
+
+
+def _split_count(part: str) -> tuple[int, str]:
+    for pattern, count_group, item_group in ((_COUNT_PREFIX, 1, 2), (_COUNT_SUFFIX, 2, 1)):
+        match = pattern.match(part)
+        if match and not _SIZE.match(part):
+            count = int(match.group(count_group))
+            if 1 <= count <= _MAX_DEVICES:
+                return count, match.group(item_group).strip()
+    return 1, part
+
+
+def _parse_item(item: str, shared_unit: str | None, original: str) -> Device:
+    size = _SIZE.match(item)
+    if size and not size.group(2) and (gpu := find_gpu(item)):  # "4090" is a card, not 4090 GB
+        return Device(gpu.memory_gb * GIB, _usable(gpu, gpu.memory_gb * GIB), READ_AS_GPU, gpu)
+    if size:
+        unit = size.group(2) or shared_unit
+        memory, read_as = _size_bytes(size.group(1), unit, original)
+        return Device(memory, memory, read_as)
+    return _gpu_device(item, original)
+
+
+def _size_bytes(number: str, unit: str | None, original: str) -> tuple[int, str]:
+    value = float(number)
+    if unit is None:
+        if value <= _MAX_BARE_GB:
+            unit = "gb"
+        elif value >= _MIN_BARE_BYTES and value.is_integer():
+            unit = "b"
+        else:
+            raise BudgetParseError(
+                original[:60],
+                f"'{number}' is ambiguous: write {number}GB or {number}MiB, or a GPU name such as RTX 3090",
+            )
+    scale, read_as = {
+        "tib": (TIB, READ_AS_GIB), "tb": (TIB, READ_AS_VENDOR_GB), "t": (TIB, READ_AS_VENDOR_GB),
+        "gib": (GIB, READ_AS_GIB), "gb": (GIB, READ_AS_VENDOR_GB), "g": (GIB, READ_AS_VENDOR_GB),
+        "mib": (MIB, READ_AS_MIB), "mb": (MIB, READ_AS_MIB), "m": (MIB, READ_AS_MIB),
+        "bytes": (1, READ_AS_BYTES), "byte": (1, READ_AS_BYTES), "b": (1, READ_AS_BYTES),
+    }[unit]
+    size = int(value * scale)
+    if size <= 0 or size > 64 * TIB:
+        raise BudgetParseError(original[:60], f"'{original[:60]}' is not a plausible memory size")
+    return size, read_as
+
+
+def _gpu_device(item: str, original: str) -> Device:
+    name, size_gb = _strip_size(item)
+    gpu = find_gpu(f"{name} {size_gb}gb" if size_gb else name) or find_gpu(name)
+    if gpu is None:
+        if re.match(r"^[-+]?\d", item):  # "24 gigs", "-5GB": a size gone wrong, not a GPU
+            raise BudgetParseError(original[:60])
+        raise UnknownGpuError(item[:60], suggest_gpus(name))
+    if size_gb is not None and size_gb != gpu.memory_gb:
+        if gpu.unified and size_gb in gpu.memory_options_gb:
+            memory = size_gb * GIB
+            return Device(memory, _usable(gpu, memory), READ_AS_GPU, gpu)
+        sizes = gpu.memory_options_gb or (gpu.memory_gb,)
+        raise BudgetParseError(
+            original[:60],
+            f"{gpu.name} comes with {' or '.join(f'{s}GB' for s in sizes)}, not {size_gb}GB",
+        )
+    memory = gpu.memory_gb * GIB
+    return Device(memory, _usable(gpu, memory), READ_AS_GPU, gpu)
+
+
+def _strip_size(item: str) -> tuple[str, int | None]:
+    match = re.search(r"\s*(\d+)\s*(?:gb|gib|g)\b", item)
+    if not match or not re.sub(r"\d+\s*(?:gb|gib|g)\b", "", item).strip():
+        return item, None
+    return (item[: match.start()] + item[match.end() :]).strip(), int(match.group(1))
+
+
+def _usable(gpu: GpuSpec, memory: int) -> int:
+    if not gpu.unified or gpu.vendor != "apple":
+        return memory
+    num, den = _APPLE_LARGE_FRACTION if memory > 36 * GIB else _APPLE_SMALL_FRACTION
+    return memory * num // den
+
+
+def _normalise(name: str) -> str:
+    name = _NOISE.sub(" ", name.lower())
+    return " ".join(name.replace("-", " ").split())
+
+
+_ALIASES: dict[str, GpuSpec] = {}
+for _gpu in GPU_TABLE:
+    for _alias in (*_gpu.aliases, _gpu.key.replace("-", " "), _gpu.name.lower()):
+        _ALIASES.setdefault(_normalise(_alias), _gpu)
+        _ALIASES.setdefault(_normalise(_alias).replace(" ", ""), _gpu)
+
+
+def find_gpu(text: str) -> GpuSpec | None:
+    """The GPU a name refers to ("4090", "RTX 3090 Ti", "m3 max"), or None."""
+    key = _normalise(text)
+    for candidate in (key, key.replace(" ", ""), re.sub(r"^(rtx|gtx|rx)\s*", "", key)):
+        if candidate in _ALIASES:
+            return _ALIASES[candidate]
+    return None
+
+
+def suggest_gpus(text: str, limit: int = 3) -> tuple[str, ...]:
+    """Names of the GPUs closest to ``text``, for "did you mean" messages."""
+    matches = difflib.get_close_matches(_normalise(text), list(_ALIASES), n=limit * 4, cutoff=0.5)
+    names = dict.fromkeys(_ALIASES[m].name.removeprefix("NVIDIA ").removeprefix("AMD ") for m in matches)
+    return tuple(names)[:limit]
+
+
+def gpu_by_key(key: str) -> GpuSpec | None:
+    """The table row with this key."""
+    return next((g for g in GPU_TABLE if g.key == key), None)

@@ -1,0 +1,150 @@
+"""Weight bytes of a model at each quantization, laid out layer by layer.
+
+The layout is what placement needs: which bytes belong to which decoder layer (for
+multi-GPU splits and ``-ngl`` offload), which of those are routed experts (for
+``--n-cpu-moe``), and the input embedding and output head, which runtimes place apart.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ._accounting import HEADER, ParamAccounting, TensorGroup
+from ._config import ModelConfig
+from ._gguf import FILE_TYPES, MixContext, counter_key, gguf_tensor_type, tensor_bytes
+from .errors import QuantParseError
+
+STORED = "stored"
+FP8 = "FP8"
+NON_GGUF = (STORED, FP8)
+QUANT_NAMES = (STORED, "BF16", "F16", FP8, *(q for q in FILE_TYPES if q not in ("F16", "BF16")))
+_EXCLUDED_ROLES = frozenset({"mtp"})
+_GGUF_EXCLUDED_ROLES = frozenset({"mtp", "vision"})
+_FP8_ROLES_PREFIX = ("attn_", "ffn_")
+_FP8_SCALE_BLOCK = 128 * 128  # DeepSeek-style F32 block scales
+
+
+@dataclass(frozen=True, slots=True)
+class WeightLayout:
+    """Where the weight bytes of one quantized copy sit."""
+
+    quant: str
+    per_layer: tuple[int, ...]  # all weights of each decoder layer
+    per_layer_experts: tuple[int, ...]  # the routed-expert part of each layer
+    embedding: int  # input token embedding
+    output: int  # output head; a tied model's copy of the embedding when the runtime makes one
+    other: int  # final norm, vision tower and other non-layer tensors
+
+    @property
+    def total(self) -> int:
+        return sum(self.per_layer) + self.embedding + self.output + self.other
+
+
+def parse_quant(text: str) -> str:
+    """Normalise a quantization name ("q4_k_m", "bf16", "fp8", "stored").
+
+    Raises:
+        QuantParseError: not one we model.
+    """
+    key = text.strip().upper().replace("-", "_")
+    key = {"FP16": "F16", "AS_STORED": STORED.upper(), "F8": FP8}.get(key, key)
+    if key == STORED.upper():
+        return STORED
+    if key not in QUANT_NAMES:
+        raise QuantParseError(text, QUANT_NAMES)
+    return key
+
+
+def layout_weights(quant: str, accounting: ParamAccounting, config: ModelConfig) -> WeightLayout:
+    """Bytes of each part of the model at ``quant`` (a name from ``QUANT_NAMES``)."""
+    groups = accounting.tensor_groups
+    tied = accounting.tied_embeddings
+    if quant in FILE_TYPES:
+        ctx = MixContext(
+            num_layers=config.num_layers,
+            n_gqa=max(1, config.num_heads // max(1, config.num_kv_heads)),
+            n_expert=accounting.moe.num_experts if accounting.moe else 0,
+            llama_70b=config.num_layers == 80 and config.num_heads // max(1, config.num_kv_heads) == 8,
+        )
+        return _build(quant, groups, config.num_layers, _gguf_sizer(quant, groups, ctx, tied), tied, copy_tied=True)
+    if quant == FP8:
+        return _build(quant, groups, config.num_layers, _fp8_bytes, tied, copy_tied=False)
+    if quant == STORED:
+        return _build(quant, groups, config.num_layers, _stored_sizer(accounting), tied, copy_tied=False)
+    raise QuantParseError(quant, QUANT_NAMES)
+
+
+def stored_available(accounting: ParamAccounting) -> bool:
+    """Whether the checkpoint's own bytes are known (read from headers)."""
+    return accounting.provenance == HEADER and bool(accounting.stored_bytes)
+
+
+def _build(quant, groups, num_layers, sizer, tied: bool, *, copy_tied: bool) -> WeightLayout:
+    per_layer = [0] * num_layers
+    experts = [0] * num_layers
+    embedding = output = other = 0
+    excluded = _GGUF_EXCLUDED_ROLES if quant in FILE_TYPES else _EXCLUDED_ROLES
+    for group in groups:
+        if group.role in excluded:
+            continue
+        for offset in range(group.layer_count):
+            size = sizer(group, offset)
+            layer = group.first_layer + offset if group.first_layer >= 0 else -1
+            if 0 <= layer < num_layers:
+                per_layer[layer] += size
+                if group.role.endswith("_exps"):
+                    experts[layer] += size
+            elif group.role == "token_embd":
+                embedding += size
+            elif group.role == "output":
+                output += size
+            else:
+                other += size
+    if tied and copy_tied:
+        output = embedding  # llama.cpp keeps the input copy on the host and a second as the head
+    return WeightLayout(quant, tuple(per_layer), tuple(experts), embedding, output, other)
+
+
+def _gguf_sizer(quant: str, groups: tuple[TensorGroup, ...], ctx: MixContext, tied: bool):
+    # llama.cpp numbers tensors of a role in file order (block by block); rules such as
+    # use_more_bits pick by that number.
+    pairs = sorted(
+        (layer, group.role)
+        for group in groups
+        for layer in range(group.first_layer, group.first_layer + group.layer_count)
+    )
+    index: dict[tuple[str, int], int] = {}
+    counts: dict[str, int] = {}
+    for layer, role in pairs:
+        key = counter_key(role)
+        index[(role, layer)] = counts.get(key, 0)
+        counts[key] = counts.get(key, 0) + 1
+
+    def size(group: TensorGroup, offset: int) -> int:
+        layer = group.first_layer + offset
+        role = "output" if tied and group.role == "token_embd" else group.role
+        key = counter_key(role)
+        position = index[(group.role, layer)]
+        if key == "ffn_down" and ctx.n_expert > 1 and layer >= 0:
+            position = layer  # for MoE models llama.cpp reads the block number from the name
+        ggml = gguf_tensor_type(quant, role, position, counts.get(key, 1), ctx)
+        return tensor_bytes(ggml, group.params, group.row_size)
+
+    return size
+
+
+def _fp8_bytes(group: TensorGroup, offset: int) -> int:
+    if group.role.startswith(_FP8_ROLES_PREFIX) and group.row_size and group.role not in ("ffn_gate_inp",):
+        return group.params + 4 * -(-group.params // _FP8_SCALE_BLOCK)
+    return 2 * group.params
+
+
+def _stored_sizer(accounting: ParamAccounting):
+    """Spread the exact stored bytes over the groups in proportion to their parameters."""
+    total_params = max(1, accounting.total_params)
+    stored = accounting.stored_bytes or 0
+
+    def size(group: TensorGroup, offset: int) -> int:
+        return stored * group.params // total_params
+
+    return size
