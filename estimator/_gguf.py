@@ -71,6 +71,7 @@ FILE_TYPES: dict[str, str] = {
     "IQ4_XS": "IQ4_XS",
     "IQ3_XXS": "IQ3_XXS",
     "IQ2_XXS": "IQ2_XXS",
+    "MXFP4_MOE": "MXFP4",
 }
 
 # When a row is not a multiple of the block size, llama.cpp falls back to a type
@@ -115,6 +116,8 @@ def gguf_tensor_type(file_type: str, role: str, index: int, count: int, ctx: Mix
     base = FILE_TYPES[file_type]
     if role in _KEEP_F32:
         return "F32"
+    if file_type == "MXFP4_MOE":  # gpt-oss style: experts stay MXFP4, the rest Q8_0
+        return base if role.endswith("_exps") else "Q8_0"
     if base in ("F16", "BF16"):  # the mixing rules run only for quantized file types
         return base
     if role == "output":

@@ -8,6 +8,7 @@ multi-GPU splits and ``-ngl`` offload), which of those are routed experts (for
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from ._accounting import HEADER, ParamAccounting, TensorGroup
 from ._config import ModelConfig
@@ -55,8 +56,12 @@ def parse_quant(text: str) -> str:
     return key
 
 
+@lru_cache(maxsize=1024)
 def layout_weights(quant: str, accounting: ParamAccounting, config: ModelConfig) -> WeightLayout:
-    """Bytes of each part of the model at ``quant`` (a name from ``QUANT_NAMES``)."""
+    """Bytes of each part of the model at ``quant`` (a name from ``QUANT_NAMES``).
+
+    Memoised: a layout depends only on the model and the quantization, never on the budget.
+    """
     groups = accounting.tensor_groups
     tied = accounting.tied_embeddings
     if quant in FILE_TYPES:
@@ -87,8 +92,9 @@ def _build(quant, groups, num_layers, sizer, tied: bool, *, copy_tied: bool) -> 
     for group in groups:
         if group.role in excluded:
             continue
+        uniform = None if _depends_on_index(group.role) else sizer(group, 0)
         for offset in range(group.layer_count):
-            size = sizer(group, offset)
+            size = uniform if uniform is not None else sizer(group, offset)
             layer = group.first_layer + offset if group.first_layer >= 0 else -1
             if 0 <= layer < num_layers:
                 per_layer[layer] += size
@@ -103,6 +109,11 @@ def _build(quant, groups, num_layers, sizer, tied: bool, *, copy_tied: bool) -> 
     if tied and copy_tied:
         output = embedding  # llama.cpp keeps the input copy on the host and a second as the head
     return WeightLayout(quant, tuple(per_layer), tuple(experts), embedding, output, other)
+
+
+def _depends_on_index(role: str) -> bool:
+    """Only these roles get a type that depends on the tensor's position (use_more_bits)."""
+    return role in ("attn_v", "attn_qkv") or role.startswith("ffn_down")
 
 
 def _gguf_sizer(quant: str, groups: tuple[TensorGroup, ...], ctx: MixContext, tied: bool):
