@@ -5,7 +5,19 @@ files, the network, the environment or the clock.
 """
 
 from ._accounting import CONFIG, HEADER, Components, MoeLayout, ParamAccounting, TensorGroup, account_from_tensors
-from ._budget import Budget, Device, find_gpu, gpu_by_key, parse_budget, suggest_gpus
+from ._budget import (
+    READ_AS_BYTES,
+    READ_AS_GIB,
+    READ_AS_GPU,
+    READ_AS_MIB,
+    READ_AS_VENDOR_GB,
+    Budget,
+    Device,
+    find_gpu,
+    gpu_by_key,
+    parse_budget,
+    suggest_gpus,
+)
 from ._context import MAX_CONTEXT, parse_context
 from ._config import MlaDims, ModelConfig, MoeConfig, QuantConfig, parse_model_config
 from ._fit import (

@@ -164,7 +164,7 @@ def _size_bytes(number: str, unit: str | None, original: str) -> tuple[int, str]
         "bytes": (1, READ_AS_BYTES), "byte": (1, READ_AS_BYTES), "b": (1, READ_AS_BYTES),
     }[unit]
     size = int(value * scale)
-    if size <= 0 or size > 64 * TIB:
+    if size < 64 * MIB or size > 64 * TIB:  # "32b" is a model size, not a 32-byte budget
         raise BudgetParseError(original[:60], f"'{original[:60]}' is not a plausible memory size")
     return size, read_as
 

@@ -31,6 +31,8 @@ NEEDS_OFFLOAD = "needs_offload"
 DOES_NOT_FIT = "does_not_fit"
 
 DEFAULT_CONTEXT = 8192
+# The desktop, browser and driver also use VRAM: the recommended option leaves 5% free.
+BEST_CHOICE_HEADROOM = 0.05
 MIN_USEFUL_CONTEXT = 4096  # llama.cpp --fit-ctx: the least context worth running
 ASSUMED_SYSTEM_RAM_BYTES = 32 * GIB  # the most common desktop size (Steam survey); say "+64GB RAM" to change
 SYSTEM_RAM_BANDWIDTH = 89.6e9  # dual-channel DDR5-5600, spec sheet
@@ -339,7 +341,8 @@ def _offload_plan(layout: WeightLayout, model: ModelFacts, budget: Budget, ctx: 
     """
     config = model.config
     n = config.num_layers
-    experts = any(layout.per_layer_experts)
+    # Keeping only experts in RAM is llama.cpp's --n-cpu-moe; other runtimes offload whole layers.
+    experts = any(layout.per_layer_experts) and profile.name == LLAMA_CPP_PROFILE.name
 
     def shares_for(cpu: int) -> tuple[_Share, ...]:
         if experts:
@@ -367,6 +370,11 @@ def _offload_plan(layout: WeightLayout, model: ModelFacts, budget: Budget, ctx: 
         ram_available_bytes=ram,
         decode_tokens_per_s=_decode_speed(layout, model, budget, shares, ctx, kv_type, cpu_layers, cpu_experts),
     )
+
+
+def _headroom(option: QuantOption) -> float:
+    capacity = sum(d.capacity_bytes for d in option.devices)
+    return 1 - option.total_bytes / capacity if capacity else 0.0
 
 
 def _efficiency(device: Device) -> float:
@@ -411,10 +419,14 @@ def _decode_speed(layout: WeightLayout, model: ModelFacts, budget: Budget, share
 
 
 def _best(options: list[QuantOption]) -> QuantOption | None:
-    """The highest-precision option that fits; else the best with less context; else offload."""
+    """The highest-precision option that fits with some headroom; else the tightest fit;
+    else the best with less context; else offload."""
     def precision(option: QuantOption) -> int:
         return option.weights_bytes
 
+    roomy = [o for o in options if o.verdict == FITS and _headroom(o) >= BEST_CHOICE_HEADROOM]
+    if roomy:
+        return max(roomy, key=precision)
     for verdict in (FITS, FITS_REDUCED_CONTEXT, NEEDS_OFFLOAD):
         candidates = [o for o in options if o.verdict == verdict]
         if verdict == NEEDS_OFFLOAD and candidates:

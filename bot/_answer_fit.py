@@ -1,0 +1,204 @@
+"""The /fit answer: per-quantization memory against the budget, the verdicts, and why."""
+
+from __future__ import annotations
+
+from estimator import (
+    DOES_NOT_FIT,
+    READ_AS_BYTES,
+    READ_AS_GIB,
+    READ_AS_MIB,
+    READ_AS_VENDOR_GB,
+    FITS,
+    FITS_REDUCED_CONTEXT,
+    LLAMA_CPP_PROFILE,
+    NEEDS_OFFLOAD,
+    TRANSFORMERS_PROFILE,
+    Budget,
+    QuantOption,
+)
+
+
+from . import _format as fmt
+from ._document import Document, Field
+from ._safe import escape
+from ._service import FitAnswer
+
+VERDICT_LABELS = {
+    FITS: "✅ fits",
+    FITS_REDUCED_CONTEXT: "🟡 less ctx",
+    NEEDS_OFFLOAD: "🟠 offload",
+    DOES_NOT_FIT: "❌ no",
+}
+COLOUR = {FITS: 0x2ECC71, FITS_REDUCED_CONTEXT: 0xF1C40F, NEEDS_OFFLOAD: 0xE67E22, DOES_NOT_FIT: 0xE74C3C}
+ACTIVE_CONVENTION = (
+    "active = what one token reads: total − input embedding (unless tied) − MTP − vision − "
+    "routed experts a token skips (× (1 − k/E))"
+)
+
+
+def hub_url(repo_id: str) -> str:
+    return f"https://huggingface.co/{repo_id}"
+
+
+def describe_budget(budget: Budget) -> str:
+    """How we read the budget, e.g. "24 GiB, as on a 24GB card"."""
+    parts = []
+    for device in _grouped(budget):
+        count, d = device
+        size = fmt.gib(d.memory_bytes, 0 if d.memory_bytes % (1 << 30) == 0 else 2)
+        if d.gpu is not None:
+            text = f"{d.gpu.name} ({size}"
+            if d.unified:
+                text += f" unified, {fmt.gib(d.usable_bytes, 0)} usable by the GPU"
+            text += ")"
+        elif d.read_as == READ_AS_VENDOR_GB:
+            text = f"{size}, as on a {d.memory_bytes >> 30}GB card"
+        elif d.read_as == READ_AS_GIB:
+            text = size
+        elif d.read_as == READ_AS_MIB:
+            text = f"{size} ({d.memory_bytes >> 20:,} MiB)"
+        elif d.read_as == READ_AS_BYTES:
+            text = f"{size} ({d.memory_bytes:,} bytes)"
+        else:
+            text = size
+        parts.append(f"{count}× {text}" if count > 1 else text)
+    out = " + ".join(parts)
+    if budget.system_ram_bytes:
+        out += f", with {fmt.gib(budget.system_ram_bytes, 0)} of system RAM"
+    return out
+
+
+def _grouped(budget: Budget):
+    groups: list[list] = []
+    for device in budget.devices:
+        if groups and groups[-1][1] == device:
+            groups[-1][0] += 1
+        else:
+            groups.append([1, device])
+    return [tuple(g) for g in groups]
+
+
+def render_fit(answer: FitAnswer) -> Document:
+    """The /fit embed content."""
+    record, report = answer.model.record, answer.report
+    resolution = answer.model.resolution
+    repo = escape(record.repo_id, 120)
+    title = f"{repo} on {escape(describe_budget(answer.budget), 100)}"
+    lines = []
+    if not resolution.exact:
+        alternatives = ", ".join(escape(a, 80) for a in resolution.alternatives[:3])
+        lines.append(f"Closest match for your text{f' (also: {alternatives})' if alternatives else ''}.")
+    accounting = answer.model.facts.accounting
+    size = f"{fmt.params_short(accounting.total_params)} parameters ({fmt.params_exact(accounting.total_params)})"
+    if accounting.moe:
+        m = accounting.moe
+        size += f", MoE {m.num_experts} experts / top-{m.experts_per_token}, {fmt.params_short(accounting.active_params)} active"
+    lines.append(size + ".")
+    lines.append(_best_sentence(report))
+    fields = [Field(f"Memory at {fmt.tokens(report.context)} tokens, in GiB (2^30 bytes)", _table(report.options))]
+    offload = _offload_field(report.options)
+    if offload:
+        fields.append(offload)
+    speed = _speed_field(answer)
+    if speed:
+        fields.append(speed)
+    return Document(
+        title=title,
+        url=hub_url(record.repo_id),
+        description="\n".join(lines),
+        fields=tuple(fields),
+        footer=_footer(answer),
+        colour=COLOUR[report.best.verdict] if report.best else COLOUR[DOES_NOT_FIT],
+    )
+
+
+def _best_sentence(report) -> str:
+    best = report.best
+    if best is None:
+        smallest = min(report.options, key=lambda o: o.weights_bytes)
+        ram = fmt.gib(report.system_ram_bytes, 0)
+        assumed = " (assumed; add e.g. '+ 128GB RAM' to your budget)" if report.system_ram_assumed else ""
+        return (
+            f"**Does not fit**, not even with offload into {ram} of system RAM{assumed}. "
+            f"The smallest option, {smallest.quant}, needs {fmt.gib(smallest.weights_bytes)} for weights alone."
+        )
+    if best.verdict == FITS:
+        capacity = sum(d.capacity_bytes for d in best.devices)
+        return (
+            f"**Best choice: {best.quant}** — {fmt.gib(best.total_bytes)} of {fmt.gib(capacity)}, "
+            f"{fmt.gib(capacity - best.total_bytes)} to spare, with {fmt.tokens(report.context)} tokens "
+            f"of context (up to {fmt.tokens(best.max_context)})."
+        )
+    if best.verdict == FITS_REDUCED_CONTEXT:
+        return (
+            f"**Best choice: {best.quant} at {fmt.tokens(best.max_context)} tokens of context** "
+            f"(you asked for {fmt.tokens(report.context)}, which does not fit)."
+        )
+    plan = best.offload
+    assert plan is not None
+    what = "routed experts of" if plan.kind == "experts" else "the first"
+    return (
+        f"**Nothing fits in VRAM alone. Best: {best.quant} with {what} {plan.cpu_layers} of "
+        f"{plan.total_layers} layers in system RAM** — {fmt.gib(plan.gpu_bytes)} on the GPU, "
+        f"{fmt.gib(plan.ram_bytes)} of RAM, {fmt.speed(plan.decode_tokens_per_s)} (estimate)."
+    )
+
+
+def _table(options: tuple[QuantOption, ...]) -> str:
+    header = f"{'quant':<9}{'weights':>8}{'KV':>6}{'other':>6}{'total':>7}  {'verdict':<11}{'max ctx':>8}"
+    rows = [header]
+    for o in options:
+        ctx = fmt.tokens(o.max_context) if o.max_context else "—"
+        rows.append(
+            f"{o.quant:<9}{fmt.gib_number(o.weights_gpu_bytes):>8}{fmt.gib_number(o.kv_cache_bytes):>6}"
+            f"{fmt.gib_number(o.overhead_bytes):>6}{fmt.gib_number(o.total_bytes):>7}  "
+            f"{VERDICT_LABELS[o.verdict]:<11}{ctx:>8}"
+        )
+    return "```\n" + "\n".join(rows) + "\n```"
+
+
+def _offload_field(options: tuple[QuantOption, ...]) -> Field | None:
+    plans = [o for o in options if o.offload and o.offload.kind == "experts" and o.verdict == NEEDS_OFFLOAD]
+    if not plans:
+        return None
+    lines = []
+    for o in plans[:4]:
+        p = o.offload
+        assert p is not None
+        lines.append(
+            f"{o.quant}: experts of {p.cpu_layers}/{p.total_layers} layers in RAM → "
+            f"{fmt.gib(p.gpu_bytes)} GPU + {fmt.gib(p.ram_bytes)} RAM, {fmt.speed(p.decode_tokens_per_s)}"
+        )
+    return Field("MoE offload (llama.cpp --n-cpu-moe)", "\n".join(lines))
+
+
+def _speed_field(answer: FitAnswer) -> Field | None:
+    if not answer.budget.names_gpu:
+        return None
+    rows = [o for o in answer.report.options if o.decode_tokens_per_s]
+    if not rows:
+        return None
+    shown = rows[:3] if len(rows) <= 3 else [rows[0], *rows[len(rows) // 2 : len(rows) // 2 + 1], rows[-1]]
+    lines = [f"{o.quant}: {fmt.speed(o.decode_tokens_per_s)}" for o in shown]
+    return Field(
+        "Decode speed (estimate)",
+        " · ".join(lines) + "\nmemory bandwidth × 60-65% ÷ bytes read per token (active weights + KV)",
+    )
+
+
+def _footer(answer: FitAnswer) -> str:
+    report = answer.report
+    provenance = (
+        "Counts read from the checkpoint's safetensors headers."
+        if answer.model.facts.accounting.provenance == "header"
+        else "Counts derived from config.json (not yet read from the checkpoint)."
+    )
+    llama, hf = LLAMA_CPP_PROFILE, TRANSFORMERS_PROFILE
+    return (
+        f"Budget: {describe_budget(answer.budget)}. Sizes in GiB (2^30 bytes). "
+        f"KV cache {report.kv_type} at {fmt.tokens(report.context)} tokens. "
+        f"GGUF rows: llama.cpp, flash attention, n_ubatch {llama.n_ubatch}, token embedding in system RAM, "
+        f"{llama.reserve_bytes_per_gpu >> 20} MiB CUDA reserve per GPU. FP8/stored rows: transformers/vLLM, "
+        f"{hf.reserve_bytes_per_gpu >> 20} MiB reserve (not yet calibrated). Memory and speed are estimates. "
+        + provenance
+    )

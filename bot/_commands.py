@@ -1,0 +1,120 @@
+"""The commands, once: each takes the service and plain arguments and returns a Document.
+
+Discord cogs and ``fitbot ask`` both dispatch here, so the terminal twin shows exactly
+what the bot shows.
+"""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from estimator import parse_budget, parse_context, parse_kv_type
+from estimator.errors import InputError
+from store import get_model
+
+from ._answer_define import render_define
+from ._answer_fit import render_fit
+from ._answer_model import render_model
+from ._document import Document
+from ._service import CatalogService
+from .errors import CommandParseError
+
+
+async def run_fit(service: CatalogService, model: str, budget: str, context: str | None = None, kv_cache: str | None = None) -> Document:
+    answer = await service.fit(model, budget, context=context, kv_type=kv_cache or "f16")
+    return render_fit(answer)
+
+
+async def run_model(service: CatalogService, model: str) -> Document:
+    return render_model(await service.resolve(model))
+
+
+async def run_define(service: CatalogService, term: str) -> Document:
+    glossary = await service.glossary()
+    entry = glossary.lookup(term)
+    example = await get_model(service.db, entry.example_model) if entry.example_model else None
+    related = tuple(glossary.entries[k] for k in entry.related if k in glossary.entries)
+    return render_define(entry, example, related)
+
+
+def _group_fit_words(words: list[str]) -> dict[str, str]:
+    """Read "/fit llama 3.1 8b 2x3090 32k q8_0" from the right: KV type, context, budget;
+    the rest is the model name, so unquoted multi-word names work."""
+    rest = list(words)
+    out: dict[str, str] = {}
+    for key, parse in (("kv_cache", parse_kv_type), ("context", parse_context)):
+        if len(rest) > 2 and _parses(parse, rest[-1]) and not _parses(parse_budget, rest[-1]):
+            out[key] = rest.pop()
+    out["budget"] = rest.pop()
+    out["model"] = " ".join(rest)
+    return out
+
+
+def _parses(parse: Callable[[str], object], word: str) -> bool:
+    try:
+        parse(word)
+    except InputError:
+        return False
+    return True
+
+
+@dataclass(frozen=True, slots=True)
+class CommandSpec:
+    name: str
+    params: tuple[str, ...]
+    required: int
+    run: Callable[..., Awaitable[Document]]
+    usage: str
+
+
+COMMANDS: dict[str, CommandSpec] = {
+    spec.name: spec
+    for spec in (
+        CommandSpec("fit", ("model", "budget", "context", "kv_cache"), 2, run_fit, '/fit qwen2.5-32b 24GB [context] [kv_cache]'),
+        CommandSpec("model", ("model",), 1, run_model, "/model qwen2.5-32b"),
+        CommandSpec("define", ("term",), 1, run_define, "/define parameter"),
+    )
+}
+
+
+def parse_command(text: str) -> tuple[CommandSpec, dict[str, str]]:
+    """Split "/fit 'qwen2.5 32b' 24GB context:32k" into a command and its arguments.
+
+    Arguments are positional in Discord's option order, or ``name:value``.
+
+    Raises:
+        CommandParseError: an unknown command, a missing argument, or bad quoting.
+    """
+    try:
+        words = shlex.split(text)
+    except ValueError as e:
+        raise CommandParseError(f"cannot read {text!r}: {e}; quote names with spaces, e.g. /fit 'qwen2.5 32b' 24GB") from None
+    if not words:
+        raise CommandParseError(f"nothing to run: try {COMMANDS['fit'].usage}")
+    name = words[0].lstrip("/").lower()
+    spec = COMMANDS.get(name)
+    if spec is None:
+        raise CommandParseError(f"'/{name}' is not a command: use one of {', '.join('/' + c for c in COMMANDS)}")
+    args: dict[str, str] = {}
+    positional = []
+    for word in words[1:]:
+        key, sep, value = word.partition(":")
+        if sep and key in spec.params:
+            args[key] = value
+        else:
+            positional.append(word)
+    if spec.name == "fit" and "model" not in args and "budget" not in args and len(positional) > 2:
+        args.update(_group_fit_words(positional))
+        positional = []
+    free = [p for p in spec.params if p not in args]
+    if len(free) == 1 and positional:  # /model ds v3, /define kv cache: one free-text argument
+        positional = [" ".join(positional)]
+    if len(positional) > len(free):
+        raise CommandParseError(f"too many words for /{spec.name}: quote names with spaces, e.g. {spec.usage}")
+    args.update(zip(free, positional, strict=False))
+    missing = [p for p in spec.params[: spec.required] if not args.get(p)]
+    if missing:
+        raise CommandParseError(f"/{spec.name} needs {', '.join(missing)}: e.g. {spec.usage}")
+    return spec, args

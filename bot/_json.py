@@ -1,0 +1,98 @@
+"""Stable JSON views of answers (``--json`` and the dataset export). Documented in the README."""
+
+from __future__ import annotations
+
+from estimator import QuantOption, kv_bytes_per_token
+
+from ._service import FitAnswer, ResolvedModel
+
+
+def fit_json(answer: FitAnswer, query: str | None = None) -> dict:
+    report, budget = answer.report, answer.budget
+    return {
+        "model": answer.model.record.repo_id,
+        "query": query,
+        "exact_match": answer.model.resolution.exact,
+        "alternatives": list(answer.model.resolution.alternatives),
+        "provenance": answer.model.facts.accounting.provenance,
+        "budget_bytes": budget.usable_bytes,
+        "budget": {
+            "text": budget.text,
+            "devices": [
+                {
+                    "gpu": d.gpu.key if d.gpu else None,
+                    "memory_bytes": d.memory_bytes,
+                    "usable_bytes": d.usable_bytes,
+                    "read_as": d.read_as,
+                    "bandwidth_bytes_per_s": d.bandwidth_bytes_per_s,
+                }
+                for d in budget.devices
+            ],
+            "system_ram_bytes": report.system_ram_bytes,
+            "system_ram_assumed": report.system_ram_assumed,
+        },
+        "context": report.context,
+        "kv_cache": report.kv_type,
+        "best": report.best.quant if report.best else None,
+        "options": [_option(o) for o in report.options],
+    }
+
+
+def _option(o: QuantOption) -> dict:
+    return {
+        "quant": o.quant,
+        "runtime": o.runtime,
+        "weights_bytes": o.weights_bytes,
+        "weights_gpu_bytes": o.weights_gpu_bytes,
+        "kv_cache_bytes": o.kv_cache_bytes,
+        "overhead_bytes": o.overhead_bytes,
+        "host_bytes": o.host_bytes,
+        "total_bytes": o.total_bytes,
+        "verdict": o.verdict,
+        "max_context": o.max_context,
+        "decode_tokens_per_s": round(o.decode_tokens_per_s, 2) if o.decode_tokens_per_s else None,
+        "offload": None
+        if o.offload is None
+        else {
+            "kind": o.offload.kind,
+            "cpu_layers": o.offload.cpu_layers,
+            "total_layers": o.offload.total_layers,
+            "gpu_bytes": o.offload.gpu_bytes,
+            "ram_bytes": o.offload.ram_bytes,
+            "decode_tokens_per_s": round(o.offload.decode_tokens_per_s, 2) if o.offload.decode_tokens_per_s else None,
+        },
+    }
+
+
+def model_json(resolved: ResolvedModel) -> dict:
+    record = resolved.record
+    a, config = record.accounting, record.config
+    return {
+        "repo_id": record.repo_id,
+        "sha": record.sha,
+        "provenance": record.provenance,
+        "status": record.status,
+        "status_reason": record.status_reason,
+        "total_params": a.total_params if a else None,
+        "active_params": a.active_params if a else None,
+        "components": dict(a.components.items()) if a else None,
+        "moe": None
+        if not a or not a.moe
+        else {
+            "num_experts": a.moe.num_experts,
+            "experts_per_token": a.moe.experts_per_token,
+            "shared_experts": a.moe.shared_experts,
+            "moe_layers": a.moe.moe_layers,
+        },
+        "stored_bytes": a.stored_bytes if a else None,
+        "stored_dtypes": dict(a.stored_dtypes) if a else None,
+        "quantization": a.quantization if a else None,
+        "tied_embeddings": a.tied_embeddings if a else None,
+        "model_type": config.model_type if config else None,
+        "max_context": config.max_context if config else None,
+        "kv_bytes_per_token_f16": kv_bytes_per_token(config) if config else None,
+        "hub_total_params": record.hub.hub_total_params,
+        "count_mismatch": record.count_mismatch,
+        "read_at": record.read_at.isoformat() if record.read_at else None,
+        "notes": list(a.notes) if a else [],
+    }

@@ -1,0 +1,31 @@
+"""The composition root: settings in, wired components out. Nothing else builds them."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from store import Database, seed_bundled_data
+
+from ._service import CatalogService
+from ._settings import Settings
+
+
+@asynccontextmanager
+async def open_database(settings: Settings, *, seed: bool = True) -> AsyncIterator[Database]:
+    """Open (create, migrate) the database; load the bundled catalog on first use."""
+    db = await Database.open(settings.db_path)
+    try:
+        if seed:
+            await seed_bundled_data(db)
+        yield db
+    finally:
+        await db.close()
+
+
+@asynccontextmanager
+async def open_service(settings: Settings) -> AsyncIterator[CatalogService]:
+    async with open_database(settings) as db:
+        service = CatalogService(db)
+        await service.refresh(force=True)
+        yield service

@@ -1,0 +1,36 @@
+"""Make text from the Hub (or from users) safe to show: no markdown tricks, no pings.
+
+Repo ids, card data and config values come from strangers. They are escaped for
+Discord markdown, their mentions are defused, control and zero-width characters are
+dropped, and they are truncated to fit. ``allowed_mentions=none`` is the second lock.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_MARKDOWN = re.compile(r"([\\*_~`|>\[\]()#-])")
+_INVISIBLE = {"Cc", "Cf", "Co", "Cn", "Zl", "Zp"}
+
+
+def clean(text: object, limit: int = 200) -> str:
+    """Plain text: printable characters only, single-spaced, at most ``limit`` characters."""
+    raw = str(text)
+    kept = "".join(ch if unicodedata.category(ch) not in _INVISIBLE else " " for ch in raw[: limit * 4])
+    kept = " ".join(kept.split())
+    return truncate(kept, limit)
+
+
+def escape(text: object, limit: int = 200) -> str:
+    """Text safe inside Discord markdown: cleaned, escaped, mentions defused."""
+    plain = clean(text, limit)
+    # A zero-width space after every "@" and "<" defuses @everyone, <@id>, <@&id> and <#id>.
+    plain = plain.replace("@", "@\u200b").replace("<", "<\u200b")
+    return _MARKDOWN.sub(r"\\\1", plain)
+
+
+def truncate(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    return text[: max(0, limit - 1)].rstrip() + "…"

@@ -1,0 +1,141 @@
+"""The use cases every surface shares: resolve a name, size a model, look up a term.
+
+The CLI, ``fitbot ask`` and the Discord cogs all call these, so the terminal twin prints
+exactly what the bot would show. The name index is kept in memory and rebuilt when the
+catalog version moves (the crawler bumps it on every write).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+
+from estimator import (
+    Budget,
+    FitReport,
+    ModelFacts,
+    estimate_fit,
+    parse_budget,
+    parse_context,
+    parse_kv_type,
+)
+from store import (
+    STATUS_GATED,
+    STATUS_OK,
+    Database,
+    GlossaryIndex,
+    ModelRecord,
+    NameIndex,
+    Resolution,
+    catalog_stats,
+    get_catalog_version,
+    get_model,
+    list_glossary,
+    name_index,
+)
+from store.errors import ModelNotFoundError
+
+from .errors import ModelUnusableError
+
+log = logging.getLogger(__name__)
+
+# How often the catalog version is re-read; an index rebuild happens only when it moved.
+VERSION_CHECK_SECONDS = 30.0
+
+
+@dataclass(frozen=True, slots=True)
+class ResolvedModel:
+    record: ModelRecord
+    resolution: Resolution
+
+    @property
+    def facts(self) -> ModelFacts:
+        record = self.record
+        if record.config is None or record.accounting is None:
+            raise ModelUnusableError(record.repo_id, record.status, record.status_reason)
+        return ModelFacts(record.config, record.accounting)
+
+
+@dataclass(frozen=True, slots=True)
+class FitAnswer:
+    model: ResolvedModel
+    budget: Budget
+    report: FitReport
+
+
+class CatalogService:
+    """Store plus estimator, for the presentation layers."""
+
+    def __init__(self, db: Database, *, clock=time.monotonic) -> None:
+        self.db = db
+        self._clock = clock
+        self._index: NameIndex | None = None
+        self._glossary: GlossaryIndex | None = None
+        self._version = -1
+        self._checked_at = float("-inf")
+
+    @property
+    def index(self) -> NameIndex | None:
+        """The name index, or None while it is cold (autocomplete answers nothing then)."""
+        return self._index
+
+    async def refresh(self, *, force: bool = False) -> bool:
+        """Rebuild the name index if the catalog changed; True when it was rebuilt."""
+        now = self._clock()
+        if not force and self._index is not None and now - self._checked_at < VERSION_CHECK_SECONDS:
+            return False
+        self._checked_at = now
+        version = await get_catalog_version(self.db)
+        if version == self._version and self._index is not None and not force:
+            return False
+        self._index = await name_index(self.db)
+        self._version = version
+        log.info("name index rebuilt: %d models (catalog version %d)", len(self._index), version)
+        return True
+
+    async def glossary(self) -> GlossaryIndex:
+        if self._glossary is None:
+            self._glossary = GlossaryIndex(await list_glossary(self.db))
+        return self._glossary
+
+    def complete_model(self, text: str) -> list[str]:
+        """Autocomplete from memory only: fast, and empty while the index is cold."""
+        return self._index.complete(text) if self._index is not None else []
+
+    async def resolve(self, text: str) -> ResolvedModel:
+        """The model ``text`` names.
+
+        Raises:
+            ModelNotFoundError: nothing matches (with suggestions).
+        """
+        await self.refresh()
+        assert self._index is not None
+        resolution = self._index.resolve(text)
+        record = await get_model(self.db, resolution.repo_id)
+        if record is None:  # deleted since the index was built
+            await self.refresh(force=True)
+            raise ModelNotFoundError(text, self._index.suggest(text))
+        return ResolvedModel(record, resolution)
+
+    async def fit(
+        self, model: str, budget: str, *, context: str | int | None = None, kv_type: str = "f16"
+    ) -> FitAnswer:
+        """Resolve, parse and estimate: the whole of ``/fit``.
+
+        Raises:
+            InputError subclasses: a bad budget, context or KV type, an unknown model.
+        """
+        parsed_budget = parse_budget(budget)
+        ctx = parse_context(context) if context not in (None, "") else None
+        kv = parse_kv_type(kv_type)
+        resolved = await self.resolve(model)
+        report = estimate_fit(resolved.facts, parsed_budget, context=ctx, kv_type=kv)
+        return FitAnswer(resolved, parsed_budget, report)
+
+    async def stats(self):
+        return await catalog_stats(self.db)
+
+
+def usable(record: ModelRecord) -> bool:
+    return record.status in (STATUS_OK, STATUS_GATED) and record.accounting is not None

@@ -1,0 +1,231 @@
+"""The ``fitbot`` command: the composition root behind every surface.
+
+Data goes to stdout, diagnostics to stderr. Expected failures print one line, no
+traceback, and exit non-zero (the table in ``_exit_for``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sys
+from pathlib import Path
+
+import click
+
+from estimator.errors import FitbotError, InputError
+from store import list_models
+from store.errors import SchemaVersionError, StoreError
+
+from . import _format as fmt
+from ._commands import parse_command, run_define, run_fit, run_model
+from ._document import render_text
+from ._json import fit_json, model_json
+from ._logging import setup_logging
+from ._root import open_service
+from ._settings import Settings, SettingsError, load_settings
+
+log = logging.getLogger(__name__)
+
+# Ordered: subclasses before their parents. (error type, exit code, prefix)
+ERROR_TABLE: tuple[tuple[type[BaseException], int, str], ...] = (
+    (SettingsError, 2, "configuration error: "),
+    (InputError, 2, ""),
+    (SchemaVersionError, 3, "database error: "),
+    (StoreError, 3, "database error: "),
+    (FitbotError, 1, "error: "),
+)
+
+
+def _exit_for(error: BaseException) -> tuple[int, str] | None:
+    for kind, code, prefix in ERROR_TABLE:
+        if isinstance(error, kind):
+            return code, prefix + str(error)
+    return None
+
+
+class FitbotGroup(click.Group):
+    """Translates fitbot's errors into one line on stderr and an exit code."""
+
+    def invoke(self, ctx: click.Context):  # noqa: D102
+        try:
+            return super().invoke(ctx)
+        except FitbotError as e:
+            code, message = _exit_for(e) or (1, str(e))
+            click.echo(message, err=True)
+            ctx.exit(code)
+
+
+class CliState:
+    def __init__(self, db: Path | None, config: Path | None, verbose: bool) -> None:
+        self.db = db
+        self.config = config
+        self.verbose = verbose
+        self._settings: Settings | None = None
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self._settings = load_settings(config_file=self.config, overrides={"db_path": self.db})
+            secrets = [s.reveal() for s in (self._settings.discord_token, self._settings.hf_token) if s]
+            level = "DEBUG" if self.verbose else ("WARNING" if self._settings.log_level == "INFO" else self._settings.log_level)
+            setup_logging(self._settings.log_format, level, secrets)
+        return self._settings
+
+
+pass_state = click.make_pass_decorator(CliState)
+
+
+@click.group(cls=FitbotGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--db", type=click.Path(dir_okay=False, path_type=Path), help="SQLite database (default: FITBOT_DB or your data directory).")
+@click.option("--config", type=click.Path(dir_okay=False, exists=True, path_type=Path), help="TOML settings file (or FITBOT_CONFIG).")
+@click.option("-v", "--verbose", is_flag=True, help="Log debug detail to stderr.")
+@click.version_option(package_name="fitbot")
+@click.pass_context
+def main(ctx: click.Context, db: Path | None, config: Path | None, verbose: bool) -> None:
+    """fitbot: will this model run on my GPU? Exact parameter counts, honest memory estimates.
+
+    \b
+    Example:
+      fitbot fit qwen2.5-32b 24GB
+    """
+    ctx.obj = CliState(db, config, verbose)
+
+
+@main.command()
+@click.argument("model")
+@click.argument("budget")
+@click.option("--context", "-c", help="Context length in tokens, e.g. 8192 or 32k (default 8192).")
+@click.option("--kv-cache", type=click.Choice(["f16", "q8_0", "q4_0"]), default="f16", show_default=True, help="KV cache type.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output (see README).")
+@pass_state
+def fit(state: CliState, model: str, budget: str, context: str | None, kv_cache: str, as_json: bool) -> None:
+    """Will MODEL fit in BUDGET? Memory per quantization, verdicts, largest context.
+
+    \b
+    BUDGET is what you have: 24GB, 2x24GB, 24+12GB, RTX 4090, 2x3090, "M3 Max 128GB",
+    optionally with system RAM: "4090 + 64GB RAM". A typed "24GB" is a 24 GB card: 24 GiB.
+    \b
+    Example:
+      fitbot fit qwen2.5-32b 24GB --context 32k
+    """
+
+    async def run() -> str:
+        async with open_service(state.settings) as service:
+            if as_json:
+                answer = await service.fit(model, budget, context=context, kv_type=kv_cache)
+                return json.dumps(fit_json(answer, model), indent=2)
+            return render_text(await run_fit(service, model, budget, context, kv_cache))
+
+    click.echo(asyncio.run(run()))
+
+
+@main.command()
+@click.argument("model")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output (see README).")
+@pass_state
+def model(state: CliState, model: str, as_json: bool) -> None:
+    """Exact parameter count, components, MoE layout and storage of MODEL.
+
+    \b
+    Example:
+      fitbot model "ds v3" --json
+    """
+
+    async def run() -> str:
+        async with open_service(state.settings) as service:
+            if as_json:
+                return json.dumps(model_json(await service.resolve(model)), indent=2)
+            return render_text(await run_model(service, model))
+
+    click.echo(asyncio.run(run()))
+
+
+@main.command()
+@click.argument("term", nargs=-1, required=True)
+@pass_state
+def define(state: CliState, term: tuple[str, ...]) -> None:
+    """Explain a term (aliases, plurals and typos are fine).
+
+    \b
+    Example:
+      fitbot define parameter
+    """
+
+    async def run() -> str:
+        async with open_service(state.settings) as service:
+            return render_text(await run_define(service, " ".join(term)))
+
+    click.echo(asyncio.run(run()))
+
+
+@main.command(name="models")
+@click.option("--search", "-s", help="Only repo ids containing this text.")
+@click.option("--limit", "-n", default=30, show_default=True, type=click.IntRange(1, 10000), help="How many to list.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@pass_state
+def models_command(state: CliState, search: str | None, limit: int, as_json: bool) -> None:
+    """List catalog models by popularity, with exact sizes.
+
+    \b
+    Example:
+      fitbot models --search qwen
+    """
+
+    async def run() -> str:
+        async with open_service(state.settings) as service:
+            records = await list_models(service.db, search=search, limit=limit)
+        if as_json:
+            return json.dumps(
+                [
+                    {
+                        "repo_id": r.repo_id,
+                        "total_params": r.accounting.total_params if r.accounting else None,
+                        "active_params": r.accounting.active_params if r.accounting else None,
+                        "provenance": r.provenance,
+                        "status": r.status,
+                    }
+                    for r in records
+                ],
+                indent=2,
+            )
+        lines = [f"{'model':<48} {'parameters':>18} {'short':>7}  {'MoE':<10} source"]
+        for r in records:
+            a = r.accounting
+            moe = f"{a.moe.num_experts}e/top{a.moe.experts_per_token}" if a and a.moe else ""
+            count = f"{a.total_params:,}" if a else "—"
+            short = fmt.params_short(a.total_params) if a else ""
+            lines.append(f"{r.repo_id[:48]:<48} {count:>18} {short:>7}  {moe:<10} {r.provenance}")
+        if not records:
+            lines.append("(no models match)")
+        return "\n".join(lines)
+
+    click.echo(asyncio.run(run()))
+
+
+@main.command()
+@click.argument("text")
+@pass_state
+def ask(state: CliState, text: str) -> None:
+    """Run a bot command in the terminal and print what the bot would answer.
+
+    \b
+    Example:
+      fitbot ask "/fit qwen2.5-32b 24GB"
+    """
+    spec, args = parse_command(text)
+
+    async def run() -> str:
+        async with open_service(state.settings) as service:
+            return render_text(await spec.run(service, **args))
+
+    click.echo(asyncio.run(run()))
+
+
+def run() -> None:  # pragma: no cover - console entry
+    main(prog_name="fitbot")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main(prog_name="fitbot"))

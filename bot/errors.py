@@ -1,0 +1,29 @@
+"""Errors the presentation layers raise, on top of estimator's and store's.
+
+    FitbotError
+     └── InputError
+          ├── ModelUnusableError    the model is known but has no usable accounting
+          └── CommandParseError     ``fitbot ask`` text that is not a command
+"""
+
+from __future__ import annotations
+
+from estimator.errors import InputError
+
+
+class ModelUnusableError(InputError):
+    """A model we know of, but cannot size (gated without data, malformed headers...)."""
+
+    def __init__(self, repo_id: str, status: str, reason: str | None) -> None:
+        self.repo_id = repo_id
+        self.status = status
+        self.reason = reason
+        why = f" ({reason})" if reason else ""
+        super().__init__(
+            f"Model {repo_id} cannot be sized: its last crawl ended as {status}{why}. "
+            "Try another model, or check again after the next crawl."
+        )
+
+
+class CommandParseError(InputError):
+    """Text given to ``fitbot ask`` that is not one of the commands."""

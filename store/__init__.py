@@ -1,0 +1,54 @@
+"""fitbot's store: one SQLite file (WAL). The crawler writes the catalog; the bot reads it.
+
+Every function takes the ``Database`` and returns domain records, never rows.
+"""
+
+from ._catalog import load_bundled_catalog, seed_bundled_data
+from ._db import Database, utc_now
+from ._glossary import GlossaryIndex, list_glossary, load_bundled_glossary, replace_glossary
+from ._guilds import (
+    claim_listing_post,
+    delete_subscription,
+    get_guild_settings,
+    get_meta,
+    list_subscriptions,
+    release_listing_post,
+    set_meta,
+    upsert_subscription,
+)
+from ._models import (
+    count_models,
+    get_catalog_version,
+    get_model,
+    insert_models_if_absent,
+    list_models,
+    list_name_rows,
+    list_shas,
+    list_updated_since,
+    upsert_model,
+)
+from ._names import NameIndex, Resolution
+from ._records import (
+    RUN_COMPLETED,
+    RUN_FAILED,
+    RUN_INTERRUPTED,
+    RUN_RUNNING,
+    STATUS_ERROR,
+    STATUS_GATED,
+    STATUS_NO_SAFETENSORS,
+    STATUS_NOT_FOUND,
+    STATUS_OK,
+    STATUSES,
+    CatalogStats,
+    CrawlRun,
+    GlossaryEntry,
+    GuildSettings,
+    HubFacts,
+    ModelRecord,
+)
+from ._runs import finish_run, last_run, list_runs, mark_interrupted_runs, start_run
+from ._schema import SCHEMA_VERSION
+from ._stats import catalog_stats, name_index
+from .errors import ModelNotFoundError, SchemaVersionError, StoreError, TermNotFoundError
+
+__all__ = [name for name in dir() if not name.startswith("_")]

@@ -1,0 +1,156 @@
+"""The SQLite connection: WAL, a busy timeout, short ``BEGIN IMMEDIATE`` write transactions."""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+import aiosqlite
+
+from ._schema import MIGRATIONS, SCHEMA_VERSION
+from .errors import SchemaVersionError, StoreError
+
+log = logging.getLogger(__name__)
+
+Tracer = Callable[[str, tuple], None]
+Clock = Callable[[], datetime]
+
+BUSY_TIMEOUT_MS = 5000
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Database:
+    """One aiosqlite connection. Writers go through ``write()``; readers never block them (WAL)."""
+
+    def __init__(self, conn: aiosqlite.Connection, path: str, *, tracer: Tracer | None, clock: Clock) -> None:
+        self._conn = conn
+        self.path = path
+        self._tracer = tracer
+        self.clock = clock
+
+    @classmethod
+    async def open(
+        cls,
+        path: str | Path,
+        *,
+        migrate: bool = True,
+        tracer: Tracer | None = None,
+        clock: Clock = utc_now,
+    ) -> Database:
+        """Open (and create) the database, migrating it to the current schema.
+
+        Raises:
+            StoreError: the file cannot be opened as SQLite.
+            SchemaVersionError: the schema is newer than this code, or older and
+                ``migrate`` is False.
+        """
+        path = str(path)
+        if path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            conn = await aiosqlite.connect(path, isolation_level=None)
+        except sqlite3.Error as e:
+            raise StoreError(f"cannot open the database at {path}: {e}") from e
+        db = cls(conn, path, tracer=tracer, clock=clock)
+        try:
+            await db._configure()
+            await db._migrate(allowed=migrate)
+        except BaseException:
+            await conn.close()
+            raise
+        return db
+
+    async def _configure(self) -> None:
+        try:
+            await self._conn.execute("PRAGMA journal_mode=WAL")
+            await self._conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+            await self._conn.execute("PRAGMA synchronous=NORMAL")
+            await self._conn.execute("PRAGMA foreign_keys=ON")
+        except sqlite3.DatabaseError as e:
+            raise StoreError(f"{self.path} is not a fitbot database: {e}") from e
+
+    async def _migrate(self, *, allowed: bool) -> None:
+        version = await self.user_version()
+        if version > SCHEMA_VERSION or (version < SCHEMA_VERSION and not allowed):
+            raise SchemaVersionError(version, SCHEMA_VERSION)
+        if version == SCHEMA_VERSION:
+            return
+        async with self.write():
+            version = await self.user_version()  # another process may have migrated meanwhile
+            for number, statements in enumerate(MIGRATIONS[version:], start=version + 1):
+                for statement in statements:
+                    await self.execute(statement)
+                await self.execute(f"PRAGMA user_version = {number}")
+                log.info("migrated %s to schema version %d", self.path, number)
+
+    async def user_version(self) -> int:
+        row = await self.fetchone("PRAGMA user_version")
+        return int(row[0]) if row else 0
+
+    async def close(self) -> None:
+        await self._conn.close()
+
+    async def __aenter__(self) -> Database:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[None]:
+        """A short write transaction. ``BEGIN IMMEDIATE`` takes the write lock up front, so
+        a writer waits (busy timeout) instead of failing on a stale read snapshot."""
+        await self._conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            await self._conn.execute("ROLLBACK")
+            raise
+        else:
+            await self._conn.execute("COMMIT")
+
+    async def execute(self, sql: str, params: tuple = ()) -> int:
+        """Run one statement; returns the number of rows it changed."""
+        self._trace(sql, params)
+        cursor = await self._conn.execute(sql, params)
+        changed = cursor.rowcount
+        await cursor.close()
+        return changed
+
+    async def executemany(self, sql: str, rows: list[tuple]) -> None:
+        self._trace(sql, ())
+        await self._conn.executemany(sql, rows)
+
+    async def fetchall(self, sql: str, params: tuple = ()) -> list[sqlite3.Row | tuple]:
+        self._trace(sql, params)
+        async with self._conn.execute(sql, params) as cursor:
+            return list(await cursor.fetchall())
+
+    async def fetchone(self, sql: str, params: tuple = ()) -> tuple | None:
+        self._trace(sql, params)
+        async with self._conn.execute(sql, params) as cursor:
+            return await cursor.fetchone()
+
+    async def integrity_check(self) -> str:
+        row = await self.fetchone("PRAGMA integrity_check")
+        return str(row[0]) if row else "no answer"
+
+    async def backup_to(self, target: str | Path) -> None:
+        """Copy the database with SQLite's online backup API (safe while others write)."""
+        Path(target).parent.mkdir(parents=True, exist_ok=True)
+        dest = await aiosqlite.connect(str(target))
+        try:
+            await self._conn.backup(dest)
+        finally:
+            await dest.close()
+
+    def _trace(self, sql: str, params: tuple) -> None:
+        if self._tracer is not None:
+            self._tracer(sql, params)

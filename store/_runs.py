@@ -1,0 +1,78 @@
+"""Crawl runs: started, then completed, failed or (after a crash) interrupted."""
+
+from __future__ import annotations
+
+import json
+
+from ._codec import decode_time, encode_time
+from ._db import Database
+from ._records import RUN_COMPLETED, RUN_FAILED, RUN_INTERRUPTED, RUN_RUNNING, CrawlRun
+
+_COLUMNS = "run_id, started_at, finished_at, status, source, outcomes_json, requests, bytes_received, error"
+
+
+async def start_run(db: Database, source: str) -> int:
+    """Record a crawl as running; a run still "running" at the next start was interrupted."""
+    async with db.write():
+        await db.execute(
+            "INSERT INTO crawl_runs (started_at, status, source) VALUES (?, ?, ?)",
+            (encode_time(db.clock()), RUN_RUNNING, source),
+        )
+        row = await db.fetchone("SELECT last_insert_rowid()")
+    assert row is not None
+    return int(row[0])
+
+
+async def finish_run(
+    db: Database,
+    run_id: int,
+    *,
+    status: str,
+    outcomes: dict[str, int],
+    requests: int,
+    bytes_received: int,
+    error: str | None = None,
+) -> None:
+    if status not in (RUN_COMPLETED, RUN_FAILED, RUN_INTERRUPTED):
+        raise ValueError(f"a run cannot finish as {status!r}")
+    async with db.write():
+        await db.execute(
+            """UPDATE crawl_runs SET finished_at = ?, status = ?, outcomes_json = ?, requests = ?,
+            bytes_received = ?, error = ? WHERE run_id = ?""",
+            (encode_time(db.clock()), status, json.dumps(outcomes, sort_keys=True), requests, bytes_received, error, run_id),
+        )
+
+
+async def mark_interrupted_runs(db: Database) -> int:
+    """Close runs left "running" by a process that died; returns how many."""
+    async with db.write():
+        return await db.execute(
+            "UPDATE crawl_runs SET status = ?, finished_at = ?, error = 'the process stopped before the run finished' WHERE status = ?",
+            (RUN_INTERRUPTED, encode_time(db.clock()), RUN_RUNNING),
+        )
+
+
+async def last_run(db: Database, *, finished_only: bool = False) -> CrawlRun | None:
+    where = "WHERE status != 'running'" if finished_only else ""
+    row = await db.fetchone(f"SELECT {_COLUMNS} FROM crawl_runs {where} ORDER BY run_id DESC LIMIT 1")
+    return _run(row) if row else None
+
+
+async def list_runs(db: Database, *, limit: int = 20) -> tuple[CrawlRun, ...]:
+    rows = await db.fetchall(f"SELECT {_COLUMNS} FROM crawl_runs ORDER BY run_id DESC LIMIT ?", (limit,))
+    return tuple(_run(r) for r in rows)
+
+
+def _run(row: tuple) -> CrawlRun:
+    run_id, started, finished, status, source, outcomes, requests, received, error = row
+    return CrawlRun(
+        run_id=int(run_id),
+        started_at=decode_time(started),
+        finished_at=decode_time(finished),
+        status=status,
+        source=source,
+        outcomes=tuple(sorted(json.loads(outcomes or "{}").items())),
+        requests=int(requests),
+        bytes_received=int(received),
+        error=error,
+    )
