@@ -229,7 +229,8 @@ def _deepseek_layer(m: LogicalModel, cfg: Mapping, i: int, *, mtp: bool) -> None
 
 def deepseek_v3(cfg: Mapping) -> LogicalModel:
     """DeepSeek-V3 / R1 as released: 61 layers plus the MTP layer ``model.layers.61``."""
-    m = LogicalModel(cfg["n_routed_experts"], cfg["num_experts_per_tok"], cfg["n_shared_experts"])
+    m = LogicalModel(num_experts=cfg["n_routed_experts"], top_k=cfg["num_experts_per_tok"],
+                     shared_experts=cfg["n_shared_experts"])
     h, vocab, layers = cfg["hidden_size"], cfg["vocab_size"], cfg["num_hidden_layers"]
     _embeddings(m, cfg)
     for i in range(layers):
@@ -252,7 +253,7 @@ def deepseek_v3(cfg: Mapping) -> LogicalModel:
 def gpt_oss(cfg: Mapping) -> LogicalModel:
     """gpt-oss in transformers naming; experts as logical [E, rows, H] tensors."""
     experts, h, inter = cfg["num_local_experts"], cfg["hidden_size"], cfg["intermediate_size"]
-    m = LogicalModel(experts, cfg["num_experts_per_tok"])
+    m = LogicalModel(num_experts=experts, top_k=cfg["num_experts_per_tok"])
     _embeddings(m, cfg)
     for i in range(cfg["num_hidden_layers"]):
         p = f"model.layers.{i}"
@@ -274,7 +275,7 @@ def gpt_oss(cfg: Mapping) -> LogicalModel:
 def granite_moe(cfg: Mapping) -> LogicalModel:
     """Granite-MoE: ``block_sparse_moe.input_linear`` [E, 2I, H] and ``output_linear`` [E, H, I]."""
     experts, h, inter = cfg["num_local_experts"], cfg["hidden_size"], cfg["intermediate_size"]
-    m = LogicalModel(experts, cfg["num_experts_per_tok"])
+    m = LogicalModel(num_experts=experts, top_k=cfg["num_experts_per_tok"])
     _embeddings(m, cfg)
     for i in range(cfg["num_hidden_layers"]):
         p = f"model.layers.{i}"
@@ -290,7 +291,7 @@ def granite_moe(cfg: Mapping) -> LogicalModel:
 def llama4_text(cfg: Mapping) -> LogicalModel:
     """Llama 4 text model: ``feed_forward.experts.gate_up_proj`` [E, H, 2I] plus a shared expert."""
     experts, h, inter = cfg["num_local_experts"], cfg["hidden_size"], cfg["intermediate_size"]
-    m = LogicalModel(experts, cfg["num_experts_per_tok"], 1)
+    m = LogicalModel(num_experts=experts, top_k=cfg["num_experts_per_tok"], shared_experts=1)
     moe = set(cfg["moe_layers"])
     _embeddings(m, cfg)
     for i in range(cfg["num_hidden_layers"]):
@@ -316,7 +317,7 @@ def dbrx(cfg: Mapping) -> LogicalModel:
     kv, ffn = cfg["attn_config"]["kv_n_heads"], cfg["ffn_config"]
     experts, inter = ffn["moe_num_experts"], ffn["ffn_hidden_size"]
     hd = h // heads
-    m = LogicalModel(experts, ffn["moe_top_k"])
+    m = LogicalModel(num_experts=experts, top_k=ffn["moe_top_k"])
     m.add("transformer.wte.weight", (cfg["vocab_size"], h), EMBEDDING)
     for i in range(layers):
         p = f"transformer.blocks.{i}"

@@ -1,0 +1,1 @@
+"""Independent builders of checkpoint header replicas for tests and benchmarks (no estimator imports)."""
