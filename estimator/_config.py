@@ -338,10 +338,12 @@ def _recurrent_state_elements(text: Mapping[str, object], hidden: int) -> int:
 
 def _parse_quant(raw: Mapping[str, object], text: Mapping[str, object]) -> QuantConfig | None:
     section = raw.get("quantization_config") or text.get("quantization_config")
-    if not isinstance(section, Mapping):
-        mlx = raw.get("quantization")
-        if isinstance(mlx, Mapping) and _int(mlx.get("bits")):
+    mlx = raw.get("quantization")
+    # mlx-lm writes "quantization" and a copy as "quantization_config" without a quant_method.
+    if isinstance(mlx, Mapping) and _int(mlx.get("bits")):
+        if not isinstance(section, Mapping) or "quant_method" not in section:
             return QuantConfig("mlx", _int(mlx.get("bits")), _int(mlx.get("group_size")))
+    if not isinstance(section, Mapping):
         return None
     method = str(section.get("quant_method") or "unknown").lower()
     bits = _int(section.get("bits")) or _int(section.get("w_bit"))

@@ -300,7 +300,17 @@ def _uses(shares: tuple[_Share, ...], config: ModelConfig, profile: RuntimeProfi
 
 
 def _fits_at(shares, config, profile, ctx, kv_type) -> bool:
-    return all(u.total_bytes <= u.capacity_bytes for u in _uses(shares, config, profile, ctx, kv_type))
+    """Whether every device holds its share at ``ctx`` (the bisections call this a lot)."""
+    per_token = layer_bytes_per_token(config, kv_type)
+    buffers = estimate_compute_buffers(config, ctx, profile)
+    for share in shares:
+        compute = buffers.device_bytes if share.has_output else buffers.attention_stage_bytes
+        if not share.layer_count and not share.has_output:
+            compute = 0
+        kv = sum(_layer_kv(config, kind, ctx, per_token, profile) * n for kind, n in share.kind_counts)
+        if share.weights_bytes + kv + compute + share.reserve_bytes > share.capacity_bytes:
+            return False
+    return True
 
 
 def _max_context(shares, config: ModelConfig, profile: RuntimeProfile, kv_type: str) -> int:
@@ -387,31 +397,36 @@ def _efficiency(device: Device) -> float:
 
 
 def _decode_speed(layout: WeightLayout, model: ModelFacts, budget: Budget, shares, ctx: int, kv_type: str, cpu_layers: int, cpu_experts: int) -> float | None:
-    """Tokens per second if decoding is bound by memory bandwidth (an estimate)."""
+    """Tokens per second if decoding is bound by memory bandwidth (an estimate).
+
+    Per token, every device reads its layers' dense weights, the chosen k/E of their
+    routed experts and their whole KV cache; the CPU reads whatever was offloaded.
+    """
     if not budget.names_gpu:
         return None
     config, moe = model.config, model.accounting.moe
     active = (moe.experts_per_token / moe.num_experts) if moe and moe.num_experts else 1.0
+    prefix = _prefix(layout, config.layer_kinds)
     per_token = layer_bytes_per_token(config, kv_type)
     profile = LLAMA_CPP_PROFILE
 
-    def layer_read(l: int) -> float:
-        experts = layout.per_layer_experts[l]
-        kv = _layer_kv(config, config.layer_kinds[l], ctx, per_token, profile)
-        return layout.per_layer[l] - experts + experts * active + kv
+    def read(start: int, end: int, experts_end: int) -> float:
+        """Bytes read per token for layers [start, end); experts of layers < experts_end are on the CPU."""
+        weights = prefix.weights[end] - prefix.weights[start]
+        experts = prefix.experts[end] - prefix.experts[start]
+        cpu_experts_here = prefix.experts[max(start, min(end, experts_end))] - prefix.experts[start]
+        kv = sum(_layer_kv(config, kind, ctx, per_token, profile) * n for kind, n in prefix.kind_counts(start, end))
+        return weights - experts + (experts - cpu_experts_here) * active + kv
 
     seconds = 0.0
     for share in shares:
-        layers = range(share.first_layer, share.first_layer + share.layer_count)
-        read = sum(layer_read(l) for l in layers)
-        read -= sum(layout.per_layer_experts[l] * active for l in layers if l < cpu_experts)
+        bytes_read = read(share.first_layer, share.first_layer + share.layer_count, cpu_experts)
         if share.has_output:
-            read += layout.output
+            bytes_read += layout.output
         bandwidth = share.device.bandwidth_bytes_per_s or 0
         if bandwidth:
-            seconds += read / (bandwidth * _efficiency(share.device))
-    cpu_read = sum(layer_read(l) for l in range(cpu_layers))
-    cpu_read += sum(layout.per_layer_experts[l] * active for l in range(cpu_layers, cpu_experts))
+            seconds += bytes_read / (bandwidth * _efficiency(share.device))
+    cpu_read = read(0, cpu_layers, 0) + (prefix.experts[cpu_experts] - prefix.experts[min(cpu_layers, cpu_experts)]) * active
     if cpu_layers:
         cpu_read += layout.output
     seconds += cpu_read / (SYSTEM_RAM_BANDWIDTH * _EFFICIENCY_DISCRETE)

@@ -193,8 +193,9 @@ def _load_json_object(content: bytes, filename: str | None) -> dict:
         raise HeaderParseError("header is not UTF-8 text", filename=filename) from e
     except RecursionError as e:
         raise HeaderParseError("header JSON is nested absurdly deep", filename=filename) from e
-    except ValueError as e:
-        raise HeaderParseError(f"header is not valid JSON ({e.msg})", filename=filename) from e
+    except ValueError as e:  # JSONDecodeError, or a plain ValueError for a 4,300-digit integer
+        reason = getattr(e, "msg", None) or str(e)[:80]
+        raise HeaderParseError(f"header is not valid JSON ({reason})", filename=filename) from e
     if not isinstance(value, dict):
         raise HeaderParseError(
             f"header JSON is a {type(value).__name__}, not an object", filename=filename

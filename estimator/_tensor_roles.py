@@ -90,7 +90,9 @@ def classify_tensor(name: str, ndim: int, num_layers: int | None = None) -> Tens
 
 
 def _component(segments: list[str], seg_set: set[str], layer: int | None, ndim: int) -> str:
-    if any("norm" in s or s.startswith("ln_") or s == "ln" for s in segments):
+    # The module that owns the parameter decides: DBRX keeps attention under "norm_attn_norm.attn".
+    owner = segments[-2] if len(segments) > 1 and segments[-1] in ("weight", "bias") else segments[-1]
+    if "norm" in owner or owner.startswith("ln_") or owner == "ln":
         return NORM
     if layer is None:
         if seg_set & _EMBED_SEGMENTS:

@@ -61,6 +61,12 @@ class Replica:
         assert self.logical is not None
         return self.logical.moe_layout
 
+    def file_names(self) -> list[str]:
+        """Every path the repo lists (what ``list_repo_tree`` would show)."""
+        names = ["config.json"] if self.config is not None else []
+        names += [INDEX_FILE] if self.index is not None else []
+        return names + list(self.files) + list(self.extra_files)
+
     def repo_files(self) -> dict[str, FileImage]:
         """Every path the repo serves, as FileImages: config.json, index, shards, extra files."""
         out: dict[str, FileImage] = {}
@@ -191,4 +197,8 @@ def gpt_oss_20b() -> Replica:
     )
 
 
-ANCHORS = (llama_3_1_8b, qwen2_5_32b_instruct, mixtral_8x7b, qwen3_30b_a3b, deepseek_v3, gpt_oss_20b)
+ANCHORS = {
+    "llama-3.1-8b": llama_3_1_8b, "qwen2.5-32b-instruct": qwen2_5_32b_instruct,
+    "mixtral-8x7b": mixtral_8x7b, "qwen3-30b-a3b": qwen3_30b_a3b, "deepseek-v3": deepseek_v3,
+    "gpt-oss-20b": gpt_oss_20b,
+}

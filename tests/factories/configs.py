@@ -269,8 +269,12 @@ def small_moe_config(**overrides: Any) -> dict[str, Any]:
         mlp_only_layers=[],
     )
     config.update(overrides)
-    if config["model_type"] == "mixtral":
+    if config["model_type"] == "mixtral":  # Mixtral names its keys differently and sizes experts by intermediate_size
         config["num_local_experts"] = config.pop("num_experts")
+        config["intermediate_size"] = config.pop("moe_intermediate_size")
+        for key in ("decoder_sparse_step", "mlp_only_layers", "head_dim"):
+            config.pop(key, None)
+        config["architectures"] = ["MixtralForCausalLM"]
     return config
 
 

@@ -216,8 +216,9 @@ def _deepseek_layer(m: LogicalModel, cfg: Mapping, i: int, *, mtp: bool) -> None
     experts, moe_inter = cfg["n_routed_experts"], cfg["moe_intermediate_size"]
     pick = (lambda c: MTP) if mtp else (lambda c: c)
     _mla(m, f"{p}.self_attn", i, cfg, pick(ATTENTION))
-    if not mtp and i < cfg["first_k_dense_replace"]:
-        _ffn(m, f"{p}.mlp", i, h, cfg["intermediate_size"], MLP)
+    # modeling_deepseek_v3: a layer is MoE when idx >= first_k_dense_replace and idx % moe_layer_freq == 0
+    if i < _get(cfg, "first_k_dense_replace", 0) or i % _get(cfg, "moe_layer_freq", 1):
+        _ffn(m, f"{p}.mlp", i, h, cfg["intermediate_size"], pick(MLP))
     else:
         for e in range(experts):
             _ffn(m, f"{p}.mlp.experts.{e}", i, h, moe_inter, pick(ROUTED))

@@ -8,7 +8,7 @@ unquantized except in MLX, which quantizes embeddings too (mlx-lm's default pred
 from __future__ import annotations
 
 import copy
-from functools import lru_cache
+from functools import lru_cache, partial
 
 from . import configs
 from .checkpoints import SINGLE_FILE, Replica, _replica
@@ -103,10 +103,12 @@ def tinyllama_mlx(legacy_config: bool = False) -> Replica:
                     store_mlx(model), expected_total=TINYLLAMA_TOTAL)
 
 
-QUANTIZED_VARIANTS = (
-    lambda: tinyllama_gptq(4), lambda: tinyllama_gptq(3), tinyllama_awq, tinyllama_bnb_nf4,
-    tinyllama_compressed_tensors, lambda: tinyllama_mlx(False), lambda: tinyllama_mlx(True),
-)
+QUANTIZED_VARIANTS = {
+    "gptq-4bit": partial(tinyllama_gptq, 4), "gptq-3bit": partial(tinyllama_gptq, 3),
+    "awq-4bit": tinyllama_awq, "bnb-nf4": tinyllama_bnb_nf4,
+    "compressed-tensors-w4": tinyllama_compressed_tensors,
+    "mlx-4bit": partial(tinyllama_mlx, False), "mlx-4bit-legacy-config": partial(tinyllama_mlx, True),
+}
 
 
 def quantized_exact_shapes(replica: Replica) -> dict[str, tuple[int, ...]]:
@@ -187,7 +189,11 @@ def gemma3_4b() -> Replica:
                     expected_total=4_300_079_472, gated="manual")
 
 
-OTHER_LAYOUTS = (qwen1_5_moe_a2_7b, granite_moe, tiny_llama4, dbrx, llama_3_2_1b, olmoe_single_file, gemma3_4b)
+OTHER_LAYOUTS = {
+    "qwen1.5-moe-a2.7b": qwen1_5_moe_a2_7b, "granite-moe-1b": granite_moe, "tiny-llama4": tiny_llama4,
+    "dbrx": dbrx, "llama-3.2-1b-tied": llama_3_2_1b, "olmoe-single-file": olmoe_single_file,
+    "gemma3-4b-multimodal": gemma3_4b,
+}
 
 
 # --- repo shapes for the crawler ----------------------------------------------------------------
@@ -244,4 +250,7 @@ def mistral_7b_instruct_v0_3() -> Replica:
                     extra_files={"consolidated.safetensors": consolidated})
 
 
-REPO_SHAPES = (gated_repo, missing_repo, bin_only_repo, mistral_7b_instruct_v0_3)
+REPO_SHAPES = {
+    "gated": gated_repo, "missing": missing_repo, "bin-only": bin_only_repo,
+    "mistral-consolidated": mistral_7b_instruct_v0_3,
+}

@@ -1,0 +1,57 @@
+"""The terminal twin's command parsing, and escaping of text from the Hub."""
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bot._commands import parse_command
+from bot._document import Document, Field, render_text
+from bot._safe import clean, escape
+from bot.errors import CommandParseError
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("/fit qwen2.5-32b 24GB", {"model": "qwen2.5-32b", "budget": "24GB"}),
+        ("/fit llama 3.1 8b 2x3090 32k q8_0", {"model": "llama 3.1 8b", "budget": "2x3090", "context": "32k", "kv_cache": "q8_0"}),
+        ("/fit 'qwen2.5 32b' 24GB 32k", {"model": "qwen2.5 32b", "budget": "24GB", "context": "32k"}),
+        ("fit model:qwen budget:24GB", {"model": "qwen", "budget": "24GB"}),
+        ("/model ds v3", {"model": "ds v3"}),
+        ("/define kv cache", {"term": "kv cache"}),
+    ],
+)
+def test_parse_command(text, expected):
+    """Positional and name:value arguments land on the right options."""
+    _, args = parse_command(text)
+    assert args == expected
+
+
+@pytest.mark.parametrize("text", ["", "/nope x", "/fit onlyone", "/fit 'unclosed 24GB"])
+def test_parse_command_errors(text):
+    """Unknown commands, missing arguments and bad quoting are CommandParseErrors."""
+    with pytest.raises(CommandParseError):
+        parse_command(text)
+
+
+def test_escape_defuses_mentions_and_markdown():
+    """No pings and no formatting survive from Hub text."""
+    out = escape("**x** @everyone <@123> <@&9> <#5> `code` ~~s~~ ||spoiler||")
+    assert "@everyone" not in out and "<@123>" not in out and "<#5>" not in out
+    assert "**" not in out and "`" not in out.replace("\\`", "")
+
+
+@given(st.text(max_size=3000), st.integers(min_value=1, max_value=500))
+def test_clean_bounds_length_and_drops_invisible(text, limit):
+    """Cleaned text is at most `limit` characters with no control or zero-width characters."""
+    out = clean(text, limit)
+    assert len(out) <= limit
+    assert not any(ch in out for ch in ("\u200b", "\x00", "\n", "\u202e"))
+
+
+def test_render_text_strips_discord_markdown():
+    """The terminal shows plain text: no fences, bold markers or escapes."""
+    doc = Document("T\\_1", description="**bold** a\\*b", fields=(Field("f", "```\ntable\n```"),), footer="foot")
+    text = render_text(doc)
+    assert "T_1" in text and "bold" in text and "a*b" in text and "table" in text
+    assert "**" not in text and "```" not in text
