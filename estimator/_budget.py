@@ -177,10 +177,12 @@ def _gpu_device(item: str, original: str) -> Device:
             raise BudgetParseError(original[:60])
         raise UnknownGpuError(item[:60], suggest_gpus(name))
     if size_gb is not None and size_gb != gpu.memory_gb:
-        if gpu.unified and size_gb in gpu.memory_options_gb:
-            memory = size_gb * GIB
-            return Device(memory, _usable(gpu, memory), READ_AS_GPU, gpu)
-        sizes = gpu.memory_options_gb or (gpu.memory_gb,)
+        # Apple sells some sizes only with a binned chip ("M3 Max 96GB" is the 30-core GPU).
+        for variant in (gpu, *(g for g in GPU_TABLE if g.key.startswith(gpu.key + "-"))):
+            if variant.unified and size_gb in variant.memory_options_gb:
+                memory = size_gb * GIB
+                return Device(memory, _usable(variant, memory), READ_AS_GPU, variant)
+        sizes = sorted({s for g in GPU_TABLE if g.key == gpu.key or g.key.startswith(gpu.key + "-") for s in (g.memory_options_gb or (g.memory_gb,))})
         raise BudgetParseError(
             original[:60],
             f"{gpu.name} comes with {' or '.join(f'{s}GB' for s in sizes)}, not {size_gb}GB",

@@ -64,11 +64,6 @@ def test_apple_unified_memory_lends_three_quarters():
     assert budget.unified and device.unified
 
 
-@pytest.mark.xfail(
-    strict=True, raises=BudgetParseError,
-    reason="estimator bug: _budget._gpu_device resolves 'm3 max'/'m4 max' to the 40-core row (48/64/128GB) and "
-           "rejects 36GB/96GB instead of picking the binned row (m3-max-30c, m4-max-32c) sold with them",
-)
 @pytest.mark.parametrize(("text", "size_gb", "bandwidth"), [("M3 Max 36GB", 36, 300.0), ("M3 Max 96GB", 96, 300.0),
                                                            ("M4 Max 36GB", 36, 410.0)])
 def test_apple_chip_size_picks_the_matching_bin(text, size_gb, bandwidth):
