@@ -119,7 +119,13 @@ class CatalogService:
         return ResolvedModel(record, resolution)
 
     async def fit(
-        self, model: str, budget: str, *, context: str | int | None = None, kv_type: str = "f16"
+        self,
+        model: str,
+        budget: str,
+        *,
+        context: str | int | None = None,
+        kv_type: str = "f16",
+        flash_attention: bool = True,
     ) -> FitAnswer:
         """Resolve, parse and estimate: the whole of ``/fit``.
 
@@ -130,7 +136,7 @@ class CatalogService:
         ctx = parse_context(context) if context not in (None, "") else None
         kv = parse_kv_type(kv_type)
         resolved = await self.resolve(model)
-        report = estimate_fit(resolved.facts, parsed_budget, context=ctx, kv_type=kv)
+        report = estimate_fit(resolved.facts, parsed_budget, context=ctx, kv_type=kv, flash_attention=flash_attention)
         return FitAnswer(resolved, parsed_budget, report)
 
     async def stats(self):

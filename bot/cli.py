@@ -19,6 +19,10 @@ from store import list_models
 from store.errors import SchemaVersionError, StoreError
 
 from . import _format as fmt
+from estimator import parse_quant
+
+from ._answer_explain import render_explain
+from ._answer_fit import render_fit
 from ._commands import parse_command, run_define, run_fit, run_model
 from ._document import render_text
 from ._json import fit_json, model_json
@@ -99,8 +103,11 @@ def main(ctx: click.Context, db: Path | None, config: Path | None, verbose: bool
 @click.option("--context", "-c", help="Context length in tokens, e.g. 8192 or 32k (default 8192).")
 @click.option("--kv-cache", type=click.Choice(["f16", "q8_0", "q4_0"]), default="f16", show_default=True, help="KV cache type.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output (see README).")
+@click.option("--no-flash-attention", "no_fa", is_flag=True, help="Model llama.cpp run with -fa off (larger compute buffers).")
+@click.option("--explain", is_flag=True, help="Show every term of the estimate with its formula and inputs.")
+@click.option("--quant", help="With --explain: the quantization to explain (default: the best choice).")
 @pass_state
-def fit(state: CliState, model: str, budget: str, context: str | None, kv_cache: str, as_json: bool) -> None:
+def fit(state: CliState, model: str, budget: str, context: str | None, kv_cache: str, as_json: bool, no_fa: bool, explain: bool, quant: str | None) -> None:
     """Will MODEL fit in BUDGET? Memory per quantization, verdicts, largest context.
 
     \b
@@ -109,13 +116,19 @@ def fit(state: CliState, model: str, budget: str, context: str | None, kv_cache:
     \b
     Example:
       fitbot fit qwen2.5-32b 24GB --context 32k
+      fitbot fit qwen2.5-32b 24GB --explain --quant Q4_K_M
     """
 
     async def run() -> str:
         async with open_service(state.settings) as service:
-            if as_json:
-                answer = await service.fit(model, budget, context=context, kv_type=kv_cache)
-                return json.dumps(fit_json(answer, model), indent=2)
+            if as_json or explain or no_fa:
+                answer = await service.fit(model, budget, context=context, kv_type=kv_cache, flash_attention=not no_fa)
+                if as_json:
+                    return json.dumps(fit_json(answer, model), indent=2)
+                text = render_text(render_fit(answer))
+                if explain:
+                    text += "\n\n" + render_text(render_explain(answer, parse_quant(quant) if quant else None))
+                return text
             return render_text(await run_fit(service, model, budget, context, kv_cache))
 
     click.echo(asyncio.run(run()))
@@ -221,6 +234,8 @@ def ask(state: CliState, text: str) -> None:
             return render_text(await spec.run(service, **args))
 
     click.echo(asyncio.run(run()))
+
+
 
 
 def run() -> None:  # pragma: no cover - console entry

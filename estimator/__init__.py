@@ -36,6 +36,7 @@ from ._fit import (
     default_quants,
     estimate_fit,
 )
+from ._explain import Explanation, Term, explain_option
 from ._from_config import account_from_config, supported_model_types
 from ._gpu_spec import GpuSpec
 from ._gpu_table import GPU_TABLE

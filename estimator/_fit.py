@@ -9,7 +9,7 @@ Every figure is an estimate from the documented models in ``_runtime`` and ``_kv
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from ._accounting import ParamAccounting
@@ -121,6 +121,7 @@ class FitReport:
     system_ram_bytes: int
     system_ram_assumed: bool
     model_max_context: int | None
+    flash_attention: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,10 +145,16 @@ def estimate_fit(
     context: int | None = None,
     kv_type: str = "f16",
     quants: tuple[str, ...] | None = None,
+    flash_attention: bool = True,
 ) -> FitReport:
-    """Estimate, for each quantization, whether ``model`` fits ``budget`` at ``context``."""
+    """Estimate, for each quantization, whether ``model`` fits ``budget`` at ``context``.
+
+    ``flash_attention=False`` models llama.cpp run with ``-fa off`` (a much larger compute
+    buffer at long contexts).
+    """
     config, accounting = model.config, model.accounting
     quants = quants or default_quants(accounting)
+    llama = LLAMA_CPP_PROFILE if flash_attention else replace(LLAMA_CPP_PROFILE, flash_attention=False)
     ctx = context or min(DEFAULT_CONTEXT, config.max_context or DEFAULT_CONTEXT)
     ram = budget.system_ram_bytes or ASSUMED_SYSTEM_RAM_BYTES
     options = []
@@ -155,11 +162,11 @@ def estimate_fit(
         if quant == STORED and not stored_available(accounting):
             continue
         layout = layout_weights(quant, accounting, config)
-        profile = TRANSFORMERS_PROFILE if quant in NON_GGUF else LLAMA_CPP_PROFILE
+        profile = TRANSFORMERS_PROFILE if quant in NON_GGUF else llama
         options.append(_evaluate(quant, layout, model, budget, ctx, kv_type, profile, ram))
     best = _best(options)
     return FitReport(
-        budget, ctx, kv_type, tuple(options), best, ram, budget.system_ram_bytes is None, config.max_context
+        budget, ctx, kv_type, tuple(options), best, ram, budget.system_ram_bytes is None, config.max_context, flash_attention
     )
 
 

@@ -1,0 +1,38 @@
+"""The "why?" answer: every term of one estimate, with formula and inputs."""
+
+from __future__ import annotations
+
+from estimator import explain_option
+
+from . import _format as fmt
+from ._document import Document, Field
+from ._safe import escape
+from ._service import FitAnswer
+
+
+def explained_quant(answer: FitAnswer, quant: str | None) -> str:
+    """The option to explain: the one asked for, else the best, else Q4_K_M."""
+    if quant:
+        return quant
+    return answer.report.best.quant if answer.report.best else "Q4_K_M"
+
+
+def render_explain(answer: FitAnswer, quant: str | None = None) -> Document:
+    quant = explained_quant(answer, quant)
+    explanation = explain_option(answer.model.facts, answer.report, quant)
+    fields = []
+    for term in explanation.terms:
+        inputs = "\n".join(f"• {name}: {value}" for name, value in term.inputs)
+        fields.append(Field(f"{term.name} = {fmt.gib(term.value_bytes, 3)} ({term.value_bytes:,} B)", f"{term.formula}\n{inputs}"[:1024]))
+    free = explanation.capacity_bytes - explanation.total_bytes
+    return Document(
+        title=f"Why: {escape(answer.model.record.repo_id, 120)} at {quant} ({explanation.runtime})",
+        description=(
+            f"Total {fmt.gib(explanation.total_bytes, 3)} = the {len(explanation.terms)} terms below, "
+            f"against {fmt.gib(explanation.capacity_bytes, 3)} of GPU memory "
+            f"({'fits with ' + fmt.gib(free, 3) + ' free' if free >= 0 else 'short by ' + fmt.gib(-free, 3)}), "
+            f"at {fmt.tokens(explanation.context)} tokens of context."
+        ),
+        fields=tuple(fields),
+        footer="Estimates from documented models; GiB = 2^30 bytes. Parameter counts are exact.",
+    )
