@@ -241,7 +241,8 @@ def _add_mtp_layer(b: _Builder, c: ModelConfig, text: Mapping[str, object], laye
     b.add(f"{prefix}.eh_proj.weight", h, 2 * h)
     b.add(f"{prefix}.shared_head.norm.weight", h)
     b.add(f"{prefix}.shared_head.head.weight", c.vocab_size, h)
-    _add_layer(b, c, text, prefix, c.moe.moe_layers[-1] if c.moe else layer)
+    # The MTP block is built like the last decoder layer: MoE when any layer is MoE.
+    _add_layer(b, c, text, prefix, c.moe.moe_layers[-1] if c.moe and c.moe.moe_layers else layer)
 
 
 def _add_vision(b: _Builder, c: ModelConfig, raw: Mapping[str, object]) -> list[str]:

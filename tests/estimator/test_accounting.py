@@ -180,6 +180,14 @@ def test_unsupported_family_is_flagged_from_config(config_accounting):
     assert any("dbrx" in note for note in config_accounting("dbrx").notes)
 
 
+def test_mtp_layer_of_a_config_whose_decoder_layers_are_all_dense():
+    """With first_k_dense_replace = num_hidden_layers the MTP layer (index ≥ first_k_dense_replace) is still
+    counted, as an MoE block (modeling_deepseek_v3's rule), instead of crashing."""
+    config = small_deepseek_config(num_hidden_layers=3, first_k_dense_replace=3)
+    expected = replica_from_config("tiny/all-dense-deepseek", config).logical.total
+    assert estimator.account_from_config(config).total_params == expected
+
+
 # --- property tests -----------------------------------------------------------------------------
 
 
