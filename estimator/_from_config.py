@@ -82,13 +82,13 @@ def _add_embeddings(b: _Builder, c: ModelConfig) -> None:
             b.add("lm_head.bias", c.vocab_size)
 
 
-def _add_layer(b: _Builder, c: ModelConfig, text: Mapping[str, object], prefix: str, layer: int) -> None:
+def _add_layer(b: _Builder, c: ModelConfig, text: Mapping[str, object], prefix: str, layer: int, *, moe: bool | None = None) -> None:
     _add_norms(b, c, prefix)
     if c.mla:
         _add_mla(b, c, f"{prefix}.self_attn")
     else:
         _add_attention(b, c, text, f"{prefix}.self_attn")
-    if c.moe and layer in c.moe.moe_layers:
+    if moe if moe is not None else bool(c.moe and layer in c.moe.moe_layers):
         _add_moe(b, c, text, prefix)
     else:
         _add_dense_mlp(b, c, text, prefix)
@@ -241,8 +241,11 @@ def _add_mtp_layer(b: _Builder, c: ModelConfig, text: Mapping[str, object], laye
     b.add(f"{prefix}.eh_proj.weight", h, 2 * h)
     b.add(f"{prefix}.shared_head.norm.weight", h)
     b.add(f"{prefix}.shared_head.head.weight", c.vocab_size, h)
-    # The MTP block is built like the last decoder layer: MoE when any layer is MoE.
-    _add_layer(b, c, text, prefix, c.moe.moe_layers[-1] if c.moe and c.moe.moe_layers else layer)
+    # DeepSeek builds the MTP block as decoder layer number L: MoE when L >= first_k_dense_replace
+    # and L is a multiple of moe_layer_freq (modeling_deepseek_v3).
+    first = _int(text.get("first_k_dense_replace")) or 0
+    freq = _int(text.get("moe_layer_freq")) or 1
+    _add_layer(b, c, text, prefix, layer, moe=bool(c.moe) and layer >= first and layer % freq == 0)
 
 
 def _add_vision(b: _Builder, c: ModelConfig, raw: Mapping[str, object]) -> list[str]:
