@@ -92,6 +92,7 @@ def parse_budget(text: str) -> Budget:
     cleaned = " ".join(str(text).lower().replace("×", "x").split())
     if not cleaned or len(cleaned) > 200:
         raise BudgetParseError(original[:60])
+    cleaned = _normalise_phrasing(cleaned)
     cleaned, ram = _split_ram(cleaned, original)
     parts = [p.strip() for p in re.split(r"\s*(?:\+|,|&|\band\b)\s*", cleaned) if p.strip()]
     if not parts:
@@ -105,6 +106,20 @@ def parse_budget(text: str) -> Budget:
         if len(devices) > _MAX_DEVICES:
             raise BudgetParseError(original[:60], f"'{original[:60]}' names more than {_MAX_DEVICES} GPUs")
     return Budget(original, tuple(devices), ram)
+
+
+_FILLER = re.compile(r"\b(?:of\s+)?(?:vram|gpu\s+memory|video\s+memory)\b")
+_MAC_MODELS = re.compile(r"\b(?:apple\s+)?(?:macbook\s+(?:pro|air)|mac\s+(?:studio|mini|pro)|imac)\b")
+_WORD_COUNTS = re.compile(r"\b(dual|two|triple|three|quad|four)\s+")
+
+
+def _normalise_phrasing(text: str) -> str:
+    """Read how people write budgets: "24GB VRAM", "dual 3090", "MacBook Pro M3 Max 128GB"."""
+    text = _FILLER.sub(" ", text)
+    text = _MAC_MODELS.sub(" ", text)
+    counts = {"dual": "2", "two": "2", "triple": "3", "three": "3", "quad": "4", "four": "4"}
+    text = _WORD_COUNTS.sub(lambda m: counts[m.group(1)] + "x", text)
+    return " ".join(text.split())
 
 
 def _split_ram(cleaned: str, original: str) -> tuple[str, int | None]:
@@ -125,6 +140,8 @@ def _shared_unit(parts: list[str]) -> str | None:
 
 
 def _split_count(part: str) -> tuple[int, str]:
+    if re.fullmatch(r"\d+x\d{3,4}s|\d{3,4}s", part):  # "2x3090s", "3090s": a plural, not seconds
+        part = part[:-1]
     for pattern, count_group, item_group in ((_COUNT_PREFIX, 1, 2), (_COUNT_SUFFIX, 2, 1)):
         match = pattern.match(part)
         if match and not _SIZE.match(part):

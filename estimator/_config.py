@@ -115,6 +115,22 @@ class ModelConfig:
         return self.layer_kinds.count(FULL)
 
 
+# Some published configs leave fields at transformers' class defaults: Gemma 3's text
+# config (Gemma3TextConfig) omits heads, head_dim and vocab size. Only missing keys are filled.
+_FAMILY_DEFAULTS: dict[str, dict[str, object]] = {
+    "gemma3_text": {
+        "vocab_size": 262208,
+        "num_attention_heads": 8,
+        "num_key_value_heads": 4,
+        "head_dim": 256,
+        "sliding_window": 4096,
+        "sliding_window_pattern": 6,
+        "tie_word_embeddings": True,
+        "max_position_embeddings": 131072,
+    },
+}
+
+
 def parse_model_config(raw: Mapping[str, object]) -> ModelConfig:
     """Turn config.json into a ``ModelConfig``.
 
@@ -125,6 +141,10 @@ def parse_model_config(raw: Mapping[str, object]) -> ModelConfig:
         raise ConfigError("it is not a JSON object")
     text = _text_section(raw)
     model_type = str(text.get("model_type") or raw.get("model_type") or "unknown")
+    if model_type == "gemma3" and isinstance(raw.get("text_config"), Mapping):
+        model_type = "gemma3_text"
+    for key, value in _FAMILY_DEFAULTS.get(model_type, {}).items():
+        text.setdefault(key, value)
     hidden = _required(text, "hidden_size")
     layers = _required(text, "num_hidden_layers")
     heads = _required(text, "num_attention_heads")

@@ -17,31 +17,22 @@ from tests.factories import (
 COUNTED = [*ANCHORS, *OTHER_LAYOUTS, *QUANTIZED_VARIANTS, "mistral-consolidated", "gated"]
 
 
-
-def _params(keys, **marks):
-    return [pytest.param(k, id=k, marks=marks.get(k.replace("-", "_").replace(".", "_"), ())) for k in keys]
-
-
-def _marked(keys):
-    return _params(keys)
-
-
 # --- totals, active, components ------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("key", _marked(COUNTED))
+@pytest.mark.parametrize("key", COUNTED)
 def test_total_is_the_published_count(key, header_accounting):
     """account_from_tensors over all shards gives the published (or constructed) total, to the parameter."""
     assert header_accounting(key).total_params == replica(key).expected_total
 
 
-@pytest.mark.parametrize("key", _marked(COUNTED))
+@pytest.mark.parametrize("key", COUNTED)
 def test_active_is_the_published_count(key, header_accounting):
     """The active count (no input embedding unless tied, no MTP, no vision, k of E experts) is exact."""
     assert header_accounting(key).active_params == replica(key).expected_active
 
 
-@pytest.mark.parametrize("key", _marked(COUNTED))
+@pytest.mark.parametrize("key", COUNTED)
 def test_components_sum_to_the_expected_total(key, header_accounting):
     """The components add up to the total, which is the expected count."""
     accounting = header_accounting(key)
@@ -49,7 +40,7 @@ def test_components_sum_to_the_expected_total(key, header_accounting):
     assert accounting.components.total == replica(key).expected_total
 
 
-@pytest.mark.parametrize("key", _params(COUNTED))
+@pytest.mark.parametrize("key", COUNTED)
 def test_components_match_how_the_model_is_built(key, header_accounting):
     """Each component (embedding, attention, experts, norms, MTP, vision...) holds what the family puts there."""
     assert dict(header_accounting(key).components.items()) == replica(key).expected_components
@@ -114,10 +105,8 @@ def test_vision_tower_is_counted_but_not_active(header_accounting):
 
 @pytest.mark.parametrize(
     ("key", "method"),
-    [pytest.param(k, m, id=k, marks=())
-     for k, m in [("gptq-4bit", "gptq"), ("gptq-3bit", "gptq"), ("awq-4bit", "awq"), ("bnb-nf4", "bitsandbytes"),
-                  ("compressed-tensors-w4", "compressed-tensors"), ("mlx-4bit", "mlx"),
-                  ("mlx-4bit-legacy-config", "mlx")]],
+    [("gptq-4bit", "gptq"), ("gptq-3bit", "gptq"), ("awq-4bit", "awq"), ("bnb-nf4", "bitsandbytes"),
+     ("compressed-tensors-w4", "compressed-tensors"), ("mlx-4bit", "mlx"), ("mlx-4bit-legacy-config", "mlx")],
 )
 def test_quantized_variants_recover_the_unquantized_count(key, method, header_accounting):
     """Every packed copy of TinyLlama counts back to the BF16 model's 1,100,048,384 parameters."""
@@ -164,7 +153,7 @@ def test_fp8_checkpoint_stores_one_byte_per_quantized_weight(header_accounting):
 CROSS_CHECKED = [k for k in COUNTED if k != "dbrx"]
 
 
-@pytest.mark.parametrize("key", _marked(CROSS_CHECKED))
+@pytest.mark.parametrize("key", CROSS_CHECKED)
 def test_config_accounting_agrees_with_headers(key, header_accounting, config_accounting):
     """account_from_config gives the header totals, active counts and MoE layout, marked provenance 'config'."""
     from_config, from_headers = config_accounting(key), header_accounting(key)
@@ -180,11 +169,17 @@ def test_unsupported_family_is_flagged_from_config(config_accounting):
     assert any("dbrx" in note for note in config_accounting("dbrx").notes)
 
 
-def test_mtp_layer_of_a_config_whose_decoder_layers_are_all_dense():
-    """With first_k_dense_replace = num_hidden_layers the MTP layer (index ≥ first_k_dense_replace) is still
-    counted, as an MoE block (modeling_deepseek_v3's rule), instead of crashing."""
-    config = small_deepseek_config(num_hidden_layers=3, first_k_dense_replace=3)
-    expected = replica_from_config("tiny/all-dense-deepseek", config).logical.total
+@pytest.mark.parametrize(
+    "overrides",
+    [{"num_hidden_layers": 3, "first_k_dense_replace": 3}, {"num_hidden_layers": 3, "first_k_dense_replace": 0,
+                                                              "moe_layer_freq": 2}],
+    ids=["all-decoder-layers-dense", "moe-every-second-layer"],
+)
+def test_mtp_layer_follows_the_moe_rule_for_its_own_index(overrides):
+    """The MTP layer (index num_hidden_layers) is MoE exactly when modeling_deepseek_v3's rule says so for that
+    index: MoE with 3 dense layers and first_k_dense_replace 3; dense at odd index 3 with moe_layer_freq 2."""
+    config = small_deepseek_config(**overrides)
+    expected = replica_from_config("tiny/deepseek", config).logical.total
     assert estimator.account_from_config(config).total_params == expected
 
 
@@ -238,3 +233,13 @@ def test_config_accounting_is_consistent(config):
     assert from_config.total_params == from_headers.total_params == rep.logical.total
     assert 0 < from_config.active_params <= from_config.total_params
     assert from_config.active_params == from_headers.active_params == rep.logical.active
+
+
+def test_gemma3_config_relying_on_transformers_defaults_still_parses():
+    """Gemma 3's published text_config omits heads, head_dim and vocab: the class defaults apply."""
+    config = estimator.parse_model_config(
+        {"model_type": "gemma3", "text_config": {"model_type": "gemma3_text", "hidden_size": 2560,
+                                                 "intermediate_size": 10240, "num_hidden_layers": 34}}
+    )
+    assert (config.num_heads, config.num_kv_heads, config.head_dim, config.vocab_size) == (8, 4, 256, 262208)
+    assert config.layer_kinds[:6] == ("sliding",) * 5 + ("full",)

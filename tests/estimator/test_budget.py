@@ -160,3 +160,23 @@ def test_context_parses_in_range_or_raises(text):
     except ContextParseError:
         return
     assert 1 <= tokens <= estimator.MAX_CONTEXT
+
+
+@pytest.mark.parametrize(
+    ("text", "sizes_gib", "gpu"),
+    [
+        ("24GB VRAM", [24], None),
+        ("24gb of vram", [24], None),
+        ("3090s", [24], "rtx-3090"),
+        ("dual 3090", [24, 24], "rtx-3090"),
+        ("2x3090s", [24, 24], "rtx-3090"),
+        ("quad 4090", [24, 24, 24, 24], "rtx-4090"),
+        ("MacBook Pro M3 Max 128GB", [128], "m3-max"),
+        ("Mac Studio M2 Ultra 192GB", [192], "m2-ultra"),
+    ],
+)
+def test_budget_reads_how_people_write_it(text, sizes_gib, gpu):
+    """Filler words ("VRAM"), word counts ("dual"), plurals and Mac model names are understood."""
+    budget = estimator.parse_budget(text)
+    assert [d.memory_bytes >> 30 for d in budget.devices] == sizes_gib
+    assert {d.gpu.key if d.gpu else None for d in budget.devices} == {gpu}

@@ -66,13 +66,14 @@ def test_parsed_sizes_match_dtype_widths(key, parsed_tensors):
         assert tensor.size_bytes == (math.prod(tensor.shape) * DTYPE_BITS[tensor.dtype] + 7) // 8
 
 
-def test_header_parser_agrees_with_file_parser():
-    """parse_safetensors_header on the JSON alone gives what parse_safetensors_file gives on the prefix."""
-    header = replica("gpt-oss-20b").files["model-00000-of-00002.safetensors"]
-    from_file = estimator.parse_safetensors_file(file_prefix(header))
-    from_json = estimator.parse_safetensors_header(header_json(header))
-    assert from_file == from_json
-    assert estimator.parse_header_length(file_prefix(header)) == len(header_json(header))
+@pytest.mark.parametrize("key", PARSED)
+def test_header_parser_agrees_with_file_parser(key, parsed_headers):
+    """parse_safetensors_header on each file's JSON gives what parse_safetensors_file gives on its prefix."""
+    for name, header in replica(key).files.items():
+        prefix = file_prefix(header)
+        assert estimator.parse_header_length(prefix) == len(header_json(header))
+        from_json = estimator.parse_safetensors_header(header_json(header), file_size=declared_file_size(header))
+        assert from_json == parsed_headers(key)[name]
 
 
 def test_header_over_the_first_window_needs_the_second_fetch():
@@ -170,12 +171,7 @@ def test_select_checkpoint_files_ignores_copies(names, expected):
 # --- malformed files ----------------------------------------------------------------------------
 
 
-def _malformed_params():
-    for case in all_malformed():
-        yield pytest.param(case, id=case.name)
-
-
-@pytest.mark.parametrize("case", list(_malformed_params()))
+@pytest.mark.parametrize("case", [pytest.param(case, id=case.name) for case in all_malformed()])
 def test_malformed_header_raises_with_reason(case):
     """Each malformed file raises HeaderParseError (UnknownDtypeError for a bad dtype) naming the defect."""
     with pytest.raises(ERRORS[case.error]) as caught:

@@ -17,13 +17,10 @@ from typing import Any
 from . import configs
 from .families import LogicalModel, logical_model
 from .headers import (
-    FileImage, Tensor, build_sharded, header_tensors, index_json, make_header, numel,
-    safetensors_image, shard_names,
+    FileImage, Tensor, build_sharded, header_tensors, index_json, make_header, safetensors_image,
+    shard_names,
 )
-from .storage import (
-    store_awq, store_bnb_4bit, store_compressed_pack, store_fp8_block, store_gptq, store_mlx,
-    store_mxfp4, store_plain,
-)
+from .storage import store_fp8_block, store_mxfp4, store_plain
 
 SINGLE_FILE = "model.safetensors"
 INDEX_FILE = "model.safetensors.index.json"

@@ -362,9 +362,8 @@ def _siglip(m: LogicalModel, v: Mapping, text_hidden: int) -> None:
     m.add(f"{p}.embeddings.position_embedding.weight", ((v["image_size"] // patch) ** 2, h), VISION)
     for i in range(v["num_hidden_layers"]):
         lp = f"{p}.encoder.layers.{i}"
-        for name, shape in (("layer_norm1", (h,)),):
-            m.add(f"{lp}.{name}.weight", shape, VISION)
-            m.add(f"{lp}.{name}.bias", shape, VISION)
+        m.add(f"{lp}.layer_norm1.weight", (h,), VISION)
+        m.add(f"{lp}.layer_norm1.bias", (h,), VISION)
         for proj in ("k_proj", "v_proj", "q_proj", "out_proj"):
             m.add(f"{lp}.self_attn.{proj}.weight", (h, h), VISION)
             m.add(f"{lp}.self_attn.{proj}.bias", (h,), VISION)

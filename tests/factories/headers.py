@@ -1,7 +1,8 @@
 """Safetensors header dicts and the bytes of a file's first part, built without the estimator.
 
 A ``.safetensors`` file is an 8-byte little-endian header length N, N bytes of JSON, then
-the tensor data. The Rust writer orders tensors by dtype (widest first) then name, writes
+the tensor data. The Rust writer orders tensors by dtype (in reverse declaration order of
+its Dtype enum, so the widest come first) then by name, writes
 compact JSON with ``__metadata__`` first, and pads the JSON with spaces to a multiple of 8.
 Every helper here is an independent oracle for the estimator's parser: it knows the
 format from the safetensors specification, not from ``estimator``.
@@ -23,6 +24,7 @@ DTYPE_BITS: dict[str, int] = {
     "F8_E4M3": 8, "F8_E8M0": 8, "I16": 16, "U16": 16, "F16": 16, "BF16": 16, "I32": 32,
     "U32": 32, "F32": 32, "C64": 64, "F64": 64, "I64": 64, "U64": 64,
 }
+_DTYPE_RANK = {dtype: rank for rank, dtype in enumerate(DTYPE_BITS)}  # declaration order of the Rust enum
 DEFAULT_METADATA = {"format": "pt"}
 
 
@@ -44,8 +46,8 @@ def make_header(
 ) -> dict:
     """A header dict with contiguous ``data_offsets`` from 0, as the Rust writer lays them out."""
     items = list(tensors)
-    if safetensors_order:
-        items.sort(key=lambda t: (-DTYPE_BITS[t[1]], t[0]))
+    if safetensors_order:  # safetensors `prepare`: dtype (enum order) descending, then name
+        items.sort(key=lambda t: (-_DTYPE_RANK[t[1]], t[0]))
     header: dict = {}
     if metadata is not None:
         header["__metadata__"] = dict(metadata)

@@ -8,6 +8,8 @@ unquantized except in MLX, which quantizes embeddings too (mlx-lm's default pred
 from __future__ import annotations
 
 import copy
+import json
+import struct
 from functools import lru_cache, partial
 
 from . import configs
@@ -112,10 +114,8 @@ QUANTIZED_VARIANTS = {
 
 
 def quantized_exact_shapes(replica: Replica) -> dict[str, tuple[int, ...]]:
-    """Logical shapes read from payloads: bnb ``quant_state`` JSON and compressed-tensors ``weight_shape``."""
-    import json
-    import struct
-
+    """Logical shapes read from payloads, keyed by the stored tensor they describe: bnb ``quant_state`` JSON
+    (for ``X.weight``) and compressed-tensors ``weight_shape`` (for ``X.weight_packed``)."""
     shapes: dict[str, tuple[int, ...]] = {}
     for payloads in replica.payloads.values():
         for name, data in payloads.items():
