@@ -238,6 +238,14 @@ def ask(state: CliState, text: str) -> None:
 
 
 
+from ._cli_ops import backup_command, config_group, export_command, status_command  # noqa: E402
+
+main.add_command(config_group)
+main.add_command(status_command)
+main.add_command(backup_command)
+main.add_command(export_command)
+
+
 def run() -> None:  # pragma: no cover - console entry
     main(prog_name="fitbot")
 

@@ -1,0 +1,94 @@
+"""The GPU–LLM fit dataset: one row per model, for people who read our numbers without Discord.
+
+Columns are documented in the README ("Dataset export"). Memory verdicts use the same
+estimator as ``fitbot fit``: for each common GPU size, the highest-precision llama.cpp
+quantization that fits entirely in VRAM at 8,192 tokens of context with an f16 KV cache.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable
+
+from estimator import FITS, ModelFacts, estimate_fit, kv_bytes_per_token, parse_budget
+from store import ModelRecord
+
+EXPORT_CONTEXT = 8192
+GPU_SIZES_GB = (8, 12, 16, 24, 32, 48, 80)
+EXPORT_QUANTS = ("BF16", "Q8_0", "Q6_K", "Q5_K_M", "Q4_K_M", "IQ4_XS", "Q3_K_M", "IQ3_XXS", "Q2_K", "IQ2_XXS")
+COMPONENTS = ("embedding", "lm_head", "attention", "mlp", "shared_experts", "routed_experts", "router", "norm", "mtp", "vision", "other")
+
+COLUMNS = (
+    "repo_id",
+    "sha",
+    "provenance",
+    "status",
+    "model_type",
+    "total_params",
+    "active_params",
+    *(f"params_{c}" for c in COMPONENTS),
+    "moe_num_experts",
+    "moe_experts_per_token",
+    "moe_shared_experts",
+    "moe_layers",
+    "stored_bytes",
+    "quantization",
+    "max_context",
+    "kv_bytes_per_token_f16",
+    "hub_total_params",
+    "read_at",
+    *(f"best_quant_{size}gb" for size in GPU_SIZES_GB),
+)
+
+
+def export_row(record: ModelRecord) -> dict[str, object]:
+    a, config = record.accounting, record.config
+    row: dict[str, object] = dict.fromkeys(COLUMNS)
+    row.update(repo_id=record.repo_id, sha=record.sha, provenance=record.provenance, status=record.status,
+               hub_total_params=record.hub.hub_total_params, read_at=record.read_at.isoformat() if record.read_at else None)
+    if config is not None:
+        row.update(model_type=config.model_type, max_context=config.max_context, kv_bytes_per_token_f16=kv_bytes_per_token(config))
+    if a is None:
+        return row
+    row.update(total_params=a.total_params, active_params=a.active_params, stored_bytes=a.stored_bytes, quantization=a.quantization)
+    row.update({f"params_{name}": count for name, count in a.components.items()})
+    if a.moe:
+        row.update(moe_num_experts=a.moe.num_experts, moe_experts_per_token=a.moe.experts_per_token,
+                   moe_shared_experts=a.moe.shared_experts, moe_layers=a.moe.moe_layers)
+    if config is not None:
+        facts = ModelFacts(config, a)
+        for size in GPU_SIZES_GB:
+            report = estimate_fit(facts, parse_budget(f"{size}GB"), context=EXPORT_CONTEXT, quants=EXPORT_QUANTS)
+            fitting = [o for o in report.options if o.verdict == FITS]
+            row[f"best_quant_{size}gb"] = max(fitting, key=lambda o: o.weights_bytes).quant if fitting else None
+    return row
+
+
+def write_csv(rows: Iterable[dict[str, object]], out: io.TextIOBase) -> int:
+    writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    count = 0
+    for row in rows:
+        writer.writerow({k: "" if v is None else v for k, v in row.items()})
+        count += 1
+    return count
+
+
+def write_json(rows: Iterable[dict[str, object]], out: io.TextIOBase) -> int:
+    items = list(rows)
+    json.dump({"columns": list(COLUMNS), "context": EXPORT_CONTEXT, "rows": items}, out, indent=1)
+    out.write("\n")
+    return len(items)
+
+
+def write_parquet(rows: Iterable[dict[str, object]], path: str) -> int:
+    """Parquet through the optional ``parquet`` extra (pyarrow), so the base install stays small."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    items = list(rows)
+    table = pa.Table.from_pylist(items, schema=None) if items else pa.table({c: pa.array([], pa.string()) for c in COLUMNS})
+    pq.write_table(table, path)
+    return len(items)
