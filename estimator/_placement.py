@@ -1,0 +1,191 @@
+"""Where the bytes go: layers split across GPUs, KV cache with its layers, buffers per device.
+
+Placement follows llama.cpp's layer split: decoder layers go to the GPUs in proportion to
+their memory, each layer's KV cache sits with the layer, the output head goes with the
+last layer, and ``-ngl`` style offload keeps the first layers in system RAM; MoE offload
+(``--n-cpu-moe N``) keeps only the routed experts of the first N layers there.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+from ._budget import Budget, Device
+from ._config import CHUNKED, FULL, RECURRENT, SLIDING, ModelConfig
+from ._kv_cache import layer_bytes_per_token
+from ._runtime import RuntimeProfile, estimate_compute_buffers
+from ._weights import WeightLayout
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceUse:
+    """One GPU's share at the evaluated context."""
+
+    first_layer: int
+    layer_count: int
+    weights_bytes: int
+    kv_cache_bytes: int
+    compute_bytes: int
+    reserve_bytes: int
+    capacity_bytes: int
+
+    @property
+    def total_bytes(self) -> int:
+        return self.weights_bytes + self.kv_cache_bytes + self.compute_bytes + self.reserve_bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Share:
+    """A device's fixed part of a placement; the context-dependent part is computed on demand."""
+
+    first_layer: int
+    layer_count: int
+    kind_counts: tuple[tuple[str, int], ...]
+    weights_bytes: int
+    has_output: bool
+    capacity_bytes: int
+    reserve_bytes: int
+    device: Device
+
+
+@dataclass(frozen=True, slots=True)
+class Prefix:
+    """Running sums over the layers, so any layer range is summed in O(1)."""
+
+    weights: tuple[int, ...]
+    experts: tuple[int, ...]
+    kinds: tuple[tuple[str, tuple[int, ...]], ...]
+
+    def kind_counts(self, start: int, end: int) -> tuple[tuple[str, int], ...]:
+        return tuple((kind, sums[end] - sums[start]) for kind, sums in self.kinds if sums[end] > sums[start])
+
+
+@lru_cache(maxsize=1024)
+def prefix_sums(layout: WeightLayout, layer_kinds: tuple[str, ...]) -> Prefix:
+    def running(values) -> tuple[int, ...]:
+        out = [0]
+        for value in values:
+            out.append(out[-1] + value)
+        return tuple(out)
+
+    kinds = tuple((k, running(1 if kind == k else 0 for kind in layer_kinds)) for k in sorted(set(layer_kinds)))
+    return Prefix(running(layout.per_layer), running(layout.per_layer_experts), kinds)
+
+
+def split_layers(layout: WeightLayout, config: ModelConfig, budget: Budget, profile: RuntimeProfile, *, cpu_layers: int, cpu_expert_layers: int) -> tuple[Share, ...]:
+    """Assign GPU layers to devices in proportion to their memory (llama.cpp's default split)."""
+    prefix = prefix_sums(layout, config.layer_kinds)
+    devices = budget.devices
+    n = config.num_layers
+    gpu_count = n - cpu_layers
+    total_cap = sum(d.usable_bytes for d in devices) or 1
+    shares, start, acc = [], cpu_layers, 0
+    for i, device in enumerate(devices):
+        acc += device.usable_bytes
+        last = i == len(devices) - 1
+        end = n if last else cpu_layers + round(gpu_count * acc / total_cap)
+        offloaded_end = max(start, min(end, cpu_expert_layers))
+        weights = prefix.weights[end] - prefix.weights[start]
+        weights -= prefix.experts[offloaded_end] - prefix.experts[start]
+        has_output = last and cpu_layers == 0
+        if has_output:
+            weights += layout.output + layout.other
+        if i == 0 and not profile.embeddings_on_host:
+            weights += layout.embedding
+        shares.append(
+            Share(
+                first_layer=start,
+                layer_count=end - start,
+                kind_counts=prefix.kind_counts(start, end),
+                weights_bytes=weights,
+                has_output=has_output,
+                capacity_bytes=device.usable_bytes,
+                reserve_bytes=0 if device.unified else profile.reserve_bytes_per_gpu,
+                device=device,
+            )
+        )
+        start = end
+    return tuple(shares)
+
+
+def layer_kv_bytes(config: ModelConfig, kind: str, ctx: int, per_token: int, profile: RuntimeProfile) -> int:
+    policy = profile.kv_policy
+    cells = -(-ctx // policy.pad_cells) * policy.pad_cells
+    if kind == FULL:
+        return cells * per_token
+    if kind in (SLIDING, CHUNKED):
+        window = (config.sliding_window if kind == SLIDING else config.attention_chunk_size) or ctx
+        capped = -(-(window + policy.window_slack) // policy.pad_cells) * policy.pad_cells
+        return min(cells, capped) * per_token
+    if kind == RECURRENT:
+        return 4 * config.recurrent_state_elements
+    return 0
+
+
+def device_uses(shares: tuple[Share, ...], config: ModelConfig, profile: RuntimeProfile, ctx: int, kv_type: str) -> tuple[DeviceUse, ...]:
+    per_token = layer_bytes_per_token(config, kv_type)
+    buffers = estimate_compute_buffers(config, ctx, profile)
+    uses = []
+    for share in shares:
+        kv = sum(layer_kv_bytes(config, kind, ctx, per_token, profile) * count for kind, count in share.kind_counts)
+        compute = buffers.device_bytes if share.has_output else buffers.attention_stage_bytes
+        if not share.layer_count and not share.has_output:
+            compute = 0
+        uses.append(
+            DeviceUse(
+                first_layer=share.first_layer,
+                layer_count=share.layer_count,
+                weights_bytes=share.weights_bytes,
+                kv_cache_bytes=kv,
+                compute_bytes=compute,
+                reserve_bytes=share.reserve_bytes,
+                capacity_bytes=share.capacity_bytes,
+            )
+        )
+    return tuple(uses)
+
+
+def fits_at(shares, config, profile, ctx, kv_type) -> bool:
+    """Whether every device holds its share at ``ctx`` (the bisections call this a lot)."""
+    per_token = layer_bytes_per_token(config, kv_type)
+    buffers = estimate_compute_buffers(config, ctx, profile)
+    for share in shares:
+        compute = buffers.device_bytes if share.has_output else buffers.attention_stage_bytes
+        if not share.layer_count and not share.has_output:
+            compute = 0
+        kv = sum(layer_kv_bytes(config, kind, ctx, per_token, profile) * n for kind, n in share.kind_counts)
+        if share.weights_bytes + kv + compute + share.reserve_bytes > share.capacity_bytes:
+            return False
+    return True
+
+
+def max_context(shares, config: ModelConfig, profile: RuntimeProfile, kv_type: str) -> int:
+    """The largest context (a multiple of the runtime's padding) that fits on the GPUs."""
+    step = max(profile.kv_policy.pad_cells, 256)
+    ceiling = config.max_context or 131072
+    if not fits_at(shares, config, profile, step, kv_type):
+        return 0
+    lo, hi = 1, ceiling // step
+    if fits_at(shares, config, profile, hi * step, kv_type):
+        return hi * step
+    while lo + 1 < hi:
+        mid = (lo + hi) // 2
+        if fits_at(shares, config, profile, mid * step, kv_type):
+            lo = mid
+        else:
+            hi = mid
+    return lo * step
+
+
+def host_bytes(layout: WeightLayout, config: ModelConfig, profile: RuntimeProfile, ctx: int, *, cpu_layers: int, cpu_expert_layers: int, kv_type: str) -> int:
+    """System RAM the runtime uses: host-resident weights, their KV, host buffers."""
+    buffers = estimate_compute_buffers(config, ctx, profile)
+    per_token = layer_bytes_per_token(config, kv_type)
+    host = buffers.host_bytes + (layout.embedding if profile.embeddings_on_host else 0)
+    host += sum(layout.per_layer[:cpu_layers])
+    host += sum(layer_kv_bytes(config, config.layer_kinds[l], ctx, per_token, profile) for l in range(cpu_layers))
+    host += sum(layout.per_layer_experts[cpu_layers:cpu_expert_layers])
+    if cpu_layers:
+        host += layout.output + layout.other
+    return host
