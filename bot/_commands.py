@@ -9,17 +9,23 @@ from __future__ import annotations
 import shlex
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
 from estimator import parse_budget, parse_context, parse_kv_type
 from estimator.errors import InputError
-from store import get_model
+from store import get_model, list_updated_since
 
 from ._answer_define import render_define
 from ._answer_fit import render_fit
+from ._answer_misc import render_about, render_compare, render_new
 from ._answer_model import render_model
 from ._document import Document
 from ._service import CatalogService
 from .errors import CommandParseError
+
+NEW_DAYS_DEFAULT = 7
+NEW_DAYS_MAX = 90
+NEW_LIMIT = 50
 
 
 async def run_fit(service: CatalogService, model: str, budget: str, context: str | None = None, kv_cache: str | None = None) -> Document:
@@ -37,6 +43,38 @@ async def run_define(service: CatalogService, term: str) -> Document:
     example = await get_model(service.db, entry.example_model) if entry.example_model else None
     related = tuple(glossary.entries[k] for k in entry.related if k in glossary.entries)
     return render_define(entry, example, related)
+
+
+async def run_compare(service: CatalogService, a: str, b: str) -> Document:
+    return render_compare(await service.resolve(a), await service.resolve(b))
+
+
+async def run_new(service: CatalogService, days: str | int | None = None) -> Document:
+    """Models added or re-read in the last ``days`` days (default a week).
+
+    Raises:
+        CommandParseError: ``days`` is not a whole number from 1 to 90.
+    """
+    count = _days(days)
+    now = service.db.clock()
+    records = await list_updated_since(service.db, now - timedelta(days=count), limit=NEW_LIMIT)
+    return render_new(records, count, now=now)
+
+
+async def run_about(service: CatalogService, source_url: str) -> Document:
+    return render_about(await service.stats(), source_url)
+
+
+def _days(days: str | int | None) -> int:
+    if days in (None, ""):
+        return NEW_DAYS_DEFAULT
+    try:
+        count = int(str(days).strip())
+    except ValueError:
+        count = 0
+    if not 1 <= count <= NEW_DAYS_MAX:
+        raise CommandParseError(f"'{days}' is not a number of days: use a whole number from 1 to {NEW_DAYS_MAX}, e.g. /new 7")
+    return count
 
 
 def _group_fit_words(words: list[str]) -> dict[str, str]:
@@ -75,6 +113,9 @@ COMMANDS: dict[str, CommandSpec] = {
         CommandSpec("fit", ("model", "budget", "context", "kv_cache"), 2, run_fit, '/fit qwen2.5-32b 24GB [context] [kv_cache]'),
         CommandSpec("model", ("model",), 1, run_model, "/model qwen2.5-32b"),
         CommandSpec("define", ("term",), 1, run_define, "/define parameter"),
+        CommandSpec("compare", ("a", "b"), 2, run_compare, "/compare qwen2.5-32b 'llama 3.1 70b'"),
+        CommandSpec("new", ("days",), 0, run_new, "/new 7"),
+        CommandSpec("about", (), 0, run_about, "/about"),
     )
 }
 

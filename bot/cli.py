@@ -228,6 +228,8 @@ def ask(state: CliState, text: str) -> None:
       fitbot ask "/fit qwen2.5-32b 24GB"
     """
     spec, args = parse_command(text)
+    if spec.name == "about":
+        args["source_url"] = state.settings.source_url
 
     async def run() -> str:
         async with open_service(state.settings) as service:
@@ -236,6 +238,9 @@ def ask(state: CliState, text: str) -> None:
     click.echo(asyncio.run(run()))
 
 
+from ._cli_discord import bot_command, sync_commands_command
+main.add_command(bot_command, name="bot")
+main.add_command(sync_commands_command, name="sync-commands")
 
 
 from ._cli_ops import backup_command, config_group, export_command, status_command  # noqa: E402
@@ -244,6 +249,8 @@ main.add_command(config_group)
 main.add_command(status_command)
 main.add_command(backup_command)
 main.add_command(export_command)
+
+
 
 
 def run() -> None:  # pragma: no cover - console entry

@@ -17,6 +17,8 @@ from __future__ import annotations
 import bisect
 import heapq
 import re
+import sys
+from array import array
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -52,35 +54,47 @@ class NameIndex:
     """Name lookup over the whole catalog."""
 
     def __init__(self, models: Iterable[tuple[str, float]], aliases: Iterable[tuple[str, str]] = ()) -> None:
+        # Memory matters at 100,000 names: tokens are interned and kept per model as one
+        # tuple (name tokens first, then the organisation's), postings as int arrays.
         ranked = sorted(models, key=lambda m: (-m[1], m[0]))
         self._ids = [repo for repo, _ in ranked]
         self._names = [compact(repo.rpartition("/")[2]) for repo in self._ids]
-        position = {repo.lower(): i for i, repo in enumerate(self._ids)}
-        self._token_sets: list[frozenset[str]] = []
-        self._org_tokens: list[frozenset[str]] = []
-        self._postings: dict[str, list[int]] = {}
+        self._tokens: list[tuple[str, ...]] = []
+        self._name_tokens = array("H")
+        postings: dict[str, list[int]] = {}
         self._exact: dict[str, int] = {}
         for i, repo in enumerate(self._ids):
             org, _, name = repo.rpartition("/")
-            name_tokens = tokens(name)
-            self._token_sets.append(frozenset(name_tokens) | frozenset(tokens(org)))
-            self._org_tokens.append(frozenset(tokens(org)) - frozenset(name_tokens))
-            for token in self._token_sets[-1]:
-                self._postings.setdefault(token, []).append(i)
+            own = tuple(dict.fromkeys(sys.intern(t) for t in tokens(name)))
+            org_only = tuple(t for t in dict.fromkeys(sys.intern(t) for t in tokens(org)) if t not in own)
+            self._tokens.append(own + org_only)
+            self._name_tokens.append(min(len(own), 65535))
+            for token in self._tokens[-1]:
+                postings.setdefault(token, []).append(i)
             self._exact.setdefault(compact(repo), i)
         # Exact keys rank: a full repo id, then an alias, then a bare name part, so that the
         # alias "llama3.1 8b" (the instruct model) beats the base model's name "Llama-3.1-8B".
+        position = {repo.lower(): i for i, repo in enumerate(self._ids)}
         for alias, repo in aliases:
             if (i := position.get(repo.lower())) is not None:
                 self._exact.setdefault(compact(alias), i)
                 for token in tokens(alias):
-                    posting = self._postings.setdefault(token, [])
-                    if not posting or posting[-1] != i:
+                    posting = postings.setdefault(sys.intern(token), [])
+                    if i not in posting:
                         bisect.insort(posting, i)
-        for i, repo in enumerate(self._ids):
-            self._exact.setdefault(compact(repo.rpartition("/")[2]), i)
+        del position
+        for i, name in enumerate(self._names):
+            self._exact.setdefault(name, i)
+        self._postings = {token: array("i", ids) for token, ids in postings.items()}
+        # The 64 commonest tokens ("b", "instruct", digits) get one bit each in a per-model
+        # mask, so testing them is one integer AND instead of a tuple scan.
+        common = sorted(self._postings, key=lambda t: -len(self._postings[t]))[:64]
+        self._bits = {t: 1 << n for n, t in enumerate(common)}
+        self._masks = array("Q", bytes(8 * len(self._ids)))
+        for token, bit in self._bits.items():
+            for i in self._postings[token]:
+                self._masks[i] |= bit
         self._vocab = sorted(self._postings)
-        self._sets: dict[str, frozenset[int]] = {}
         self._words = [t for t in self._vocab if t.isalpha() and len(t) >= 3]
 
     def __len__(self) -> int:
@@ -141,89 +155,76 @@ class NameIndex:
         return tuple(self._ids[index] for _, _, index in matches)
 
     def _candidates(self, query: list[str], *, prefix: bool) -> list[int]:
-        """The most popular models matching every token; the last token may be a prefix."""
-        exact_tokens, partial = (query[:-1], query[-1]) if prefix else (query, None)
-        sets = []
-        for token in exact_tokens:
-            postings = self._postings_for(token)
-            if postings is None:
+        """The most popular models whose names hold every query token (the last may be a
+        prefix; misspelt words match their closest corrections).
+
+        Walks the rarest token's postings in popularity order and checks the other tokens
+        against each model's own tokens, stopping after enough matches: no set is built.
+        """
+        matchers = []
+        for n, token in enumerate(query):
+            is_prefix = prefix and n == len(query) - 1
+            words = self._matching_words(token, prefix=is_prefix)
+            if not words:
                 return []
-            sets.append(postings)
-        if partial is None:
-            return self._top(sets, exact_tokens)
-        words = self._prefix_words(partial)
-        if not words:
-            postings = self._postings_for(partial)
-            if postings is None:
-                return []
-            sets.append(postings)
-            return self._top(sets, [*exact_tokens, partial])
-        if not sets:  # a lone prefix: merge the popularity-ordered posting lists lazily
-            out: list[int] = []
-            for i in heapq.merge(*(self._postings[w] for w in words)):
-                if not out or out[-1] != i:  # merged ascending, so repeats are adjacent
-                    out.append(i)
-                    if len(out) == _MAX_SCORED:
-                        break
-            return out
-        sets.sort(key=len)
-        base = sets[0].intersection(*sets[1:]) if len(sets) > 1 else sets[0]
-        wanted = frozenset(words)
-        out = []
-        for i in sorted(base):  # ascending = most popular first
-            if not wanted.isdisjoint(self._token_sets[i]):
-                out.append(i)
-                if len(out) == _MAX_SCORED:
-                    break
+            matchers.append((words, token if is_prefix else None))
+        matchers.sort(key=lambda m: sum(len(self._postings[w]) for w in m[0]))
+        required, any_of, others, prefixes = 0, [], [], []
+        for words, typed_prefix in matchers[1:]:
+            if typed_prefix is not None and len(words) > 1:
+                prefixes.append(typed_prefix)  # a model's few tokens are cheaper to test than 64 words
+            elif all(w in self._bits for w in words):
+                bits = sum(self._bits[w] for w in words)
+                if len(words) == 1:
+                    required |= bits
+                else:
+                    any_of.append(bits)
+            else:
+                others.append(words)
+        masks, out = self._masks, []
+        for i in self._ascending(matchers[0][0]):
+            mask = masks[i]
+            if mask & required != required or not all(mask & bits for bits in any_of):
+                continue
+            own = self._tokens[i]
+            if others and not all(any(w in own for w in words) for words in others):
+                continue
+            if prefixes and not all(any(t.startswith(p) for t in own) for p in prefixes):
+                continue
+            out.append(i)
+            if len(out) == _MAX_SCORED:
+                break
         return out
 
-    def _top(self, sets: list, words: list[str]) -> list[int]:
-        """The most popular members of the intersection. Tokens that nearly every name has
-        ("b") filter almost nothing, so they are checked per candidate, not intersected."""
-        broad_limit = 0.6 * len(self._ids)
-        narrow = sorted((s for s in sets if len(s) <= broad_limit), key=len)
-        broad = [w for s, w in zip(sets, words) if len(s) > broad_limit and w in self._postings]
-        if not narrow:
-            narrow = [min(sets, key=len)]
-        result = narrow[0].intersection(*narrow[1:]) if len(narrow) > 1 else narrow[0]
-        if broad:
-            result = (i for i in result if all(w in self._token_sets[i] for w in broad))
-        # Lower numbers are more popular: keep the best-ranked few without sorting them all.
-        return heapq.nsmallest(_MAX_SCORED, result)
-
-    def _prefix_words(self, token: str) -> list[str]:
-        start = bisect.bisect_left(self._vocab, token)
-        words = []
-        for word in self._vocab[start : start + 64]:
-            if not word.startswith(token):
-                break
-            words.append(word)
-        return words
-
-    def _posting_set(self, token: str) -> frozenset[int]:
-        """Postings as a set; big ones ("b", "instruct") are converted once and kept."""
-        cached = self._sets.get(token)
-        if cached is None:
-            cached = frozenset(self._postings.get(token, ()))
-            if len(cached) > 256:
-                self._sets[token] = cached
-        return cached
-
-    def _postings_for(self, token: str) -> frozenset[int] | set[int] | None:
-        exact = self._posting_set(token)
-        if exact:
-            return exact  # no copy: most tokens are spelled right
-        if token.isdigit() or len(token) < 3:
-            return None
+    def _matching_words(self, token: str, *, prefix: bool) -> tuple[str, ...]:
+        """Vocabulary words that count as ``token``: itself, its completions, or corrections."""
+        words = [token] if token in self._postings else []
+        if prefix:
+            start = bisect.bisect_left(self._vocab, token)
+            for word in self._vocab[start : start + 64]:
+                if not word.startswith(token):
+                    break
+                if word != token:
+                    words.append(word)
+        if words or token.isdigit() or len(token) < 3:
+            return tuple(words)
         # Only the closest corrections: "mixtrl" is "mixtral", not also "mistral".
         corrections = process.extract(token, self._words, scorer=fuzz.ratio, limit=5, score_cutoff=75)
         best = corrections[0][1] if corrections else 0
-        found: set[int] = set()
-        for word, score, _ in corrections:
-            if score >= best - 3:
-                found.update(self._posting_set(word))
-        return found or None
+        return tuple(word for word, score, _ in corrections if score >= best - 3)
+
+    def _ascending(self, words: tuple[str, ...]):
+        """Model numbers (most popular first) whose names hold any of ``words``, without repeats."""
+        if len(words) == 1:
+            yield from self._postings[words[0]]
+            return
+        last = -1
+        for i in heapq.merge(*(self._postings[w] for w in words)):
+            if i != last:
+                yield i
+                last = i
 
     def _extra_tokens(self, i: int, wanted: frozenset[str]) -> int:
-        extra = self._token_sets[i] - wanted - self._org_tokens[i] - _SOFT_TOKENS
-        return len(extra)
+        """Name tokens the text did not ask for (the organisation's never count)."""
+        own = self._tokens[i][: self._name_tokens[i]]
+        return sum(1 for t in own if t not in wanted and t not in _SOFT_TOKENS)

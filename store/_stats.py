@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from ._db import Database
 from ._models import get_catalog_version, list_name_rows
 from ._names import NameIndex
@@ -22,6 +24,10 @@ async def catalog_stats(db: Database) -> CatalogStats:
 
 
 async def name_index(db: Database) -> NameIndex:
-    """Build the name index from the catalog (rebuild when the catalog version moves)."""
+    """Build the name index from the catalog (rebuild when the catalog version moves).
+
+    The build takes seconds at 100,000 names, so it runs in a thread: the bot's event
+    loop keeps answering meanwhile.
+    """
     models, aliases = await list_name_rows(db)
-    return NameIndex(models, aliases)
+    return await asyncio.to_thread(NameIndex, models, aliases)

@@ -58,3 +58,12 @@ async def test_subscriptions_store_only_ids_and_hour(db):
     assert await store.delete_subscription(db, 5) is True
     assert await store.list_subscriptions(db) == ()
     assert await store.delete_subscription(db, 5) is False
+
+
+async def test_release_restores_the_real_last_post(db):
+    """After a failed post is released, "last posted" names the previous real post again."""
+    await store.upsert_subscription(db, 1, 10, 9)
+    await store.claim_listing_post(db, 1, 10, date(2026, 11, 21))
+    await store.claim_listing_post(db, 1, 10, date(2026, 11, 22))
+    await store.release_listing_post(db, 1, date(2026, 11, 22))
+    assert (await store.get_guild_settings(db, 1)).last_posted_on == "2026-11-21"

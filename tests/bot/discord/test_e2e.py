@@ -1,0 +1,246 @@
+"""End to end: a real discord.py client, started by `fitbot bot`'s serve(), against the stand-in."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import replace
+
+import pytest
+
+from bot._cli_discord import open_bot
+from bot._discord import sync_commands
+from bot._root import open_database
+from bot._settings import Settings, SettingsError
+from store import get_guild_settings, get_model, upsert_model, upsert_subscription
+
+from .conftest import TOKEN, running_bot, standin_settings
+from .discord_standin import (
+    ADMIN_ID,
+    AUTOCOMPLETE,
+    CHANNEL_ID,
+    EPHEMERAL,
+    GUILD_ID,
+    MANAGE_GUILD,
+    MEMBER_ID,
+    OPTION_INTEGER,
+    OPTION_STRING,
+    OPTION_SUBCOMMAND,
+    SEND_AND_EMBED,
+    DiscordStandin,
+)
+
+pytestmark = pytest.mark.network
+
+
+def _opt(name: str, value, kind: int = OPTION_STRING, **extra) -> dict:
+    return {"name": name, "type": kind, "value": value, **extra}
+
+
+def _callback(r) -> bool:
+    return r.method == "POST" and r.path.endswith("/callback")
+
+
+def _followup(r) -> bool:
+    return r.method == "POST" and "/webhooks/" in r.path
+
+
+def _channel_post(r) -> bool:
+    return r.method == "POST" and r.path.endswith(f"/channels/{CHANNEL_ID}/messages")
+
+
+async def _fit(standin: DiscordStandin, *, user_id: int = MEMBER_ID):
+    """Run /fit qwen2.5-32b 24GB and return the followup request."""
+    start = len(standin.requests)
+    await standin.inject(standin.command("fit", [_opt("model", "qwen2.5-32b"), _opt("budget", "24GB")], user_id=user_id))
+    return await standin.wait_for(_followup, after=start)
+
+
+async def test_fit_defers_then_sends_the_embed(standin: DiscordStandin, db_path) -> None:
+    """/fit answers "thinking" first (type 5), then a followup embed, chart and buttons."""
+    async with running_bot(standin, db_path):
+        followup = await _fit(standin)
+        callback = standin.requests[[r is followup for r in standin.requests].index(True) - 1]
+    assert _callback(callback) and callback.body["type"] == 5
+    embed = followup.body["embeds"][0]
+    assert embed["title"].startswith("Qwen/Qwen2.5\\-32B\\-Instruct on 24 GiB")
+    assert "**Best choice: Q4_K_M**" in embed["description"]
+    assert embed["image"]["url"] == "attachment://fit.png"
+    assert followup.files and followup.files[0][1].startswith(b"\x89PNG\r\n\x1a\n")
+    custom_ids = {c["custom_id"] for row in followup.body["components"] for c in row["components"]}
+    assert {"fit:ctx:32768", "fit:kv:q8_0"} <= custom_ids
+    assert followup.body["allowed_mentions"] == {"parse": []}
+
+
+async def test_autocomplete_offers_matching_models(standin: DiscordStandin, db_path) -> None:
+    """Autocomplete (type 8) returns at most 25 choices of 1-100 chars, best match first."""
+    async with running_bot(standin, db_path):
+        options = [_opt("model", "qwen2.5 32", focused=True), _opt("budget", "")]
+        await standin.inject(standin.command("fit", options, kind=AUTOCOMPLETE))
+        callback = await standin.wait_for(_callback)
+    assert callback.body["type"] == 8
+    choices = callback.body["data"]["choices"]
+    assert 1 <= len(choices) <= 25
+    assert all(1 <= len(c["name"]) <= 100 for c in choices)
+    assert choices[0]["value"] in {"Qwen/Qwen2.5-32B-Instruct", "Qwen/Qwen2.5-Coder-32B-Instruct"}
+    assert "Qwen/Qwen2.5-32B-Instruct" in [c["value"] for c in choices]
+
+
+async def test_bad_budget_is_answered_ephemerally_with_the_parser_message(standin: DiscordStandin, db_path) -> None:
+    """A budget the parser rejects never reaches the command: one ephemeral line (flags 64)."""
+    async with running_bot(standin, db_path):
+        await standin.inject(standin.command("fit", [_opt("model", "qwen2.5-32b"), _opt("budget", "24 gigs")]))
+        callback = await standin.wait_for(_callback)
+        await asyncio.sleep(0.1)
+    assert callback.body["type"] == 4
+    assert callback.body["data"]["flags"] & EPHEMERAL
+    assert "is not a size" in callback.body["data"]["content"]
+    assert "try 24GB" in callback.body["data"]["content"]
+    assert standin.count(_followup) == 0
+
+
+async def test_unknown_model_after_defer_replaces_the_placeholder_with_an_ephemeral_reply(standin: DiscordStandin, db_path) -> None:
+    """An error after defer deletes the public "thinking" message and answers ephemerally."""
+    async with running_bot(standin, db_path):
+        await standin.inject(standin.command("fit", [_opt("model", "zzzz qqqq"), _opt("budget", "24GB")]))
+        followup = await standin.wait_for(_followup)
+    deleted = [r for r in standin.requests if r.method == "DELETE" and r.path.endswith("/messages/@original")]
+    assert len(deleted) == 1
+    assert followup.body["flags"] & EPHEMERAL
+    assert "No model matches" in followup.body["content"]
+
+
+async def test_context_button_reruns_the_estimate_in_place(standin: DiscordStandin, db_path) -> None:
+    """Pressing "32K ctx" edits the same message (UPDATE_MESSAGE) with the 32,768-token estimate."""
+    async with running_bot(standin, db_path):
+        followup = await _fit(standin)
+        message = followup.response
+        start = len(standin.requests)
+        await standin.inject(standin.component(message, "fit:ctx:32768"))
+        callback = await standin.wait_for(_callback, after=start)
+    assert callback.body["type"] == 7
+    embed = callback.body["data"]["embeds"][0]
+    assert "32,768 tokens" in embed["fields"][0]["name"]
+    assert "8,192 tokens" in followup.body["embeds"][0]["fields"][0]["name"]
+    buttons = {c["custom_id"]: c for row in callback.body["data"]["components"] for c in row["components"]}
+    assert buttons["fit:ctx:32768"]["disabled"] is True
+    assert buttons["fit:ctx:8192"].get("disabled") is not True
+
+
+async def test_buttons_refuse_someone_else(standin: DiscordStandin, db_path) -> None:
+    """Only the person who ran /fit can press its buttons; others get an ephemeral note."""
+    async with running_bot(standin, db_path):
+        followup = await _fit(standin, user_id=MEMBER_ID)
+        start = len(standin.requests)
+        await standin.inject(standin.component(followup.response, "fit:ctx:32768", user_id=ADMIN_ID))
+        callback = await standin.wait_for(_callback, after=start)
+    assert callback.body["type"] == 4
+    assert callback.body["data"]["flags"] & EPHEMERAL
+    assert "belong to" in callback.body["data"]["content"]
+
+
+async def test_define_sends_the_entry_with_related_buttons(standin: DiscordStandin, db_path) -> None:
+    """/define moe: the entry, the live example, and one button per related term."""
+    async with running_bot(standin, db_path):
+        await standin.inject(standin.command("define", [_opt("term", "moe")]))
+        followup = await standin.wait_for(_followup)
+        start = len(standin.requests)
+        await standin.inject(standin.component(followup.response, "define:router"))
+        pressed = await standin.wait_for(_callback, after=start)
+    embed = followup.body["embeds"][0]
+    assert embed["title"] == "Mixture of experts (MoE)"
+    assert any(f["name"] == "Live example" and "256 routed experts" in f["value"] for f in embed["fields"])
+    labels = [c["label"] for row in followup.body["components"] for c in row["components"]]
+    assert "Router (gate)" in labels
+    assert pressed.body["type"] == 7 and pressed.body["data"]["embeds"][0]["title"] == "Router (gate)"
+
+
+def _subscribe(standin: DiscordStandin, *, user_id: int, permissions: int) -> dict:
+    options = [{"name": "subscribe", "type": OPTION_SUBCOMMAND, "options": [_opt("hour", 7, OPTION_INTEGER)]}]
+    return standin.command("listing", options, user_id=user_id, permissions=permissions)
+
+
+async def test_listing_subscribe_by_an_admin_is_stored(standin: DiscordStandin, db_path) -> None:
+    """An admin (MANAGE_GUILD in the member's permissions) subscribes this channel at 07:00 UTC."""
+    async with running_bot(standin, db_path) as bot:
+        await standin.inject(_subscribe(standin, user_id=ADMIN_ID, permissions=SEND_AND_EMBED | MANAGE_GUILD))
+        followup = await standin.wait_for(_followup)
+        stored = await get_guild_settings(bot.db, GUILD_ID)
+    assert followup.body["flags"] & EPHEMERAL
+    assert "07:00 UTC" in followup.body["embeds"][0]["description"]
+    assert stored is not None and (stored.channel_id, stored.post_hour_utc) == (CHANNEL_ID, 7)
+
+
+async def test_listing_subscribe_is_refused_to_a_member(standin: DiscordStandin, db_path) -> None:
+    """Without Manage Server the check refuses, ephemerally, and nothing is stored."""
+    async with running_bot(standin, db_path) as bot:
+        await standin.inject(_subscribe(standin, user_id=MEMBER_ID, permissions=SEND_AND_EMBED))
+        callback = await standin.wait_for(_callback)
+        stored = await get_guild_settings(bot.db, GUILD_ID)
+    assert callback.body["type"] == 4 and callback.body["data"]["flags"] & EPHEMERAL
+    assert "Manage Server" in callback.body["data"]["content"]
+    assert stored is None
+
+
+async def _seed_listing(db_path) -> str:
+    """A model re-read from its headers just now, and this channel subscribed at 00:00 UTC."""
+    async with open_database(Settings(db_path=db_path)) as db:
+        base = await get_model(db, "Qwen/Qwen3-30B-A3B")
+        assert base is not None
+        await upsert_model(db, replace(base, repo_id="standin-org/Qwen3-30B-A3B-Fresh", provenance="header", sha="a" * 40, aliases=()))
+        await upsert_subscription(db, GUILD_ID, CHANNEL_ID, 0)
+    return "standin\\-org/Qwen3\\-30B\\-A3B\\-Fresh"
+
+
+async def test_daily_listing_posts_once_and_not_again_after_a_restart(standin: DiscordStandin, db_path) -> None:
+    """The first start posts the due listing; a restart on the same database does not post again."""
+    shown_name = await _seed_listing(db_path)
+    async with running_bot(standin, db_path) as bot:
+        post = await standin.wait_for(_channel_post)
+        await _wait_runs(bot, 1)
+    async with running_bot(standin, db_path) as bot:
+        await _wait_runs(bot, 1)
+        second = bot.listing.runs[0]
+    description = post.body["embeds"][0]["description"]
+    assert shown_name in description
+    assert "30,532,122,624 parameters" in description or "parameters (30.5B)" in description
+    assert "MoE 128 experts / top-8" in description
+    assert "fits one" in description
+    assert standin.count(_channel_post) == 1
+    assert (second.posted, second.not_due) == (0, 1)
+
+
+async def _wait_runs(bot, count: int) -> None:
+    async with asyncio.timeout(10):
+        while len(bot.listing.runs) < count:
+            await asyncio.sleep(0.01)
+
+
+async def test_sync_records_a_hash_and_the_bot_then_does_not_warn(standin: DiscordStandin, db_path, caplog) -> None:
+    """sync-commands PUTs every command to the guild; afterwards `fitbot bot` starts without the warning."""
+    settings = standin_settings(standin, db_path)
+    async with running_bot(standin, db_path):
+        pass
+    assert "run `fitbot sync-commands`" in caplog.text
+    async with open_bot(settings, serving=False) as bot:
+        await bot.login(TOKEN)
+        count = await sync_commands(bot.tree, bot.db, GUILD_ID)
+    put = next(r for r in standin.requests if r.method == "PUT")
+    assert put.path.endswith(f"/guilds/{GUILD_ID}/commands")
+    assert {c["name"] for c in put.body} == {"fit", "model", "compare", "define", "new", "about", "listing"} and count == 7
+    listing = next(c for c in put.body if c["name"] == "listing")
+    assert int(listing["default_member_permissions"]) == MANAGE_GUILD
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):
+        async with running_bot(standin, db_path):
+            pass
+    assert "sync-commands" not in caplog.text
+
+
+async def test_a_rejected_token_is_one_clear_error_without_the_token(standin: DiscordStandin, db_path) -> None:
+    """Discord's 401 at login becomes a SettingsError that says what to do and does not echo the token."""
+    standin.rejected_token = TOKEN
+    with pytest.raises(SettingsError) as caught:
+        async with running_bot(standin, db_path):
+            pass
+    assert "Discord rejected DISCORD_TOKEN" in str(caught.value) and TOKEN not in str(caught.value)
