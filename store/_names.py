@@ -163,33 +163,26 @@ class NameIndex:
         """
         matchers = []
         for n, token in enumerate(query):
-            is_prefix = prefix and n == len(query) - 1
-            words = self._matching_words(token, prefix=is_prefix)
+            words = self._matching_words(token, prefix=prefix and n == len(query) - 1)
             if not words:
                 return []
-            matchers.append((words, token if is_prefix else None))
+            matchers.append((words, token))
         matchers.sort(key=lambda m: sum(len(self._postings[w]) for w in m[0]))
-        required, any_of, others, prefixes = 0, [], [], []
-        for words, typed_prefix in matchers[1:]:
-            if typed_prefix is not None and len(words) > 1:
-                prefixes.append(typed_prefix)  # a model's few tokens are cheaper to test than 64 words
-            elif all(w in self._bits for w in words):
-                bits = sum(self._bits[w] for w in words)
-                if len(words) == 1:
-                    required |= bits
-                else:
-                    any_of.append(bits)
+        # Each other token must match: common words by their bit, rare ones by a set test.
+        required, groups = 0, []
+        for words, _ in matchers[1:]:
+            bits = sum(self._bits.get(w, 0) for w in words)
+            rare = frozenset(w for w in words if w not in self._bits)
+            if len(words) == 1 and bits:
+                required |= bits
             else:
-                others.append(words)
+                groups.append((bits, rare))
         masks, out = self._masks, []
         for i in self._ascending(matchers[0][0]):
             mask = masks[i]
-            if mask & required != required or not all(mask & bits for bits in any_of):
+            if mask & required != required:
                 continue
-            own = self._tokens[i]
-            if others and not all(any(w in own for w in words) for words in others):
-                continue
-            if prefixes and not all(any(t.startswith(p) for t in own) for p in prefixes):
+            if groups and not all(mask & bits or (rare and not rare.isdisjoint(self._tokens[i])) for bits, rare in groups):
                 continue
             out.append(i)
             if len(out) == _MAX_SCORED:
