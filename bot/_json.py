@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 from estimator import QuantOption, kv_bytes_per_token
 
 from ._service import FitAnswer, ResolvedModel
@@ -76,14 +78,7 @@ def model_json(resolved: ResolvedModel) -> dict:
         "total_params": a.total_params if a else None,
         "active_params": a.active_params if a else None,
         "components": dict(a.components.items()) if a else None,
-        "moe": None
-        if not a or not a.moe
-        else {
-            "num_experts": a.moe.num_experts,
-            "experts_per_token": a.moe.experts_per_token,
-            "shared_experts": a.moe.shared_experts,
-            "moe_layers": a.moe.moe_layers,
-        },
+        "moe": asdict(a.moe) if a and a.moe else None,
         "stored_bytes": a.stored_bytes if a else None,
         "stored_dtypes": dict(a.stored_dtypes) if a else None,
         "quantization": a.quantization if a else None,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from datetime import datetime
 
 from estimator import Components, MoeLayout, ParamAccounting, TensorGroup
@@ -17,14 +18,7 @@ def encode_accounting(a: ParamAccounting) -> str:
             "total_params": a.total_params,
             "active_params": a.active_params,
             "components": dict(a.components.items()),
-            "moe": None
-            if a.moe is None
-            else {
-                "num_experts": a.moe.num_experts,
-                "experts_per_token": a.moe.experts_per_token,
-                "shared_experts": a.moe.shared_experts,
-                "moe_layers": a.moe.moe_layers,
-            },
+            "moe": asdict(a.moe) if a.moe else None,
             "stored_bytes": a.stored_bytes,
             "stored_dtypes": [list(pair) for pair in a.stored_dtypes],
             "quantization": a.quantization,
