@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
@@ -22,13 +23,14 @@ from discord.ext import commands
 from store import Database, utc_now
 
 from .._document import Document
+from .._logging import log_event
 from .._service import CatalogService
 from ._cog_catalog import CatalogCog
 from ._cog_define import DefineCog
 from ._cog_listing import ListingCog
 from ._cog_lookup import LookupCog
 from ._embeds import render_embeds
-from ._errors import answer_error
+from ._errors import answer_error, unwrap
 from ._fit_view import Chart, Explain
 from ._listing import DailyListing
 from ._sync import warn_if_unsynced
@@ -58,10 +60,26 @@ def _freeze_long_lived_objects() -> None:
 
 
 class FitTree(app_commands.CommandTree):
-    """The command tree whose ``on_error`` is the bot's only error handler."""
+    """The command tree whose ``on_error`` is the bot's only error handler.
+
+    It also writes one log line per command with its latency and outcome; no user,
+    server or channel identifiers are logged.
+    """
+
+    async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
+        interaction.extras["started"] = time.perf_counter()
+        return True
 
     async def on_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError, /) -> None:
         await answer_error(interaction, error)
+        log_command(interaction, f"error:{type(unwrap(error)).__name__}")
+
+
+def log_command(interaction: discord.Interaction, outcome: str) -> None:
+    started = interaction.extras.get("started")
+    command = interaction.command.qualified_name if interaction.command else "unknown"
+    elapsed = round((time.perf_counter() - started) * 1000, 1) if started else None
+    log_event(log, "command", command=command, outcome=outcome, ms=elapsed)
 
 
 class FitBot(commands.Bot):
@@ -102,6 +120,9 @@ class FitBot(commands.Bot):
         self.freeze_gc = freeze_gc  # tests turn it off: many bots share one test process
         self.listing = DailyListing(self.db, self.post_document, clock)
         self.scheduler: AsyncIOScheduler | None = None
+
+    async def on_app_command_completion(self, interaction: discord.Interaction, command: object) -> None:
+        log_command(interaction, "ok")
 
     async def setup_hook(self) -> None:
         await self.service.refresh(force=True)

@@ -244,3 +244,18 @@ async def test_a_rejected_token_is_one_clear_error_without_the_token(standin: Di
         async with running_bot(standin, db_path):
             pass
     assert "Discord rejected DISCORD_TOKEN" in str(caught.value) and TOKEN not in str(caught.value)
+
+
+async def test_each_command_logs_one_latency_line_without_user_ids(standin: DiscordStandin, db_path, caplog) -> None:
+    """A command and a failed command each log one "command" line with its latency, and no ids."""
+    with caplog.at_level(logging.INFO, logger="bot._discord._client"):
+        async with running_bot(standin, db_path):
+            await _fit(standin)
+            await standin.inject(standin.command("fit", [_opt("model", "qwen2.5-32b"), _opt("budget", "24 gigs")]))
+            await standin.wait_for(_callback)
+            await asyncio.sleep(0.2)
+    lines = [r for r in caplog.records if r.getMessage() == "command"]
+    outcomes = sorted(r.fields["outcome"] for r in lines)
+    assert outcomes == ["error:BudgetParseError", "ok"]
+    assert all(r.fields["command"] == "fit" and r.fields["ms"] >= 0 for r in lines)
+    assert all(set(r.fields) == {"command", "outcome", "ms"} for r in lines)
