@@ -250,9 +250,11 @@ async def test_each_command_logs_one_latency_line_without_user_ids(standin: Disc
     """A command and a failed command each log one "command" line with its latency, and no ids."""
     with caplog.at_level(logging.INFO, logger="bot._discord._client"):
         async with running_bot(standin, db_path):
-            await _fit(standin)
-            await standin.inject(standin.command("fit", [_opt("model", "qwen2.5-32b"), _opt("budget", "24 gigs")]))
-            await standin.wait_for(_callback)
+            # Its own user: the per-user cooldown is process-wide, and earlier tests ran /fit.
+            await _fit(standin, user_id=424242)
+            start = len(standin.requests)
+            await standin.inject(standin.command("fit", [_opt("model", "qwen2.5-32b"), _opt("budget", "24 gigs")], user_id=424243))
+            await standin.wait_for(_callback, after=start)
             await asyncio.sleep(0.2)
     lines = [r for r in caplog.records if r.getMessage() == "command"]
     outcomes = sorted(r.fields["outcome"] for r in lines)
