@@ -251,6 +251,9 @@ main.add_command(backup_command)
 main.add_command(export_command)
 
 
+from ._cli_crawl import crawl_command, crawler_command
+main.add_command(crawl_command, name="crawl")
+main.add_command(crawler_command, name="crawler")
 
 
 def run() -> None:  # pragma: no cover - console entry

@@ -4,6 +4,7 @@ Every function takes the ``Database`` and returns domain records, never rows.
 """
 
 from ._catalog import load_bundled_catalog, seed_bundled_data
+from ._crawl_state import get_last_completed_run, list_repo_keys, update_hub_facts
 from ._db import Database, utc_now
 from ._glossary import GlossaryIndex, list_glossary, load_bundled_glossary, replace_glossary
 from ._guilds import (

@@ -1,0 +1,305 @@
+"""One crawl: discover, skip what did not change, read the rest, write each repo as it ends.
+
+Crash safety comes from the order of things: a run is recorded as running first; every
+repo is written in its own short transaction the moment it is read; the next crawl
+marks a run still "running" as interrupted and, since the repos written already carry
+their new sha, reads only what is left.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import time
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+from estimator import HeaderParseError, select_checkpoint_files
+from store import (
+    RUN_COMPLETED,
+    RUN_FAILED,
+    RUN_INTERRUPTED,
+    STATUS_NOT_FOUND,
+    STATUS_OK,
+    Database,
+    ModelRecord,
+    finish_run,
+    get_model,
+    list_repo_keys,
+    list_shas,
+    mark_interrupted_runs,
+    start_run,
+    update_hub_facts,
+    upsert_model,
+)
+
+from ._discovery import list_source, parse_model_info
+from ._http import Target
+from ._hub import HubClient
+from ._outcome import failure_result, no_safetensors_result, ok_result
+from ._read import (
+    CONFIG_FILE,
+    MAX_CONFIG_BYTES,
+    fetch_file,
+    gather_or_cancel,
+    read_checkpoint,
+)
+from ._records import Candidate, CrawlSummary, FetchStats, RepoOutcome
+from ._sources import REPOS, Source, Sources
+from .errors import CrawlFailedError, HubError, RepoGatedError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class CrawlOptions:
+    """What one crawl looks at: every source, one source, or explicit repos."""
+
+    sources: Sources
+    only_source: str | None = None
+    repo_ids: tuple[str, ...] = ()
+    limit: int | None = None
+    force: bool = False  # read repos even when their commit did not change
+
+    @property
+    def label(self) -> str:
+        return "repos" if self.repo_ids else self.only_source or "all"
+
+    def selected(self) -> tuple[Source, ...]:
+        """The sources to list. Raises SourcesError for an unknown ``only_source``."""
+        if self.repo_ids:
+            return (Source("command line", REPOS, repos=self.repo_ids),)
+        if self.only_source:
+            return (self.sources.named(self.only_source),)
+        return self.sources.sources
+
+
+class Progress(Protocol):
+    """Where a crawl reports its progress (the CLI draws a bar)."""
+
+    def start(self, total: int) -> None: ...
+
+    def advance(self, repo_id: str, status: str) -> None: ...
+
+
+class NoProgress:
+    """Progress that goes nowhere."""
+
+    def start(self, total: int) -> None:
+        pass
+
+    def advance(self, repo_id: str, status: str) -> None:
+        pass
+
+
+@dataclass
+class _Run:
+    run_id: int
+    source: str
+    stats_before: FetchStats
+    started: float
+    seen: int = 0
+    unchanged: int = 0
+    outcomes: list[RepoOutcome] = field(default_factory=list)
+
+
+async def crawl_once(
+    hub: HubClient, db: Database, options: CrawlOptions, *, progress: Progress | None = None
+) -> CrawlSummary:
+    """Run one crawl now and record it as a crawl run.
+
+    Raises:
+        CrawlFailedError: no source could be listed, or the crawl broke off (the run is
+            recorded as failed either way).
+        SourcesError: ``options.only_source`` names no source.
+    """
+    options.selected()  # an unknown source name fails before a run is recorded
+    await mark_interrupted_runs(db)
+    run = _Run(await start_run(db, options.label), options.label, hub.stats(), time.monotonic())
+    try:
+        await _crawl(hub, db, options, run, progress or NoProgress())
+    except asyncio.CancelledError:
+        await asyncio.shield(_close(db, hub, run, RUN_INTERRUPTED, "stopped before the end (signal or shutdown)"))
+        raise
+    except CrawlFailedError as e:
+        await _close(db, hub, run, RUN_FAILED, str(e))
+        raise
+    except Exception as e:  # the crawl's single error handler: record, log, report in one line
+        log.exception("crawl %d failed", run.run_id)
+        await _close(db, hub, run, RUN_FAILED, f"{type(e).__name__}: {e}")
+        raise CrawlFailedError(f"{type(e).__name__}: {e}") from e
+    return await _close(db, hub, run, RUN_COMPLETED, None)
+
+
+async def _crawl(hub: HubClient, db: Database, options: CrawlOptions, run: _Run, progress: Progress) -> None:
+    now = db.clock()
+    candidates, early = await discover(hub, options, now)
+    known = await list_shas(db)
+    writer = _Writer(db, await list_repo_keys(db))
+    shas = {repo.lower(): sha for repo, sha in known.items()}
+    unchanged = [c for c in candidates if not options.force and c.sha and shas.get(c.repo_id.lower()) == c.sha]
+    skip = {c.repo_id for c in unchanged}
+    todo = [c for c in candidates if c.repo_id not in skip]
+    run.seen, run.unchanged = len(candidates) + len(early), len(unchanged)
+    progress.start(run.seen)
+    await update_hub_facts(db, ((c.repo_id, c.hub) for c in unchanged))
+    for candidate in unchanged:
+        progress.advance(candidate.repo_id, "unchanged")
+    for outcome in early:
+        await writer.write(_early_record(outcome, now), outcome)
+        _finish_repo(run, progress, outcome)
+
+    async def handle(candidate: Candidate) -> None:
+        record, outcome = await read_repo(hub, candidate, db.clock())
+        await writer.write(record, outcome)
+        _finish_repo(run, progress, outcome)
+
+    await _for_each(todo, handle, workers=2 * hub.config.concurrency)
+
+
+async def discover(hub: HubClient, options: CrawlOptions, now: datetime) -> tuple[list[Candidate], list[RepoOutcome]]:
+    """Every source's candidates, de-duplicated (first mention wins) and capped at ``limit``.
+
+    Raises:
+        CrawlFailedError: every source failed to list.
+    """
+    sources = options.selected()
+    candidates: dict[str, Candidate] = {}
+    early: dict[str, RepoOutcome] = {}
+    failures: list[str] = []
+    for source in sources:
+        try:
+            found, missing = await list_source(hub, source, options.sources.scope, now)
+        except HubError as e:
+            log.warning("source %s could not be listed: %s", source.name, e)
+            failures.append(f"{source.name}: {e}")
+            continue
+        for candidate in found:
+            candidates.setdefault(candidate.repo_id.lower(), candidate)
+        for outcome in missing:
+            early.setdefault(outcome.repo_id.lower(), outcome)
+    if failures and len(failures) == len(sources):
+        raise CrawlFailedError(f"no source could be listed ({failures[0]})")
+    found_list = list(candidates.values())[: options.limit]
+    return found_list, [o for k, o in early.items() if k not in candidates]
+
+
+async def read_repo(hub: HubClient, candidate: Candidate, now: datetime) -> tuple[ModelRecord, RepoOutcome]:
+    """Read one repo's counted checkpoint and turn it into a record; never raises for the
+    repo's own problems (malformed headers, gated, missing, a Hub that keeps failing)."""
+    try:
+        if candidate.hub.gated and not hub.has_token:
+            raise RepoGatedError(candidate.repo_id, asked=False)
+        candidate = await _with_files(hub, candidate)
+        counted = select_checkpoint_files(f for f in candidate.files or () if "/" not in f)
+        if counted is None:
+            config_raw = None
+            if CONFIG_FILE in (candidate.files or ()):
+                config_raw = await fetch_file(hub, candidate, CONFIG_FILE, MAX_CONFIG_BYTES)
+            return no_safetensors_result(candidate, config_raw, now)
+        read = await read_checkpoint(hub, candidate, counted)
+        return await asyncio.to_thread(ok_result, candidate, read, now)  # the accounting is CPU work
+    except (HubError, HeaderParseError) as e:
+        return failure_result(candidate, e, now)
+    except Exception as e:  # an estimator or crawler bug must fail this repo, not the crawl
+        log.exception("reading %s failed unexpectedly", candidate.repo_id)
+        return failure_result(candidate, e, now)
+
+
+async def _with_files(hub: HubClient, candidate: Candidate) -> Candidate:
+    """The listing normally names the files; ask once if it did not."""
+    if candidate.files is not None:
+        return candidate
+    info = await hub.call_api(hub.api.model_info, candidate.repo_id, expand=["siblings"], target=Target(candidate.repo_id))
+    return dataclasses.replace(candidate, files=parse_model_info(info, candidate.source).files)
+
+
+class _Writer:
+    """Writes repos one at a time. A ``store.Database`` is one connection, and its
+    ``write()`` transaction must not interleave with another task's on the same
+    connection, so the crawl's tasks take turns (each write is a few milliseconds)."""
+
+    def __init__(self, db: Database, keys: dict[str, str]) -> None:
+        self._db = db
+        self._keys = keys
+        self._lock = asyncio.Lock()
+
+    async def write(self, record: ModelRecord, outcome: RepoOutcome) -> None:
+        key = record.repo_id.lower()
+        if outcome.transient and key in self._keys:
+            log.warning("kept the last good record of %s: %s", record.repo_id, outcome.reason)
+            return
+        if self._keys.get(key, record.repo_id) != record.repo_id:  # the catalog spells the id differently
+            record = dataclasses.replace(record, repo_id=self._keys[key])
+        async with self._lock:
+            if outcome.status == STATUS_NOT_FOUND and key in self._keys:
+                record = await self._keep_counts(record)
+            await upsert_model(self._db, record)
+        self._keys[key] = record.repo_id
+
+    async def _keep_counts(self, record: ModelRecord) -> ModelRecord:
+        """A repo that vanished keeps the counts read while it existed, marked not_found."""
+        known = await get_model(self._db, record.repo_id)
+        if known is None or known.accounting is None:
+            return record
+        reason = f"{record.status_reason}; the counts are from when it was last read"
+        return dataclasses.replace(known, status=record.status, status_reason=reason)
+
+
+def _early_record(outcome: RepoOutcome, now: datetime) -> ModelRecord:
+    return ModelRecord(
+        repo_id=outcome.repo_id, sha=None, provenance="header", status=outcome.status,
+        status_reason=outcome.reason, config=None, accounting=None, read_at=now,
+    )
+
+
+def _finish_repo(run: _Run, progress: Progress, outcome: RepoOutcome) -> None:
+    run.outcomes.append(outcome)
+    progress.advance(outcome.repo_id, outcome.status)
+    if outcome.status != STATUS_OK:
+        log.warning("skipped %s (%s): %s", outcome.repo_id, outcome.status, outcome.reason)
+    if outcome.count_mismatch:
+        log.warning(
+            "%s: our count %s differs from the Hub's safetensors.total %s",
+            outcome.repo_id, f"{outcome.total_params:,}", f"{outcome.hub_total_params:,}",
+        )
+
+
+async def _for_each(
+    items: Iterable[Candidate], handle: Callable[[Candidate], Awaitable[None]], *, workers: int
+) -> None:
+    queue = iter(items)
+
+    async def worker() -> None:
+        for item in queue:  # one shared iterator: each item goes to exactly one worker
+            await handle(item)
+
+    await gather_or_cancel(*(worker() for _ in range(workers)))
+
+
+async def _close(db: Database, hub: HubClient, run: _Run, status: str, error: str | None) -> CrawlSummary:
+    summary = CrawlSummary(
+        run.run_id, status, run.source, run.seen, run.unchanged, tuple(run.outcomes),
+        hub.stats() - run.stats_before, time.monotonic() - run.started, error,
+    )
+    stats = summary.stats
+    await finish_run(
+        db, run.run_id, status=status, outcomes=summary.counts(), requests=stats.requests,
+        bytes_received=stats.bytes_received, error=error,
+    )
+    counts = summary.counts()
+    log.info(
+        "crawl %d %s: %d seen, %d unchanged, %d read, %d failed",
+        run.run_id, status, summary.seen, summary.unchanged, len(summary.outcomes),
+        sum(n for s, n in counts.items() if s not in (STATUS_OK, "unchanged")),
+        extra={"fields": {
+            "run_id": run.run_id, "status": status, "seen": summary.seen, "unchanged": summary.unchanged,
+            "outcomes": counts, "requests": stats.requests, "api_requests": stats.api_requests,
+            "resolve_requests": stats.resolve_requests, "bytes_received": stats.bytes_received,
+            "retries": stats.retries, "elapsed_s": round(summary.elapsed_s, 2),
+        }},
+    )
+    return summary

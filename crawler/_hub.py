@@ -1,0 +1,117 @@
+"""The Hub client the crawler is given: huggingface_hub's HfApi for discovery, an async
+client for file bytes, one meter and one rate-limit governor shared by both."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import TypeVar
+from urllib.parse import quote
+
+import httpx2
+from huggingface_hub import HfApi, get_async_session
+from huggingface_hub.errors import HfHubHTTPError
+from huggingface_hub.utils import build_hf_headers
+
+from ._http import HubHttp, Target, translate_hf_error
+from ._meter import FetchMeter
+from ._ratelimit import API, RESOLVERS, RateGovernor, RetryBudget, RetryPolicy
+from ._records import FetchStats
+from ._session import CallScope, run_in_scope
+from .errors import HubTransientError
+
+T = TypeVar("T")
+
+AUTO = "auto"
+RANGED = "ranged"
+METADATA_API = "metadata_api"
+READ_STRATEGIES = (AUTO, RANGED, METADATA_API)
+_LIBRARY = "fitbot"
+
+
+@dataclass(frozen=True, slots=True)
+class HubConfig:
+    """How to reach the Hub. The token never shows in a repr."""
+
+    endpoint: str = "https://huggingface.co"
+    token: str | None = field(default=None, repr=False)
+    concurrency: int = 8
+    policy: RetryPolicy = field(default_factory=RetryPolicy)
+    read_strategy: str = AUTO  # AUTO picks per repo; RANGED / METADATA_API force one way
+    seed: int | None = None  # jitter RNG seed, for reproducible tests
+
+
+class HubClient:
+    """Everything the crawler asks of the Hub, metered and kept under the rate limits."""
+
+    def __init__(self, config: HubConfig, client: httpx2.AsyncClient) -> None:
+        if config.read_strategy not in READ_STRATEGIES:
+            raise ValueError(f"read_strategy must be one of {READ_STRATEGIES}")
+        self.config = config
+        self.endpoint = config.endpoint.rstrip("/")
+        self.meter = FetchMeter()
+        self.governor = RateGovernor(reserve=config.concurrency)
+        self._rng = random.Random(config.seed)
+        self.api = HfApi(endpoint=self.endpoint, token=config.token or False, library_name=_LIBRARY)
+        headers = build_hf_headers(token=config.token or False, library_name=_LIBRARY)
+        self.http = HubHttp(
+            client, headers=headers, policy=config.policy, governor=self.governor, meter=self.meter,
+            concurrency=config.concurrency, rng=self._rng,
+        )
+        timeout = httpx2.Timeout(config.policy.read_timeout_s, connect=config.policy.connect_timeout_s)
+        self._scope = CallScope(timeout, self.meter, self.governor)
+        # None until the one-call endpoint first answers; False for the client's life if it is missing.
+        self.metadata_api_available: bool | None = None
+        self.metadata_api_probe = asyncio.Lock()  # while unknown, one repo at a time finds out
+
+    @property
+    def has_token(self) -> bool:
+        return bool(self.config.token)
+
+    def stats(self) -> FetchStats:
+        return self.meter.snapshot()
+
+    def resolve_url(self, repo_id: str, revision: str, filename: str) -> str:
+        return f"{self.endpoint}/{repo_id}/resolve/{quote(revision, safe='')}/{quote(filename)}"
+
+    def api_url(self, path: str) -> str:
+        return f"{self.endpoint}/api/{path.lstrip('/')}"
+
+    def quota(self, bucket: str) -> int:
+        return self.governor.quota(bucket, has_token=self.has_token)
+
+    def quotas(self) -> tuple[int, int]:
+        """(API, resolvers) calls per window."""
+        return self.quota(API), self.quota(RESOLVERS)
+
+    async def call_api(self, fn: Callable[..., T], *args: object, target: Target, **kwargs: object) -> T:
+        """Run an HfApi method in a worker thread with our timeout, retries and backoff.
+
+        Raises:
+            HubError: the call failed for good (see ``translate_hf_error``).
+        """
+        budget = RetryBudget(self.config.policy, self._rng, f"HfApi.{getattr(fn, '__name__', 'call')}")
+        while True:
+            try:
+                return await run_in_scope(self._scope, fn, *args, **kwargs)
+            except HfHubHTTPError as e:
+                error = translate_hf_error(e, target, budget.url_path)
+                if not isinstance(error, HubTransientError):
+                    raise error from e
+            except httpx2.RequestError as e:
+                error = HubTransientError(budget.url_path, type(e).__name__)
+            delay = budget.next_delay(error.problem, wait_s=error.wait_s, rate_limited=error.rate_limited)
+            if error.rate_limited:
+                self.governor.pause(API, delay)
+            self.meter.record_retry(delay, rate_limited=error.rate_limited)
+            await self.http.sleep(delay)
+
+
+@asynccontextmanager
+async def open_hub(config: HubConfig) -> AsyncIterator[HubClient]:
+    """A Hub client for the crawler; closes its connections on exit."""
+    async with get_async_session() as client:
+        yield HubClient(config, client)
