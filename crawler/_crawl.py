@@ -11,14 +11,19 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+import os
+import socket
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
+from functools import partial
+from pathlib import Path
 from typing import Protocol
 
 from estimator import HeaderParseError, select_checkpoint_files
 from store import (
+    CrawlRun,
     RUN_COMPLETED,
     RUN_FAILED,
     RUN_INTERRUPTED,
@@ -30,6 +35,7 @@ from store import (
     get_model,
     list_repo_keys,
     list_shas,
+    heartbeat_run,
     mark_interrupted_runs,
     start_run,
     update_hub_facts,
@@ -50,6 +56,10 @@ from ._read import (
 from ._records import Candidate, CrawlSummary, FetchStats, RepoOutcome
 from ._sources import REPOS, Source, Sources
 from .errors import CrawlFailedError, HubError, RepoGatedError
+
+HEARTBEAT_SECONDS = 10
+# A run from another host (another container) whose heartbeat is older than this is dead.
+STALE_AFTER = timedelta(minutes=2)
 
 log = logging.getLogger(__name__)
 
@@ -117,8 +127,10 @@ async def crawl_once(
         SourcesError: ``options.only_source`` names no source.
     """
     options.selected()  # an unknown source name fails before a run is recorded
-    await mark_interrupted_runs(db)
-    run = _Run(await start_run(db, options.label), options.label, hub.stats(), time.monotonic())
+    await mark_interrupted_runs(db, is_dead=partial(run_is_dead, now=db.clock(), host=socket.gethostname(), pid=os.getpid()))
+    run_id = await start_run(db, options.label, pid=os.getpid(), host=socket.gethostname())
+    run = _Run(run_id, options.label, hub.stats(), time.monotonic())
+    beat = asyncio.create_task(_heartbeat(db, run_id))
     try:
         await _crawl(hub, db, options, run, progress or NoProgress())
     except asyncio.CancelledError:
@@ -131,7 +143,41 @@ async def crawl_once(
         log.exception("crawl %d failed", run.run_id)
         await _close(db, hub, run, RUN_FAILED, f"{type(e).__name__}: {e}")
         raise CrawlFailedError(f"{type(e).__name__}: {e}") from e
+    finally:
+        beat.cancel()
     return await _close(db, hub, run, RUN_COMPLETED, None)
+
+
+async def _heartbeat(db: Database, run_id: int) -> None:
+    while True:
+        await asyncio.sleep(HEARTBEAT_SECONDS)
+        await heartbeat_run(db, run_id)
+
+
+def run_is_dead(run: CrawlRun, *, now: datetime, host: str, pid: int) -> bool:
+    """Whether a run still marked "running" lost its process.
+
+    On this host the process table says so (a restarted container reuses pid 1: a run
+    with our own pid is an earlier life of this process); elsewhere, a heartbeat older
+    than ``STALE_AFTER`` does. A manual ``fitbot crawl`` never closes a live service's run.
+    """
+    if run.host == host and run.pid is not None:
+        return run.pid == pid or not _process_alive(run.pid)
+    return run.heartbeat_at is None or now - run.heartbeat_at > STALE_AFTER
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a killed child its parent has not reaped yet is a zombie: dead for our purpose
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return True
+    return state != "Z"
 
 
 async def _crawl(hub: HubClient, db: Database, options: CrawlOptions, run: _Run, progress: Progress) -> None:
@@ -218,14 +264,11 @@ async def _with_files(hub: HubClient, candidate: Candidate) -> Candidate:
 
 
 class _Writer:
-    """Writes repos one at a time. A ``store.Database`` is one connection, and its
-    ``write()`` transaction must not interleave with another task's on the same
-    connection, so the crawl's tasks take turns (each write is a few milliseconds)."""
+    """Writes repos as they are read (``store`` makes concurrent tasks take turns)."""
 
     def __init__(self, db: Database, keys: dict[str, str]) -> None:
         self._db = db
         self._keys = keys
-        self._lock = asyncio.Lock()
 
     async def write(self, record: ModelRecord, outcome: RepoOutcome) -> None:
         key = record.repo_id.lower()
@@ -234,10 +277,9 @@ class _Writer:
             return
         if self._keys.get(key, record.repo_id) != record.repo_id:  # the catalog spells the id differently
             record = dataclasses.replace(record, repo_id=self._keys[key])
-        async with self._lock:
-            if outcome.status == STATUS_NOT_FOUND and key in self._keys:
-                record = await self._keep_counts(record)
-            await upsert_model(self._db, record)
+        if outcome.status == STATUS_NOT_FOUND and key in self._keys:
+            record = await self._keep_counts(record)
+        await upsert_model(self._db, record)
         self._keys[key] = record.repo_id
 
     async def _keep_counts(self, record: ModelRecord) -> ModelRecord:

@@ -47,7 +47,7 @@ from ._records import (
     HubFacts,
     ModelRecord,
 )
-from ._runs import finish_run, last_run, list_runs, mark_interrupted_runs, start_run
+from ._runs import finish_run, heartbeat_run, last_run, list_runs, mark_interrupted_runs, start_run
 from ._schema import SCHEMA_VERSION
 from ._stats import catalog_stats, name_index
 from .errors import ModelNotFoundError, SchemaVersionError, StoreError, TermNotFoundError

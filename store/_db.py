@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sqlite3
 from collections.abc import AsyncIterator, Callable
@@ -31,6 +32,7 @@ class Database:
 
     def __init__(self, conn: aiosqlite.Connection, path: str, *, tracer: Tracer | None, clock: Clock) -> None:
         self._conn = conn
+        self._write_lock = asyncio.Lock()
         self.path = path
         self._tracer = tracer
         self.clock = clock
@@ -105,16 +107,18 @@ class Database:
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[None]:
-        """A short write transaction. ``BEGIN IMMEDIATE`` takes the write lock up front, so
-        a writer waits (busy timeout) instead of failing on a stale read snapshot."""
-        await self._conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield
-        except BaseException:
-            await self._conn.execute("ROLLBACK")
-            raise
-        else:
-            await self._conn.execute("COMMIT")
+        """A short write transaction. ``BEGIN IMMEDIATE`` takes SQLite's write lock up front,
+        so another process waits (busy timeout) instead of failing on a stale read snapshot;
+        the asyncio lock makes tasks sharing this connection take turns."""
+        async with self._write_lock:
+            await self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+            except BaseException:
+                await self._conn.execute("ROLLBACK")
+                raise
+            else:
+                await self._conn.execute("COMMIT")
 
     async def execute(self, sql: str, params: tuple = ()) -> int:
         """Run one statement; returns the number of rows it changed."""

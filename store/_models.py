@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import datetime
 
 from estimator import ConfigError, parse_model_config
@@ -62,6 +63,9 @@ async def replace_config_models(db: Database, records: Iterable[ModelRecord]) ->
 
 
 async def _upsert(db: Database, r: ModelRecord, now: datetime) -> None:
+    stored = await db.fetchone("SELECT repo_id FROM models WHERE repo_key = ?", (r.repo_id.lower(),))
+    if stored and stored[0] != r.repo_id:  # one repo, spelt with other capitals: keep the stored id
+        r = replace(r, repo_id=stored[0])
     h = r.hub
     accounting = r.accounting
     await db.execute(

@@ -76,6 +76,9 @@ class CrawlRun:
     requests: int = 0
     bytes_received: int = 0
     error: str | None = None
+    pid: int | None = None
+    host: str | None = None
+    heartbeat_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 from ._codec import decode_time, encode_time
 from ._db import Database
 from ._records import RUN_COMPLETED, RUN_FAILED, RUN_INTERRUPTED, RUN_RUNNING, CrawlRun
 
-_COLUMNS = "run_id, started_at, finished_at, status, source, outcomes_json, requests, bytes_received, error"
+_COLUMNS = (
+    "run_id, started_at, finished_at, status, source, outcomes_json, requests, bytes_received, error, "
+    "pid, host, heartbeat_at"
+)
 
 
-async def start_run(db: Database, source: str) -> int:
-    """Record a crawl as running; a run still "running" at the next start was interrupted."""
+async def start_run(db: Database, source: str, *, pid: int | None = None, host: str | None = None) -> int:
+    """Record a crawl as running, by which process; see ``mark_interrupted_runs``."""
     async with db.write():
+        now = encode_time(db.clock())
         await db.execute(
-            "INSERT INTO crawl_runs (started_at, status, source) VALUES (?, ?, ?)",
-            (encode_time(db.clock()), RUN_RUNNING, source),
+            "INSERT INTO crawl_runs (started_at, status, source, pid, host, heartbeat_at) VALUES (?, ?, ?, ?, ?, ?)",
+            (now, RUN_RUNNING, source, pid, host, now),
         )
         row = await db.fetchone("SELECT last_insert_rowid()")
     assert row is not None
@@ -43,13 +48,27 @@ async def finish_run(
         )
 
 
-async def mark_interrupted_runs(db: Database) -> int:
-    """Close runs left "running" by a process that died; returns how many."""
+async def heartbeat_run(db: Database, run_id: int) -> None:
+    """Say the run is still alive (the crawler does this every few seconds)."""
     async with db.write():
-        return await db.execute(
-            "UPDATE crawl_runs SET status = ?, finished_at = ?, error = 'the process stopped before the run finished' WHERE status = ?",
-            (RUN_INTERRUPTED, encode_time(db.clock()), RUN_RUNNING),
-        )
+        await db.execute("UPDATE crawl_runs SET heartbeat_at = ? WHERE run_id = ?", (encode_time(db.clock()), run_id))
+
+
+async def mark_interrupted_runs(db: Database, *, is_dead: Callable[[CrawlRun], bool] | None = None) -> int:
+    """Close runs left "running" by a process that died; returns how many.
+
+    ``is_dead`` decides per run (by its pid, host and heartbeat); without it every
+    running run counts as dead.
+    """
+    async with db.write():
+        rows = await db.fetchall(f"SELECT {_COLUMNS} FROM crawl_runs WHERE status = ?", (RUN_RUNNING,))
+        dead = [run.run_id for run in map(_run, rows) if is_dead is None or is_dead(run)]
+        for run_id in dead:
+            await db.execute(
+                "UPDATE crawl_runs SET status = ?, finished_at = ?, error = 'the process stopped before the run finished' WHERE run_id = ?",
+                (RUN_INTERRUPTED, encode_time(db.clock()), run_id),
+            )
+    return len(dead)
 
 
 async def last_run(db: Database, *, finished_only: bool = False) -> CrawlRun | None:
@@ -64,7 +83,7 @@ async def list_runs(db: Database, *, limit: int = 20) -> tuple[CrawlRun, ...]:
 
 
 def _run(row: tuple) -> CrawlRun:
-    run_id, started, finished, status, source, outcomes, requests, received, error = row
+    run_id, started, finished, status, source, outcomes, requests, received, error, pid, host, heartbeat = row
     return CrawlRun(
         run_id=int(run_id),
         started_at=decode_time(started),
@@ -75,4 +94,7 @@ def _run(row: tuple) -> CrawlRun:
         requests=int(requests),
         bytes_received=int(received),
         error=error,
+        pid=pid,
+        host=host,
+        heartbeat_at=decode_time(heartbeat),
     )

@@ -83,6 +83,13 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
         "INSERT INTO meta (key, value) VALUES ('catalog_version', '0')",
     ),
+    (
+        # Who runs a crawl, and when it last showed signs of life: a new crawl marks only
+        # dead runs as interrupted, never one a live process is still writing.
+        "ALTER TABLE crawl_runs ADD COLUMN pid INTEGER",
+        "ALTER TABLE crawl_runs ADD COLUMN host TEXT",
+        "ALTER TABLE crawl_runs ADD COLUMN heartbeat_at TEXT",
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

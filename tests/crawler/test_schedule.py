@@ -167,3 +167,25 @@ def _run_status(db: Path) -> str | None:
     except sqlite3.OperationalError:
         return None
     return row[0] if row else None
+
+
+def test_run_is_dead_decides_by_process_on_this_host_and_by_heartbeat_elsewhere():
+    """Same host: a dead pid (or our own, a restarted container) is dead; other hosts: a stale heartbeat."""
+    import os
+    from datetime import UTC, datetime, timedelta
+
+    from crawler._crawl import STALE_AFTER, run_is_dead
+    from store import CrawlRun
+
+    now = datetime(2026, 11, 22, 12, tzinfo=UTC)
+
+    def run(pid, host, beat_age):
+        return CrawlRun(1, now, None, "running", "x", pid=pid, host=host, heartbeat_at=now - beat_age)
+
+    fresh, stale = timedelta(seconds=5), STALE_AFTER + timedelta(seconds=1)
+    check = lambda r: run_is_dead(r, now=now, host="here", pid=os.getpid())  # noqa: E731
+    assert check(run(os.getpid(), "here", fresh)) is True          # an earlier life of this very pid
+    assert check(run(os.getppid(), "here", stale)) is False         # a live process here, heartbeat aside
+    assert check(run(2**22 + 7, "here", fresh)) is True             # no such process
+    assert check(run(123, "elsewhere", fresh)) is False
+    assert check(run(123, "elsewhere", stale)) is True

@@ -64,3 +64,18 @@ async def test_backup_copies_everything(seeded, tmp_path):
         assert await copy.integrity_check() == "ok"
     finally:
         await copy.close()
+
+
+async def test_concurrent_writers_on_one_connection_take_turns(db):
+    """Tasks sharing one connection never nest transactions ("cannot start a transaction within a transaction")."""
+    import asyncio
+
+    async def writer(n):
+        for i in range(20):
+            async with db.write():
+                await db.execute("INSERT INTO meta (key, value) VALUES (?, '1')", (f"k{n}-{i}",))
+                await asyncio.sleep(0)
+
+    await asyncio.gather(*(writer(n) for n in range(5)))
+    row = await db.fetchone("SELECT COUNT(*) FROM meta WHERE key LIKE 'k%'")
+    assert row[0] == 100

@@ -118,3 +118,12 @@ async def test_list_shas_for_incremental_crawls(db):
     await store.upsert_model(db, _record(repo="a/One", sha="1" * 40))
     await store.upsert_model(db, _record(repo="b/Two", sha="2" * 40))
     assert await store.list_shas(db) == {"a/One": "1" * 40, "b/Two": "2" * 40}
+
+
+async def test_same_repo_other_capitals_updates_the_stored_row(db):
+    """'org/model-8b' after 'org/Model-8B' updates that row under its stored spelling."""
+    await store.upsert_model(db, _record(repo="org/Model-8B", sha="a" * 40))
+    await store.upsert_model(db, _record(repo="org/model-8b", sha="b" * 40))
+    assert await store.count_models(db) == 1
+    got = await store.get_model(db, "ORG/MODEL-8B")
+    assert (got.repo_id, got.sha) == ("org/Model-8B", "b" * 40)

@@ -67,3 +67,14 @@ async def test_release_restores_the_real_last_post(db):
     await store.claim_listing_post(db, 1, 10, date(2026, 11, 22))
     await store.release_listing_post(db, 1, date(2026, 11, 22))
     assert (await store.get_guild_settings(db, 1)).last_posted_on == "2026-11-21"
+
+
+async def test_only_dead_runs_are_marked_interrupted(db):
+    """A running run that is_dead spares (a live process's) stays running."""
+    live = await store.start_run(db, "service", pid=111, host="h")
+    dead = await store.start_run(db, "manual", pid=222, host="h")
+    marked = await store.mark_interrupted_runs(db, is_dead=lambda run: run.pid == 222)
+    runs = {r.run_id: r for r in await store.list_runs(db)}
+    assert marked == 1
+    assert runs[live].status == "running" and runs[dead].status == "interrupted"
+    assert runs[live].heartbeat_at is not None and runs[live].host == "h"
