@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 EMBEDDING = "embedding"
 LM_HEAD = "lm_head"
@@ -78,15 +79,26 @@ def classify_tensor(name: str, ndim: int, num_layers: int | None = None) -> Tens
     ``num_layers`` is config.json's ``num_hidden_layers``; layers at or past it are
     multi-token-prediction layers (DeepSeek-V3's ``model.layers.61``, GLM-4.5's ``.92``).
     """
-    segments = name.split(".")
-    seg_set = set(segments)
     layer = layer_index(name)
+    beyond = num_layers is not None and layer is not None and layer >= num_layers
+    # Names differ only in layer and expert numbers: classify each shape of name once.
+    component, role = _classify_template(_NUMBER.sub(".#", name), ndim, layer is not None, beyond)
+    return TensorPlace(component, role, layer)
+
+
+_NUMBER = re.compile(r"\.\d+(?=\.|$)")
+
+
+@lru_cache(maxsize=4096)
+def _classify_template(template: str, ndim: int, in_layer: bool, beyond_layers: bool) -> tuple[str, str]:
+    segments = template.split(".")
+    seg_set = set(segments)
     if seg_set & _VISION_SEGMENTS:
-        return TensorPlace(VISION, "vision", layer)
-    if seg_set & _MTP_SEGMENTS or (num_layers is not None and layer is not None and layer >= num_layers):
-        return TensorPlace(MTP, "mtp", layer)
-    component = _component(segments, seg_set, layer, ndim)
-    return TensorPlace(component, _role(component, segments, ndim), layer)
+        return VISION, "vision"
+    if seg_set & _MTP_SEGMENTS or beyond_layers:
+        return MTP, "mtp"
+    component = _component(segments, seg_set, 0 if in_layer else None, ndim)
+    return component, _role(component, segments, ndim)
 
 
 def _component(segments: list[str], seg_set: set[str], layer: int | None, ndim: int) -> str:
