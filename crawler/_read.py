@@ -31,8 +31,8 @@ from estimator import (
     SafetensorsHeader,
     TensorInfo,
     parse_header_length,
+    parse_header_object,
     parse_safetensors_file,
-    parse_safetensors_header,
     parse_safetensors_index,
 )
 
@@ -226,11 +226,7 @@ def parse_sharded_metadata(payload: object) -> list[tuple[str, SafetensorsHeader
     headers = payload.get("headers") if isinstance(payload, dict) else None
     if not isinstance(headers, dict) or not headers:
         raise HeaderParseError("the safetensors-metadata answer holds no shard headers", filename=INDEX_FILE)
-    parsed = []
-    for shard, header in headers.items():
-        raw = json.dumps(header, separators=(",", ":")).encode("utf-8")
-        parsed.append((str(shard), parse_safetensors_header(raw, filename=str(shard))))
-    return parsed
+    return [(str(shard), parse_header_object(header, filename=str(shard))) for shard, header in headers.items()]
 
 
 def _join(headers: list[tuple[str, SafetensorsHeader]]) -> tuple[TensorInfo, ...]:

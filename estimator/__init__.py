@@ -49,6 +49,7 @@ from ._safetensors import (
     SafetensorsIndex,
     TensorInfo,
     parse_header_length,
+    parse_header_object,
     parse_safetensors_file,
     parse_safetensors_header,
     parse_safetensors_index,

@@ -117,12 +117,27 @@ def parse_safetensors_header(
         UnknownDtypeError: a dtype that safetensors does not define.
     """
     raw = _load_json_object(header_json, filename)
+    return parse_header_object(raw, header_size_bytes=len(header_json), file_size=file_size, filename=filename)
+
+
+def parse_header_object(
+    raw: object, *, header_size_bytes: int = 0, file_size: int | None = None, filename: str | None = None
+) -> SafetensorsHeader:
+    """Validate a header already decoded from JSON (the Hub's one-call metadata endpoint
+    returns every shard's header inside one JSON answer).
+
+    Raises:
+        HeaderParseError, UnknownDtypeError: as ``parse_safetensors_header``.
+    """
+    if not isinstance(raw, dict):
+        raise HeaderParseError(f"header JSON is a {type(raw).__name__}, not an object", filename=filename)
+    raw = dict(raw)
     metadata = _parse_metadata(raw.pop("__metadata__", None), filename)
     tensors = tuple(_parse_tensor(name, entry, filename) for name, entry in raw.items())
     _check_offsets(tensors, filename)
-    header = SafetensorsHeader(tensors, metadata, len(header_json))
-    if file_size is not None:
-        data_end = 8 + len(header_json) + header.data_size_bytes
+    header = SafetensorsHeader(tensors, metadata, header_size_bytes)
+    if file_size is not None and header_size_bytes:
+        data_end = 8 + header_size_bytes + header.data_size_bytes
         if data_end != file_size:
             raise HeaderParseError(
                 f"tensor data ends at byte {data_end:,} but the file is {file_size:,} bytes",

@@ -291,3 +291,15 @@ def test_arbitrary_json_headers_raise_only_header_parse_error(entries, file_size
         estimator.parse_safetensors_header(body, file_size=file_size)
     except HeaderParseError:
         pass
+
+
+def test_header_object_validates_like_header_bytes():
+    """A header decoded elsewhere (the Hub's one-call answer) passes the same checks as raw bytes."""
+    good = {"a": {"dtype": "BF16", "shape": [2, 3], "data_offsets": [0, 12]}, "__metadata__": {"format": "pt"}}
+    parsed = estimator.parse_header_object(good)
+    assert [(t.name, t.numel) for t in parsed.tensors] == [("a", 6)]
+    bad = {"a": {"dtype": "BF16", "shape": [2, 3], "data_offsets": [0, 10]}}
+    with pytest.raises(estimator.HeaderParseError, match="needs 12"):
+        estimator.parse_header_object(bad)
+    with pytest.raises(estimator.HeaderParseError, match="not an object"):
+        estimator.parse_header_object([1, 2])
