@@ -21,9 +21,8 @@ EXPORT_PAGE = 1000
 
 
 def _state():
-    from .cli import CliState  # the root's state object; imported late to avoid a cycle
-
-    return click.get_current_context().find_object(CliState)
+    """The root command's state (settings, logging), whichever module object defined it."""
+    return click.get_current_context().find_root().obj
 
 
 @click.group(name="config")
