@@ -120,3 +120,16 @@ def test_export_parquet_needs_out(db_path):
     """Parquet without --out is a usage error, not a traceback."""
     result = invoke(db_path, "export", "--format", "parquet")
     assert result.exit_code == 2
+
+
+def test_export_parquet(db_path, tmp_path):
+    """Parquet export (the optional extra) holds one row per model with the documented columns."""
+    pq = pytest.importorskip("pyarrow.parquet")
+    out = tmp_path / "dataset.parquet"
+    result = invoke(db_path, "export", "--format", "parquet", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    table = pq.read_table(out)
+    assert tuple(table.column_names) == COLUMNS
+    rows = table.to_pylist()
+    llama = next(r for r in rows if r["repo_id"] == "meta-llama/Llama-3.1-8B-Instruct")
+    assert llama["total_params"] == 8_030_261_248
