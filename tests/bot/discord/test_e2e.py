@@ -261,3 +261,19 @@ async def test_each_command_logs_one_latency_line_without_user_ids(standin: Disc
     assert outcomes == ["error:BudgetParseError", "ok"]
     assert all(r.fields["command"] == "fit" and r.fields["ms"] >= 0 for r in lines)
     assert all(set(r.fields) == {"command", "outcome", "ms"} for r in lines)
+
+
+async def test_why_button_shows_every_term_privately(standin: DiscordStandin, db_path) -> None:
+    """ "Why?" answers only the presser, with each term of the estimate, its formula and inputs."""
+    async with running_bot(standin, db_path):
+        followup = await _fit(standin, user_id=515151)
+        start = len(standin.requests)
+        await standin.inject(standin.component(followup.response, "fit:why", user_id=515151))
+        callback = await standin.wait_for(_callback, after=start)
+    assert callback.body["type"] == 4
+    assert callback.body["data"]["flags"] & EPHEMERAL
+    embed = callback.body["data"]["embeds"][0]
+    assert embed["title"].startswith("Why: Qwen/Qwen2.5\\-32B\\-Instruct at Q4_K_M")
+    names = [f["name"] for f in embed["fields"]]
+    assert [n.split(" = ")[0] for n in names] == ["weights on the GPU", "KV cache", "compute buffers", "runtime reserve"]
+    assert "2 (K and V) × kv_heads × head_dim" in embed["fields"][1]["value"]
