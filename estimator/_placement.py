@@ -73,8 +73,12 @@ def prefix_sums(layout: WeightLayout, layer_kinds: tuple[str, ...]) -> Prefix:
     return Prefix(running(layout.per_layer), running(layout.per_layer_experts), kinds)
 
 
+@lru_cache(maxsize=4096)
 def split_layers(layout: WeightLayout, config: ModelConfig, budget: Budget, profile: RuntimeProfile, *, cpu_layers: int, cpu_expert_layers: int) -> tuple[Share, ...]:
-    """Assign GPU layers to devices in proportion to their memory (llama.cpp's default split)."""
+    """Assign GPU layers to devices in proportion to their memory (llama.cpp's default split).
+
+    Memoised: a split does not depend on the context, which is what users vary most.
+    """
     prefix = prefix_sums(layout, config.layer_kinds)
     devices = budget.devices
     n = config.num_layers
