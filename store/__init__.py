@@ -21,11 +21,11 @@ from ._models import (
     count_models,
     get_catalog_version,
     get_model,
-    insert_models_if_absent,
     list_models,
     list_name_rows,
     list_shas,
     list_updated_since,
+    replace_config_models,
     upsert_model,
 )
 from ._names import NameIndex, Resolution

@@ -30,23 +30,6 @@ async def upsert_model(db: Database, record: ModelRecord) -> None:
         await bump_catalog_version(db)
 
 
-async def insert_models_if_absent(db: Database, records: Iterable[ModelRecord]) -> int:
-    """Add models that are not in the catalog yet (the bundled seed); returns how many."""
-    added = 0
-    now = db.clock()
-    async with db.write():
-        for record in records:
-            exists = await db.fetchone("SELECT 1 FROM models WHERE repo_key = ?", (record.repo_id.lower(),))
-            if exists is None:
-                await _upsert(db, record, now)
-                added += 1
-            elif record.aliases:
-                await _add_aliases(db, record.repo_id, record.aliases)
-        if added:
-            await bump_catalog_version(db)
-    return added
-
-
 async def replace_config_models(db: Database, records: Iterable[ModelRecord]) -> int:
     """Refresh bundled, config-derived rows; rows read from headers are never overwritten."""
     changed = 0

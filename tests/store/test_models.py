@@ -74,7 +74,7 @@ async def test_seeding_never_overwrites_header_rows(seeded):
     repo = "Qwen/Qwen2.5-32B-Instruct"
     await store.upsert_model(seeded, _record(repo=repo))
     bundled = [r for r in store.load_bundled_catalog() if r.repo_id == repo]
-    changed = await store._models.replace_config_models(seeded, bundled)  # noqa: SLF001
+    changed = await store.replace_config_models(seeded, bundled)
     got = await store.get_model(seeded, repo)
     assert changed == 0
     assert got.provenance == "header"
