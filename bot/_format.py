@@ -5,9 +5,7 @@ GiB is 2**30 bytes and GB is 10**9 bytes; every size we print names which.
 
 from __future__ import annotations
 
-GIB = 1 << 30
-MIB = 1 << 20
-GB = 10**9
+from estimator import GB, GIB
 
 
 def gib(size_bytes: int | float, digits: int = 1) -> str:

@@ -9,6 +9,7 @@ available, and as a cross-check of header counts.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 
 from ._accounting import CONFIG, ParamAccounting, account_from_tensors
 from ._config import ModelConfig, parse_model_config
@@ -286,11 +287,7 @@ def _add_siglip(b: _Builder, v: Mapping[str, object], text_hidden: int) -> None:
 
 
 def _with_notes(accounting: ParamAccounting, notes: list[str]) -> ParamAccounting:
-    if not notes:
-        return accounting
-    from dataclasses import replace
-
-    return replace(accounting, notes=accounting.notes + tuple(notes))
+    return replace(accounting, notes=accounting.notes + tuple(notes)) if notes else accounting
 
 
 def _int(value: object) -> int | None:
