@@ -26,6 +26,11 @@ from store import (
 GUILD, CHANNEL = 11, 22
 
 
+def _early_today(db: Database) -> datetime:
+    """01:00 UTC today: the hours a test steps through stay on one day whenever it runs."""
+    return datetime.combine(db.clock().date(), time(1), tzinfo=UTC)
+
+
 @given(st.datetimes(min_value=datetime(2001, 1, 2), max_value=datetime(2099, 1, 1), timezones=st.just(UTC)), st.integers(0, 23))
 def test_due_day_is_the_latest_post_time_not_in_the_future(now: datetime, hour: int) -> None:
     """The due post time is at most now, and the next one is after now."""
@@ -62,7 +67,7 @@ async def db(db_path) -> AsyncIterator[Database]:
 
 async def test_a_missed_week_is_caught_up_once(db: Database) -> None:
     """After days offline, one post covers everything since the last one; a second check posts nothing."""
-    now = db.clock()
+    now = _early_today(db)
     today = due_day(now, 0)
     await upsert_subscription(db, GUILD, CHANNEL, 0)
     assert await claim_listing_post(db, GUILD, CHANNEL, today - timedelta(days=7))
@@ -89,7 +94,7 @@ async def test_not_due_before_the_hour(db: Database) -> None:
 
 async def test_a_passing_failure_is_retried_next_hour(db: Database) -> None:
     """A 5xx releases the claim, so the next check posts; nothing is posted twice."""
-    now = db.clock()
+    now = _early_today(db)
     await upsert_subscription(db, GUILD, CHANNEL, 0)
     send = Recorder()
     send.fail_with = _http_error(discord.DiscordServerError, 503)
@@ -102,7 +107,7 @@ async def test_a_passing_failure_is_retried_next_hour(db: Database) -> None:
 
 async def test_a_forbidden_channel_is_not_retried_every_hour(db: Database) -> None:
     """Missing access keeps the claim: retrying cannot help until an admin acts."""
-    now = db.clock()
+    now = _early_today(db)
     await upsert_subscription(db, GUILD, CHANNEL, 0)
     send = Recorder()
     send.fail_with = _http_error(discord.Forbidden, 403)
