@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from estimator import (
     DOES_NOT_FIT,
     READ_AS_BYTES,
@@ -37,7 +39,9 @@ ACTIVE_CONVENTION = (
 
 
 def hub_url(repo_id: str) -> str:
-    return f"https://huggingface.co/{repo_id}"
+    # Percent-encoded: a hostile id with spaces, "<" or invisible characters would make
+    # Discord reject the embed, and the terminal would print those characters raw.
+    return f"https://huggingface.co/{quote(repo_id, safe='/')}"
 
 
 def describe_budget(budget: Budget) -> str:

@@ -23,8 +23,24 @@ def clean(text: object, limit: int = 200) -> str:
 
 
 def escape(text: object, limit: int = 200) -> str:
-    """Text safe inside Discord markdown: cleaned, escaped, mentions defused."""
+    """Text safe inside Discord markdown: cleaned, escaped, mentions defused; at most
+    ``limit`` characters with the escapes counted, so it still fits where it is put."""
     plain = clean(text, limit)
+    escaped = _escape_all(plain)
+    if len(escaped) <= limit:
+        return escaped
+    # Escapes can double the length; cut between escaped characters, never inside one.
+    kept, size = [], 0
+    for ch in plain:
+        piece = _escape_all(ch)
+        if size + len(piece) > limit - 1:
+            break
+        kept.append(piece)
+        size += len(piece)
+    return "".join(kept).rstrip() + "…"
+
+
+def _escape_all(plain: str) -> str:
     # A zero-width space after every "@" and "<" defuses @everyone, <@id>, <@&id> and <#id>.
     plain = plain.replace("@", "@\u200b").replace("<", "<\u200b")
     return _MARKDOWN.sub(r"\\\1", plain)

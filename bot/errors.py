@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from estimator.errors import InputError
 
+from ._safe import clean
+
 
 class ModelUnusableError(InputError):
     """A model we know of, but cannot size (gated without data, malformed headers...)."""
@@ -18,9 +20,10 @@ class ModelUnusableError(InputError):
         self.repo_id = repo_id
         self.status = status
         self.reason = reason
-        why = f" ({reason})" if reason else ""
+        # Both come from the Hub: a 10 KB id must not become a 10 KB error line.
+        why = f" ({clean(reason)})" if reason else ""
         super().__init__(
-            f"Model {repo_id} cannot be sized: its last crawl ended as {status}{why}. "
+            f"Model {clean(repo_id, 120)} cannot be sized: its last crawl ended as {status}{why}. "
             "Try another model, or check again after the next crawl."
         )
 

@@ -133,14 +133,15 @@ class Database:
         await self._conn.executemany(sql, rows)
 
     async def fetchall(self, sql: str, params: tuple = ()) -> list[sqlite3.Row | tuple]:
+        # One call into aiosqlite's thread: a half-read cursor would hold a read snapshot
+        # open across an await, and another task's BEGIN IMMEDIATE on this connection would
+        # then fail at once (SQLITE_BUSY_SNAPSHOT) instead of waiting for the crawler.
         self._trace(sql, params)
-        async with self._conn.execute(sql, params) as cursor:
-            return list(await cursor.fetchall())
+        return list(await self._conn.execute_fetchall(sql, params))
 
     async def fetchone(self, sql: str, params: tuple = ()) -> tuple | None:
-        self._trace(sql, params)
-        async with self._conn.execute(sql, params) as cursor:
-            return await cursor.fetchone()
+        rows = await self.fetchall(sql, params)
+        return rows[0] if rows else None
 
     async def integrity_check(self) -> str:
         row = await self.fetchone("PRAGMA integrity_check")

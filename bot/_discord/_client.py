@@ -8,6 +8,7 @@ the cogs, compares the command set with the last sync, and starts the scheduler.
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
 import time
@@ -34,6 +35,7 @@ from ._errors import answer_error, unwrap
 from ._fit_view import Chart, Explain
 from ._listing import DailyListing
 from ._sync import warn_if_unsynced
+from ._views import CLAIMED_BY_VIEW
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +47,8 @@ INDEX_CHECK = timedelta(seconds=60)
 # APScheduler's default grace is 1 s: a job delayed longer is silently skipped. An hour
 # of grace, coalescing and one instance at a time make a busy loop delay it, never drop it.
 JOB_DEFAULTS = {"misfire_grace_time": 3600, "coalesce": True, "max_instances": 1}
+STALE_PRESS_GRACE_SECONDS = 0.5  # well inside the 3 s Discord gives a first response
+STALE_PRESS_REPLY = "These buttons have expired (the bot restarted, or 10 minutes passed): run the command again."
 
 
 def _freeze_long_lived_objects() -> None:
@@ -120,6 +124,23 @@ class FitBot(commands.Bot):
         self.freeze_gc = freeze_gc  # tests turn it off: many bots share one test process
         self.listing = DailyListing(self.db, self.post_document, clock)
         self.scheduler: AsyncIOScheduler | None = None
+
+    async def on_interaction(self, interaction: discord.Interaction) -> None:
+        """Answer a button press no live view claims, which discord.py drops silently.
+
+        A view is gone after a restart or its timeout; the user would otherwise see
+        Discord's "This interaction failed". The view's task runs first (discord.py
+        schedules it before this event), so a short wait is ample for it to claim the press.
+        """
+        if interaction.type is not discord.InteractionType.component:
+            return
+        await asyncio.sleep(STALE_PRESS_GRACE_SECONDS)
+        if interaction.extras.get(CLAIMED_BY_VIEW) or interaction.response.is_done():
+            return
+        try:
+            await interaction.response.send_message(STALE_PRESS_REPLY, ephemeral=True, allowed_mentions=NONE)
+        except discord.HTTPException as e:  # expired token or a race with a late view: nothing to add
+            log.debug("could not answer a stale button press: %s", e)
 
     async def on_app_command_completion(self, interaction: discord.Interaction, command: object) -> None:
         log_command(interaction, "ok")

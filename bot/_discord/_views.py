@@ -20,6 +20,7 @@ log = logging.getLogger(__name__)
 
 VIEW_TIMEOUT_SECONDS = 600.0
 NONE = discord.AllowedMentions.none()
+CLAIMED_BY_VIEW = "claimed_by_view"
 
 
 class OwnedView(discord.ui.View):
@@ -31,6 +32,7 @@ class OwnedView(discord.ui.View):
         self.message: discord.Message | discord.WebhookMessage | None = None
 
     async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
+        interaction.extras[CLAIMED_BY_VIEW] = True  # see FitBot.on_interaction
         if interaction.user.id == self.owner_id:
             return True
         await interaction.response.send_message(

@@ -49,6 +49,13 @@ def test_clean_bounds_length_and_drops_invisible(text, limit):
     assert not any(ch in out for ch in ("\u200b", "\x00", "\n", "\u202e"))
 
 
+@given(st.text(alphabet="*_@<|`a ", max_size=3000), st.integers(min_value=1, max_value=500))
+def test_escape_fits_its_limit_with_the_escapes_counted(text, limit):
+    """Escapes can double a text's length; the escaped text still fits where it is put."""
+    out = escape(text, limit)
+    assert len(out) <= limit
+
+
 def test_render_text_strips_discord_markdown():
     """The terminal shows plain text: no fences, bold markers or escapes."""
     doc = Document("T\\_1", description="**bold** a\\*b", fields=(Field("f", "```\ntable\n```"),), footer="foot")

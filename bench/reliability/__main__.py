@@ -1,0 +1,85 @@
+"""Reliability under load, faults and hostile input (issue 7): all seven items in one command.
+
+Run:  .venv/bin/python -m bench.reliability          # all seven, full size; rewrites docs/reliability.md
+      .venv/bin/python -m bench.reliability --ci     # the set CI runs: 1, 2 (5 kills), 4 (1,000), 5, 7
+      .venv/bin/python -m bench.reliability --only 4,5 --out /tmp/r.md
+
+Exits 1 when any item broke one of the issue's conditions.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+
+# huggingface_hub reads these at import: its cache must not touch the user's, and with
+# telemetry on it fetches an agent registry from huggingface.co (not loopback).
+os.environ["HF_HOME"] = tempfile.mkdtemp(prefix="fitbot-reliability-hf-")
+os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
+os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] = "1"
+for _name in [k for k in os.environ if k.startswith(("HF_ENDPOINT", "HF_TOKEN", "DISCORD_", "FITBOT_"))]:
+    del os.environ[_name]  # a real endpoint or token must never reach a run
+
+import argparse  # noqa: E402
+import asyncio  # noqa: E402
+import logging  # noqa: E402
+import time  # noqa: E402
+from datetime import UTC, datetime  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from ._common import ROOT, Deadline, ItemResult, machine  # noqa: E402
+from ._report import MODULES, render  # noqa: E402
+
+FULL = {1: {}, 2: {"kills": 20, "startup_kills": 3}, 3: {}, 4: {"count": 10_000}, 5: {}, 6: {}, 7: {}}
+CI = {1: {}, 2: {"kills": 5, "startup_kills": 1}, 4: {"count": 1_000}, 5: {}, 7: {}}
+ITEM_LIMIT_S = 600.0  # no item may run longer (each bounds its own loops too)
+
+
+def run_one(number: int, options: dict) -> ItemResult:
+    """One item; an item that cannot run at all is reported, not raised."""
+    import importlib
+
+    module = importlib.import_module(f"bench.reliability.{MODULES[number]}")
+    started = time.monotonic()
+    try:
+        result = module.run_item(**options, deadline=Deadline(ITEM_LIMIT_S))
+        return asyncio.run(result) if asyncio.iscoroutine(result) else result
+    except Exception as e:  # a harness failure: the report says so and the next item runs
+        title = (module.__doc__ or "").split(",")[0].split(": ")[-1]
+        return ItemResult(number, title, (f"the item could not run: {type(e).__name__}: {e}",), (), "",
+                          time.monotonic() - started)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.reliability", description=__doc__.splitlines()[0])
+    parser.add_argument("--ci", action="store_true", help="the reduced set CI runs (items 1, 2, 4, 5, 7)")
+    parser.add_argument("--only", help="comma-separated item numbers, e.g. 4,5")
+    parser.add_argument("--out", type=Path, help="where to write the report (default: docs/reliability.md on a full run)")
+    args = parser.parse_args(argv)
+    plan = CI if args.ci else FULL
+    if args.only:
+        plan = {int(n): plan.get(int(n), FULL[int(n)]) for n in args.only.split(",")}
+    for name in ("crawler", "huggingface_hub", "bot._discord._sync"):
+        logging.getLogger(name).setLevel(logging.ERROR)  # per-repo warnings and retries are not figures
+    started_at, started = datetime.now(UTC), time.monotonic()
+    results = []
+    for number, options in plan.items():
+        print(f"item {number} …", file=sys.stderr, flush=True)
+        results.append(run_one(number, options))
+        r = results[-1]
+        print(f"item {number}: {'pass' if r.ok else 'FAIL'} in {r.elapsed_s:.0f} s", file=sys.stderr, flush=True)
+    command = "python -m bench.reliability" + (" --ci" if args.ci else "") + (f" --only {args.only}" if args.only else "")
+    report = render(results, command=command, started=started_at, elapsed_s=time.monotonic() - started, machine=machine())
+    out = args.out or (ROOT / "docs" / "reliability.md" if not (args.ci or args.only) else None)
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(report, encoding="utf-8")
+        print(f"wrote {out}", file=sys.stderr)
+    else:
+        print(report)
+    return 0 if all(r.ok for r in results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
