@@ -6,7 +6,9 @@ Hub stand-in, on the same database file.
 Resident memory (VmRSS) and open file descriptors of both processes are sampled from
 /proc throughout. Growth is judged after a warm-up (the first 10% of the interactions
 and the first crawl cycle: imports, caches, the name index, SQLite's page cache), and
-reported against the start too. Both processes must stop cleanly on SIGTERM.
+reported against the start too. Open descriptors are counted again after the load and
+half a minute idle, when pooled keep-alive sockets have closed: no more may be held then
+than after the warm-up. Both processes must stop cleanly on SIGTERM.
 
 Interactions are mostly plausible (80%: real names, budgets and terms, names typed
 keystroke by keystroke), the rest hostile, from many users, with buttons pressed on
@@ -48,6 +50,7 @@ SAMPLE_EVERY = 500
 GROWTH_LIMIT = 0.10
 WARM_UP_SHARE = 0.10
 LIMIT_S = 600.0
+SETTLE_S = 32.0
 EXPECTED_RATE = 200.0  # interactions a second the stand-in and the bot sustain here (measured: 200-250)
 
 
@@ -184,22 +187,21 @@ async def soak(interactions: int, workdir: Path, deadline: Deadline) -> tuple[li
                         deadline=deadline, on_done=on_done, keep=False)
             await crawler.finish(deadline)
             sample()
+            # Idle until aiohttp has closed its pooled keep-alive sockets (15 s idle, checked
+            # as often): open descriptors then show what is held for good, a leak included.
+            await asyncio.sleep(SETTLE_S)
+            settled = open_fds(bot.pid), open_fds(crawler.process.pid)
         finally:
             bot.send_signal(signal.SIGTERM)
             bot_rc = await asyncio.wait_for(bot.wait(), 60)
             bot_log.close()
             crawler_rc = crawler.stop()
             await standin.stop()
-    facts = {"bot_rc": bot_rc, "crawler_rc": crawler_rc, "cycles": crawler.lines, "violations": standin.violations,
+    facts = {"settled_fds": dict(zip(("bot", "crawler"), settled)),
+             "bot_rc": bot_rc, "crawler_rc": crawler_rc, "cycles": crawler.lines, "violations": standin.violations,
              "bot_errors": log_errors((workdir / "bot.log").read_text()),
              "crawler_errors": log_errors((workdir / "crawler.log").read_text())}
     return samples, tally, facts
-
-
-# The one ERROR the soak tolerates: /listing subscribe with an hour outside 0-23, a value
-# Discord itself refuses (item 4 explains); the generic reply goes out, the store's CHECK
-# constraint logs a traceback.
-TOLERATED_ERROR = "CHECK constraint failed: post_hour_utc"
 
 
 def log_errors(text: str) -> list[tuple[str, str]]:
@@ -237,9 +239,8 @@ def judge(samples: list[Sample], tally: Tally, facts: dict, interactions: int) -
     problems = list(tally.problems[:20]) + [f"{tally.unanswered} interactions unanswered"] * bool(tally.unanswered)
     problems += facts["violations"][:20]
     for who in ("bot", "crawler"):
-        errors = [e for e in facts[f"{who}_errors"] if TOLERATED_ERROR not in e[1]]
         counted: dict[tuple[str, str], int] = {}
-        for error in errors:
+        for error in facts[f"{who}_errors"]:
             counted[error] = counted.get(error, 0) + 1
         problems += [f"{who} logged ERROR {n}× {msg}: {exc}" for (msg, exc), n in counted.items()]
     for who in ("bot", "crawler"):
@@ -247,8 +248,9 @@ def judge(samples: list[Sample], tally: Tally, facts: dict, interactions: int) -
         growth = f["end"] / f["warm"] - 1
         if growth >= GROWTH_LIMIT:
             problems.append(f"{who} RSS grew {growth:.1%} after warm-up ({f['warm'] / 1024:.0f} → {f['end'] / 1024:.0f} MiB)")
-        if f["fds"][2] > f["fds"][1] + 5:
-            problems.append(f"{who} open file descriptors grew from {f['fds'][1]} to {f['fds'][2]}")
+        if facts["settled_fds"][who] > f["fds"][1]:
+            problems.append(f"{who} holds {facts['settled_fds'][who]} file descriptors after the load and "
+                            f"{SETTLE_S:.0f} s idle, more than the {f['fds'][1]} after warm-up")
     if tally.answered + tally.unanswered < interactions:
         problems.append(f"only {tally.answered + tally.unanswered} of {interactions} interactions ran before the time limit")
     if len(facts["cycles"]) < CYCLES or not all(" completed " in line for line in facts["cycles"]):
@@ -280,13 +282,12 @@ async def run_item(interactions: int = INTERACTIONS, deadline: Deadline | None =
          f"{memory['warm_at']:,} interactions; views time out after {memory['view_timeout_s']:.0f} s (10 min scaled like the hour)"),
         ("bot RSS", mem("bot")),
         ("crawler RSS", mem("crawler")),
-        ("open file descriptors (start / warm / end)",
-         f"bot {'/'.join(map(str, memory['bot']['fds']))}, crawler {'/'.join(map(str, memory['crawler']['fds']))}"),
+        ("open file descriptors (start / after warm-up / end of load / after {:.0f} s idle)".format(SETTLE_S),
+         f"bot {'/'.join(map(str, memory['bot']['fds']))}/{facts['settled_fds']['bot']}, "
+         f"crawler {'/'.join(map(str, memory['crawler']['fds']))}/{facts['settled_fds']['crawler']}"),
         ("reply latency p50 / p99", f"{percentile(tally.final_s, 50) * 1e3:.0f} / {percentile(tally.final_s, 99) * 1e3:.0f} ms"),
         ("exit on SIGTERM (bot, crawler)", f"{facts['bot_rc']}, {facts['crawler_rc']}"),
-        ("ERROR records: bot (tolerated: off-schema /listing hour) / crawler",
-         f"{len(facts['bot_errors'])} ({sum(TOLERATED_ERROR in e[1] for e in facts['bot_errors'])}) / "
-         f"{len(facts['crawler_errors'])}"),
+        ("ERROR records: bot / crawler", f"{len(facts['bot_errors'])} / {len(facts['crawler_errors'])}"),
     )
     rows = "\n".join(f"| {s.at_s:.0f} | {s.done:,} | {s.cycles} | {s.bot_rss_kib / 1024:.1f} | {s.bot_fds} | "
                       f"{s.crawler_rss_kib / 1024:.1f} | {s.crawler_fds} |" for s in samples)

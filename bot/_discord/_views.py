@@ -8,9 +8,11 @@ interaction token lives, so the final edit still goes through.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
+import aiohttp
 import discord
 
 from .._document import Document
@@ -49,7 +51,9 @@ class OwnedView(discord.ui.View):
         if self.message is not None:
             try:
                 await self.message.edit(view=self, allowed_mentions=NONE)
-            except discord.HTTPException as e:  # the message may be gone; nothing to tell anyone
+            # Disabling is cosmetic, and discord.py runs this in a task nobody awaits: a lost
+            # connection (aiohttp's error, not discord.py's) must not surface as an unretrieved task error.
+            except (discord.HTTPException, aiohttp.ClientError, asyncio.TimeoutError) as e:
                 log.debug("could not disable an expired view: %s", e)
 
     async def on_error(self, interaction: discord.Interaction, error: Exception, item: Any, /) -> None:

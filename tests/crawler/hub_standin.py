@@ -193,6 +193,10 @@ class HubStandIn(HubRoutes):
         if fault == "stall":  # logged now: the handler may be cancelled when the client gives up
             self._log(request, route, repo_id, 0, 0, "authorization" in request.headers, fault)
             await asyncio.sleep(self.faults.stall_s)
+            if request.transport is None or request.transport.is_closing():
+                # The client gave up (its read timeout): answering now would log a request
+                # nobody is waiting for, and a check of retry timing would take it for one.
+                raise ConnectionResetError("the client left during the stall")
             fault = None
         if reply is None and route in self.refuse:
             reply = error(self.refuse[route], None, "refused by the test")

@@ -6,6 +6,7 @@ import asyncio
 import logging
 from dataclasses import replace
 
+import aiohttp
 import pytest
 
 from bot._cli_discord import open_bot
@@ -155,8 +156,8 @@ async def test_define_sends_the_entry_with_related_buttons(standin: DiscordStand
     assert pressed.body["type"] == 7 and pressed.body["data"]["embeds"][0]["title"] == "Router (gate)"
 
 
-def _subscribe(standin: DiscordStandin, *, user_id: int, permissions: int) -> dict:
-    options = [{"name": "subscribe", "type": OPTION_SUBCOMMAND, "options": [_opt("hour", 7, OPTION_INTEGER)]}]
+def _subscribe(standin: DiscordStandin, *, user_id: int, permissions: int, hour: int = 7) -> dict:
+    options = [{"name": "subscribe", "type": OPTION_SUBCOMMAND, "options": [_opt("hour", hour, OPTION_INTEGER)]}]
     return standin.command("listing", options, user_id=user_id, permissions=permissions)
 
 
@@ -179,6 +180,17 @@ async def test_listing_subscribe_is_refused_to_a_member(standin: DiscordStandin,
         stored = await get_guild_settings(bot.db, GUILD_ID)
     assert callback.body["type"] == 4 and callback.body["data"]["flags"] & EPHEMERAL
     assert "Manage Server" in callback.body["data"]["content"]
+    assert stored is None
+
+
+async def test_an_hour_outside_the_day_is_refused_with_what_to_type(standin: DiscordStandin, db_path) -> None:
+    """Discord's client keeps hour in 0-23, a raw API call does not; the bot answers, stores nothing."""
+    async with running_bot(standin, db_path) as bot:
+        await standin.inject(_subscribe(standin, user_id=ADMIN_ID, permissions=SEND_AND_EMBED | MANAGE_GUILD, hour=99))
+        callback = await standin.wait_for(_callback)
+        stored = await get_guild_settings(bot.db, GUILD_ID)
+    assert callback.body["data"]["flags"] & EPHEMERAL
+    assert "0 to 23" in callback.body["data"]["content"]
     assert stored is None
 
 
@@ -277,3 +289,31 @@ async def test_why_button_shows_every_term_privately(standin: DiscordStandin, db
     names = [f["name"] for f in embed["fields"]]
     assert [n.split(" = ")[0] for n in names] == ["weights on the GPU", "KV cache", "compute buffers", "runtime reserve"]
     assert "2 (K and V) × kv_heads × head_dim" in embed["fields"][1]["value"]
+
+
+async def test_a_button_from_before_a_restart_says_it_expired(standin: DiscordStandin, db_path) -> None:
+    """discord.py drops a press no live view claims; the bot answers it instead of letting it fail."""
+    user = MEMBER_ID + 1  # the per-user cooldown is shared by the bots in this test process
+    async with running_bot(standin, db_path):
+        followup = await _fit(standin, user_id=user)
+    async with running_bot(standin, db_path):
+        start = len(standin.requests)
+        await standin.inject(standin.component(followup.response, "fit:ctx:32768", user_id=user))
+        callback = await standin.wait_for(_callback, after=start)
+    assert callback.body["data"]["flags"] & EPHEMERAL
+    assert "expired" in callback.body["data"]["content"]
+
+
+async def test_a_lost_connection_while_disabling_expired_buttons_is_not_an_error(caplog) -> None:
+    """The timeout edit runs in a task nobody awaits; a dropped connection must end there quietly."""
+    from bot._discord._views import OwnedView
+
+    class DroppingMessage:
+        async def edit(self, **_: object) -> None:
+            raise aiohttp.ServerDisconnectedError()
+
+    view = OwnedView(owner_id=MEMBER_ID)
+    view.message = DroppingMessage()  # type: ignore[assignment]
+    with caplog.at_level(logging.DEBUG, logger="bot._discord._views"):
+        await view.on_timeout()
+    assert "could not disable an expired view" in caplog.text
