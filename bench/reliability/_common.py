@@ -127,6 +127,20 @@ def open_fds(pid: int | str = "self") -> int:
     return len(os.listdir(f"/proc/{pid}/fd"))
 
 
+def fd_kinds(pid: int | str = "self") -> str:
+    """What a process's descriptors are, e.g. "12 sockets, 3 files, 2 pipes, 4 other"."""
+    kinds: dict[str, int] = {}
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            target = os.readlink(f"/proc/{pid}/fd/{fd}")
+        except OSError:  # closed while we looked
+            continue
+        kind = "sockets" if target.startswith("socket:") else "pipes" if target.startswith("pipe:") else \
+            "files" if target.startswith("/") else "other"
+        kinds[kind] = kinds.get(kind, 0) + 1
+    return ", ".join(f"{n} {kind}" for kind, n in sorted(kinds.items(), key=lambda kv: -kv[1]))
+
+
 def percentile(samples: list[float], q: float) -> float:
     """The q-th percentile (nearest rank) of ``samples``; 0 for none."""
     if not samples:

@@ -6,9 +6,9 @@ Hub stand-in, on the same database file.
 Resident memory (VmRSS) and open file descriptors of both processes are sampled from
 /proc throughout. Growth is judged after a warm-up (the first 10% of the interactions
 and the first crawl cycle: imports, caches, the name index, SQLite's page cache), and
-reported against the start too. Open descriptors are counted again after the load and
-half a minute idle, when pooled keep-alive sockets have closed: no more may be held then
-than after the warm-up. Both processes must stop cleanly on SIGTERM.
+reported against the start too. Open descriptors are counted again after the load, once the
+last views have expired and aiohttp has closed the idle keep-alive sockets: no more may be
+held then than after the warm-up. Both processes must stop cleanly on SIGTERM.
 
 Interactions are mostly plausible (80%: real names, budgets and terms, names typed
 keystroke by keystroke), the rest hostile, from many users, with buttons pressed on
@@ -34,6 +34,7 @@ from ._common import (
     ItemResult,
     clean_env,
     fitbot_argv,
+    fd_kinds,
     open_fds,
     percentile,
     rss_kib,
@@ -50,7 +51,13 @@ SAMPLE_EVERY = 500
 GROWTH_LIMIT = 0.10
 WARM_UP_SHARE = 0.10
 LIMIT_S = 600.0
-SETTLE_S = 32.0
+KEEPALIVE_CLOSE_S = 31.0  # aiohttp closes a socket idle 15 s, at a check every 15 s
+
+
+def settle_s(interactions: int) -> float:
+    """Idle time after the load until only what is held for good stays open: the last views
+    time out and edit their messages, then their sockets sit idle until aiohttp closes them."""
+    return view_timeout_s(interactions) + KEEPALIVE_CLOSE_S
 EXPECTED_RATE = 200.0  # interactions a second the stand-in and the bot sustain here (measured: 200-250)
 
 
@@ -68,6 +75,7 @@ class Sample:
     bot_fds: int
     crawler_rss_kib: int
     crawler_fds: int
+    bot_fd_kinds: str  # what the bot's descriptors are: a leak shows which kind grows
 
 
 @dataclass
@@ -173,7 +181,8 @@ async def soak(interactions: int, workdir: Path, deadline: Deadline) -> tuple[li
 
             def sample() -> None:
                 samples.append(Sample(time.monotonic() - began, tally.answered + tally.unanswered, crawler.finished, rss_kib(bot.pid),
-                                      open_fds(bot.pid), rss_kib(crawler.process.pid), open_fds(crawler.process.pid)))
+                                      open_fds(bot.pid), rss_kib(crawler.process.pid), open_fds(crawler.process.pid),
+                                      fd_kinds(bot.pid)))
 
             def on_done(n: int, exchange: Exchange) -> None:
                 tally.add(exchange)
@@ -187,17 +196,16 @@ async def soak(interactions: int, workdir: Path, deadline: Deadline) -> tuple[li
                         deadline=deadline, on_done=on_done, keep=False)
             await crawler.finish(deadline)
             sample()
-            # Idle until aiohttp has closed its pooled keep-alive sockets (15 s idle, checked
-            # as often): open descriptors then show what is held for good, a leak included.
-            await asyncio.sleep(SETTLE_S)
+            await asyncio.sleep(settle_s(interactions))
             settled = open_fds(bot.pid), open_fds(crawler.process.pid)
+            settled_kinds = fd_kinds(bot.pid)
         finally:
             bot.send_signal(signal.SIGTERM)
             bot_rc = await asyncio.wait_for(bot.wait(), 60)
             bot_log.close()
             crawler_rc = crawler.stop()
             await standin.stop()
-    facts = {"settled_fds": dict(zip(("bot", "crawler"), settled)),
+    facts = {"settled_fds": dict(zip(("bot", "crawler"), settled)), "settled_bot_fd_kinds": settled_kinds,
              "bot_rc": bot_rc, "crawler_rc": crawler_rc, "cycles": crawler.lines, "violations": standin.violations,
              "bot_errors": log_errors((workdir / "bot.log").read_text()),
              "crawler_errors": log_errors((workdir / "crawler.log").read_text())}
@@ -232,7 +240,7 @@ def judge(samples: list[Sample], tally: Tally, facts: dict, interactions: int) -
     """Problems, and the memory figures: start, after warm-up, end, for both processes."""
     warm = warmed_up(samples, interactions)
     start, end = samples[0], samples[-1]
-    figures = {"warm_at": warm.done, "view_timeout_s": view_timeout_s(interactions)}
+    figures = {"warm_at": warm.done, "view_timeout_s": view_timeout_s(interactions), "warm_bot_fd_kinds": warm.bot_fd_kinds}
     figures |= {who: {"start": getattr(start, f"{who}_rss_kib"), "warm": getattr(warm, f"{who}_rss_kib"),
                      "end": getattr(end, f"{who}_rss_kib"), "fds": (getattr(start, f"{who}_fds"),
                      getattr(warm, f"{who}_fds"), getattr(end, f"{who}_fds"))} for who in ("bot", "crawler")}
@@ -250,7 +258,7 @@ def judge(samples: list[Sample], tally: Tally, facts: dict, interactions: int) -
             problems.append(f"{who} RSS grew {growth:.1%} after warm-up ({f['warm'] / 1024:.0f} → {f['end'] / 1024:.0f} MiB)")
         if facts["settled_fds"][who] > f["fds"][1]:
             problems.append(f"{who} holds {facts['settled_fds'][who]} file descriptors after the load and "
-                            f"{SETTLE_S:.0f} s idle, more than the {f['fds'][1]} after warm-up")
+                            f"{settle_s(interactions):.0f} s idle, more than the {f['fds'][1]} after warm-up")
     if tally.answered + tally.unanswered < interactions:
         problems.append(f"only {tally.answered + tally.unanswered} of {interactions} interactions ran before the time limit")
     if len(facts["cycles"]) < CYCLES or not all(" completed " in line for line in facts["cycles"]):
@@ -282,9 +290,11 @@ async def run_item(interactions: int = INTERACTIONS, deadline: Deadline | None =
          f"{memory['warm_at']:,} interactions; views time out after {memory['view_timeout_s']:.0f} s (10 min scaled like the hour)"),
         ("bot RSS", mem("bot")),
         ("crawler RSS", mem("crawler")),
-        ("open file descriptors (start / after warm-up / end of load / after {:.0f} s idle)".format(SETTLE_S),
+        (f"open file descriptors (start / after warm-up / end of load / after {settle_s(interactions):.0f} s idle)",
          f"bot {'/'.join(map(str, memory['bot']['fds']))}/{facts['settled_fds']['bot']}, "
          f"crawler {'/'.join(map(str, memory['crawler']['fds']))}/{facts['settled_fds']['crawler']}"),
+        ("the bot's descriptors after warm-up; after the load and idle",
+         f"{memory['warm_bot_fd_kinds']}; {facts['settled_bot_fd_kinds']}"),
         ("reply latency p50 / p99", f"{percentile(tally.final_s, 50) * 1e3:.0f} / {percentile(tally.final_s, 99) * 1e3:.0f} ms"),
         ("exit on SIGTERM (bot, crawler)", f"{facts['bot_rc']}, {facts['crawler_rc']}"),
         ("ERROR records: bot / crawler", f"{len(facts['bot_errors'])} / {len(facts['crawler_errors'])}"),

@@ -57,8 +57,14 @@ def _freeze_long_lived_objects() -> None:
     With 100,000 names a full (generation 2) collection walks ~270,000 objects and
     stalls the event loop for ~120 ms (measured on the bench machine); the index is
     acyclic and lives until the next rebuild, when reference counting frees it anyway.
-    (Cyclic garbage frozen along with it is never collected: a few objects per rebuild.)
+
+    Everything alive at the freeze is frozen with the index, views with buttons included,
+    and a frozen object that later dies in a cycle is never collected. So the previous
+    freeze is undone first: what died since is collected now, and the memory held back
+    is bounded by one freeze's worth, instead of growing with every rebuild (the soak in
+    bench/reliability measured +15% in 20 s after one rebuild without this).
     """
+    gc.unfreeze()
     gc.collect()
     gc.freeze()
 
