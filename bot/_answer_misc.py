@@ -10,7 +10,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
-from urllib.parse import quote
 
 from estimator import (
     FITS,
@@ -75,7 +74,7 @@ def smallest_fitting_gpu(record: ModelRecord, quant: str = LISTING_QUANT) -> Gpu
 
 def _link(repo_id: str) -> str:
     """A markdown link to the Hub page; the URL is percent-encoded so no name can break out of it."""
-    return f"[{escape(repo_id, 100)}]({hub_url(quote(repo_id, safe='/-._'))})"
+    return f"[{escape(repo_id, 100)}]({hub_url(repo_id)})"
 
 
 def _size_line(record: ModelRecord) -> str:

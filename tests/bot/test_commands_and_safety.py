@@ -62,3 +62,13 @@ def test_render_text_strips_discord_markdown():
     text = render_text(doc)
     assert "T_1" in text and "bold" in text and "a*b" in text and "table" in text
     assert "**" not in text and "```" not in text
+
+
+def test_hub_links_percent_encode_the_repo_id_once():
+    """A hostile id cannot break out of a link, and a real one keeps its plain URL."""
+    from bot._answer_fit import hub_url
+    from bot._answer_misc import _link
+
+    assert hub_url("Qwen/Qwen2.5-7B") == "https://huggingface.co/Qwen/Qwen2.5-7B"
+    assert hub_url("org/a b%c)d") == "https://huggingface.co/org/a%20b%25c%29d"
+    assert _link("org/a b%c)d").endswith("(https://huggingface.co/org/a%20b%25c%29d)")
