@@ -23,7 +23,9 @@ with warnings.catch_warnings():
 
 from bot._cli_discord import serve
 from bot._discord import FitBot
+from bot._service import CatalogService
 from bot._settings import Secret, Settings
+from store import Database
 
 from .discord_standin import DiscordStandin
 
@@ -77,3 +79,13 @@ async def running_bot(
     finally:
         stop.set()
         await asyncio.wait_for(task, 15)
+
+
+@pytest.fixture
+async def service(db_path) -> AsyncIterator[CatalogService]:
+    """The shared answer layer over a copy of the seeded catalog."""
+    db = await Database.open(db_path)
+    try:
+        yield CatalogService(db)
+    finally:
+        await db.close()

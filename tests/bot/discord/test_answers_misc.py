@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, date, datetime
 
@@ -20,18 +19,9 @@ from bot._document import render_text
 from bot._service import CatalogService
 from bot.errors import CommandParseError
 from estimator import FITS, ModelFacts, estimate_fit, gpu_by_key, parse_budget
-from store import Database, count_models, load_bundled_catalog, upsert_model
+from store import count_models, load_bundled_catalog, upsert_model
 
 CATALOG = {r.repo_id: r for r in load_bundled_catalog()}
-
-
-@pytest.fixture
-async def service(db_path) -> AsyncIterator[CatalogService]:
-    db = await Database.open(db_path)
-    try:
-        yield CatalogService(db)
-    finally:
-        await db.close()
 
 
 def _fits(record, key: str) -> bool:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -18,16 +17,7 @@ from bot._discord import (
 from bot._service import CatalogService
 from estimator import GIB
 from estimator.errors import BudgetParseError, ContextParseError
-from store import Database, GlossaryIndex, load_bundled_glossary
-
-
-@pytest.fixture
-async def service(db_path) -> AsyncIterator[CatalogService]:
-    db = await Database.open(db_path)
-    try:
-        yield CatalogService(db)
-    finally:
-        await db.close()
+from store import GlossaryIndex, load_bundled_glossary
 
 
 async def test_budget_transformer_reads_gpus_and_sizes() -> None:
