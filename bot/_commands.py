@@ -68,13 +68,25 @@ async def run_about(service: CatalogService, source_url: str) -> Document:
 def _days(days: str | int | None) -> int:
     if days in (None, ""):
         return NEW_DAYS_DEFAULT
+    return parse_whole_number(days, 1, NEW_DAYS_MAX, what="a number of days", example="/new 7")
+
+
+def parse_whole_number(value: str | int, low: int, high: int, *, what: str, example: str) -> int:
+    """``value`` as a whole number from ``low`` to ``high``.
+
+    Discord's client keeps an integer option in its declared range, but a raw API call
+    (or the terminal) can send anything; the answer then says what to type.
+
+    Raises:
+        CommandParseError: ``value`` is not a whole number in the range.
+    """
     try:
-        count = int(str(days).strip())
+        number = int(str(value).strip())
     except ValueError:
-        count = 0
-    if not 1 <= count <= NEW_DAYS_MAX:
-        raise CommandParseError(f"'{days}' is not a number of days: use a whole number from 1 to {NEW_DAYS_MAX}, e.g. /new 7")
-    return count
+        number = low - 1
+    if not low <= number <= high:
+        raise CommandParseError(f"'{value}' is not {what}: use a whole number from {low} to {high}, e.g. {example}")
+    return number
 
 
 def _group_fit_words(words: list[str]) -> dict[str, str]:

@@ -11,9 +11,9 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from estimator.errors import InputError
 from store import Database, delete_subscription, get_guild_settings, upsert_subscription
 
+from .._commands import parse_whole_number
 from .._document import Document, Field
 from ._reply import send_document
 
@@ -46,9 +46,8 @@ class ListingCog(commands.Cog):
         channel: discord.TextChannel | None = None,
         hour: app_commands.Range[int, 0, 23] | None = None,
     ) -> None:
-        if hour is not None and not 0 <= hour <= 23:
-            # Discord enforces the range in its own client; a raw API call can still send 99.
-            raise InputError(f"{hour} is not an hour of the day: give a UTC hour from 0 to 23, e.g. hour:9.")
+        if hour is not None:
+            hour = parse_whole_number(hour, 0, 23, what="an hour of the day (UTC)", example="hour:9")
         await interaction.response.defer(thinking=True, ephemeral=True)
         assert interaction.guild_id is not None  # guild_only
         channel_id = channel.id if channel is not None else interaction.channel_id
