@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import sqlite3
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -109,16 +110,41 @@ class Database:
     async def write(self) -> AsyncIterator[None]:
         """A short write transaction. ``BEGIN IMMEDIATE`` takes SQLite's write lock up front,
         so another process waits (busy timeout) instead of failing on a stale read snapshot;
-        the asyncio lock makes tasks sharing this connection take turns."""
+        the asyncio lock makes tasks sharing this connection take turns.
+
+        Safe to cancel at any await. aiosqlite runs a statement once it is queued in its
+        thread, whether or not the task that queued it still waits: a writer cancelled
+        while its ``BEGIN`` waited behind a long write got a transaction anyway, and the
+        next ``BEGIN`` failed with "cannot start a transaction within a transaction". So
+        every way out but a finished COMMIT queues a ROLLBACK before the lock is let go;
+        the thread's FIFO order runs it after whatever this writer queued, and it is a
+        no-op when nothing is open (a COMMIT that ran although its caller was cancelled).
+        """
         async with self._write_lock:
-            await self._conn.execute("BEGIN IMMEDIATE")
             try:
+                await self._conn.execute("BEGIN IMMEDIATE")
                 yield
-            except BaseException:
-                await self._conn.execute("ROLLBACK")
-                raise
-            else:
                 await self._conn.execute("COMMIT")
+            except BaseException:
+                await self._roll_back()
+                raise
+
+    async def _roll_back(self) -> None:
+        """End this connection's transaction, if one is open.
+
+        Raises:
+            sqlite3.Error: the ROLLBACK itself failed with a transaction still open.
+        """
+        try:
+            await self._conn.execute("ROLLBACK")
+        except sqlite3.OperationalError:
+            if self._conn.in_transaction:
+                raise
+
+    @property
+    def in_transaction(self) -> bool:
+        """Whether a transaction is open on the connection (for checks and tests)."""
+        return bool(self._conn.in_transaction)
 
     async def execute(self, sql: str, params: tuple = ()) -> int:
         """Run one statement; returns the number of rows it changed."""
@@ -148,13 +174,21 @@ class Database:
         return str(row[0]) if row else "no answer"
 
     async def backup_to(self, target: str | Path) -> None:
-        """Copy the database with SQLite's online backup API (safe while others write)."""
-        Path(target).parent.mkdir(parents=True, exist_ok=True)
-        dest = await aiosqlite.connect(str(target))
+        """Copy the database with SQLite's online backup API (safe while others write).
+
+        The copy is written beside ``target`` and renamed over it once complete, so a
+        backup cut short (cancelled, killed, disk full) never leaves a half file at ``target``.
+        """
+        target = Path(target)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_name(target.name + ".partial")
+        partial.unlink(missing_ok=True)
+        dest = await aiosqlite.connect(str(partial))
         try:
             await self._conn.backup(dest)
         finally:
             await dest.close()
+        os.replace(partial, target)
 
     def _trace(self, sql: str, params: tuple) -> None:
         if self._tracer is not None:
