@@ -77,8 +77,24 @@ def setup_logging(fmt: str = "text", level: str = "INFO", secrets: list[str] | N
     handler.addFilter(RedactFilter(secrets or []))
     root.addHandler(handler)
     root.setLevel(level)
+    _drop_library_handlers()
     for name in NOISY:
         logging.getLogger(name).setLevel(max(logging.WARNING, logging.getLevelName(level)))
+
+
+def _drop_library_handlers() -> None:
+    """Leave the root handler the only one that prints.
+
+    huggingface_hub puts its own ``StreamHandler`` on its "huggingface_hub" logger at import
+    (``utils/logging.py``: ``_configure_library_root_logger``) and lets records propagate,
+    so each of its retry warnings came out twice: once bare from its handler, once from
+    ours. Any library that does the same is treated alike.
+    """
+    for logger in list(logging.Logger.manager.loggerDict.values()):
+        if isinstance(logger, logging.Logger):
+            for handler in list(logger.handlers):
+                if type(handler) is logging.StreamHandler and logger.propagate:
+                    logger.removeHandler(handler)
 
 
 def log_event(logger: logging.Logger, message: str, **fields: object) -> None:

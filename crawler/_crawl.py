@@ -23,29 +23,29 @@ from typing import Protocol
 
 from estimator import HeaderParseError, select_checkpoint_files
 from store import (
-    CrawlRun,
     RUN_COMPLETED,
     RUN_FAILED,
     RUN_INTERRUPTED,
     STATUS_NOT_FOUND,
     STATUS_OK,
+    CrawlRun,
     Database,
     ModelRecord,
     finish_run,
     get_model,
+    heartbeat_run,
     list_repo_keys,
     list_shas,
-    heartbeat_run,
     mark_interrupted_runs,
     start_run,
     update_hub_facts,
     upsert_model,
 )
 
-from ._discovery import list_source, parse_model_info
+from ._discovery import check_hub_reachable, list_source, parse_model_info
 from ._http import Target
 from ._hub import HubClient
-from ._outcome import failure_result, no_safetensors_result, ok_result
+from ._outcome import OutageBreaker, failure_result, no_safetensors_result, ok_result
 from ._read import (
     CONFIG_FILE,
     MAX_CONFIG_BYTES,
@@ -114,23 +114,26 @@ class _Run:
     seen: int = 0
     unchanged: int = 0
     outcomes: list[RepoOutcome] = field(default_factory=list)
+    breaker: OutageBreaker = field(default_factory=OutageBreaker)
 
 
 async def crawl_once(
-    hub: HubClient, db: Database, options: CrawlOptions, *, progress: Progress | None = None
+    hub: HubClient, db: Database, options: CrawlOptions, *, progress: Progress | None = None,
+    heartbeat_s: float = HEARTBEAT_SECONDS,
 ) -> CrawlSummary:
     """Run one crawl now and record it as a crawl run.
 
     Raises:
-        CrawlFailedError: no source could be listed, or the crawl broke off (the run is
-            recorded as failed either way).
+        CrawlFailedError: the Hub cannot be reached, almost every repo failed on Hub errors
+            (``OutageBreaker``), no source could be listed, or the crawl broke off (the run
+            is recorded as failed in every case; the repos written so far stay).
         SourcesError: ``options.only_source`` names no source.
     """
     options.selected()  # an unknown source name fails before a run is recorded
     await mark_interrupted_runs(db, is_dead=partial(run_is_dead, now=db.clock(), host=socket.gethostname(), pid=os.getpid()))
     run_id = await start_run(db, options.label, pid=os.getpid(), host=socket.gethostname())
     run = _Run(run_id, options.label, hub.stats(), time.monotonic())
-    beat = asyncio.create_task(_heartbeat(db, run_id))
+    beat = asyncio.create_task(_heartbeat(db, run_id, heartbeat_s))
     try:
         await _crawl(hub, db, options, run, progress or NoProgress())
     except asyncio.CancelledError:
@@ -148,9 +151,9 @@ async def crawl_once(
     return await _close(db, hub, run, RUN_COMPLETED, None)
 
 
-async def _heartbeat(db: Database, run_id: int) -> None:
+async def _heartbeat(db: Database, run_id: int, every_s: float) -> None:
     while True:
-        await asyncio.sleep(HEARTBEAT_SECONDS)
+        await asyncio.sleep(every_s)
         await heartbeat_run(db, run_id)
 
 
@@ -181,6 +184,7 @@ def _process_alive(pid: int) -> bool:
 
 
 async def _crawl(hub: HubClient, db: Database, options: CrawlOptions, run: _Run, progress: Progress) -> None:
+    await check_hub_reachable(hub)
     now = db.clock()
     candidates, early = await discover(hub, options, now)
     known = await list_shas(db)
@@ -196,14 +200,16 @@ async def _crawl(hub: HubClient, db: Database, options: CrawlOptions, run: _Run,
         progress.advance(candidate.repo_id, "unchanged")
     for outcome in early:
         await writer.write(_early_record(outcome, now), outcome)
-        _finish_repo(run, progress, outcome)
+        _finish_repo(run, progress, outcome, hub.endpoint)
 
     async def handle(candidate: Candidate) -> None:
         record, outcome = await read_repo(hub, candidate, db.clock())
         await writer.write(record, outcome)
-        _finish_repo(run, progress, outcome)
+        _finish_repo(run, progress, outcome, hub.endpoint)
 
     await _for_each(todo, handle, workers=2 * hub.config.concurrency)
+    if run.breaker.tripped_at_end():
+        raise CrawlFailedError(run.breaker.explain(hub.endpoint))
 
 
 async def discover(hub: HubClient, options: CrawlOptions, now: datetime) -> tuple[list[Candidate], list[RepoOutcome]]:
@@ -298,8 +304,14 @@ def _early_record(outcome: RepoOutcome, now: datetime) -> ModelRecord:
     )
 
 
-def _finish_repo(run: _Run, progress: Progress, outcome: RepoOutcome) -> None:
+def _finish_repo(run: _Run, progress: Progress, outcome: RepoOutcome, endpoint: str) -> None:
+    """Count a written repo; stop the crawl (the workers are cancelled) once the Hub is out.
+
+    Raises:
+        CrawlFailedError: the breaker tripped.
+    """
     run.outcomes.append(outcome)
+    run.breaker.record(outcome)
     progress.advance(outcome.repo_id, outcome.status)
     if outcome.status != STATUS_OK:
         log.warning("skipped %s (%s): %s", outcome.repo_id, outcome.status, outcome.reason)
@@ -308,6 +320,8 @@ def _finish_repo(run: _Run, progress: Progress, outcome: RepoOutcome) -> None:
             "%s: our count %s differs from the Hub's safetensors.total %s",
             outcome.repo_id, f"{outcome.total_params:,}", f"{outcome.hub_total_params:,}",
         )
+    if run.breaker.tripped():
+        raise CrawlFailedError(run.breaker.explain(endpoint))
 
 
 async def _for_each(

@@ -24,7 +24,7 @@ from ._http import Target
 from ._hub import HubClient
 from ._records import Candidate, RepoOutcome
 from ._sources import AUTHORS, REPOS, TOP, Scope, Source
-from .errors import HubError, RepoNotFoundError
+from .errors import CrawlFailedError, HubError, HubUnavailableError, RepoNotFoundError
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +39,39 @@ _SORT_KEYS = {
     "created_at": lambda c: c.hub.created_at.timestamp() if c.hub.created_at else 0.0,
     "last_modified": lambda c: c.hub.last_modified.timestamp() if c.hub.last_modified else 0.0,
 }
+
+
+# Where an unreachable Hub's time went (HF_ENDPOINT=http://127.0.0.1:9, `fitbot crawl --limit 5`:
+# 470.7 s). A listing goes through huggingface_hub's paginate(), whose http_backoff retries a
+# refused connection 5 times (waits 1+2+4+8+8 = 23 s), and HubClient.call_api retries that
+# whole call 6 times with its own backoff (about 15 s): about 150 s per listing call, and
+# the default sources make three. So the crawl first asks one cheap question through our
+# own client (one retry layer, at most about 15 s of backoff), under a deadline that also
+# bounds a firewalled endpoint whose connects time out instead of being refused.
+PROBE_DEADLINE_S = 45.0
+PROBE_MAX_BYTES = 1 << 20
+
+
+async def check_hub_reachable(hub: HubClient) -> None:
+    """Ask the Hub for one listing entry; fail the crawl at once if it cannot be reached.
+
+    A refusal (4xx) is left to the listing, which says what it refused.
+
+    Raises:
+        CrawlFailedError: every retry failed (connection errors, timeouts, 5xx, 429), or no
+            answer came within ``PROBE_DEADLINE_S``.
+    """
+    url = hub.api_url("models?limit=1")
+    try:
+        await asyncio.wait_for(
+            hub.http.fetch_json(url, Target("the model listing"), max_bytes=PROBE_MAX_BYTES), PROBE_DEADLINE_S
+        )
+    except TimeoutError:
+        raise CrawlFailedError(f"the Hub at {hub.endpoint} gave no answer within {PROBE_DEADLINE_S:.0f} s") from None
+    except HubUnavailableError as e:
+        raise CrawlFailedError(f"the Hub at {hub.endpoint} cannot be reached: {e.problem}, {e.attempts} tries") from e
+    except HubError:
+        return
 
 
 def parse_model_info(info: ModelInfo, source: str) -> Candidate:
@@ -119,7 +152,8 @@ async def _explicit(hub: HubClient, source: Source) -> tuple[list[Candidate], li
             except RepoNotFoundError as e:
                 return RepoOutcome(repo_id, STATUS_NOT_FOUND, str(e))
             except HubError as e:
-                return RepoOutcome(repo_id, STATUS_ERROR, str(e), transient=True)
+                return RepoOutcome(repo_id, STATUS_ERROR, str(e), transient=True,
+                                   outage=isinstance(e, HubUnavailableError))
         return parse_model_info(info, source.name)
 
     results = await asyncio.gather(*(look_up(r) for r in dict.fromkeys(source.repos)))

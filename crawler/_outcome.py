@@ -3,8 +3,10 @@ the summary lists. Pure: no I/O, the clock is handed in."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
+from collections import deque
 from collections.abc import Mapping
 from datetime import datetime
 
@@ -99,7 +101,58 @@ def failure_result(
     sha = None if transient else candidate.sha
     record = _record(candidate, status, reason, now, provenance, config, accounting, raw, sha)
     outcome = _outcome(candidate, status, reason, accounting, transient=transient)
-    return record, outcome
+    return record, dataclasses.replace(outcome, outage=is_outage(error))
+
+
+def is_outage(error: Exception) -> bool:
+    """Whether an error says the Hub cannot be reached (rather than something about one repo):
+    every retry of a connection error, timeout, 5xx or 429 was used up."""
+    return isinstance(error, HubUnavailableError)
+
+
+# "Almost every request fails": 18 of the last 20 repos (90 %) ended because the Hub could
+# not be reached. A partial outage below that share ends the crawl normally, with the
+# reachable repos written and the others kept as transient errors for the next crawl.
+OUTAGE_WINDOW = 20
+OUTAGE_SHARE = 0.9
+
+
+class OutageBreaker:
+    """Counts how repos ended and says when the crawl should stop as failed.
+
+    Mid-crawl it looks at the last ``window`` repos; at the end of a crawl too small to
+    fill the window, at all of them (one repo asked for by name, and unreachable, fails the run).
+    """
+
+    def __init__(self, window: int = OUTAGE_WINDOW, share: float = OUTAGE_SHARE) -> None:
+        self._recent: deque[bool] = deque(maxlen=window)
+        self._share = share
+        self.repos = 0
+        self.outages = 0
+        self.last_problem = ""
+
+    def record(self, outcome: RepoOutcome) -> None:
+        self._recent.append(outcome.outage)
+        self.repos += 1
+        if outcome.outage:
+            self.outages += 1
+            self.last_problem = outcome.reason
+
+    def tripped(self) -> bool:
+        """The window is full and at least ``share`` of it were outages."""
+        window = self._recent.maxlen or 0
+        return len(self._recent) == window and sum(self._recent) >= math.ceil(self._share * window)
+
+    def tripped_at_end(self) -> bool:
+        """At least ``share`` of every repo of the crawl were outages."""
+        return self.repos > 0 and self.outages >= math.ceil(self._share * self.repos)
+
+    def explain(self, endpoint: str) -> str:
+        """The one-line reason a tripped breaker gives."""
+        seen = min(self.repos, self._recent.maxlen or self.repos)
+        share = sum(self._recent) if self.tripped() else self.outages
+        return (f"the Hub at {endpoint} failed {share} of the last {seen} repos "
+                f"(the last: {self.last_problem})")
 
 
 def classify_failure(error: Exception) -> tuple[str, bool]:

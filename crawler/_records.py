@@ -31,6 +31,7 @@ class RepoOutcome:
     total_params: int | None = None  # our count
     hub_total_params: int | None = None  # the Hub's safetensors.total
     transient: bool = False  # a retry next run may end differently
+    outage: bool = False  # the Hub could not be reached for it (every retry used up): see OutageBreaker
 
     @property
     def count_mismatch(self) -> bool:

@@ -54,7 +54,7 @@ class _Cutter:
         conn = db._conn  # the aiosqlite connection: every statement of every path goes through _execute
         real = conn._execute
 
-        async def execute(fn, *args, **kwargs):  # noqa: ANN001, ANN202 (mirrors aiosqlite's private hook)
+        async def execute(fn, *args, **kwargs):
             if self.task is not None and asyncio.current_task() is self.task:
                 number, self.calls = self.calls, self.calls + 1
                 if number == self.at:
@@ -225,6 +225,33 @@ async def test_heartbeat_cancelled_behind_a_long_write_does_not_break_finish_run
         await db.close()
 
 
+async def _shut_down_mid_write(path, at: int, left: list[Database]) -> None:
+    """Start an upsert and return once it has queued statement ``at``: asyncio.run then
+    cancels the write where it stands, as a shutdown does."""
+    db = await Database.open(path)
+    left.append(db)
+    reached = asyncio.Event()
+    cutter = _Cutter(at=-1)
+    cutter.install(db)
+    real = db._conn._execute
+
+    async def signal(fn, *args, **kwargs):
+        if asyncio.current_task() is cutter.task and cutter.calls == at:
+            reached.set()
+        return await real(fn, *args, **kwargs)
+
+    db._conn._execute = signal
+    cutter.task = asyncio.create_task(_a_model(db))
+    await reached.wait()
+
+
+async def _check_after_stop(path) -> None:
+    async with await Database.open(path) as other:
+        assert await store.count_models(other) in (0, 1)
+        await store.set_meta(other, "after-the-stop", "1")  # would wait 5 s, then fail, on a held lock
+        assert not other.in_transaction
+
+
 def test_a_write_cut_by_the_event_loop_stopping_leaves_the_file_consistent(tmp_path):
     """``asyncio.run`` ending with a write in flight (a shutdown cancels it) rolls the write
     back: a second connection sees all or nothing and can write at once."""
@@ -232,33 +259,6 @@ def test_a_write_cut_by_the_event_loop_stopping_leaves_the_file_consistent(tmp_p
     for at in range(statements):
         path = tmp_path / f"cut-{at}.sqlite"
         left: list[Database] = []
-
-        async def shut_down_mid_write() -> None:
-            db = await Database.open(path)
-            left.append(db)
-            reached = asyncio.Event()
-            cutter = _Cutter(at=-1)
-            cutter.install(db)
-            real = db._conn._execute
-
-            async def signal(fn, *args, **kwargs):  # noqa: ANN001, ANN202
-                if asyncio.current_task() is cutter.task and cutter.calls == at:
-                    reached.set()
-                return await real(fn, *args, **kwargs)
-
-            db._conn._execute = signal
-            cutter.task = asyncio.create_task(_a_model(db))
-            await reached.wait()
-            # returning ends the loop: asyncio.run cancels the write where it stands
-
-        asyncio.run(shut_down_mid_write())
-
-        async def check() -> None:
-            async with await Database.open(path) as other:
-                models = await store.count_models(other)
-                assert models in (0, 1)
-                await store.set_meta(other, "after-the-stop", "1")  # would wait 5 s, then fail, on a held lock
-                assert not other.in_transaction
-
-        asyncio.run(check())
+        asyncio.run(_shut_down_mid_write(path, at, left))
+        asyncio.run(_check_after_stop(path))
         asyncio.run(left[0].close())
