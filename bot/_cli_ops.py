@@ -101,33 +101,73 @@ async def _status(path: Path) -> dict[str, object]:
     return report
 
 
+BACKUP_PREFIX = "fitbot-"
+BACKUP_SUFFIX = ".sqlite"
+
+
 @click.command(name="backup")
-@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
-def backup_command(path: Path) -> None:
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--keep", type=click.IntRange(1, 10_000), help="With a folder: keep only the N newest backups in it.")
+def backup_command(path: Path, keep: int | None) -> None:
     """Copy the database to PATH with SQLite's online backup (safe while the crawler writes).
 
     \b
+    PATH is a file, or a folder (existing, or ending in /) that gets
+    fitbot-<UTC time>.sqlite; --keep N then deletes all but the N newest there.
+    The database is FITBOT_DB (or --db); a missing one is an error, never created.
+    \b
     Example:
-      fitbot backup /backups/fitbot-$(date +%F).sqlite
+      fitbot --db /var/lib/fitbot/fitbot.sqlite backup /var/backups/fitbot-$(date +%F).sqlite
+      fitbot backup --keep 14 /var/lib/fitbot/backups/
     """
     settings = _state().settings
+    source = settings.db_path
+    if not source.is_file():
+        raise StoreError(f"there is no database at {source}: set FITBOT_DB or pass --db to the one the services use")
+    into_folder = path.is_dir() or str(path).endswith("/")
+    if keep is not None and not into_folder:
+        raise click.UsageError("--keep needs a folder as PATH (e.g. /var/lib/fitbot/backups/)")
+    target = path / backup_name(datetime.now(UTC)) if into_folder else path
+    models = asyncio.run(_backup(source, target))
+    click.echo(f"backed up {models} models to {target}")
+    if keep is not None:
+        for old in prune_backups(path, keep):
+            click.echo(f"deleted the old backup {old}")
 
-    async def run() -> int:
-        db = await Database.open(settings.db_path, migrate=False)
-        try:
-            await db.backup_to(path)
-        finally:
-            await db.close()
-        copy = await Database.open(path, migrate=False)
-        try:
-            if (check := await copy.integrity_check()) != "ok":
-                raise StoreError(f"the backup at {path} failed its integrity check: {check}")
-            return (await catalog_stats(copy)).models
-        finally:
-            await copy.close()
 
-    models = asyncio.run(run())
-    click.echo(f"backed up {models} models to {path}")
+def backup_name(now: datetime) -> str:
+    """The file name of a backup taken at ``now``; names sort as times do."""
+    return f"{BACKUP_PREFIX}{now.strftime('%Y-%m-%dT%H%M%SZ')}{BACKUP_SUFFIX}"
+
+
+def prune_backups(folder: Path, keep: int) -> list[Path]:
+    """Delete all but the ``keep`` newest fitbot backups in ``folder``; returns what went.
+    Only files named as ``backup_name`` names them are touched."""
+    backups = sorted(p for p in folder.glob(f"{BACKUP_PREFIX}*{BACKUP_SUFFIX}") if p.is_file())
+    old = backups[:-keep]
+    for backup in old:
+        backup.unlink()
+    return old
+
+
+async def _backup(source: Path, target: Path) -> int:
+    """Copy, then check the copy; returns its model count.
+
+    Raises:
+        StoreError: the source cannot be read or the copy fails its integrity check.
+    """
+    db = await Database.open(source, migrate=False)
+    try:
+        await db.backup_to(target)
+    finally:
+        await db.close()
+    copy = await Database.open(target, migrate=False)
+    try:
+        if (check := await copy.integrity_check()) != "ok":
+            raise StoreError(f"the backup at {target} failed its integrity check: {check}")
+        return (await catalog_stats(copy)).models
+    finally:
+        await copy.close()
 
 
 @click.command(name="export")

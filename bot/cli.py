@@ -32,13 +32,21 @@ from ._settings import Settings, SettingsError, load_settings
 
 log = logging.getLogger(__name__)
 
+# Exit codes, the one place they are set. Service managers act on them: the systemd units
+# name EXIT_CONFIG in RestartPreventExitStatus= (a bad token or setting does not heal by
+# restarting), and everything else is retried with backoff (deploy/README.md).
+EXIT_FAILED = 1  # a crawl or a command failed; may heal on its own (network, Hub, Discord)
+EXIT_INPUT = 2  # bad input on the command line (click's usage errors use 2 as well)
+EXIT_DATABASE = 3  # the database cannot be used (missing, unreadable, newer schema)
+EXIT_CONFIG = 78  # sysexits.h EX_CONFIG: a setting is missing or wrong (DISCORD_TOKEN rejected too)
+
 # Ordered: subclasses before their parents. (error type, exit code, prefix)
 ERROR_TABLE: tuple[tuple[type[BaseException], int, str], ...] = (
-    (SettingsError, 2, "configuration error: "),
-    (InputError, 2, ""),
-    (SchemaVersionError, 3, "database error: "),
-    (StoreError, 3, "database error: "),
-    (FitbotError, 1, "error: "),
+    (SettingsError, EXIT_CONFIG, "configuration error: "),
+    (InputError, EXIT_INPUT, ""),
+    (SchemaVersionError, EXIT_DATABASE, "database error: "),
+    (StoreError, EXIT_DATABASE, "database error: "),
+    (FitbotError, EXIT_FAILED, "error: "),
 )
 
 

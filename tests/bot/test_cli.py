@@ -116,7 +116,7 @@ def test_bad_setting_names_the_setting(db_path, monkeypatch):
     monkeypatch.setenv("FITBOT_CRAWL_HOUR", "25")
     runner = CliRunner()
     result = runner.invoke(main, ["--db", str(db_path), "fit", "qwen2.5-32b", "24GB"])
-    assert result.exit_code == 2
+    assert result.exit_code == 78  # EX_CONFIG: systemd's RestartPreventExitStatus= stops the service on it
     assert "FITBOT_CRAWL_HOUR" in result.stderr and "FITBOT_CRAWL_HOUR=4" in result.stderr
 
 
