@@ -116,10 +116,12 @@ async def test_huggingface_hub_calls_get_our_timeout_and_retries(make_standin, d
     our hooks give it a timeout, and a stalled answer is asked again instead of awaited."""
     repos, _, _ = corpus(heavy=False, malformed=False)
     tiny = [r for r in repos if r.repo_id == "meta-llama/Llama-3.2-1B"]
+    # A 4 s stall against a 1.5 s read timeout (was 0.3 s): room for a loaded machine's slow
+    # answers, which must not be mistaken for the stall and retried.
     faults = Faults(rate_stall=1.0, stall_s=4.0, buckets=frozenset({API}), only_first=True,
                     repos=frozenset({"meta-llama/Llama-3.2-1B"}))  # the crawl's reachability probe is about no repo
     standin = make_standin(tiny, tokens_with_access=frozenset({TOKEN}), faults=faults)
-    policy = RetryPolicy(base_delay_s=0.01, max_delay_s=0.02, read_timeout_s=0.3)
+    policy = RetryPolicy(base_delay_s=0.01, max_delay_s=0.02, read_timeout_s=1.5)
     async with hub_for(standin, token=TOKEN, policy=policy) as hub:
         summary = await crawl_once(hub, db, options_for((), repo_ids=("meta-llama/Llama-3.2-1B",)))
     # Asked twice, with one retry counted: our timeout broke the stall off. Without it the

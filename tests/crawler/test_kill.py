@@ -47,7 +47,7 @@ def _crawled(db: Path) -> int:
 def _kill_mid_crawl(env: dict[str, str], db: Path) -> int:
     process = subprocess.Popen([sys.executable, "-m", "bot.cli", "crawl"], env=env, cwd=ROOT,
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 180  # a safety net on the condition, sized for a loaded machine
     try:
         while _crawled(db) < 6:
             assert process.poll() is None, process.stderr.read().decode()
@@ -55,7 +55,7 @@ def _kill_mid_crawl(env: dict[str, str], db: Path) -> int:
             time.sleep(0.02)
         process.send_signal(signal.SIGKILL)
     finally:
-        process.wait(timeout=30)
+        process.wait(timeout=60)
         process.stderr.close()
     return process.returncode
 

@@ -70,7 +70,7 @@ async def running_bot(
     options = {"clock": clock} if clock else {}
     task = asyncio.create_task(serve(settings, stop, on_start=started.append, guild_ready_timeout=0.05, freeze_gc=False, **options))
     try:
-        async with asyncio.timeout(15):
+        async with asyncio.timeout(60):
             while not (started and started[0].is_ready()):
                 if task.done():
                     task.result()  # raises what went wrong
@@ -78,7 +78,7 @@ async def running_bot(
         yield started[0]
     finally:
         stop.set()
-        await asyncio.wait_for(task, 15)
+        await asyncio.wait_for(task, 60)
 
 
 @pytest.fixture

@@ -124,11 +124,11 @@ class DiscordStandin:
 
     async def inject(self, payload: dict) -> None:
         """Send an INTERACTION_CREATE to the connected bot."""
-        await asyncio.wait_for(self.identified.wait(), 10)
+        await asyncio.wait_for(self.identified.wait(), 60)
         ws = self._sockets[-1]
         await ws.send_str(json.dumps({"op": 0, "t": "INTERACTION_CREATE", "s": next(self._sequence), "d": payload}))
 
-    async def wait_for(self, match: Callable[[Recorded], bool], *, after: int = 0, timeout: float = 10.0) -> Recorded:
+    async def wait_for(self, match: Callable[[Recorded], bool], *, after: int = 0, timeout: float = 60.0) -> Recorded:
         """The first request (from index ``after`` on) that ``match`` accepts."""
 
         def found() -> Recorded | None:

@@ -52,11 +52,12 @@ async def test_autocomplete_is_empty_while_the_index_is_cold(service: CatalogSer
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(query=st.text(max_size=120))
 async def test_model_choices_obey_discords_limits(service: CatalogService, query: str) -> None:
-    """Whatever is typed: at most 25 choices, names and values 1-100 characters, answered in well under 100 ms."""
+    """Whatever is typed: at most 25 choices, names and values 1-100 characters, answered in well under
+    100 ms of CPU (this thread's CPU time: a loaded machine that preempts the test does not count)."""
     await service.refresh()
-    started = time.perf_counter()
+    started = time.thread_time()
     choices = model_choices(service, query)
-    elapsed = time.perf_counter() - started
+    elapsed = time.thread_time() - started
     assert len(choices) <= 25
     assert all(1 <= len(c.name) <= 100 and 1 <= len(c.value) <= 100 for c in choices)
     assert elapsed < 0.1
