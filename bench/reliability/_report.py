@@ -7,7 +7,8 @@ from datetime import datetime
 
 from ._common import ItemResult
 
-MODULES = {1: "_crawl_faults", 2: "_crash", 3: "_readers", 4: "_hostile_input", 5: "_hostile_hub", 6: "_soak", 7: "_secrets"}
+MODULES = {1: "_crawl_faults", 2: "_crash", 3: "_readers", 4: "_hostile_input", 5: "_hostile_hub", 6: "_soak", 7: "_secrets",
+           8: "_loud_outage", 9: "_cancel_writes", 10: "_loaded_suite"}
 # What these checks found while they were being built; each is fixed, and a test keeps it fixed.
 FOUND_AND_FIXED = (
     "\"database is locked\" on /listing subscribe during a crawl (the soak): a read on the bot's shared "
