@@ -46,7 +46,7 @@ def _run_suite(limit_s: float) -> tuple[str, float, list[str], str]:
     except subprocess.TimeoutExpired:
         return "timed out", time.monotonic() - started, [], f"stopped after {limit_s:.0f} s"
     elapsed = time.monotonic() - started
-    failed = re.findall(r"^(?:FAILED|ERROR) (\S+)", done.stdout, re.M)
+    failed = re.findall(r"^(?:FAILED|ERROR) (\S+)", done.stdout, re.MULTILINE)
     summary = next((line for line in reversed(done.stdout.splitlines()) if " in " in line and "=" not in line[:1]), "")
     return ("pass" if done.returncode == 0 else f"exit {done.returncode}"), elapsed, failed, summary.strip("= ")
 
