@@ -69,14 +69,21 @@ def _json(data: object, status: int = 200) -> web.Response:
 class DiscordStandin:
     """The stand-in server: ``start()``, then point a bot at ``api_base`` and ``gateway_url``."""
 
+    def _next_id(self) -> int:
+        """A snowflake for now, unique and increasing."""
+        now_ms = int(datetime.now(UTC).timestamp() * 1000) - DISCORD_EPOCH_MS
+        self._last_id = max(self._last_id + 1, now_ms << 22)
+        return self._last_id
+
     def __init__(self) -> None:
         self.requests: list[Recorded] = []
         self.identified = asyncio.Event()
         self._changed = asyncio.Condition()
         # Snowflakes carry their creation time (ms since 2015 << 22); discord.py derives
-        # an interaction's expiry from it, so ids must be "now", not arbitrary numbers.
-        now_ms = int(datetime.now(UTC).timestamp() * 1000) - DISCORD_EPOCH_MS
-        self._ids = itertools.count(now_ms << 22)
+        # an interaction's expiry and its cooldown clock from it, so ids must say "now" when
+        # they are made. (Counting up from the start time froze that clock: discord.py's
+        # cooldown mappings, pruned by it, then kept every user of a 20,000-user soak.)
+        self._last_id = 0
         self._sequence = itertools.count(1)
         self._sockets: list[web.WebSocketResponse] = []
         self._runner: web.AppRunner | None = None
@@ -153,7 +160,7 @@ class DiscordStandin:
         kind: int = COMMAND,
     ) -> dict:
         """An interaction payload for a slash command (or its autocomplete, ``kind=AUTOCOMPLETE``)."""
-        data = {"id": str(next(self._ids)), "name": name, "type": 1, "options": options or []}
+        data = {"id": str(self._next_id()), "name": name, "type": 1, "options": options or []}
         return self._interaction(kind, data, user_id=user_id, permissions=permissions)
 
     def component(self, message: dict, custom_id: str, *, user_id: int = MEMBER_ID) -> dict:
@@ -232,7 +239,7 @@ class DiscordStandin:
             commands.append(
                 {
                     **command,
-                    "id": str(next(self._ids)),
+                    "id": str(self._next_id()),
                     "application_id": str(APP_ID),
                     "version": "1",
                     "default_member_permissions": command.get("default_member_permissions"),
@@ -242,13 +249,13 @@ class DiscordStandin:
 
     def _message(self, payload: dict, files: list[tuple[str, bytes]], *, channel_id: int = CHANNEL_ID, flags: int = 0, message_id: str | None = None) -> dict:
         message = {
-            "id": message_id or str(next(self._ids)),
+            "id": message_id or str(self._next_id()),
             "channel_id": str(channel_id),
             "type": 0,
             "content": payload.get("content") or "",
             "author": self.bot_user,
             "attachments": [
-                {"id": str(next(self._ids)), "filename": name, "size": len(data), "url": f"https://cdn.invalid/{name}", "proxy_url": f"https://cdn.invalid/{name}"}
+                {"id": str(self._next_id()), "filename": name, "size": len(data), "url": f"https://cdn.invalid/{name}", "proxy_url": f"https://cdn.invalid/{name}"}
                 for name, data in files
             ],
             "embeds": payload.get("embeds") or [],
@@ -311,7 +318,7 @@ class DiscordStandin:
 
     def _interaction(self, kind: int, data: dict, *, user_id: int, permissions: int = SEND_AND_EMBED) -> dict:
         return {
-            "id": str(next(self._ids)),
+            "id": str(self._next_id()),
             "application_id": str(APP_ID),
             "type": kind,
             "data": data,
@@ -330,7 +337,7 @@ class DiscordStandin:
                 "flags": 0,
                 "permissions": str(permissions),
             },
-            "token": f"token-{next(self._ids)}",
+            "token": f"token-{self._next_id()}",
             "version": 1,
             "app_permissions": str(SEND_AND_EMBED),
             "locale": "en-US",
