@@ -36,6 +36,19 @@ FOUND_AND_FIXED = (
     "/listing subscribe with an hour outside 0-23 (Discord's client prevents it, a raw API call does not) hit "
     "the store's CHECK constraint: a traceback and \"something went wrong\". It is now refused with what to "
     "type. Test: tests/bot/discord/test_e2e.py.",
+    "An unreachable Hub looked healthy (issue 14): `fitbot crawl` against a closed port ran 470.7 s, printed every "
+    "retry line twice and ended \"completed\", exit 0. huggingface_hub's paginate retries each listing call 5 times "
+    "(23 s) inside our own 6 tries; the crawl now asks one cheap question first (at most ~15 s of backoff, 45 s in "
+    "all) and an `OutageBreaker` stops it at 18 of the last 20 repos; huggingface_hub's own stderr handler is removed "
+    "(bot/_logging.py). Tests: tests/crawler/test_outage.py; item 8.",
+    "\"cannot start a transaction within a transaction\" in `finish_run` (issue 14): a writer cancelled while its "
+    "BEGIN waited in aiosqlite's thread got a transaction anyway (aiosqlite runs what is queued) and never rolled it "
+    "back. `Database.write()` now queues a ROLLBACK on every way out but a finished COMMIT (store/_db.py). Tests: "
+    "tests/store/test_cancellation.py, tests/crawler/test_heartbeat.py; item 9.",
+    "The soak's per-user cooldowns never expired: the Discord stand-in's snowflakes counted up from its start time, so "
+    "every interaction was \"created\" at the same millisecond and discord.py's cooldown mapping, pruned by that "
+    "clock, kept all 20,000 users (+1,000 Cooldown objects per 3,000 interactions). A stand-in bug, not a production "
+    "one: ids now carry the time they are made (tests/bot/discord/discord_standin.py).",
 )
 
 
