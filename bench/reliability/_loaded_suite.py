@@ -76,8 +76,8 @@ def run_item(runs: int = 5, deadline: Deadline | None = None) -> ItemResult:
     figures = (
         ("runs passed", f"{passes} of {len(rows)} (asked for {runs})"),
         ("suite time per run", ", ".join(f"{t:.0f} s" for t in times) or "-"),
-        ("burners", f"{BURNERS} × `while True: pass`, pinned to CPUs {sorted(cpus)} with the suite"),
-        ("command", "`" + " ".join(["python", *README_COMMAND[1:]]) + "`"),
+        ("burners", f"{BURNERS} × while True: pass, pinned to CPUs {sorted(cpus)} with the suite"),
+        ("command", " ".join(["python", *README_COMMAND[1:]])),
     )
     details = "\n".join(["| run | result | time | load avg (1 min) start → end | pytest summary | failed |",
                          "|---|---|---|---|---|---|", *rows])
