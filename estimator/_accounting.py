@@ -15,6 +15,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 from . import _tensor_roles as roles
 from ._config import ModelConfig
@@ -23,6 +24,17 @@ from ._safetensors import TensorInfo
 
 HEADER = "header"
 CONFIG = "config"
+
+
+
+class CountBasis(StrEnum):
+    """How far the counts can be trusted."""
+
+    EXACT = "exact"  # every tensor the checkpoint stores is accounted for
+    # config.json names a family the config path does not describe: the numbers are a
+    # Llama-style placeholder for sizing only, never to be shown as counts; the headers decide.
+    NEEDS_HEADERS = "needs_headers"
+
 
 _EXPERT_INDEX = re.compile(r"\.experts\.(\d+)\.")
 
@@ -87,6 +99,12 @@ class ParamAccounting:
     tied_embeddings: bool
     tensor_groups: tuple[TensorGroup, ...]
     notes: tuple[str, ...] = field(default=(), compare=False)
+    count_basis: CountBasis = CountBasis.EXACT
+
+    @property
+    def counts_known(self) -> bool:
+        """False when the family is unknown to the config path and the headers must be read."""
+        return self.count_basis is CountBasis.EXACT
 
 
 @dataclass

@@ -1,0 +1,104 @@
+"""Tiny configs, one per decoder family, for the counts-vs-transformers tests.
+
+Each family's config class starts from its own defaults; the shared sizes below shrink it
+(only the keys that class has), and the per-family extras keep every layer kind present.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+_SHARED: dict[str, object] = {
+    "hidden_size": 64,
+    "intermediate_size": 96,
+    "num_hidden_layers": 4,
+    "num_attention_heads": 4,
+    "num_key_value_heads": 2,
+    "head_dim": 16,
+    "vocab_size": 128,
+    "max_position_embeddings": 256,
+    "moe_intermediate_size": 32,
+    "num_experts": 4,
+    "num_local_experts": 4,
+    "n_routed_experts": 4,
+    "num_experts_per_tok": 2,
+    "shared_expert_intermediate_size": 48,
+    "kv_lora_rank": 16,
+    "q_lora_rank": 24,
+    "qk_rope_head_dim": 8,
+    "qk_nope_head_dim": 16,
+    "v_head_dim": 16,
+    "n_group": 1,
+    "topk_group": 1,
+}
+
+# family -> extra keys for its text config
+TINY: dict[str, dict[str, object]] = {
+    "cohere2": {"layer_types": None, "sliding_window_pattern": 2},
+    "exaone4": {"layer_types": None, "sliding_window_pattern": 2},
+    "olmo3": {"layer_types": None},
+    "starcoder2": {},
+    "gpt_neox": {},
+    "phi": {},
+    "falcon": {},
+    "hunyuan_v1_moe": {},
+    "ernie4_5_moe": {},
+    "minimax_m2": {},
+    "seed_oss": {},
+    "apertus": {},
+    "jetmoe": {},
+    "qwen3_next": {"layer_types": None},
+    "qwen3_5_text": {"layer_types": None},
+    "qwen3_5_moe_text": {"layer_types": None},
+    "kimi_linear": {
+        "pad_token_id": 0, "bos_token_id": 1, "eos_token_id": 2,
+        "linear_attn_config": {"head_dim": 16, "num_heads": 4, "short_conv_kernel_size": 4,
+                               "full_attn_layers": [2, 4], "kda_layers": [1, 3]},
+        "mlp_layer_types": ["dense", "sparse", "sparse", "sparse"],
+    },
+    "minimax": {"layer_types": None},
+    "jamba": {},
+    "bamba": {},
+    "falcon_h1": {},
+    "granitemoehybrid": {},
+    "nemotron_h": {},
+    "zamba2": {"layers_block_type": ["mamba", "hybrid", "mamba", "hybrid"], "mamba_headdim": 16,
+               "mamba_d_state": 8, "n_mamba_heads": 8, "num_mem_blocks": 1},
+    "lfm2": {"layer_types": ["conv", "full_attention", "conv", "full_attention"]},
+    "lfm2_moe": {"layer_types": ["conv", "full_attention", "conv", "full_attention"], "num_dense_layers": 1},
+    "gemma3n_text": {
+        "num_hidden_layers": 6, "num_kv_shared_layers": 3, "hidden_size_per_layer_input": 8,
+        "vocab_size_per_layer_input": 128, "intermediate_size": [96] * 6, "laurel_rank": 8,
+        "layer_types": ["sliding_attention", "sliding_attention", "full_attention"] * 2,
+        "activation_sparsity_pattern": [0.95, 0.95, 0.0, 0.0, 0.0, 0.0],
+    },
+    "gemma4_text": {
+        "num_hidden_layers": 6, "num_kv_shared_layers": 3, "hidden_size_per_layer_input": 8,
+        "vocab_size_per_layer_input": 128, "global_head_dim": 32, "use_double_wide_mlp": True,
+        "layer_types": ["sliding_attention", "sliding_attention", "full_attention"] * 2,
+    },
+    "gemma4_moe": {
+        "num_hidden_layers": 4, "hidden_size_per_layer_input": 0, "global_head_dim": 32,
+        "num_global_key_value_heads": 1, "attention_k_eq_v": True, "enable_moe_block": True,
+        "num_experts": 4, "top_k_experts": 2, "moe_intermediate_size": 32,
+        "layer_types": ["sliding_attention", "full_attention"] * 2,
+    },
+    "deepseek_v32": {},
+    "glm_moe_dsa": {},
+    "longcat_flash": {},
+    "deepseek_v3": {},
+}
+
+
+_MODEL_TYPE = {"gemma4_moe": "gemma4_text"}
+
+
+def tiny_config(family: str) -> Any:
+    """The family's transformers config, shrunk to test size."""
+    from transformers import AutoConfig
+
+    model_type = _MODEL_TYPE.get(family, family)
+    default = AutoConfig.for_model(model_type).to_dict()
+    keys = {k: v for k, v in _SHARED.items() if k in default}
+    keys.update(TINY[family])
+    return AutoConfig.for_model(model_type, **keys)
