@@ -18,19 +18,16 @@ from ._safetensors import TensorInfo
 # Tensors that carry quantization state, not model parameters. Matched on the last
 # name segment (``...q_proj.weight_scale_inv``) or, for bitsandbytes, on a segment prefix.
 _BOOKKEEPING_SUFFIXES = frozenset(
-    """qzeros g_idx weight_scale weight_scale_inv weight_scale_2 weight_global_scale input_scale
-    input_global_scale weight_zero_point input_zero_point zero_point weight_shape weight_g_idx
-    absmax quant_map nested_absmax nested_quant_map SCB weight_format k_scale v_scale
-    kv_scale""".split()
+    ["qzeros", "g_idx", "weight_scale", "weight_scale_inv", "weight_scale_2", "weight_global_scale", "input_scale", "input_global_scale", "weight_zero_point", "input_zero_point", "zero_point", "weight_shape", "weight_g_idx", "absmax", "quant_map", "nested_absmax", "nested_quant_map", "SCB", "weight_format", "k_scale", "v_scale", "kv_scale"]
 )
 
 # Buffers that some checkpoints save but that are constants, not learned parameters: rotary
 # frequencies, causal masks, MiniMax lightning attention's slopes and decays (all computed from
 # config), xIELU's fixed beta/eps (Apertus). Seen in tiny transformers 5.24 checkpoints.
 _DERIVED_CONSTANT_SUFFIXES = frozenset(
-    """inv_freq masked_bias slope_rate query_decay key_decay diagonal_decay""".split()
+    ["inv_freq", "masked_bias", "slope_rate", "query_decay", "key_decay", "diagonal_decay"]
 )
-_DERIVED_CONSTANT_ENDINGS = ("act_fn.beta", "act_fn.eps", "attn.bias_mask")
+_DERIVED_CONSTANT_ENDINGS = ("act_fn.beta", "act_fn.eps")
 
 
 @dataclass(frozen=True, slots=True)

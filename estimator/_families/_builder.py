@@ -89,13 +89,13 @@ def add_head(b: TensorBuilder, c: ModelConfig, *, bias: bool = False) -> None:
 
 
 def add_qkvo(b: TensorBuilder, prefix: str, h: int, q_dim: int, kv_dim: int, *, qkv_bias: bool = False,
-             o_bias: bool = False, o_name: str = "o_proj", v: bool = True) -> None:
+             o_bias: bool = False, o_name: str = "o_proj", v: bool = True, o_in: int = 0) -> None:
     """Separate q/k/v projections plus the output projection."""
     b.linear(f"{prefix}.q_proj", q_dim, h, bias=qkv_bias)
     b.linear(f"{prefix}.k_proj", kv_dim, h, bias=qkv_bias)
     if v:
         b.linear(f"{prefix}.v_proj", kv_dim, h, bias=qkv_bias)
-    b.linear(f"{prefix}.{o_name}", h, q_dim, bias=o_bias)
+    b.linear(f"{prefix}.{o_name}", h, o_in or q_dim, bias=o_bias)
 
 
 def add_gated_mlp(b: TensorBuilder, prefix: str, h: int, inter: int, *, bias: bool = False) -> None:

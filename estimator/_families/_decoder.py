@@ -34,10 +34,7 @@ _MTP_SHARES_EMBEDDINGS = frozenset({"glm_moe_dsa"})
 _SPARSE_INDEXER = frozenset({"deepseek_v32", "glm_moe_dsa"})
 
 DECODER_TYPES = frozenset(
-    """llama mistral ministral qwen2 qwen3 gemma gemma2 gemma3 gemma3_text phi3 mixtral
-    qwen2_moe qwen3_moe deepseek_v2 deepseek_v3 kimi_k2 gpt_oss olmo2 olmoe olmo3 granite granitemoe
-    granitemoeshared glm4 glm4_moe glm4_moe_lite phimoe smollm3 llama4 llama4_text exaone4 seed_oss
-    deepseek_v32 glm_moe_dsa cohere2 apertus minimax_m2 ernie4_5_moe hunyuan_v1_moe""".split()
+    ["llama", "mistral", "ministral", "qwen2", "qwen3", "gemma", "gemma2", "gemma3", "gemma3_text", "phi3", "mixtral", "qwen2_moe", "qwen3_moe", "deepseek_v2", "deepseek_v3", "kimi_k2", "gpt_oss", "olmo2", "olmoe", "olmo3", "granite", "granitemoe", "granitemoeshared", "glm4", "glm4_moe", "glm4_moe_lite", "phimoe", "smollm3", "llama4", "llama4_text", "exaone4", "seed_oss", "deepseek_v32", "glm_moe_dsa", "cohere2", "apertus", "minimax_m2", "ernie4_5_moe", "hunyuan_v1_moe"]
 )
 
 

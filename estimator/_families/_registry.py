@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from . import _linear_attention
 from ._builder import Family, TensorBuilder
 from ._decoder import DECODER_TYPES, build_decoder
 
 Builder = Callable[[Family, TensorBuilder], None]
 
-_BUILDERS: dict[str, Builder] = {model_type: build_decoder for model_type in DECODER_TYPES}
+_BUILDERS: dict[str, Builder] = {
+    **dict.fromkeys(DECODER_TYPES, build_decoder),
+    **_linear_attention.BUILDERS,
+}
 
 
 def builder_for(model_type: str) -> Builder | None:
@@ -21,8 +25,3 @@ def known_model_types() -> frozenset[str]:
     """Every model_type whose config-derived counts follow its real checkpoints."""
     return frozenset(_BUILDERS)
 
-
-def register(builder: Builder, *model_types: str) -> None:
-    """Add a family module's builder under its model types (called once at import)."""
-    for model_type in model_types:
-        _BUILDERS[model_type] = builder

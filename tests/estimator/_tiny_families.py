@@ -32,6 +32,9 @@ _SHARED: dict[str, object] = {
     "topk_group": 1,
 }
 
+_SMALL_GDN = {"linear_key_head_dim": 16, "linear_value_head_dim": 16, "linear_num_key_heads": 2,
+              "linear_num_value_heads": 4}
+
 # family -> extra keys for its text config
 TINY: dict[str, dict[str, object]] = {
     "cohere2": {"layer_types": None, "sliding_window_pattern": 2},
@@ -47,14 +50,14 @@ TINY: dict[str, dict[str, object]] = {
     "seed_oss": {},
     "apertus": {},
     "jetmoe": {},
-    "qwen3_next": {"layer_types": None},
-    "qwen3_5_text": {"layer_types": None},
-    "qwen3_5_moe_text": {"layer_types": None},
+    "qwen3_next": {"layer_types": None, **_SMALL_GDN},
+    "qwen3_5_text": {"layer_types": None, **_SMALL_GDN},
+    "qwen3_5_moe_text": {"layer_types": None, **_SMALL_GDN},
     "kimi_linear": {
         "pad_token_id": 0, "bos_token_id": 1, "eos_token_id": 2,
         "linear_attn_config": {"head_dim": 16, "num_heads": 4, "short_conv_kernel_size": 4,
                                "full_attn_layers": [2, 4], "kda_layers": [1, 3]},
-        "mlp_layer_types": ["dense", "sparse", "sparse", "sparse"],
+        "mlp_layer_types": ["dense", "sparse", "sparse", "sparse"], "num_experts_per_token": 2,
     },
     "minimax": {"layer_types": None},
     "jamba": {},
@@ -85,8 +88,9 @@ TINY: dict[str, dict[str, object]] = {
     },
     "deepseek_v32": {},
     "glm_moe_dsa": {},
-    "longcat_flash": {},
-    "deepseek_v3": {},
+    "longcat_flash": {"num_layers": 2, "ffn_hidden_size": 96, "expert_ffn_hidden_size": 32, "moe_topk": 2,
+                      "zero_expert_num": 2, "num_key_value_heads": 4},
+    "deepseek_v3": {"num_nextn_predict_layers": 0},  # transformers does not build or save the MTP layer
 }
 
 
