@@ -56,7 +56,8 @@ _SHARED_KEYS = ("n_shared_experts", "moe_num_shared_experts", "num_shared_expert
 _ALWAYS_SHARED = ("llama4", "hunyuan_v1_moe")
 # transformers' per-family default when config.json omits tie_word_embeddings.
 _UNTIED_BY_DEFAULT = frozenset(
-    ["llama", "mistral", "mixtral", "qwen2", "qwen2_moe", "qwen3", "qwen3_moe", "qwen3_next", "deepseek_v2", "deepseek_v3", "kimi_k2", "gpt_oss", "phi3", "phimoe", "olmo2", "olmoe", "glm4", "glm4_moe", "dbrx", "jamba", "llama4_text"]
+    "llama mistral mixtral qwen2 qwen2_moe qwen3 qwen3_moe qwen3_next deepseek_v2 deepseek_v3 "
+    "kimi_k2 gpt_oss phi3 phimoe olmo2 olmoe glm4 glm4_moe dbrx jamba llama4_text".split()
 )
 
 
