@@ -28,6 +28,7 @@ def account_from_config(raw: Mapping[str, object]) -> ParamAccounting:
     Raises:
         ConfigError: config.json lacks the sizing fields.
     """
+    raw = _with_layer_count(raw)
     config = parse_model_config(raw)
     family = Family(config, _text(raw), raw)
     builder = TensorBuilder()
@@ -45,6 +46,14 @@ def account_from_config(raw: Mapping[str, object]) -> ParamAccounting:
 def supported_model_types() -> frozenset[str]:
     """The model types whose config-derived counts follow their real checkpoints."""
     return known_model_types()
+
+
+def _with_layer_count(raw: Mapping[str, object]) -> Mapping[str, object]:
+    """transformers' Nemotron-H saves its layer count only as the length of ``layers_block_type``."""
+    kinds = raw.get("layers_block_type")
+    if "num_hidden_layers" in raw or not isinstance(kinds, list):
+        return raw
+    return {**raw, "num_hidden_layers": len(kinds)}
 
 
 def _text(raw: Mapping[str, object]) -> Mapping[str, object]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from . import _linear_attention
+from . import _classic, _linear_attention, _mamba, _routed
 from ._builder import Family, TensorBuilder
 from ._decoder import DECODER_TYPES, build_decoder
 
@@ -13,6 +13,9 @@ Builder = Callable[[Family, TensorBuilder], None]
 _BUILDERS: dict[str, Builder] = {
     **dict.fromkeys(DECODER_TYPES, build_decoder),
     **_linear_attention.BUILDERS,
+    **_classic.BUILDERS,
+    **_routed.BUILDERS,
+    **_mamba.BUILDERS,
 }
 
 

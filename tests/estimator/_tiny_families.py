@@ -35,6 +35,8 @@ _SHARED: dict[str, object] = {
 _SMALL_GDN = {"linear_key_head_dim": 16, "linear_value_head_dim": 16, "linear_num_key_heads": 2,
               "linear_num_value_heads": 4}
 
+_SMALL_MAMBA2 = {"mamba_n_heads": 8, "mamba_d_state": 16, "mamba_n_groups": 2}
+
 # family -> extra keys for its text config
 TINY: dict[str, dict[str, object]] = {
     "cohere2": {"layer_types": None, "sliding_window_pattern": 2},
@@ -44,6 +46,7 @@ TINY: dict[str, dict[str, object]] = {
     "gpt_neox": {},
     "phi": {},
     "falcon": {},
+    "falcon_new_arch": {"new_decoder_architecture": True, "num_kv_heads": 2, "bias": True},
     "hunyuan_v1_moe": {},
     "ernie4_5_moe": {},
     "minimax_m2": {},
@@ -60,11 +63,14 @@ TINY: dict[str, dict[str, object]] = {
         "mlp_layer_types": ["dense", "sparse", "sparse", "sparse"], "num_experts_per_token": 2,
     },
     "minimax": {"layer_types": None},
-    "jamba": {},
-    "bamba": {},
-    "falcon_h1": {},
-    "granitemoehybrid": {},
-    "nemotron_h": {},
+    "jamba": {"attn_layer_period": 2, "attn_layer_offset": 1},
+    "bamba": {"attn_layer_indices": [1, 3], **_SMALL_MAMBA2},
+    "falcon_h1": {"mamba_d_ssm": 128, "mamba_d_head": 16, **_SMALL_MAMBA2},
+    "granitemoehybrid": {"layer_types": ["mamba", "attention", "mamba", "attention"], "shared_intermediate_size": 48,
+                         **_SMALL_MAMBA2},
+    "nemotron_h": {"layers_block_type": ["mamba", "moe", "attention", "mlp"], "mamba_num_heads": 8,
+                   "mamba_head_dim": 16, "n_groups": 2, "ssm_state_size": 16,
+                   "moe_shared_expert_intermediate_size": 48},
     "zamba2": {"layers_block_type": ["mamba", "hybrid", "mamba", "hybrid"], "mamba_headdim": 16,
                "mamba_d_state": 8, "n_mamba_heads": 8, "num_mem_blocks": 1},
     "lfm2": {"layer_types": ["conv", "full_attention", "conv", "full_attention"]},
@@ -94,7 +100,7 @@ TINY: dict[str, dict[str, object]] = {
 }
 
 
-_MODEL_TYPE = {"gemma4_moe": "gemma4_text"}
+_MODEL_TYPE = {"gemma4_moe": "gemma4_text", "falcon_new_arch": "falcon"}
 
 
 def tiny_config(family: str) -> Any:
