@@ -5,7 +5,15 @@ from __future__ import annotations
 
 import math
 
-from ._builder import Family, TensorBuilder, add_embeddings, add_fused_experts, add_gated_mlp, add_head, add_qkvo
+from ._builder import (
+    Family,
+    TensorBuilder,
+    add_embeddings,
+    add_fused_experts,
+    add_gated_mlp,
+    add_head,
+    add_qkvo,
+)
 from ._layers import ATTENTION, layer_mixers, moe_layer_set
 
 

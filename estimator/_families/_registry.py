@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from . import _classic, _linear_attention, _mamba, _routed
+from . import _classic, _gemma, _linear_attention, _mamba, _routed
 from ._builder import Family, TensorBuilder
 from ._decoder import DECODER_TYPES, build_decoder
 
@@ -16,6 +16,7 @@ _BUILDERS: dict[str, Builder] = {
     **_classic.BUILDERS,
     **_routed.BUILDERS,
     **_mamba.BUILDERS,
+    **_gemma.BUILDERS,
 }
 
 

@@ -3,7 +3,14 @@ LongCat-Flash (two attention sublayers per layer, zero-computation experts)."""
 
 from __future__ import annotations
 
-from ._builder import Family, TensorBuilder, add_embeddings, add_fused_experts, add_gated_mlp, add_mla
+from ._builder import (
+    Family,
+    TensorBuilder,
+    add_embeddings,
+    add_fused_experts,
+    add_gated_mlp,
+    add_mla,
+)
 
 
 def build_jetmoe(f: Family, b: TensorBuilder) -> None:

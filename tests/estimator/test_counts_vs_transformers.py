@@ -24,8 +24,6 @@ transformers = pytest.importorskip("transformers")
 # Saved buffers that are constants computed from config, not parameters (the §4 definition).
 _DERIVED_CONSTANTS = ("inv_freq", "slope_rate", "query_decay", "key_decay", "diagonal_decay",
                       "act_fn.beta", "act_fn.eps")
-# Families the config path does not describe yet: they must say so instead of guessing.
-NOT_YET_FROM_CONFIG = frozenset({"gemma3n_text", "gemma4_text", "gemma4_moe"})
 
 
 def _save_tiny(family: str, root: Path) -> tuple[dict, int, list[estimator.TensorInfo]]:
@@ -84,7 +82,7 @@ def test_header_count_equals_stored_parameters(family, saved):
     assert accounting.total_params == expected
 
 
-@pytest.mark.parametrize("family", sorted(set(TINY) - NOT_YET_FROM_CONFIG))
+@pytest.mark.parametrize("family", sorted(TINY))
 def test_config_count_equals_header_count(family, saved):
     """config.json alone gives the header's total, active count and MoE layout, to the integer."""
     config, _, tensors = saved(family)
@@ -103,10 +101,21 @@ def test_config_count_equals_header_count(family, saved):
     assert derived.components == header.components
 
 
-@pytest.mark.parametrize("family", sorted(NOT_YET_FROM_CONFIG))
-def test_undescribed_family_says_counts_need_headers(family, saved):
-    """A family the config path cannot describe is marked as needing headers, never shown as exact."""
-    config, _, _ = saved(family)
+def test_gemma4_published_keys_count_like_saved_per_layer_config(saved):
+    """Gemma 4's published ``global_head_dim``/``num_global_key_value_heads`` give the same count as the
+    ``per_layer_config`` transformers writes back."""
+    config, _, tensors = saved("gemma4_moe")
+    published = {k: v for k, v in config.items() if k != "per_layer_config"}
+    published.update(global_head_dim=32, num_global_key_value_heads=1)
+    header = estimator.account_from_tensors(tensors, _header_config(config))
+    assert estimator.account_from_config(published).total_params == header.total_params
+
+
+def test_unknown_family_says_counts_need_headers():
+    """A model_type no builder describes is marked as needing headers, never shown as exact."""
+    config = {"model_type": "brand_new_arch", "hidden_size": 64, "num_hidden_layers": 2,
+              "num_attention_heads": 4, "vocab_size": 128, "intermediate_size": 96}
     derived = estimator.account_from_config(config)
     assert not derived.counts_known
+    assert derived.count_basis == estimator.CountBasis.NEEDS_HEADERS
     assert any("headers" in note for note in derived.notes)
