@@ -5,7 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from ._builder import Family, TensorBuilder, add_embeddings, add_fused_experts, add_gated_mlp
+from ._builder import (
+    Family,
+    TensorBuilder,
+    add_embeddings,
+    add_fused_experts,
+    add_gated_mlp,
+)
 
 _FOUR_NORMS = ("input_layernorm", "post_attention_layernorm", "pre_feedforward_layernorm",
                "post_feedforward_layernorm")
