@@ -1,12 +1,23 @@
-"""Tiny configs, one per decoder family, for the counts-vs-transformers tests.
+"""Tiny transformers checkpoints, one per decoder family: ground truth for the counts.
 
 Each family's config class starts from its own defaults; the shared sizes below shrink it
 (only the keys that class has), and the per-family extras keep every layer kind present.
+Used by tests/estimator/test_counts_vs_transformers.py and the counts part of
+``python -m bench.accuracy``. Needs torch and transformers (imported on use).
 """
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
+
+import estimator
+
+# Saved buffers that are constants computed from config, not parameters (issue 10 §4): rotary
+# frequencies, MiniMax's lightning-attention slopes and decays, xIELU's fixed beta/eps (Apertus).
+DERIVED_CONSTANTS = ("inv_freq", "slope_rate", "query_decay", "key_decay", "diagonal_decay",
+                     "act_fn.beta", "act_fn.eps")
 
 _SHARED: dict[str, object] = {
     "hidden_size": 64,
@@ -48,7 +59,7 @@ TINY: dict[str, dict[str, object]] = {
     "falcon": {},
     "falcon_new_arch": {"new_decoder_architecture": True, "num_kv_heads": 2, "bias": True},
     "hunyuan_v1_moe": {},
-    "ernie4_5_moe": {},
+    "ernie4_5_moe": {"moe_num_experts": 4, "moe_k": 2, "moe_layer_start_index": 1},
     "minimax_m2": {},
     "seed_oss": {},
     "apertus": {},
@@ -112,3 +123,45 @@ def tiny_config(family: str) -> Any:
     keys = {k: v for k, v in _SHARED.items() if k in default}
     keys.update(TINY[family])
     return AutoConfig.for_model(model_type, **keys)
+
+
+def save_tiny_checkpoint(family: str, root: Path) -> tuple[dict[str, Any], int, list[estimator.TensorInfo]]:
+    """Build and save the family's tiny model; return its config.json, the parameters torch holds
+    under the §4 definition (tied weights once, derived constants left out), and the header tensors
+    our parser reads back from the saved files."""
+    import torch
+    from transformers import AutoModelForCausalLM
+    from transformers.utils import logging
+
+    logging.disable_progress_bar()
+    torch.manual_seed(0)
+    model = AutoModelForCausalLM.from_config(tiny_config(family))
+    model.save_pretrained(root)
+    expected, seen = 0, set()
+    for name, tensor in model.state_dict().items():
+        if name.endswith(DERIVED_CONSTANTS) or tensor.data_ptr() in seen:
+            continue
+        seen.add(tensor.data_ptr())
+        expected += tensor.numel()
+    tensors: list[estimator.TensorInfo] = []
+    for path in sorted(root.glob("*.safetensors")):
+        data = path.read_bytes()
+        tensors.extend(estimator.parse_safetensors_file(data, file_size=len(data), filename=path.name).tensors)
+    return json.loads((root / "config.json").read_text()), expected, tensors
+
+
+def header_config(config: dict[str, Any]) -> estimator.ModelConfig:
+    """parse_model_config for the header path (Nemotron-H saves its layer count only as a pattern)."""
+    if "num_hidden_layers" not in config and isinstance(config.get("layers_block_type"), list):
+        config = {**config, "num_hidden_layers": len(config["layers_block_type"])}
+    return estimator.parse_model_config(config)
+
+
+def phantom_zero_experts(config: dict[str, Any]) -> int:
+    """LongCat-Flash: transformers 5.24 sizes ``gate_up_proj`` for routed + zero-computation experts
+    (modeling_longcat_flash ``LongcatFlashExperts.total_experts``); zero experts have no weights
+    and the published checkpoint stores only the routed ones, which is what config.json counts."""
+    if config.get("model_type") != "longcat_flash":
+        return 0
+    per_layer = config["zero_expert_num"] * 2 * config["expert_ffn_hidden_size"] * config["hidden_size"]
+    return int(per_layer * config["num_layers"])
