@@ -11,7 +11,12 @@ import tempfile
 from pathlib import Path
 
 import estimator
-from bench.tiny_families import TINY, header_config, phantom_zero_experts, save_tiny_checkpoint
+from bench.tiny_families import (
+    TINY,
+    header_config,
+    phantom_zero_experts,
+    save_tiny_checkpoint,
+)
 
 SOURCE = "tiny checkpoint saved by transformers (AutoModelForCausalLM.from_config + save_pretrained)"
 
@@ -45,8 +50,8 @@ def render_counts() -> str:
         rows = count_rows()
     except ImportError as error:
         return f"counts: skipped ({error}); install torch and transformers to compare against them"
-    lines = [f"{'family':<20} {'torch':>10} {'header':>10} {'config':>10} {'active hdr':>11} {'active cfg':>11} "
-             f"{'experts':<16} ok"]
+    lines = [(f"{'family':<20} {'torch':>10} {'header':>10} {'config':>10} {'active hdr':>11} {'active cfg':>11} "
+              f"{'experts':<16} ok")]
     exact = 0
     for family, stored, header, config, active_h, active_c, moe in rows:
         ok = header == config and (active_h == active_c or "longcat" in family)

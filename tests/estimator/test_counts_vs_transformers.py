@@ -15,7 +15,12 @@ from pathlib import Path
 import pytest
 
 import estimator
-from bench.tiny_families import TINY, header_config, phantom_zero_experts, save_tiny_checkpoint
+from bench.tiny_families import (
+    TINY,
+    header_config,
+    phantom_zero_experts,
+    save_tiny_checkpoint,
+)
 
 torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
