@@ -129,13 +129,18 @@ def save_tiny_checkpoint(family: str, root: Path) -> tuple[dict[str, Any], int, 
     """Build and save the family's tiny model; return its config.json, the parameters torch holds
     under the §4 definition (tied weights once, derived constants left out), and the header tensors
     our parser reads back from the saved files."""
-    import torch
     from transformers import AutoModelForCausalLM
+
+    return _save(AutoModelForCausalLM.from_config, tiny_config(family), root)
+
+
+def _save(build: Any, config: Any, root: Path) -> tuple[dict[str, Any], int, list[estimator.TensorInfo]]:
+    import torch
     from transformers.utils import logging
 
     logging.disable_progress_bar()
     torch.manual_seed(0)
-    model = AutoModelForCausalLM.from_config(tiny_config(family))
+    model = build(config)
     model.save_pretrained(root)
     expected, seen = 0, set()
     for name, tensor in model.state_dict().items():
@@ -165,3 +170,56 @@ def phantom_zero_experts(config: dict[str, Any]) -> int:
         return 0
     per_layer = config["zero_expert_num"] * 2 * config["expert_ffn_hidden_size"] * config["hidden_size"]
     return int(per_layer * config["num_layers"])
+
+
+# Multimodal families whose vision tower is counted from config: family -> text family in TINY
+# (None: the text config class's defaults, shrunk with _SHARED).
+TINY_VISION: dict[str, str | None] = {
+    "qwen3_vl": None,
+    "qwen3_vl_moe": None,
+    "qwen3_5": "qwen3_5_text",
+    "gemma4": "gemma4_moe",
+    "kimi_k25": None,
+    "llama4": None,
+    "mistral3": None,
+}
+_VISION_SHARED: dict[str, object] = {
+    "hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 2, "num_attention_heads": 2, "depth": 2,
+    "num_heads": 2, "patch_size": 4, "image_size": 32, "out_hidden_size": 64, "head_dim": 16,
+    "num_key_value_heads": 2, "vision_output_dim": 64, "projector_input_dim": 64, "projector_output_dim": 64,
+    "deepstack_visual_indexes": [0, 1], "num_position_embeddings": 64, "pos_emb_height": 16, "pos_emb_width": 16,
+    "position_embedding_size": 256,
+}
+_TEXT_FOR_VISION: dict[str, object] = {
+    **_SHARED, "num_hidden_layers": 2, "intermediate_size_mlp": 96, "first_k_dense_replace": 1,
+    "num_nextn_predict_layers": 0,
+}
+
+
+def tiny_vision_config(family: str) -> Any:
+    """The multimodal family's config: tiny text model plus tiny vision tower (no audio tower)."""
+    from transformers import AutoConfig
+
+    default = AutoConfig.for_model(family)
+    vision_default = (default.vision_config or AutoConfig.for_model(f"{family}_vision")).to_dict()
+    vision = {**vision_default, **{k: v for k, v in _VISION_SHARED.items() if k in vision_default}}
+    text_family = TINY_VISION[family]
+    if text_family:
+        text = tiny_config(text_family).to_dict()
+    else:
+        text_default = default.get_text_config().to_dict()
+        text = {k: v for k, v in _TEXT_FOR_VISION.items() if k in text_default}
+        text["model_type"] = text_default["model_type"]
+    extra: dict[str, object] = {"audio_config": None} if family == "gemma4" else {}
+    if family == "kimi_k25":
+        extra["projection_hidden_size"] = vision["hidden_size"]
+    return AutoConfig.for_model(family, text_config=text, vision_config=vision, **extra)
+
+
+def save_tiny_vision_checkpoint(
+    family: str, root: Path
+) -> tuple[dict[str, Any], int, list[estimator.TensorInfo]]:
+    """As ``save_tiny_checkpoint``, for the family's image-text-to-text class."""
+    from transformers import AutoModelForImageTextToText
+
+    return _save(AutoModelForImageTextToText.from_config, tiny_vision_config(family), root)

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 
 from ._accounting import CONFIG, CountBasis, ParamAccounting, account_from_tensors
-from ._config import parse_model_config
+from ._config import ModelConfig, parse_model_config
 from ._families import Family, TensorBuilder, builder_for, known_model_types
 from ._families._decoder import build_decoder
 from ._families._vision import add_vision
@@ -29,7 +29,7 @@ def account_from_config(raw: Mapping[str, object]) -> ParamAccounting:
         ConfigError: config.json lacks the sizing fields.
     """
     raw = _with_layer_count(raw)
-    config = parse_model_config(raw)
+    config = _with_model_tie(parse_model_config(raw), raw)
     family = Family(config, _text(raw), raw)
     builder = TensorBuilder()
     build = builder_for(config.model_type)
@@ -46,6 +46,15 @@ def account_from_config(raw: Mapping[str, object]) -> ParamAccounting:
 def supported_model_types() -> frozenset[str]:
     """The model types whose config-derived counts follow their real checkpoints."""
     return known_model_types()
+
+
+def _with_model_tie(config: ModelConfig, raw: Mapping[str, object]) -> ModelConfig:
+    """A multimodal model ties its head as its top-level config says (transformers 5 ties by the
+    outer config: a tiny Mistral 3 saved with text ``false`` and top-level ``true`` stores no head)."""
+    tie = raw.get("tie_word_embeddings")
+    if isinstance(raw.get("text_config"), Mapping) and isinstance(tie, bool):
+        return replace(config, tie_word_embeddings=tie)
+    return config
 
 
 def _with_layer_count(raw: Mapping[str, object]) -> Mapping[str, object]:

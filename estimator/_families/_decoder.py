@@ -18,7 +18,8 @@ from ._builder import (
     add_sparse_indexer,
 )
 
-_QK_NORM = frozenset({"qwen3", "qwen3_moe", "gemma3", "gemma3_text", "exaone4", "apertus"})
+_QK_NORM = frozenset({"qwen3", "qwen3_moe", "gemma3", "gemma3_text", "exaone4", "apertus", "qwen3_vl_text",
+                      "qwen3_vl_moe_text"})
 _FULL_WIDTH_QK_NORM = frozenset({"olmo2", "olmoe", "olmo3", "minimax_m2"})
 _FOUR_NORMS = frozenset({"gemma2", "gemma3", "gemma3_text"})
 _GLM4_NORMS = ("input_layernorm", "post_attention_layernorm", "post_self_attn_layernorm", "post_mlp_layernorm")
@@ -33,9 +34,13 @@ _SCORE_BIAS = frozenset({"glm4_moe", "deepseek_v3", "kimi_k2", "deepseek_v32", "
 _MTP_SHARES_EMBEDDINGS = frozenset({"glm_moe_dsa"})
 _SPARSE_INDEXER = frozenset({"deepseek_v32", "glm_moe_dsa"})
 
-DECODER_TYPES = frozenset(
-    ["llama", "mistral", "ministral", "qwen2", "qwen3", "gemma", "gemma2", "gemma3", "gemma3_text", "phi3", "mixtral", "qwen2_moe", "qwen3_moe", "deepseek_v2", "deepseek_v3", "kimi_k2", "gpt_oss", "olmo2", "olmoe", "olmo3", "granite", "granitemoe", "granitemoeshared", "glm4", "glm4_moe", "glm4_moe_lite", "phimoe", "smollm3", "llama4", "llama4_text", "exaone4", "seed_oss", "deepseek_v32", "glm_moe_dsa", "cohere2", "apertus", "minimax_m2", "ernie4_5_moe", "hunyuan_v1_moe"]
-)
+DECODER_TYPES = frozenset({
+    "llama", "mistral", "ministral", "ministral3", "qwen2", "qwen3", "gemma", "gemma2", "gemma3", "gemma3_text",
+    "phi3", "mixtral", "qwen2_moe", "qwen3_moe", "deepseek_v2", "deepseek_v3", "kimi_k2", "gpt_oss", "olmo2",
+    "olmoe", "olmo3", "granite", "granitemoe", "granitemoeshared", "glm4", "glm4_moe", "glm4_moe_lite", "phimoe",
+    "smollm3", "llama4", "llama4_text", "exaone4", "seed_oss", "deepseek_v32", "glm_moe_dsa", "cohere2", "apertus",
+    "minimax_m2", "ernie4_5_moe", "hunyuan_v1_moe", "qwen3_vl_text", "qwen3_vl_moe_text",
+})
 
 
 def build_decoder(f: Family, b: TensorBuilder) -> None:

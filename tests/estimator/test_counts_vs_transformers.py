@@ -17,9 +17,11 @@ import pytest
 import estimator
 from bench.tiny_families import (
     TINY,
+    TINY_VISION,
     header_config,
     phantom_zero_experts,
     save_tiny_checkpoint,
+    save_tiny_vision_checkpoint,
 )
 
 torch = pytest.importorskip("torch")
@@ -86,3 +88,29 @@ def test_unknown_family_says_counts_need_headers():
     assert not derived.counts_known
     assert derived.count_basis == estimator.CountBasis.NEEDS_HEADERS
     assert any("headers" in note for note in derived.notes)
+
+
+@pytest.fixture(scope="module")
+def saved_vision(tmp_path_factory):
+    """family -> (config.json, expected parameters, header tensors) of the multimodal model, built once."""
+    cache: dict[str, Saved] = {}
+
+    def get(family: str) -> Saved:
+        if family not in cache:
+            cache[family] = save_tiny_vision_checkpoint(family, Path(tmp_path_factory.mktemp(f"vl_{family}")))
+        return cache[family]
+
+    return get
+
+
+@pytest.mark.parametrize("family", sorted(TINY_VISION))
+def test_vision_tower_counted_from_config(family, saved_vision):
+    """With the vision tower, config.json gives the header total, vision component and active count."""
+    config, expected, tensors = saved_vision(family)
+    header = estimator.account_from_tensors(tensors, header_config(config))
+    derived = estimator.account_from_config(config)
+    assert header.total_params == expected
+    assert derived.counts_known
+    assert header.components.vision > 0
+    assert derived.components == header.components
+    assert derived.active_params == header.active_params
