@@ -213,7 +213,9 @@ def _add_mtp_layer(b: TensorBuilder, f: Family, layer: int) -> None:
     """DeepSeek-V3 / GLM-4.5 multi-token-prediction layer, saved as ``model.layers.{L}``.
 
     GLM-5.x (``glm_moe_dsa``) stores the layer without its own embedding and head: it reuses
-    the main model's.
+    the main model's. GLM-5's layer 78 holds 791 tensors: 768 expert projections, router weight
+    and bias, 3 shared-expert, 7 MLA, 5 indexer, 2 layer norms, enorm/hnorm/eh_proj/shared_head.norm,
+    and no ``embed_tokens`` or ``shared_head.head`` (key count from a public quantization write-up).
     """
     c = f.config
     prefix, h = f"model.layers.{layer}", c.hidden_size

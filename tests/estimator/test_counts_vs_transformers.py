@@ -114,3 +114,33 @@ def test_vision_tower_counted_from_config(family, saved_vision):
     assert header.components.vision > 0
     assert derived.components == header.components
     assert derived.active_params == header.active_params
+
+
+def _mtp_replica(tensors: list[estimator.TensorInfo], config: dict, *, own_head: bool) -> list[estimator.TensorInfo]:
+    """transformers does not build MTP layers, so the replica adds one as published checkpoints store
+    it: ``model.layers.{L}`` = a copy of the last (MoE) decoder layer plus enorm, hnorm, eh_proj,
+    shared_head.norm and, for DeepSeek-V3, its own embed_tokens and shared_head.head."""
+    last, mtp = config["num_hidden_layers"] - 1, config["num_hidden_layers"]
+    h, vocab = config["hidden_size"], config["vocab_size"]
+    prefix = f"model.layers.{last}."
+    out = [estimator.TensorInfo(t.name.replace(prefix, f"model.layers.{mtp}."), t.dtype, t.shape)
+           for t in tensors if t.name.startswith(prefix)]
+    extra = {"enorm.weight": (h,), "hnorm.weight": (h,), "eh_proj.weight": (h, 2 * h), "shared_head.norm.weight": (h,)}
+    if own_head:
+        extra.update({"embed_tokens.weight": (vocab, h), "shared_head.head.weight": (vocab, h)})
+    out += [estimator.TensorInfo(f"model.layers.{mtp}.{name}", "BF16", shape) for name, shape in extra.items()]
+    return [*tensors, *out]
+
+
+@pytest.mark.parametrize(("family", "own_head"), [("glm_moe_dsa", False), ("deepseek_v32", True)])
+def test_mtp_layer_counted_as_the_checkpoint_stores_it(family, own_head, saved):
+    """With ``num_nextn_predict_layers: 1`` the config path adds the MTP layer exactly as a hand-built
+    replica of the published layout holds it (GLM-5: no embedding or head of its own)."""
+    config, _, tensors = saved(family)
+    config = {**config, "num_nextn_predict_layers": 1}
+    replica = _mtp_replica(tensors, config, own_head=own_head)
+    header = estimator.account_from_tensors(replica, header_config(config))
+    derived = estimator.account_from_config(config)
+    assert header.components.mtp > 0
+    assert (derived.total_params, derived.active_params) == (header.total_params, header.active_params)
+    assert derived.components == header.components
