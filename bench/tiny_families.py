@@ -76,12 +76,15 @@ TINY: dict[str, dict[str, object]] = {
     "minimax": {"layer_types": None},
     "jamba": {"attn_layer_period": 2, "attn_layer_offset": 1},
     "bamba": {"attn_layer_indices": [1, 3], **_SMALL_MAMBA2},
-    "falcon_h1": {"mamba_d_ssm": 128, "mamba_d_head": 16, **_SMALL_MAMBA2},
+    "falcon_h1": {"mamba_d_ssm": 128, "mamba_d_head": 16, "projectors_bias": True, **_SMALL_MAMBA2},
     "granitemoehybrid": {"layer_types": ["mamba", "attention", "mamba", "attention"], "shared_intermediate_size": 48,
                          **_SMALL_MAMBA2},
     "nemotron_h": {"layers_block_type": ["mamba", "moe", "attention", "mlp"], "mamba_num_heads": 8,
                    "mamba_head_dim": 16, "n_groups": 2, "ssm_state_size": 16,
                    "moe_shared_expert_intermediate_size": 48},
+    "nemotron_h_latent": {"layers_block_type": ["mamba", "moe", "attention", "moe"], "mamba_num_heads": 8,
+                          "mamba_head_dim": 16, "n_groups": 2, "ssm_state_size": 16, "moe_latent_size": 32,
+                          "moe_shared_expert_intermediate_size": 48, "use_bias": True, "mlp_bias": True},
     "zamba2": {"layers_block_type": ["mamba", "hybrid", "mamba", "hybrid"], "mamba_headdim": 16,
                "mamba_d_state": 8, "n_mamba_heads": 8, "num_mem_blocks": 1},
     "lfm2": {"layer_types": ["conv", "full_attention", "conv", "full_attention"]},
@@ -111,7 +114,7 @@ TINY: dict[str, dict[str, object]] = {
 }
 
 
-_MODEL_TYPE = {"gemma4_moe": "gemma4_text", "falcon_new_arch": "falcon"}
+_MODEL_TYPE = {"gemma4_moe": "gemma4_text", "falcon_new_arch": "falcon", "nemotron_h_latent": "nemotron_h"}
 
 
 def tiny_config(family: str) -> Any:

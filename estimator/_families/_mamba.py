@@ -18,7 +18,7 @@ from ._layers import ATTENTION, layer_mixers, moe_layer_set
 
 
 def _add_mamba2(b: TensorBuilder, f: Family, p: str, *, inner: int, heads: int, groups: int, state: int,
-                kernel: int, conv_bias: bool, proj_bias: bool, gated_norm: bool = True) -> None:
+                kernel: int, conv_bias: bool, proj_bias: bool, out_bias: bool, gated_norm: bool = True) -> None:
     """A Mamba-2 mixer: in_proj to (z, x, B, C, dt), depthwise conv over (x, B, C), per-head A/D/dt."""
     h = f.config.hidden_size
     conv_dim = inner + 2 * groups * state
@@ -31,13 +31,13 @@ def _add_mamba2(b: TensorBuilder, f: Family, p: str, *, inner: int, heads: int, 
     b.add(f"{p}.D", heads)
     if gated_norm:
         b.norm(f"{p}.norm", inner)
-    b.linear(f"{p}.out_proj", h, inner, bias=proj_bias)
+    b.linear(f"{p}.out_proj", h, inner, bias=out_bias)
 
 
 def _mamba2_of(f: Family, p: str, b: TensorBuilder, *, inner: int = 0, heads_key: str = "mamba_n_heads",
                groups_key: str = "mamba_n_groups", state_key: str = "mamba_d_state",
                kernel_key: str = "mamba_d_conv", conv_bias_key: str = "mamba_conv_bias",
-               proj_bias_key: str = "mamba_proj_bias", gated_norm: bool = True) -> None:
+               proj_bias_key: str = "mamba_proj_bias", out_bias_key: str = "", gated_norm: bool = True) -> None:
     h = f.config.hidden_size
     _add_mamba2(
         b, f, p,
@@ -48,6 +48,7 @@ def _mamba2_of(f: Family, p: str, b: TensorBuilder, *, inner: int = 0, heads_key
         kernel=f.int(kernel_key, 4),
         conv_bias=f.flag(conv_bias_key, True),
         proj_bias=f.flag(proj_bias_key),
+        out_bias=f.flag(out_bias_key or proj_bias_key),
         gated_norm=gated_norm,
     )
 
@@ -125,7 +126,8 @@ def build_falcon_h1(f: Family, b: TensorBuilder) -> None:
         b.norm(f"{p}.input_layernorm", h)
         b.norm(f"{p}.pre_ff_layernorm", h)
         _add_gqa(b, f, f"{p}.self_attn")
-        _mamba2_of(f, f"{p}.mamba", b, inner=inner, gated_norm=f.flag("mamba_rms_norm"))
+        _mamba2_of(f, f"{p}.mamba", b, inner=inner, out_bias_key="projectors_bias",
+                   gated_norm=f.flag("mamba_rms_norm"))
         add_gated_mlp(b, f"{p}.feed_forward", h, c.intermediate_size or 4 * h, bias=f.flag("mlp_bias"))
 
 
@@ -172,7 +174,8 @@ def build_nemotron_h(f: Family, b: TensorBuilder) -> None:
             _add_nemotron_moe(b, f, f"{p}.mixer")
         else:
             _mamba2_of(f, f"{p}.mixer", b, inner=inner, heads_key="mamba_num_heads", groups_key="n_groups",
-                       state_key="ssm_state_size", kernel_key="conv_kernel", conv_bias_key="use_conv_bias")
+                       state_key="ssm_state_size", kernel_key="conv_kernel", conv_bias_key="use_conv_bias",
+                       proj_bias_key="use_bias")
 
 
 def _add_nemotron_moe(b: TensorBuilder, f: Family, p: str) -> None:
@@ -180,14 +183,19 @@ def _add_nemotron_moe(b: TensorBuilder, f: Family, p: str) -> None:
     moe, h = c.moe, c.hidden_size
     assert moe is not None
     inter = moe.moe_intermediate_size or h
+    latent = f.int("moe_latent_size")  # experts then work in a narrower latent space
+    width = latent or h
     b.add(f"{p}.gate.weight", moe.num_experts, h)
     b.add(f"{p}.gate.e_score_correction_bias", moe.num_experts)
-    b.add(f"{p}.experts.up_proj", moe.num_experts, inter, h)  # ReLU² experts: no gate projection
-    b.add(f"{p}.experts.down_proj", moe.num_experts, h, inter)
+    b.add(f"{p}.experts.up_proj", moe.num_experts, inter, width)  # ReLU² experts: no gate projection
+    b.add(f"{p}.experts.down_proj", moe.num_experts, width, inter)
+    if latent:
+        b.linear(f"{p}.fc1_latent_proj", latent, h, bias=f.flag("mlp_bias"))
+        b.linear(f"{p}.fc2_latent_proj", h, latent, bias=f.flag("mlp_bias"))
     shared = f.int("moe_shared_expert_intermediate_size")
     if shared:
-        b.linear(f"{p}.shared_experts.up_proj", shared, h)
-        b.linear(f"{p}.shared_experts.down_proj", h, shared)
+        b.linear(f"{p}.shared_experts.up_proj", shared, h, bias=f.flag("mlp_bias"))
+        b.linear(f"{p}.shared_experts.down_proj", h, shared, bias=f.flag("mlp_bias"))
 
 
 def build_zamba2(f: Family, b: TensorBuilder) -> None:
