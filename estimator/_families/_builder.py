@@ -45,7 +45,7 @@ class Family:
     text: Mapping[str, object]
     raw: Mapping[str, object]
 
-    def int(self, key: str, default: int = 0) -> int:
+    def integer(self, key: str, default: int = 0) -> int:
         """An integer field of the language-model section, or ``default``."""
         value = self.text.get(key)
         if isinstance(value, bool) or not isinstance(value, int | float) or value != int(value):
@@ -131,7 +131,7 @@ def add_mla(b: TensorBuilder, c: ModelConfig, prefix: str) -> None:
 def add_sparse_indexer(b: TensorBuilder, f: Family, prefix: str) -> None:
     """DeepSeek sparse attention's lightning indexer (DeepSeek-V3.2, GLM-5): its weights are stored."""
     c = f.config
-    heads, dim = f.int("index_n_heads", 64), f.int("index_head_dim", 128)
+    heads, dim = f.integer("index_n_heads", 64), f.integer("index_head_dim", 128)
     q_in = c.mla.q_lora_rank if c.mla and c.mla.q_lora_rank else c.hidden_size
     b.linear(f"{prefix}.indexer.wq_b", heads * dim, q_in)
     b.linear(f"{prefix}.indexer.wk", dim, c.hidden_size)

@@ -49,7 +49,7 @@ def build_falcon(f: Family, b: TensorBuilder) -> None:
     """Falcon 7B/40B/180B: multi-query or grouped fused QKV, parallel attention, bias per config."""
     c = f.config
     h, heads, head_dim = c.hidden_size, c.num_heads, c.hidden_size // c.num_heads
-    bias, inter = f.flag("bias"), f.int("ffn_hidden_size") or 4 * h
+    bias, inter = f.flag("bias"), f.integer("ffn_hidden_size") or 4 * h
     new_arch = f.flag("new_decoder_architecture")
     if new_arch:
         qkv = (2 * c.num_kv_heads + heads) * head_dim
@@ -74,7 +74,7 @@ def build_falcon(f: Family, b: TensorBuilder) -> None:
 def _falcon_norms(f: Family, new_arch: bool) -> tuple[str, ...]:
     if not f.flag("parallel_attn", True):
         return ("input_layernorm", "post_attention_layernorm")
-    norms_in_parallel = f.int("num_ln_in_parallel_attn") or (2 if new_arch else 1)
+    norms_in_parallel = f.integer("num_ln_in_parallel_attn") or (2 if new_arch else 1)
     if new_arch and norms_in_parallel == 2:
         return ("ln_attn", "ln_mlp")
     return ("input_layernorm",)

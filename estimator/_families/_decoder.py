@@ -118,7 +118,7 @@ def _add_attention(b: TensorBuilder, f: Family, prefix: str) -> None:
 def _add_dense_mlp(b: TensorBuilder, f: Family, prefix: str) -> None:
     c = f.config
     h = c.hidden_size
-    inter = f.int("intermediate_size_mlp") or c.intermediate_size or 4 * h
+    inter = f.integer("intermediate_size_mlp") or c.intermediate_size or 4 * h
     if c.model_type in _FUSED_QKV or c.model_type == "glm4":
         b.add(f"{prefix}.mlp.gate_up_proj.weight", 2 * inter, h)
         b.linear(f"{prefix}.mlp.down_proj", h, inter)
@@ -230,5 +230,5 @@ def _add_mtp_layer(b: TensorBuilder, f: Family, layer: int) -> None:
         b.add(f"{prefix}.shared_head.head.weight", c.vocab_size, h)
     # DeepSeek builds the MTP block as decoder layer number L: MoE when L >= first_k_dense_replace
     # and L is a multiple of moe_layer_freq (modeling_deepseek_v3).
-    first, freq = f.int("first_k_dense_replace"), f.int("moe_layer_freq", 1) or 1
+    first, freq = f.integer("first_k_dense_replace"), f.integer("moe_layer_freq", 1) or 1
     add_layer(b, f, prefix, layer, moe=bool(c.moe) and layer >= first and layer % freq == 0)

@@ -23,22 +23,22 @@ def _is_full(kind: str) -> bool:
 
 def _first_shared_layer(f: Family) -> int:
     """Layers from here on reuse an earlier layer's K/V and store no k/v projections."""
-    return f.config.num_layers - f.int("num_kv_shared_layers")
+    return f.config.num_layers - f.integer("num_kv_shared_layers")
 
 
 def _add_per_layer_inputs(b: TensorBuilder, f: Family) -> None:
     c = f.config
-    width = f.int("hidden_size_per_layer_input")
+    width = f.integer("hidden_size_per_layer_input")
     if not width:
         return
-    vocab = f.int("vocab_size_per_layer_input") or c.vocab_size
+    vocab = f.integer("vocab_size_per_layer_input") or c.vocab_size
     b.add("model.embed_tokens_per_layer.weight", vocab, c.num_layers * width)
     b.linear("model.per_layer_model_projection", c.num_layers * width, c.hidden_size)
     b.norm("model.per_layer_projection_norm", width)
 
 
 def _add_per_layer_gate(b: TensorBuilder, f: Family, p: str) -> None:
-    h, width = f.config.hidden_size, f.int("hidden_size_per_layer_input")
+    h, width = f.config.hidden_size, f.integer("hidden_size_per_layer_input")
     if width:
         b.linear(f"{p}.per_layer_input_gate", width, h)
         b.linear(f"{p}.per_layer_projection", h, width)
@@ -63,13 +63,13 @@ def build_gemma3n(f: Family, b: TensorBuilder) -> None:
     h = c.hidden_size
     add_embeddings(b, c)
     _add_per_layer_inputs(b, f)
-    streams = f.int("altup_num_inputs", 4)
+    streams = f.integer("altup_num_inputs", 4)
     for i in range(1, streams):
         b.linear(f"model.altup_projections.{i - 1}", h, h)
         b.linear(f"model.altup_unembed_projections.{i - 1}", h, h)
     widths = f.ints("intermediate_size")
     first_shared = _first_shared_layer(f)
-    rank = f.int("laurel_rank", 64)
+    rank = f.integer("laurel_rank", 64)
     for i in range(c.num_layers):
         p = f"model.layers.{i}"
         _attention(b, f"{p}.self_attn", h, c.num_heads, c.num_kv_heads, c.head_dim, store_kv=i < first_shared)
@@ -94,14 +94,14 @@ def _gemma4_layer_shape(f: Family, i: int, kind: str) -> tuple[int, int]:
     c = f.config
     saved = f.text.get("per_layer_config")
     if isinstance(saved, Mapping):
-        override = saved.get(str(i)) or saved.get(i)  # type: ignore[call-overload]
+        override = saved.get(str(i)) or saved.get(i)
         if isinstance(override, Mapping):
             return int(override.get("num_key_value_heads", c.num_kv_heads)), int(override.get("head_dim", c.head_dim))
         return c.num_kv_heads, c.head_dim
     if not _is_full(kind):
         return c.num_kv_heads, c.head_dim
-    global_kv = f.int("num_global_key_value_heads") if f.flag("attention_k_eq_v", True) else 0
-    return global_kv or c.num_kv_heads, f.int("global_head_dim", 512)
+    global_kv = f.integer("num_global_key_value_heads") if f.flag("attention_k_eq_v", True) else 0
+    return global_kv or c.num_kv_heads, f.integer("global_head_dim", 512)
 
 
 def build_gemma4(f: Family, b: TensorBuilder) -> None:

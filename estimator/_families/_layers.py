@@ -41,10 +41,10 @@ def layer_mixers(f: Family) -> tuple[str, ...]:
         if key in f.text:
             full = set(f.ints(key))
             return tuple(ATTENTION if i in full else OTHER for i in range(n))
-    if interval := f.int("full_attention_interval"):
+    if interval := f.integer("full_attention_interval"):
         return tuple(ATTENTION if (i + 1) % interval == 0 else "linear_attention" for i in range(n))
-    if period := f.int("attn_layer_period"):
-        offset = f.int("attn_layer_offset")
+    if period := f.integer("attn_layer_period"):
+        offset = f.integer("attn_layer_offset")
         return tuple(ATTENTION if i % period == offset else "mamba" for i in range(n))
     return (ATTENTION,) * n
 

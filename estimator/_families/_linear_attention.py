@@ -46,9 +46,9 @@ def build_gated_deltanet_hybrid(f: Family, b: TensorBuilder) -> None:
 
 def _add_gated_deltanet(b: TensorBuilder, f: Family, p: str) -> None:
     h = f.config.hidden_size
-    key_heads, value_heads = f.int("linear_num_key_heads", 16), f.int("linear_num_value_heads", 32)
-    key_dim = key_heads * f.int("linear_key_head_dim", 128)
-    value_dim = value_heads * f.int("linear_value_head_dim", 128)
+    key_heads, value_heads = f.integer("linear_num_key_heads", 16), f.integer("linear_num_value_heads", 32)
+    key_dim = key_heads * f.integer("linear_key_head_dim", 128)
+    value_dim = value_heads * f.integer("linear_value_head_dim", 128)
     if f.config.model_type == "qwen3_next":
         b.linear(f"{p}.in_proj_qkvz", 2 * key_dim + 2 * value_dim, h)
         b.linear(f"{p}.in_proj_ba", 2 * value_heads, h)
@@ -57,10 +57,10 @@ def _add_gated_deltanet(b: TensorBuilder, f: Family, p: str) -> None:
         b.linear(f"{p}.in_proj_z", value_dim, h)
         b.linear(f"{p}.in_proj_b", value_heads, h)
         b.linear(f"{p}.in_proj_a", value_heads, h)
-    b.add(f"{p}.conv1d.weight", 2 * key_dim + value_dim, 1, f.int("linear_conv_kernel_dim", 4))
+    b.add(f"{p}.conv1d.weight", 2 * key_dim + value_dim, 1, f.integer("linear_conv_kernel_dim", 4))
     b.add(f"{p}.dt_bias", value_heads)
     b.add(f"{p}.A_log", value_heads)
-    b.norm(f"{p}.norm", f.int("linear_value_head_dim", 128))
+    b.norm(f"{p}.norm", f.integer("linear_value_head_dim", 128))
     b.linear(f"{p}.out_proj", h, value_dim)
 
 
@@ -104,7 +104,7 @@ def _linear_attn_setting(f: Family, key: str, nested: str, default: int) -> int:
     section = f.text.get("linear_attn_config")
     if isinstance(section, dict) and isinstance(section.get(nested), int):
         return int(section[nested])
-    return f.int(key, default)
+    return f.integer(key, default)
 
 
 def _add_kimi_delta(b: TensorBuilder, f: Family, p: str) -> None:
@@ -153,7 +153,7 @@ def build_lfm2(f: Family, b: TensorBuilder) -> None:
     c = f.config
     h = c.hidden_size
     add_embeddings(b, c, norm_name="embedding_norm")
-    dense_layers = f.int("num_dense_layers") if c.model_type == "lfm2_moe" else c.num_layers
+    dense_layers = f.integer("num_dense_layers") if c.model_type == "lfm2_moe" else c.num_layers
     conv_bias = f.flag("conv_bias")
     for i, mixer in enumerate(layer_mixers(f)):
         p = f"model.layers.{i}"
@@ -165,7 +165,7 @@ def build_lfm2(f: Family, b: TensorBuilder) -> None:
             b.norm(f"{p}.self_attn.q_layernorm", c.head_dim)
             b.norm(f"{p}.self_attn.k_layernorm", c.head_dim)
         else:
-            b.add(f"{p}.conv.conv.weight", h, 1, f.int("conv_L_cache", 3))
+            b.add(f"{p}.conv.conv.weight", h, 1, f.integer("conv_L_cache", 3))
             if conv_bias:
                 b.add(f"{p}.conv.conv.bias", h)
             b.linear(f"{p}.conv.in_proj", 3 * h, h, bias=conv_bias)
@@ -196,7 +196,7 @@ def _lfm2_ffn_size(f: Family) -> int:
     multiplier = f.text.get("block_ffn_dim_multiplier")
     if isinstance(multiplier, int | float) and not isinstance(multiplier, bool):
         inter = int(multiplier * inter)
-    step = f.int("block_multiple_of", 256) or 1
+    step = f.integer("block_multiple_of", 256) or 1
     return step * ((inter + step - 1) // step)
 
 

@@ -41,11 +41,11 @@ def _mamba2_of(f: Family, p: str, b: TensorBuilder, *, inner: int = 0, heads_key
     h = f.config.hidden_size
     _add_mamba2(
         b, f, p,
-        inner=inner or f.int("mamba_expand", 2) * h,
-        heads=f.int(heads_key, 128),
-        groups=f.int(groups_key, 1),
-        state=f.int(state_key, 256),
-        kernel=f.int(kernel_key, 4),
+        inner=inner or f.integer("mamba_expand", 2) * h,
+        heads=f.integer(heads_key, 128),
+        groups=f.integer(groups_key, 1),
+        state=f.integer(state_key, 256),
+        kernel=f.integer(kernel_key, 4),
         conv_bias=f.flag(conv_bias_key, True),
         proj_bias=f.flag(proj_bias_key),
         out_bias=f.flag(out_bias_key or proj_bias_key),
@@ -82,8 +82,8 @@ def build_jamba(f: Family, b: TensorBuilder) -> None:
 
 def _add_mamba1(b: TensorBuilder, f: Family, p: str) -> None:
     h = f.config.hidden_size
-    inner, state, kernel = f.int("mamba_expand", 2) * h, f.int("mamba_d_state", 16), f.int("mamba_d_conv", 4)
-    rank = f.int("mamba_dt_rank") or math.ceil(h / 16)  # "auto" in the config means ceil(h / 16)
+    inner, state, kernel = f.integer("mamba_expand", 2) * h, f.integer("mamba_d_state", 16), f.integer("mamba_d_conv", 4)
+    rank = f.integer("mamba_dt_rank") or math.ceil(h / 16)  # "auto" in the config means ceil(h / 16)
     proj_bias = f.flag("mamba_proj_bias")
     b.linear(f"{p}.in_proj", 2 * inner, h, bias=proj_bias)
     b.add(f"{p}.conv1d.weight", inner, 1, kernel)
@@ -120,7 +120,7 @@ def build_falcon_h1(f: Family, b: TensorBuilder) -> None:
     c = f.config
     h = c.hidden_size
     add_embeddings(b, c, norm_name="final_layernorm")
-    inner = f.int("mamba_d_ssm") or f.int("mamba_expand", 2) * h
+    inner = f.integer("mamba_d_ssm") or f.integer("mamba_expand", 2) * h
     for i in range(c.num_layers):
         p = f"model.layers.{i}"
         b.norm(f"{p}.input_layernorm", h)
@@ -136,7 +136,7 @@ def build_granitemoehybrid(f: Family, b: TensorBuilder) -> None:
     c = f.config
     h = c.hidden_size
     add_embeddings(b, c)
-    shared = f.int("shared_intermediate_size")
+    shared = f.integer("shared_intermediate_size")
     for i, mixer in enumerate(layer_mixers(f)):
         p = f"model.layers.{i}"
         b.norm(f"{p}.input_layernorm", h)
@@ -161,7 +161,7 @@ def build_nemotron_h(f: Family, b: TensorBuilder) -> None:
     b.add("model.embeddings.weight", c.vocab_size, h)
     b.norm("model.norm_f", h)
     add_head(b, c)
-    inner = f.int("mamba_num_heads", 128) * f.int("mamba_head_dim", 64)
+    inner = f.integer("mamba_num_heads", 128) * f.integer("mamba_head_dim", 64)
     for i, mixer in enumerate(layer_mixers(f)):
         p = f"model.layers.{i}"
         b.norm(f"{p}.norm", h)
@@ -183,7 +183,7 @@ def _add_nemotron_moe(b: TensorBuilder, f: Family, p: str) -> None:
     moe, h = c.moe, c.hidden_size
     assert moe is not None
     inter = moe.moe_intermediate_size or h
-    latent = f.int("moe_latent_size")  # experts then work in a narrower latent space
+    latent = f.integer("moe_latent_size")  # experts then work in a narrower latent space
     width = latent or h
     b.add(f"{p}.gate.weight", moe.num_experts, h)
     b.add(f"{p}.gate.e_score_correction_bias", moe.num_experts)
@@ -192,7 +192,7 @@ def _add_nemotron_moe(b: TensorBuilder, f: Family, p: str) -> None:
     if latent:
         b.linear(f"{p}.fc1_latent_proj", latent, h, bias=f.flag("mlp_bias"))
         b.linear(f"{p}.fc2_latent_proj", h, latent, bias=f.flag("mlp_bias"))
-    shared = f.int("moe_shared_expert_intermediate_size")
+    shared = f.integer("moe_shared_expert_intermediate_size")
     if shared:
         b.linear(f"{p}.shared_experts.up_proj", shared, h, bias=f.flag("mlp_bias"))
         b.linear(f"{p}.shared_experts.down_proj", h, shared, bias=f.flag("mlp_bias"))
@@ -206,7 +206,7 @@ def build_zamba2(f: Family, b: TensorBuilder) -> None:
     add_embeddings(b, c, norm_name="final_layernorm")
     kinds = f.strings("layers_block_type")
     hybrid = [i for i, kind in enumerate(kinds) if kind == "hybrid"]
-    blocks = max(1, f.int("num_mem_blocks", 1))
+    blocks = max(1, f.integer("num_mem_blocks", 1))
     for i, kind in enumerate(kinds):
         p = f"model.layers.{i}"
         mamba = f"{p}.mamba_decoder" if kind == "hybrid" else p
@@ -222,9 +222,9 @@ def build_zamba2(f: Family, b: TensorBuilder) -> None:
 
 def _add_zamba2_shared_block(b: TensorBuilder, f: Family, p: str, adapters: int) -> None:
     c = f.config
-    h, inter, rank = c.hidden_size, c.intermediate_size or 4 * c.hidden_size, f.int("adapter_rank", 128)
-    attn_in = f.int("attention_hidden_size") or 2 * h
-    head_dim = f.int("attention_head_dim") or attn_in // c.num_heads
+    h, inter, rank = c.hidden_size, c.intermediate_size or 4 * c.hidden_size, f.integer("adapter_rank", 128)
+    attn_in = f.integer("attention_hidden_size") or 2 * h
+    head_dim = f.integer("attention_head_dim") or attn_in // c.num_heads
     bias = f.flag("add_bias_linear")
     b.norm(f"{p}.input_layernorm", attn_in)
     b.norm(f"{p}.pre_ff_layernorm", h)

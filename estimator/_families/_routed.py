@@ -18,9 +18,9 @@ def build_jetmoe(f: Family, b: TensorBuilder) -> None:
     c = f.config
     h = c.hidden_size
     add_embeddings(b, c)
-    experts = c.moe.num_experts if c.moe else f.int("num_local_experts", 8)
+    experts = c.moe.num_experts if c.moe else f.integer("num_local_experts", 8)
     inter = c.intermediate_size or 4 * h
-    heads_width = f.int("kv_channels", 128) * c.num_kv_heads
+    heads_width = f.integer("kv_channels", 128) * c.num_kv_heads
     for i in range(c.num_layers):
         p = f"model.layers.{i}"
         b.norm(f"{p}.input_layernorm", h)
@@ -46,9 +46,9 @@ def build_longcat_flash(f: Family, b: TensorBuilder) -> None:
     c = f.config
     h = c.hidden_size
     add_embeddings(b, c)
-    experts = c.moe.num_experts if c.moe else f.int("n_routed_experts")
-    slots = experts + f.int("zero_expert_num")
-    dense = f.int("ffn_hidden_size") or c.intermediate_size or 4 * h
+    experts = c.moe.num_experts if c.moe else f.integer("n_routed_experts")
+    slots = experts + f.integer("zero_expert_num")
+    dense = f.integer("ffn_hidden_size") or c.intermediate_size or 4 * h
     for i in range(c.num_layers):
         p = f"model.layers.{i}"
         for sub in (0, 1):
@@ -58,7 +58,7 @@ def build_longcat_flash(f: Family, b: TensorBuilder) -> None:
             add_gated_mlp(b, f"{p}.mlps.{sub}", h, dense)
         b.add(f"{p}.mlp.router.classifier.weight", slots, h)
         b.add(f"{p}.mlp.router.e_score_correction_bias", slots)
-        add_fused_experts(b, f"{p}.mlp.experts", experts, h, f.int("expert_ffn_hidden_size") or dense)
+        add_fused_experts(b, f"{p}.mlp.experts", experts, h, f.integer("expert_ffn_hidden_size") or dense)
 
 
 BUILDERS = {"jetmoe": build_jetmoe, "longcat_flash": build_longcat_flash}

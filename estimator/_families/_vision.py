@@ -18,7 +18,7 @@ class _Vision:
     def __init__(self, section: Mapping[str, object]) -> None:
         self.section = section
 
-    def int(self, key: str, default: int = 0) -> int:
+    def integer(self, key: str, default: int = 0) -> int:
         value = self.section.get(key)
         if isinstance(value, bool) or not isinstance(value, int | float):
             return default
@@ -50,13 +50,13 @@ def add_vision(b: TensorBuilder, f: Family) -> list[str]:
 
 def _add_siglip(b: TensorBuilder, v: _Vision, f: Family) -> None:
     """SigLIP vision tower plus Gemma 3's projector (transformers ``modeling_siglip``)."""
-    h, inter = v.int("hidden_size"), v.int("intermediate_size")
-    patch, image = v.int("patch_size", 14), v.int("image_size", 224)
+    h, inter = v.integer("hidden_size"), v.integer("intermediate_size")
+    patch, image = v.integer("patch_size", 14), v.integer("image_size", 224)
     p = "vision_tower.vision_model"
-    b.add(f"{p}.embeddings.patch_embedding.weight", h, v.int("num_channels", 3), patch, patch)
+    b.add(f"{p}.embeddings.patch_embedding.weight", h, v.integer("num_channels", 3), patch, patch)
     b.add(f"{p}.embeddings.patch_embedding.bias", h)
     b.add(f"{p}.embeddings.position_embedding.weight", (image // patch) ** 2, h)
-    for i in range(v.int("num_hidden_layers")):
+    for i in range(v.integer("num_hidden_layers")):
         lp = f"{p}.encoder.layers.{i}"
         for proj in ("q_proj", "k_proj", "v_proj", "out_proj"):
             b.linear(f"{lp}.self_attn.{proj}", h, h, bias=True)
@@ -72,14 +72,14 @@ def _add_siglip(b: TensorBuilder, v: _Vision, f: Family) -> None:
 def _add_qwen_vit(b: TensorBuilder, v: _Vision, f: Family) -> None:
     """Qwen3-VL / Qwen3.5 ViT: 3-D patch conv, learned positions, fused-qkv blocks, the patch merger
     and (Qwen3-VL) one DeepStack merger per ``deepstack_visual_indexes`` entry."""
-    h, inter, patch = v.int("hidden_size"), v.int("intermediate_size"), v.int("patch_size", 16)
-    merged = h * v.int("spatial_merge_size", 2) ** 2
-    out = v.int("out_hidden_size") or f.config.hidden_size
+    h, inter, patch = v.integer("hidden_size"), v.integer("intermediate_size"), v.integer("patch_size", 16)
+    merged = h * v.integer("spatial_merge_size", 2) ** 2
+    out = v.integer("out_hidden_size") or f.config.hidden_size
     p = "model.visual"
-    b.add(f"{p}.patch_embed.proj.weight", h, v.int("in_channels", 3), v.int("temporal_patch_size", 2), patch, patch)
+    b.add(f"{p}.patch_embed.proj.weight", h, v.integer("in_channels", 3), v.integer("temporal_patch_size", 2), patch, patch)
     b.add(f"{p}.patch_embed.proj.bias", h)
-    b.add(f"{p}.pos_embed.weight", v.int("num_position_embeddings", 2304), h)
-    for i in range(v.int("depth")):
+    b.add(f"{p}.pos_embed.weight", v.integer("num_position_embeddings", 2304), h)
+    for i in range(v.integer("depth")):
         lp = f"{p}.blocks.{i}"
         b.norm(f"{lp}.norm1", h, bias=True)
         b.norm(f"{lp}.norm2", h, bias=True)
@@ -99,12 +99,12 @@ def _add_qwen_vit(b: TensorBuilder, v: _Vision, f: Family) -> None:
 
 def _add_pixtral(b: TensorBuilder, v: _Vision, f: Family) -> None:
     """Pixtral encoder plus Mistral 3's projector (RMS norm, patch merger, two linears)."""
-    h, inter, patch = v.int("hidden_size"), v.int("intermediate_size"), v.int("patch_size", 16)
-    heads_width = v.int("num_attention_heads") * (v.int("head_dim") or h // max(1, v.int("num_attention_heads")))
+    h, inter, patch = v.integer("hidden_size"), v.integer("intermediate_size"), v.integer("patch_size", 16)
+    heads_width = v.integer("num_attention_heads") * (v.integer("head_dim") or h // max(1, v.integer("num_attention_heads")))
     p = "model.vision_tower"
-    b.add(f"{p}.patch_conv.weight", h, v.int("num_channels", 3), patch, patch)
+    b.add(f"{p}.patch_conv.weight", h, v.integer("num_channels", 3), patch, patch)
     b.norm(f"{p}.ln_pre", h)
-    for i in range(v.int("num_hidden_layers")):
+    for i in range(v.integer("num_hidden_layers")):
         lp = f"{p}.transformer.layers.{i}"
         b.norm(f"{lp}.attention_norm", h)
         b.norm(f"{lp}.ffn_norm", h)
@@ -125,15 +125,15 @@ def _add_pixtral(b: TensorBuilder, v: _Vision, f: Family) -> None:
 
 def _add_llama4_vision(b: TensorBuilder, v: _Vision, f: Family) -> None:
     """Llama 4 vision model: unfold patch embedding, class token, pixel-shuffle adapter, one projector."""
-    h, inter, patch = v.int("hidden_size"), v.int("intermediate_size"), v.int("patch_size", 14)
-    channels, image = v.int("num_channels", 3), v.int("image_size", 336)
+    h, inter, patch = v.integer("hidden_size"), v.integer("intermediate_size"), v.integer("patch_size", 14)
+    channels, image = v.integer("num_channels", 3), v.integer("image_size", 336)
     p = "vision_model"
     b.add(f"{p}.class_embedding", h)
     b.add(f"{p}.positional_embedding_vlm", (image // patch) ** 2 + 1, h)
     b.linear(f"{p}.patch_embedding.linear", h, channels * patch * patch)
     b.norm(f"{p}.layernorm_pre", h, bias=True)
     b.norm(f"{p}.layernorm_post", h, bias=True)
-    for i in range(v.int("num_hidden_layers")):
+    for i in range(v.integer("num_hidden_layers")):
         lp = f"{p}.model.layers.{i}"
         for proj in ("q_proj", "k_proj", "v_proj", "o_proj"):
             b.linear(f"{lp}.self_attn.{proj}", h, h, bias=True)
@@ -141,23 +141,23 @@ def _add_llama4_vision(b: TensorBuilder, v: _Vision, f: Family) -> None:
         b.linear(f"{lp}.mlp.fc2", h, inter, bias=True)
         b.norm(f"{lp}.input_layernorm", h, bias=True)
         b.norm(f"{lp}.post_attention_layernorm", h, bias=True)
-    proj_in, proj_out = v.int("projector_input_dim"), v.int("projector_output_dim")
+    proj_in, proj_out = v.integer("projector_input_dim"), v.integer("projector_output_dim")
     b.linear(f"{p}.vision_adapter.mlp.fc1", proj_in, inter)
     b.linear(f"{p}.vision_adapter.mlp.fc2", proj_out, proj_out)
-    b.linear("multi_modal_projector.linear_1", f.config.hidden_size, v.int("vision_output_dim"),
+    b.linear("multi_modal_projector.linear_1", f.config.hidden_size, v.integer("vision_output_dim"),
              bias=v.flag("multi_modal_projector_bias"))
 
 
 def _add_moonvit(b: TensorBuilder, v: _Vision, f: Family) -> None:
     """Kimi-K2.5's MoonViT plus its patch-merging projector."""
-    h, inter, patch = v.int("hidden_size"), v.int("intermediate_size"), v.int("patch_size", 14)
+    h, inter, patch = v.integer("hidden_size"), v.integer("intermediate_size"), v.integer("patch_size", 14)
     kernel = v.section.get("merge_kernel_size")
     merge = kernel[0] * kernel[1] if isinstance(kernel, list) and len(kernel) == 2 else 4
     p = "model.vision_tower"
     b.add(f"{p}.patch_embed.proj.weight", h, 3, patch, patch)
     b.add(f"{p}.patch_embed.proj.bias", h)
-    b.add(f"{p}.patch_embed.pos_emb.position_embeddings", v.int("pos_emb_height", 64), v.int("pos_emb_width", 64), h)
-    for i in range(v.int("num_hidden_layers")):
+    b.add(f"{p}.patch_embed.pos_emb.position_embeddings", v.integer("pos_emb_height", 64), v.integer("pos_emb_width", 64), h)
+    for i in range(v.integer("num_hidden_layers")):
         lp = f"{p}.layers.{i}"
         b.norm(f"{lp}.norm1", h, bias=True)
         b.norm(f"{lp}.norm2", h, bias=True)
@@ -174,12 +174,12 @@ def _add_moonvit(b: TensorBuilder, v: _Vision, f: Family) -> None:
 
 def _add_gemma4_vision(b: TensorBuilder, v: _Vision, f: Family) -> None:
     """Gemma 4's vision encoder (Gemma-style blocks over patches) and its embedding projection."""
-    h, inter, patch = v.int("hidden_size"), v.int("intermediate_size"), v.int("patch_size", 16)
-    heads, kv_heads = v.int("num_attention_heads"), v.int("num_key_value_heads") or v.int("num_attention_heads")
-    head_dim = v.int("head_dim") or h // max(1, heads)
+    h, inter, patch = v.integer("hidden_size"), v.integer("intermediate_size"), v.integer("patch_size", 16)
+    heads, kv_heads = v.integer("num_attention_heads"), v.integer("num_key_value_heads") or v.integer("num_attention_heads")
+    head_dim = v.integer("head_dim") or h // max(1, heads)
     clipped = v.flag("use_clipped_linears")
     p = "model.vision_tower"
-    b.add(f"{p}.patch_embedder.position_embedding_table", 2, v.int("position_embedding_size", 10240), h)
+    b.add(f"{p}.patch_embedder.position_embedding_table", 2, v.integer("position_embedding_size", 10240), h)
     b.linear(f"{p}.patch_embedder.input_proj", h, 3 * patch * patch)
     if v.flag("standardize"):
         b.add(f"{p}.std_bias", h)
@@ -191,7 +191,7 @@ def _add_gemma4_vision(b: TensorBuilder, v: _Vision, f: Family) -> None:
             for bound in ("input_min", "input_max", "output_min", "output_max"):
                 b.add(f"{name}.{bound}", 1)
 
-    for i in range(v.int("num_hidden_layers")):
+    for i in range(v.integer("num_hidden_layers")):
         lp = f"{p}.encoder.layers.{i}"
         linear(f"{lp}.self_attn.q_proj", heads * head_dim, h)
         linear(f"{lp}.self_attn.k_proj", kv_heads * head_dim, h)
