@@ -309,7 +309,7 @@ def _parse_moe(
     text: Mapping[str, object], raw: Mapping[str, object], model_type: str, layers: int
 ) -> MoeConfig | None:
     experts = _first_count(text, _EXPERT_KEYS)
-    if not experts or experts <= 1:
+    if not experts or experts <= 1 or text.get("enable_moe_block") is False:  # Gemma 4 dense sizes
         return None
     top_k = _first_count(text, _TOP_K_KEYS) or 1
     shared = _first_count(text, _SHARED_KEYS) or 0

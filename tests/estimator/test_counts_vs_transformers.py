@@ -144,3 +144,31 @@ def test_mtp_layer_counted_as_the_checkpoint_stores_it(family, own_head, saved):
     assert header.components.mtp > 0
     assert (derived.total_params, derived.active_params) == (header.total_params, header.active_params)
     assert derived.components == header.components
+
+
+def _router_top_k(family: str) -> set[int]:
+    """The ``top_k`` every router module of the transformers model holds (its own reading of config)."""
+    from bench.tiny_families import tiny_config
+
+    with torch.device("meta"):
+        model = transformers.AutoModelForCausalLM.from_config(tiny_config(family))
+    found = {module.top_k for module in model.modules()
+             if module is not model and isinstance(getattr(module, "top_k", None), int)}
+    # Gemma 4's router reads ``config.top_k_experts`` at call time (modeling_gemma4 ``torch.topk(k=...)``).
+    found |= {module.config.top_k_experts for module in model.modules()
+              if type(module).__name__.endswith("Router") and hasattr(module, "config")
+              and isinstance(getattr(module.config, "top_k_experts", None), int)}
+    return found
+
+
+@pytest.mark.parametrize("family", sorted(TINY))
+def test_top_k_read_like_transformers_routers(family, saved):
+    """Every top-k spelling (num_experts_per_token, top_k_experts, moe_topk...) gives the routers' top_k."""
+    config, _, _ = saved(family)
+    routers = _router_top_k(family)
+    moe = header_config(config).moe
+    if not routers:
+        assert moe is None
+        return
+    assert moe is not None
+    assert routers == {moe.experts_per_token}
