@@ -62,6 +62,8 @@ TINY: dict[str, dict[str, object]] = {
     "ernie4_5_moe": {"moe_num_experts": 4, "moe_k": 2, "moe_layer_start_index": 1},
     "minimax_m2": {},
     "seed_oss": {},
+    "ministral3": {},
+    "ministral": {"layer_types": None},
     "apertus": {},
     "jetmoe": {},
     "qwen3_next": {"layer_types": None, **_SMALL_GDN},
@@ -110,7 +112,13 @@ TINY: dict[str, dict[str, object]] = {
     "glm_moe_dsa": {},
     "longcat_flash": {"num_layers": 2, "ffn_hidden_size": 96, "expert_ffn_hidden_size": 32, "moe_topk": 2,
                       "zero_expert_num": 2, "num_key_value_heads": 4},
-    "deepseek_v3": {"num_nextn_predict_layers": 0},  # transformers does not build or save the MTP layer
+    "deepseek_v3": {"num_nextn_predict_layers": 0},
+    # Families covered before issue 10, held to the same ground truth.
+    "llama": {}, "mistral": {}, "qwen2": {}, "qwen3": {}, "qwen2_moe": {}, "qwen3_moe": {}, "mixtral": {},
+    "deepseek_v2": {}, "gpt_oss": {"layer_types": None}, "olmo2": {}, "olmoe": {}, "granite": {}, "granitemoe": {},
+    "granitemoeshared": {}, "glm4": {"pad_token_id": 0}, "glm4_moe": {"num_nextn_predict_layers": 0, "attention_bias": True}, "glm4_moe_lite": {}, "phimoe": {"attention_bias": True, "lm_head_bias": True}, "smollm3": {"layer_types": None, "pad_token_id": 0},
+    "gemma": {}, "gemma2": {"layer_types": None}, "gemma3_text": {"layer_types": None}, "phi3": {"pad_token_id": 0}, "llama4_text": {},
+  # transformers does not build or save the MTP layer
 }
 
 

@@ -25,8 +25,10 @@ _FOUR_NORMS = frozenset({"gemma2", "gemma3", "gemma3_text"})
 _GLM4_NORMS = ("input_layernorm", "post_attention_layernorm", "post_self_attn_layernorm", "post_mlp_layernorm")
 _POST_NORMS_ONLY = frozenset({"olmo2", "olmo3", "exaone4"})
 _LAYERNORM_BIAS = frozenset({"phimoe"})
-_QKV_BIAS_ONLY = frozenset({"qwen2", "qwen2_moe", "glm4", "glm4_moe"})
-_ALL_ATTN_BIAS = frozenset({"gpt_oss", "phimoe"})
+# q/k/v biases whatever the config says (modeling code hardcodes them); GLM-4.5 (glm4_moe) and
+# Phi-3.5-MoE follow ``attention_bias`` instead (tiny transformers checkpoints saved without it).
+_QKV_BIAS_ONLY = frozenset({"qwen2", "qwen2_moe", "glm4"})
+_ALL_ATTN_BIAS = frozenset({"gpt_oss"})
 _FUSED_QKV = frozenset({"phi3"})
 # Families whose router always carries the learned score-correction bias (modeling code builds it
 # unconditionally); DeepSeek-V2 has it only with ``topk_method: noaux_tc``.
@@ -46,7 +48,7 @@ DECODER_TYPES = frozenset({
 def build_decoder(f: Family, b: TensorBuilder) -> None:
     """Embeddings, every decoder layer, and the MTP layers the checkpoint stores."""
     c = f.config
-    add_embeddings(b, c, norm_bias=c.model_type in _LAYERNORM_BIAS, head_bias=c.model_type in _LAYERNORM_BIAS)
+    add_embeddings(b, c, norm_bias=c.model_type in _LAYERNORM_BIAS, head_bias=f.flag("lm_head_bias"))
     for layer in range(c.num_layers):
         add_layer(b, f, f"model.layers.{layer}", layer)
     for extra in range(c.mtp_layers):
@@ -96,6 +98,8 @@ def _add_attention(b: TensorBuilder, f: Family, prefix: str) -> None:
     o_bias = all_bias
     if family == "seed_oss":
         qkv_bias, o_bias = c.attention_bias, f.flag("attention_out_bias")
+    elif family == "glm4_moe":  # o_proj never has a bias (modeling_glm4_moe)
+        qkv_bias, o_bias = c.attention_bias, False
     if family in _FUSED_QKV:
         b.add(f"{prefix}.qkv_proj.weight", q_dim + 2 * kv_dim, h)
         b.linear(f"{prefix}.o_proj", h, q_dim)
