@@ -139,3 +139,6 @@ def render(cases: list[Case]) -> str:
 
 if __name__ == "__main__":
     print(render(evaluate()))
+    from bench._accuracy_counts import render_counts  # issue 10 counts part: own module, easy merge
+
+    print("\n" + render_counts())

@@ -97,6 +97,8 @@ def render_fit(answer: FitAnswer) -> Document:
     if accounting.moe:
         m = accounting.moe
         size += f", MoE {m.num_experts} experts / top-{m.experts_per_token}, {fmt.params_short(accounting.active_params)} active"
+    if not accounting.counts_known:  # issue 10: no guessed count shown as a count
+        size = "Parameter counts need the safetensors headers (the crawler will read them); sizes are estimates"
     lines.append(size + ".")
     lines.append(_best_sentence(report))
     fields = [Field(f"Memory at {fmt.tokens(report.context)} tokens, in GiB (2^30 bytes)", _table(report.options))]

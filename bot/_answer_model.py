@@ -34,6 +34,8 @@ def render_model(resolved: ResolvedModel) -> Document:
         f"{fmt.params_exact(a.active_params)} active ({fmt.params_short(a.active_params)}).",
         f"_{ACTIVE_CONVENTION}_",
     ]
+    if not a.counts_known:  # issue 10: an undescribed family's config-derived numbers are not counts
+        lines = ["**Parameter counts need the safetensors headers**: the crawler will read them."]
     if not resolved.resolution.exact:
         lines.insert(0, "Closest match for your text.")
     if a.moe:

@@ -4,7 +4,7 @@ Everything here works on bytes, dicts and records handed in by the caller; nothi
 files, the network, the environment or the clock.
 """
 
-from ._accounting import CONFIG, HEADER, Components, MoeLayout, ParamAccounting, TensorGroup, account_from_tensors
+from ._accounting import CONFIG, HEADER, Components, CountBasis, MoeLayout, ParamAccounting, TensorGroup, account_from_tensors
 from ._budget import (
     READ_AS_BYTES,
     READ_AS_GIB,

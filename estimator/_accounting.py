@@ -4,8 +4,9 @@ Conventions (shown to users wherever the numbers appear):
 
 * ``total_params`` counts every logical parameter in the counted checkpoint, packed
   storage undone, bookkeeping tensors (scales, zero points...) left out.
-* ``active_params`` = total − input embedding (unless tied to the output head) − MTP
-  layers − vision tower − Σ over MoE layers of routed-expert params × (1 − k/E).
+* ``active_params`` = total − input embedding (unless tied to the output head) − per-layer
+  embeddings (Gemma 3n/4) − MTP layers − vision tower − Σ over MoE layers of routed-expert
+  params × (1 − k/E).
   It is what one decoded token reads, so decode speed follows it.
 """
 
@@ -15,6 +16,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 from . import _tensor_roles as roles
 from ._config import ModelConfig
@@ -24,6 +26,20 @@ from ._safetensors import TensorInfo
 HEADER = "header"
 CONFIG = "config"
 
+
+
+class CountBasis(StrEnum):
+    """How far the counts can be trusted."""
+
+    EXACT = "exact"  # every tensor the checkpoint stores is accounted for
+    # config.json names a family the config path does not describe: the numbers are a
+    # Llama-style placeholder for sizing only, never to be shown as counts; the headers decide.
+    NEEDS_HEADERS = "needs_headers"
+
+
+# Gemma 3n / Gemma 4 per-layer embeddings: a token reads one row, never the table, even when
+# the main embedding is tied to the head (the "E" in Gemma 3n E4B leaves them out).
+_LOOKUP_ONLY = "embed_tokens_per_layer"
 _EXPERT_INDEX = re.compile(r"\.experts\.(\d+)\.")
 
 
@@ -87,6 +103,12 @@ class ParamAccounting:
     tied_embeddings: bool
     tensor_groups: tuple[TensorGroup, ...]
     notes: tuple[str, ...] = field(default=(), compare=False)
+    count_basis: CountBasis = CountBasis.EXACT
+
+    @property
+    def counts_known(self) -> bool:
+        """False when the family is unknown to the config path and the headers must be read."""
+        return self.count_basis is CountBasis.EXACT
 
 
 @dataclass
@@ -97,6 +119,7 @@ class _Tally:
     experts_by_layer: dict[int, int] = field(default_factory=lambda: defaultdict(int))
     router_rows: dict[int, int] = field(default_factory=dict)
     has_shared: bool = False
+    lookup_only: int = 0
     groups: dict[tuple[str, int], list[int]] = field(default_factory=dict)
 
 
@@ -119,6 +142,8 @@ def account_from_tensors(
             continue
         place = roles.classify_tensor(logical.name, logical.ndim, num_layers)
         tally.components[place.component] += logical.params
+        if _LOOKUP_ONLY in logical.name:
+            tally.lookup_only += logical.params
         _tally_group(tally, place, logical.params, logical.row_size)
         if place.layer is not None:
             _tally_moe(tally, place, tensor, logical.name, logical.params)
@@ -159,6 +184,7 @@ def _finish(tally: _Tally, config: ModelConfig | None, provenance: str) -> Param
         - components.mtp
         - components.vision
         - discount
+        - tally.lookup_only
     )
     stored = tuple(sorted(tally.stored.items(), key=lambda kv: (-kv[1], kv[0])))
     return ParamAccounting(

@@ -40,8 +40,20 @@ _KEY_ALIASES: dict[str, tuple[str, ...]] = {
     ),
 }
 _EXPERT_KEYS = ("num_local_experts", "num_experts", "n_routed_experts", "moe_num_experts")
-_TOP_K_KEYS = ("num_experts_per_tok", "moe_top_k", "moe_k", "moe_topk", "top_k")
-_SHARED_KEYS = ("n_shared_experts", "moe_num_shared_experts", "num_shared_experts")
+# Every spelling of top-k seen in published configs: Kimi-Linear ``num_experts_per_token``,
+# Gemma 4 ``top_k_experts``, Hunyuan ``moe_topk`` (a per-layer list), JetMoE ``num_experts_per_tok``.
+_TOP_K_KEYS = (
+    "num_experts_per_tok",
+    "num_experts_per_token",
+    "top_k_experts",
+    "moe_top_k",
+    "moe_k",
+    "moe_topk",
+    "top_k",
+)
+_SHARED_KEYS = ("n_shared_experts", "moe_num_shared_experts", "num_shared_experts", "num_shared_expert")
+# Families whose MoE block always holds one shared expert that config.json does not count.
+_ALWAYS_SHARED = ("llama4", "hunyuan_v1_moe")
 # transformers' per-family default when config.json omits tie_word_embeddings.
 _UNTIED_BY_DEFAULT = frozenset(
     "llama mistral mixtral qwen2 qwen2_moe qwen3 qwen3_moe qwen3_next deepseek_v2 deepseek_v3 "
@@ -296,15 +308,15 @@ def _parse_mla(text: Mapping[str, object]) -> MlaDims | None:
 def _parse_moe(
     text: Mapping[str, object], raw: Mapping[str, object], model_type: str, layers: int
 ) -> MoeConfig | None:
-    experts = _first_int(text, _EXPERT_KEYS)
-    if not experts or experts <= 1:
+    experts = _first_count(text, _EXPERT_KEYS)
+    if not experts or experts <= 1 or text.get("enable_moe_block") is False:  # Gemma 4 dense sizes
         return None
-    top_k = _first_int(text, _TOP_K_KEYS) or 1
-    shared = _first_int(text, _SHARED_KEYS) or 0
+    top_k = _first_count(text, _TOP_K_KEYS) or 1
+    shared = _first_count(text, _SHARED_KEYS) or 0
     shared_size = _int(text.get("shared_expert_intermediate_size")) or _int(
         text.get("shared_intermediate_size")
     )
-    if not shared and (shared_size or model_type.startswith("llama4")):
+    if not shared and (shared_size or model_type.startswith(_ALWAYS_SHARED)):
         shared = 1
     return MoeConfig(
         num_experts=experts,
@@ -316,7 +328,23 @@ def _parse_moe(
     )
 
 
+def _first_count(text: Mapping[str, object], keys: tuple[str, ...]) -> int | None:
+    """The first key present; a per-layer list (Hunyuan's ``moe_topk``) gives its largest entry."""
+    for key in keys:
+        value = text.get(key)
+        if isinstance(value, list):
+            counts = [n for n in (_int(v) for v in value) if n is not None]
+            if counts:
+                return max(counts)
+        elif (number := _int(value)) is not None:
+            return number
+    return None
+
+
 def _moe_layers(text: Mapping[str, object], layers: int) -> tuple[int, ...]:
+    kinds = _list(text.get("mlp_layer_types"))  # Kimi-Linear: "dense" / "sparse" per layer
+    if len(kinds) == layers:
+        return tuple(i for i, kind in enumerate(kinds) if kind == "sparse")
     explicit = _list(text.get("moe_layers"))
     if explicit and all(_int(i) is not None for i in explicit):
         return tuple(sorted(int(i) for i in explicit if 0 <= int(i) < layers))

@@ -18,11 +18,16 @@ from ._safetensors import TensorInfo
 # Tensors that carry quantization state, not model parameters. Matched on the last
 # name segment (``...q_proj.weight_scale_inv``) or, for bitsandbytes, on a segment prefix.
 _BOOKKEEPING_SUFFIXES = frozenset(
-    """qzeros g_idx weight_scale weight_scale_inv weight_scale_2 weight_global_scale input_scale
-    input_global_scale weight_zero_point input_zero_point zero_point weight_shape weight_g_idx
-    absmax quant_map nested_absmax nested_quant_map SCB weight_format k_scale v_scale
-    kv_scale""".split()
+    ["qzeros", "g_idx", "weight_scale", "weight_scale_inv", "weight_scale_2", "weight_global_scale", "input_scale", "input_global_scale", "weight_zero_point", "input_zero_point", "zero_point", "weight_shape", "weight_g_idx", "absmax", "quant_map", "nested_absmax", "nested_quant_map", "SCB", "weight_format", "k_scale", "v_scale", "kv_scale"]
 )
+
+# Buffers that some checkpoints save but that are constants, not learned parameters: rotary
+# frequencies, causal masks, MiniMax lightning attention's slopes and decays (all computed from
+# config), xIELU's fixed beta/eps (Apertus). Seen in tiny transformers 5.24 checkpoints.
+_DERIVED_CONSTANT_SUFFIXES = frozenset(
+    ["inv_freq", "masked_bias", "slope_rate", "query_decay", "key_decay", "diagonal_decay"]
+)
+_DERIVED_CONSTANT_ENDINGS = ("act_fn.beta", "act_fn.eps")
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,12 +43,12 @@ class LogicalTensor:
 def unpack_tensor(
     tensor: TensorInfo, quant: QuantConfig | None, exact_shapes: dict[str, tuple[int, ...]] | None = None
 ) -> LogicalTensor | None:
-    """The logical parameter behind a stored tensor, or None for bookkeeping tensors.
+    """The logical parameter behind a stored tensor, or None for bookkeeping and derived constants.
 
     ``exact_shapes`` maps a weight's name to its logical shape when the caller has read it
     (bitsandbytes ``quant_state`` JSON, compressed-tensors ``weight_shape``).
     """
-    if _is_bookkeeping(tensor, quant):
+    if _is_bookkeeping(tensor, quant) or is_derived_constant(tensor.name):
         return None
     name, shape, dtype = tensor.name, tensor.shape, tensor.dtype
     method = quant.method if quant else None
@@ -71,6 +76,11 @@ def unpack_tensor(
     if method == "bitsandbytes" and bits == 4 and dtype == "U8" and name.endswith(".weight"):
         return LogicalTensor(name, tensor.numel * 2, 0, 2)  # flattened; exact shape is in quant_state
     return LogicalTensor(name, tensor.numel, shape[-1] if shape else 1, len(shape))
+
+
+def is_derived_constant(name: str) -> bool:
+    """True for saved buffers that are computed from config (not parameters under either path)."""
+    return name.rsplit(".", 1)[-1] in _DERIVED_CONSTANT_SUFFIXES or name.endswith(_DERIVED_CONSTANT_ENDINGS)
 
 
 def _is_bookkeeping(tensor: TensorInfo, quant: QuantConfig | None) -> bool:

@@ -115,7 +115,9 @@ def _component(segments: list[str], seg_set: set[str], layer: int | None, ndim: 
         return ROUTER
     if seg_set & _SHARED_SEGMENTS:
         return SHARED_EXPERTS
-    if "experts" in seg_set or (
+    # JetMoE's ``experts.bias`` is added after the routed experts, for every token: not an expert.
+    expert_bias = segments[-1] == "bias" and len(segments) > 1 and segments[-2] == "experts"
+    if ("experts" in seg_set and not expert_bias) or (
         "block_sparse_moe" in seg_set and seg_set & {"input_linear", "output_linear"}
     ):
         return ROUTED_EXPERTS

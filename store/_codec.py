@@ -6,7 +6,7 @@ import json
 from dataclasses import asdict
 from datetime import datetime
 
-from estimator import Components, MoeLayout, ParamAccounting, TensorGroup
+from estimator import Components, CountBasis, MoeLayout, ParamAccounting, TensorGroup
 
 FORMAT_VERSION = 1
 
@@ -26,6 +26,7 @@ def encode_accounting(a: ParamAccounting) -> str:
             "tied_embeddings": a.tied_embeddings,
             "groups": [[g.role, g.params, g.row_size, g.first_layer, g.layer_count] for g in a.tensor_groups],
             "notes": list(a.notes),
+            "count_basis": a.count_basis.value,
         },
         separators=(",", ":"),
     )
@@ -46,6 +47,7 @@ def decode_accounting(text: str) -> ParamAccounting:
         tied_embeddings=bool(raw.get("tied_embeddings")),
         tensor_groups=tuple(TensorGroup(str(r), int(p), int(s), int(f), int(c)) for r, p, s, f, c in raw["groups"]),
         notes=tuple(raw.get("notes", ())),
+        count_basis=CountBasis(raw.get("count_basis", CountBasis.EXACT.value)),
     )
 
 

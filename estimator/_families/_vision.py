@@ -1,0 +1,221 @@
+"""Vision towers counted from ``vision_config``, each as transformers 5.24 stores it.
+
+SigLIP (Gemma 3), the Qwen3-VL / Qwen3.5 ViT with its mergers, Pixtral (Mistral Small 3.x),
+Llama 4's vision model, Kimi-K2.5's MoonViT and Gemma 4's vision encoder. Any other tower,
+or an audio tower, makes the whole count "needs the headers".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+from ._builder import Family, TensorBuilder
+
+
+class _Vision:
+    """Integer fields of ``vision_config`` with defaults."""
+
+    def __init__(self, section: Mapping[str, object]) -> None:
+        self.section = section
+
+    def integer(self, key: str, default: int = 0) -> int:
+        value = self.section.get(key)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return default
+        return int(value)
+
+    def flag(self, key: str, default: bool = False) -> bool:
+        value = self.section.get(key)
+        return value if isinstance(value, bool) else default
+
+
+def add_vision(b: TensorBuilder, f: Family) -> list[str]:
+    """Add the vision tower and projector; returns notes naming what could not be described."""
+    notes = []
+    audio = f.raw.get("audio_config")
+    if isinstance(audio, Mapping):
+        notes.append(f"audio tower '{audio.get('model_type')}' is not described from config.json")
+    vision = f.raw.get("vision_config")
+    if not isinstance(vision, Mapping):
+        return notes
+    kind = str(vision.get("model_type") or "")
+    build = _TOWERS.get(kind)
+    if kind == "siglip_vision_model" and not f.config.model_type.startswith("gemma3"):
+        build = None
+    if build is None:
+        return [*notes, f"vision tower '{kind}' is not described from config.json"]
+    build(b, _Vision(vision), f)
+    return notes
+
+
+def _add_siglip(b: TensorBuilder, v: _Vision, f: Family) -> None:
+    """SigLIP vision tower plus Gemma 3's projector (transformers ``modeling_siglip``)."""
+    h, inter = v.integer("hidden_size"), v.integer("intermediate_size")
+    patch, image = v.integer("patch_size", 14), v.integer("image_size", 224)
+    p = "vision_tower.vision_model"
+    b.add(f"{p}.embeddings.patch_embedding.weight", h, v.integer("num_channels", 3), patch, patch)
+    b.add(f"{p}.embeddings.patch_embedding.bias", h)
+    b.add(f"{p}.embeddings.position_embedding.weight", (image // patch) ** 2, h)
+    for i in range(v.integer("num_hidden_layers")):
+        lp = f"{p}.encoder.layers.{i}"
+        for proj in ("q_proj", "k_proj", "v_proj", "out_proj"):
+            b.linear(f"{lp}.self_attn.{proj}", h, h, bias=True)
+        b.norm(f"{lp}.layer_norm1", h, bias=True)
+        b.norm(f"{lp}.layer_norm2", h, bias=True)
+        b.linear(f"{lp}.mlp.fc1", inter, h, bias=True)
+        b.linear(f"{lp}.mlp.fc2", h, inter, bias=True)
+    b.norm(f"{p}.post_layernorm", h, bias=True)
+    b.add("multi_modal_projector.mm_input_projection_weight", h, f.config.hidden_size)
+    b.add("multi_modal_projector.mm_soft_emb_norm.weight", h)
+
+
+def _add_qwen_vit(b: TensorBuilder, v: _Vision, f: Family) -> None:
+    """Qwen3-VL / Qwen3.5 ViT: 3-D patch conv, learned positions, fused-qkv blocks, the patch merger
+    and (Qwen3-VL) one DeepStack merger per ``deepstack_visual_indexes`` entry."""
+    h, inter, patch = v.integer("hidden_size"), v.integer("intermediate_size"), v.integer("patch_size", 16)
+    merged = h * v.integer("spatial_merge_size", 2) ** 2
+    out = v.integer("out_hidden_size") or f.config.hidden_size
+    p = "model.visual"
+    b.add(f"{p}.patch_embed.proj.weight", h, v.integer("in_channels", 3), v.integer("temporal_patch_size", 2), patch, patch)
+    b.add(f"{p}.patch_embed.proj.bias", h)
+    b.add(f"{p}.pos_embed.weight", v.integer("num_position_embeddings", 2304), h)
+    for i in range(v.integer("depth")):
+        lp = f"{p}.blocks.{i}"
+        b.norm(f"{lp}.norm1", h, bias=True)
+        b.norm(f"{lp}.norm2", h, bias=True)
+        b.linear(f"{lp}.attn.qkv", 3 * h, h, bias=True)
+        b.linear(f"{lp}.attn.proj", h, h, bias=True)
+        b.linear(f"{lp}.mlp.linear_fc1", inter, h, bias=True)
+        b.linear(f"{lp}.mlp.linear_fc2", h, inter, bias=True)
+    mergers = [(f"{p}.merger", h)]
+    deepstack = v.section.get("deepstack_visual_indexes")
+    if isinstance(deepstack, list):
+        mergers += [(f"{p}.deepstack_merger_list.{j}", merged) for j in range(len(deepstack))]
+    for name, norm in mergers:
+        b.norm(f"{name}.norm", norm, bias=True)
+        b.linear(f"{name}.linear_fc1", merged, merged, bias=True)
+        b.linear(f"{name}.linear_fc2", out, merged, bias=True)
+
+
+def _add_pixtral(b: TensorBuilder, v: _Vision, f: Family) -> None:
+    """Pixtral encoder plus Mistral 3's projector (RMS norm, patch merger, two linears)."""
+    h, inter, patch = v.integer("hidden_size"), v.integer("intermediate_size"), v.integer("patch_size", 16)
+    heads_width = v.integer("num_attention_heads") * (v.integer("head_dim") or h // max(1, v.integer("num_attention_heads")))
+    p = "model.vision_tower"
+    b.add(f"{p}.patch_conv.weight", h, v.integer("num_channels", 3), patch, patch)
+    b.norm(f"{p}.ln_pre", h)
+    for i in range(v.integer("num_hidden_layers")):
+        lp = f"{p}.transformer.layers.{i}"
+        b.norm(f"{lp}.attention_norm", h)
+        b.norm(f"{lp}.ffn_norm", h)
+        for proj in ("q_proj", "k_proj", "v_proj"):
+            b.linear(f"{lp}.attention.{proj}", heads_width, h)
+        b.linear(f"{lp}.attention.o_proj", h, heads_width)
+        b.linear(f"{lp}.feed_forward.gate_proj", inter, h)
+        b.linear(f"{lp}.feed_forward.up_proj", inter, h)
+        b.linear(f"{lp}.feed_forward.down_proj", h, inter)
+    merge = int(f.raw.get("spatial_merge_size", 2))  # type: ignore[call-overload]
+    bias = bool(f.raw.get("multimodal_projector_bias", False))
+    text_h = f.config.hidden_size
+    b.norm("model.multi_modal_projector.norm", h)
+    b.linear("model.multi_modal_projector.patch_merger.merging_layer", h, h * merge * merge)
+    b.linear("model.multi_modal_projector.linear_1", text_h, h, bias=bias)
+    b.linear("model.multi_modal_projector.linear_2", text_h, text_h, bias=bias)
+
+
+def _add_llama4_vision(b: TensorBuilder, v: _Vision, f: Family) -> None:
+    """Llama 4 vision model: unfold patch embedding, class token, pixel-shuffle adapter, one projector."""
+    h, inter, patch = v.integer("hidden_size"), v.integer("intermediate_size"), v.integer("patch_size", 14)
+    channels, image = v.integer("num_channels", 3), v.integer("image_size", 336)
+    p = "vision_model"
+    b.add(f"{p}.class_embedding", h)
+    b.add(f"{p}.positional_embedding_vlm", (image // patch) ** 2 + 1, h)
+    b.linear(f"{p}.patch_embedding.linear", h, channels * patch * patch)
+    b.norm(f"{p}.layernorm_pre", h, bias=True)
+    b.norm(f"{p}.layernorm_post", h, bias=True)
+    for i in range(v.integer("num_hidden_layers")):
+        lp = f"{p}.model.layers.{i}"
+        for proj in ("q_proj", "k_proj", "v_proj", "o_proj"):
+            b.linear(f"{lp}.self_attn.{proj}", h, h, bias=True)
+        b.linear(f"{lp}.mlp.fc1", inter, h, bias=True)
+        b.linear(f"{lp}.mlp.fc2", h, inter, bias=True)
+        b.norm(f"{lp}.input_layernorm", h, bias=True)
+        b.norm(f"{lp}.post_attention_layernorm", h, bias=True)
+    proj_in, proj_out = v.integer("projector_input_dim"), v.integer("projector_output_dim")
+    b.linear(f"{p}.vision_adapter.mlp.fc1", proj_in, inter)
+    b.linear(f"{p}.vision_adapter.mlp.fc2", proj_out, proj_out)
+    b.linear("multi_modal_projector.linear_1", f.config.hidden_size, v.integer("vision_output_dim"),
+             bias=v.flag("multi_modal_projector_bias"))
+
+
+def _add_moonvit(b: TensorBuilder, v: _Vision, f: Family) -> None:
+    """Kimi-K2.5's MoonViT plus its patch-merging projector."""
+    h, inter, patch = v.integer("hidden_size"), v.integer("intermediate_size"), v.integer("patch_size", 14)
+    kernel = v.section.get("merge_kernel_size")
+    merge = kernel[0] * kernel[1] if isinstance(kernel, list) and len(kernel) == 2 else 4
+    p = "model.vision_tower"
+    b.add(f"{p}.patch_embed.proj.weight", h, 3, patch, patch)
+    b.add(f"{p}.patch_embed.proj.bias", h)
+    b.add(f"{p}.patch_embed.pos_emb.position_embeddings", v.integer("pos_emb_height", 64), v.integer("pos_emb_width", 64), h)
+    for i in range(v.integer("num_hidden_layers")):
+        lp = f"{p}.layers.{i}"
+        b.norm(f"{lp}.norm1", h, bias=True)
+        b.norm(f"{lp}.norm2", h, bias=True)
+        for proj in ("q_proj", "k_proj", "v_proj", "proj"):
+            b.linear(f"{lp}.attn.{proj}", h, h, bias=True)
+        b.linear(f"{lp}.mlp.fc1", inter, h, bias=True)
+        b.linear(f"{lp}.mlp.fc2", h, inter, bias=True)
+    b.norm(f"{p}.final_layernorm", h, bias=True)
+    pre_norm = f.raw.get("projection_hidden_size")
+    b.norm("model.mm_projector.pre_norm", pre_norm if isinstance(pre_norm, int) else h, bias=True)
+    b.linear("model.mm_projector.in_proj", h * merge, h * merge, bias=True)
+    b.linear("model.mm_projector.out_proj", f.config.hidden_size, h * merge, bias=True)
+
+
+def _add_gemma4_vision(b: TensorBuilder, v: _Vision, f: Family) -> None:
+    """Gemma 4's vision encoder (Gemma-style blocks over patches) and its embedding projection."""
+    h, inter, patch = v.integer("hidden_size"), v.integer("intermediate_size"), v.integer("patch_size", 16)
+    heads, kv_heads = v.integer("num_attention_heads"), v.integer("num_key_value_heads") or v.integer("num_attention_heads")
+    head_dim = v.integer("head_dim") or h // max(1, heads)
+    clipped = v.flag("use_clipped_linears")
+    p = "model.vision_tower"
+    b.add(f"{p}.patch_embedder.position_embedding_table", 2, v.integer("position_embedding_size", 10240), h)
+    b.linear(f"{p}.patch_embedder.input_proj", h, 3 * patch * patch)
+    if v.flag("standardize"):
+        b.add(f"{p}.std_bias", h)
+        b.add(f"{p}.std_scale", h)
+
+    def linear(name: str, out: int, inp: int) -> None:
+        b.linear(f"{name}.linear", out, inp)
+        if clipped:  # calibrated clipping bounds, one scalar each
+            for bound in ("input_min", "input_max", "output_min", "output_max"):
+                b.add(f"{name}.{bound}", 1)
+
+    for i in range(v.integer("num_hidden_layers")):
+        lp = f"{p}.encoder.layers.{i}"
+        linear(f"{lp}.self_attn.q_proj", heads * head_dim, h)
+        linear(f"{lp}.self_attn.k_proj", kv_heads * head_dim, h)
+        linear(f"{lp}.self_attn.v_proj", kv_heads * head_dim, h)
+        linear(f"{lp}.self_attn.o_proj", h, heads * head_dim)
+        b.norm(f"{lp}.self_attn.q_norm", head_dim)
+        b.norm(f"{lp}.self_attn.k_norm", head_dim)
+        linear(f"{lp}.mlp.gate_proj", inter, h)
+        linear(f"{lp}.mlp.up_proj", inter, h)
+        linear(f"{lp}.mlp.down_proj", h, inter)
+        for norm in ("input_layernorm", "post_attention_layernorm", "pre_feedforward_layernorm",
+                     "post_feedforward_layernorm"):
+            b.norm(f"{lp}.{norm}", h)
+    b.linear("model.embed_vision.embedding_projection", f.config.hidden_size, h)
+
+
+_TOWERS: dict[str, Callable[[TensorBuilder, _Vision, Family], None]] = {
+    "siglip_vision_model": _add_siglip,
+    "qwen3_vl_vision": _add_qwen_vit,
+    "qwen3_vl_moe_vision": _add_qwen_vit,
+    "qwen3_5_vision": _add_qwen_vit,
+    "qwen3_5_moe_vision": _add_qwen_vit,
+    "pixtral": _add_pixtral,
+    "llama4_vision_model": _add_llama4_vision,
+    "kimi_k25_vision": _add_moonvit,
+    "gemma4_vision": _add_gemma4_vision,
+}
