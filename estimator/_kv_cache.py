@@ -1,20 +1,40 @@
-"""KV cache size per token and per context.
+"""KV cache and recurrent state, per layer, per token and per context, in each runtime's rule.
 
-Per layer and token, full attention stores K and V: 2 · kv_heads · head_dim values.
-Multi-head latent attention (DeepSeek) stores one compressed latent of
-kv_lora_rank + qk_rope_head_dim values instead. Sliding-window and chunked layers stop
-growing at their window; recurrent layers hold a fixed F32 state whatever the context.
+Per layer and token, attention stores a K row and a V row (``_layers.AttentionCache``); MLA stores
+one latent row. Windowed layers stop growing at their window; recurrent and convolution layers hold
+a fixed state per sequence whatever the context. Where llama.cpp and vLLM differ, ``CacheRule``
+names the runtime whose rule applies:
+
+* window caps: llama.cpp keeps ``pad(min(n_ctx, n_swa·n_seq + n_ubatch), 256)`` cells for the SWA
+  layers (``llama_kv_cache_iswa`` in ``src/llama-kv-cache-iswa.cpp``); vLLM's ``SlidingWindowSpec``
+  keeps ``min(window − 1 + max_num_batched_tokens, max_model_len)`` tokens in 16-token blocks plus
+  one block, and ``ChunkedLocalAttentionSpec`` ``min(chunk + batched, max_model_len)``
+  (``vllm/v1/kv_cache_interface.py``);
+* fixed state: llama.cpp allocates ``n_embd_r + n_embd_s`` values per layer and sequence in F32
+  (``llama_memory_recurrent``, ``src/llama-memory-recurrent.cpp``; types set in
+  ``src/llama-model.cpp`` ``create_memory``); vLLM's ``MambaSpec`` keeps conv and SSM state in the
+  model dtype (``mamba_cache_dtype`` "auto"), except KDA's recurrent state in F32
+  (``MambaStateDtypeCalculator`` in ``vllm/model_executor/layers/mamba/mamba_utils.py``), one page
+  per sequence (``1 + num_speculative_blocks`` with speculative decoding);
+* the DSA indexer key: llama.cpp rule here keeps it in the cache type; vLLM stores it as FP8 plus
+  one F32 scale per 128 values: 132 bytes for ``index_head_dim`` 128 (``DeepseekV32IndexerCache``
+  in ``vllm/model_executor/models/deepseek_v2.py``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
-from ._config import CHUNKED, FULL, RECURRENT, SLIDING, ModelConfig
+from ._config import ModelConfig
+from ._layers import AttentionCache, Layer, LayerKind, RecurrentState
 from .errors import InputError
 
 # Cache element types: (elements per block, bytes per block), from ggml.
 KV_TYPES: dict[str, tuple[int, int]] = {"f16": (1, 2), "q8_0": (32, 34), "q4_0": (32, 18)}
+_F32 = 4
+_VLLM_INDEXER_BLOCK = 128  # quant_block_size of vLLM's FP8 indexer cache
+_VLLM_BLOCK_TOKENS = 16
 
 
 class KvTypeError(InputError):
@@ -25,19 +45,32 @@ class KvTypeError(InputError):
         super().__init__(f"'{text}' is not a KV cache type: use f16, q8_0 or q4_0")
 
 
+class CacheRule(StrEnum):
+    """Whose cache-sizing rule applies."""
+
+    EXACT = "exact"  # what the tokens need: min(context, window) cells, state in F32
+    LLAMA_CPP = "llama.cpp"
+    VLLM = "vllm"
+
+
 @dataclass(frozen=True, slots=True)
 class KvCachePolicy:
     """How a runtime sizes its cache beyond the plain formula.
 
     llama.cpp pads every cache to a multiple of 256 cells and gives windowed layers
-    ``n_ubatch`` cells beyond the window (``llama-kv-cache-iswa.cpp``).
+    ``n_ubatch`` cells beyond the window (``llama-kv-cache-iswa.cpp``); vLLM gives them its
+    batched-token budget (``window_slack``) in 16-token blocks.
     """
 
     pad_cells: int = 1
     window_slack: int = 0
+    rule: CacheRule = CacheRule.EXACT
+    n_seq: int = 1
 
 
 EXACT = KvCachePolicy()
+LLAMA_CPP_POLICY = KvCachePolicy(pad_cells=256, window_slack=512, rule=CacheRule.LLAMA_CPP)
+VLLM_POLICY = KvCachePolicy(pad_cells=1, window_slack=2048, rule=CacheRule.VLLM)
 
 
 def parse_kv_type(text: str) -> str:
@@ -59,33 +92,112 @@ def kv_row_bytes(elements: int, kv_type: str) -> int:
 
 
 def layer_bytes_per_token(config: ModelConfig, kv_type: str = "f16") -> int:
-    """KV bytes one attention layer stores per token."""
+    """KV bytes one uniform attention layer stores per token (the config's plain heads × head_dim)."""
     if config.mla:
         return kv_row_bytes(config.mla.kv_lora_rank + config.mla.qk_rope_head_dim, kv_type)
     return 2 * kv_row_bytes(config.num_kv_heads * config.head_dim, kv_type)
 
 
+def attention_bytes_per_token(cache: AttentionCache, kv_type: str = "f16", rule: CacheRule = CacheRule.EXACT) -> int:
+    """K and V rows (and the DSA indexer key) one layer stores per token."""
+    own = kv_row_bytes(cache.k_values, kv_type) + kv_row_bytes(cache.v_values, kv_type)
+    return own + indexer_bytes_per_token(cache, kv_type, rule)
+
+
+def indexer_bytes_per_token(cache: AttentionCache, kv_type: str = "f16", rule: CacheRule = CacheRule.EXACT) -> int:
+    """The sparse-attention indexer's key per token (0 without an indexer)."""
+    dim = cache.indexer_head_dim
+    if rule == CacheRule.VLLM:
+        return dim + dim // _VLLM_INDEXER_BLOCK * _F32
+    return kv_row_bytes(dim, kv_type)
+
+
+def state_bytes(state: RecurrentState, rule: CacheRule = CacheRule.LLAMA_CPP, model_dtype_bytes: int = 2) -> int:
+    """Fixed bytes of one layer's state for one sequence, in the runtime's dtype."""
+    if rule != CacheRule.VLLM:
+        return _F32 * state.values
+    recurrent = _F32 if state.recurrent_f32_in_vllm else model_dtype_bytes
+    return state.conv_values * model_dtype_bytes + state.recurrent_values * recurrent
+
+
 def kv_bytes_per_token(config: ModelConfig, kv_type: str = "f16") -> int:
-    """KV bytes per token of context across the layers that keep growing (full attention)."""
-    return config.full_attention_layers * layer_bytes_per_token(config, kv_type)
+    """KV bytes per token of context across the layers that keep growing (full attention, MLA)."""
+    return sum(
+        attention_bytes_per_token(layer.attention, kv_type)
+        for layer in config.layer_map.layers
+        if layer.attention and layer.attention.window is None
+    )
+
+
+def state_bytes_per_sequence(config: ModelConfig, rule: CacheRule = CacheRule.LLAMA_CPP) -> int:
+    """Fixed recurrent and convolution state for one sequence (llama.cpp: F32)."""
+    dtype = model_dtype_bytes(config)
+    return sum(state_bytes(layer.state, rule, dtype) for layer in config.layer_map.layers if layer.state)
+
+
+def sliding_groups(config: ModelConfig, kv_type: str = "f16") -> tuple[tuple[int, int, int], ...]:
+    """``(window, layers, bytes per token)`` for each window size among the windowed layers."""
+    groups: dict[int, list[int]] = {}
+    for layer in config.layer_map.layers:
+        cache = layer.attention
+        if cache and cache.window is not None:
+            group = groups.setdefault(cache.window, [0, 0])
+            group[0] += 1
+            group[1] += attention_bytes_per_token(cache, kv_type)
+    return tuple((window, n, per_token) for window, (n, per_token) in sorted(groups.items()))
+
+
+def model_dtype_bytes(config: ModelConfig) -> int:
+    """Bytes per value of the checkpoint's compute dtype (vLLM sizes its state with it)."""
+    return _F32 if (config.torch_dtype or "").lower() in ("float32", "fp32") else 2
+
+
+def layer_cache_bytes(
+    layer: Layer, context: int, kv_type: str = "f16", policy: KvCachePolicy = EXACT, dtype_bytes: int = 2
+) -> int:
+    """One layer's cache and state for ``context`` tokens under ``policy``."""
+    total = 0
+    if layer.attention is not None:
+        cells = _attention_cells(layer.attention, context, policy)
+        total += cells * attention_bytes_per_token(layer.attention, kv_type, policy.rule)
+    if layer.state is not None:
+        total += policy.n_seq * state_bytes(layer.state, policy.rule, dtype_bytes)
+    return total
+
+
+def _attention_cells(cache: AttentionCache, context: int, policy: KvCachePolicy) -> int:
+    n_seq = policy.n_seq
+    if policy.rule == CacheRule.VLLM:
+        if cache.window is None:
+            return _pad(context, _VLLM_BLOCK_TOKENS) * n_seq
+        if cache.kind == LayerKind.SLIDING:
+            tokens = min(cache.window - 1 + policy.window_slack, context)
+            return (_pad(tokens, _VLLM_BLOCK_TOKENS) + _VLLM_BLOCK_TOKENS) * n_seq
+        return _pad(min(cache.window + policy.window_slack, context), _VLLM_BLOCK_TOKENS) * n_seq
+    cells = _pad(context * n_seq, policy.pad_cells)
+    if cache.window is None:
+        return cells
+    return min(cells, _pad(cache.window * n_seq + policy.window_slack, policy.pad_cells))
 
 
 def estimate_kv_cache_bytes(
     config: ModelConfig, context: int, kv_type: str = "f16", policy: KvCachePolicy = EXACT
 ) -> int:
     """KV cache (and recurrent state) bytes for one sequence of ``context`` tokens."""
-    per_layer = layer_bytes_per_token(config, kv_type)
-    cells = _pad(context, policy.pad_cells)
-    total = 0
-    for kind in config.layer_kinds:
-        if kind == FULL:
-            total += cells * per_layer
-        elif kind in (SLIDING, CHUNKED):
-            window = (config.sliding_window if kind == SLIDING else config.attention_chunk_size) or context
-            total += min(cells, _pad(window + policy.window_slack, policy.pad_cells)) * per_layer
-        elif kind == RECURRENT:
-            total += 4 * config.recurrent_state_elements
-    return total
+    dtype = model_dtype_bytes(config)
+    return sum(layer_cache_bytes(layer, context, kv_type, policy, dtype) for layer in config.layer_map.layers)
+
+
+def estimate_mtp_draft_kv_bytes(
+    config: ModelConfig, context: int, kv_type: str = "f16", policy: KvCachePolicy = EXACT
+) -> int:
+    """KV of the multi-token-prediction (NextN) layers when they draft, sized from ``context``.
+
+    Sized from the context the user chose, not ``n_ctx_train``; the draft's weights are the
+    accounting's ``mtp`` component.
+    """
+    dtype = model_dtype_bytes(config)
+    return sum(layer_cache_bytes(layer, context, kv_type, policy, dtype) for layer in config.layer_map.mtp_layers)
 
 
 def _pad(value: int, multiple: int) -> int:
