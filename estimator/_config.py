@@ -154,13 +154,18 @@ def parse_model_config(raw: Mapping[str, object]) -> ModelConfig:
     for key, value in _FAMILY_DEFAULTS.get(model_type, {}).items():
         text.setdefault(key, value)
     hidden = _required(text, "hidden_size")
+    listed = text.get("layers_block_type")
+    if isinstance(listed, list) and _lookup_int(text, "num_hidden_layers") is None:
+        text["num_hidden_layers"] = len(listed)  # Nemotron-H derives its depth from the block list
     layers = _required(text, "num_hidden_layers")
     heads = _required(text, "num_attention_heads")
     kv_heads = _lookup_int(text, "num_key_value_heads") or heads
     head_dim = _int(text.get("head_dim")) or hidden // heads
     mla = _parse_mla(text)
     latent = mla.kv_lora_rank + mla.qk_rope_head_dim if mla else 0
-    layer_map = parse_layer_map(text, model_type, AttentionShape(hidden, layers, heads, kv_heads, head_dim, latent))
+    layer_map = parse_layer_map(
+        _with_layer_sections(text, raw), model_type, AttentionShape(hidden, layers, heads, kv_heads, head_dim, latent)
+    )
     moe = _parse_moe(text, raw, model_type, layers)
     tie_default = model_type not in _UNTIED_BY_DEFAULT
     return ModelConfig(
@@ -199,6 +204,16 @@ def _text_section(raw: Mapping[str, object]) -> dict[str, object]:
         if isinstance(section, Mapping):
             merged.update(section)
     return merged
+
+
+def _with_layer_sections(text: dict[str, object], raw: Mapping[str, object]) -> dict[str, object]:
+    """The text section plus Kimi-Linear's nested ``linear_attn_config``, which lists its layers."""
+    nested = raw.get("text_config")
+    for source in (raw, nested if isinstance(nested, Mapping) else {}):
+        section = source.get("linear_attn_config")
+        if isinstance(section, Mapping):
+            return {**text, "linear_attn_config": section}
+    return text
 
 
 def _required(text: Mapping[str, object], key: str) -> int:

@@ -170,7 +170,8 @@ def _layer_names(text: Mapping[str, object], model_type: str, layers: int) -> li
         return ["full_attention" if _int(t) == 1 else "linear_attention" for t in attn_types]
     indices = _indices(text, layers)
     if indices is not None:
-        return ["full_attention" if i in indices else "linear_attention" for i in range(layers)]
+        other = "conv" if isinstance(text.get("full_attn_idxs"), list) else "linear_attention"  # LFM2: short conv
+        return ["full_attention" if i in indices else other for i in range(layers)]
     if model_type in _MAMBA1_FAMILIES | {"mamba2"}:
         return ["mamba"] * layers
     if model_type == "falcon_h1":
