@@ -43,7 +43,10 @@ from ._gpu_table import GPU_TABLE
 from ._kv_cache import (
     KV_TYPES,
     CacheRule,
+    KindSummary,
     KvCachePolicy,
+    MemorySummary,
+    SlidingGroup,
     attention_bytes_per_token,
     estimate_kv_cache_bytes,
     estimate_mtp_draft_kv_bytes,
@@ -52,6 +55,7 @@ from ._kv_cache import (
     sliding_groups,
     state_bytes,
     state_bytes_per_sequence,
+    summarize_memory,
 )
 from ._layers import AttentionCache, Layer, LayerKind, LayerMap, RecurrentState
 from ._runtime import LLAMA_CPP_PROFILE, TRANSFORMERS_PROFILE, RuntimeProfile, estimate_compute_buffers

@@ -202,3 +202,64 @@ def estimate_mtp_draft_kv_bytes(
 
 def _pad(value: int, multiple: int) -> int:
     return -(-value // multiple) * multiple
+
+
+@dataclass(frozen=True, slots=True)
+class SlidingGroup:
+    """Windowed layers that share one window size."""
+
+    window: int
+    layers: int
+    bytes_per_token_f16: int
+
+
+@dataclass(frozen=True, slots=True)
+class KindSummary:
+    """Layers of one kind, and the fixed state each holds (llama.cpp F32; 0 for attention)."""
+
+    kind: LayerKind
+    layers: int
+    state_bytes_each: int
+    window: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MemorySummary:
+    """What a model keeps per token and per sequence: the ``memory`` part of the model answer."""
+
+    num_layers: int
+    kv_bytes_per_token_f16: int
+    sliding: tuple[SlidingGroup, ...]
+    state_bytes_per_sequence: int
+    kinds: tuple[KindSummary, ...]
+    mtp_layers: int = 0
+
+    @property
+    def layer_kinds(self) -> dict[str, int]:
+        """``{kind: layers}``; a layer holding attention beside a state counts under both."""
+        counts: dict[str, int] = {}
+        for k in self.kinds:
+            counts[k.kind.value] = counts.get(k.kind.value, 0) + k.layers
+        return counts
+
+
+def summarize_memory(config: ModelConfig) -> MemorySummary:
+    """Growing KV per token (f16), window groups, fixed state (llama.cpp F32) and layer kinds."""
+    kinds: dict[tuple[LayerKind, int, int | None], int] = {}
+    for layer in config.layer_map.layers:
+        for part in (layer.attention, layer.state):
+            if part is not None:
+                each = state_bytes(part) if isinstance(part, RecurrentState) else 0
+                window = part.window if isinstance(part, AttentionCache) else None
+                key = (part.kind, each, window)
+                kinds[key] = kinds.get(key, 0) + 1
+        if layer.attention is None and layer.state is None:
+            kinds[(layer.kind, 0, None)] = kinds.get((layer.kind, 0, None), 0) + 1
+    return MemorySummary(
+        num_layers=len(config.layer_map.layers),
+        kv_bytes_per_token_f16=kv_bytes_per_token(config),
+        sliding=tuple(SlidingGroup(*group) for group in sliding_groups(config)),
+        state_bytes_per_sequence=state_bytes_per_sequence(config),
+        kinds=tuple(KindSummary(kind, n, each, window) for (kind, each, window), n in kinds.items()),
+        mtp_layers=len(config.layer_map.mtp_layers),
+    )
