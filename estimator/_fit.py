@@ -245,7 +245,7 @@ def _decode_speed(layout: WeightLayout, model: ModelFacts, budget: Budget, share
         return None
     config, moe = model.config, model.accounting.moe
     active = (moe.experts_per_token / moe.num_experts) if moe and moe.num_experts else 1.0
-    prefix = prefix_sums(layout, config.layer_map.layers)
+    prefix = prefix_sums(layout, config.layer_map)
     profile = LLAMA_CPP_PROFILE
 
     def read(start: int, end: int, experts_end: int) -> float:

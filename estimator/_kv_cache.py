@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 
 from ._config import ModelConfig
 from ._layers import AttentionCache, Layer, LayerKind, RecurrentState
@@ -35,6 +36,7 @@ KV_TYPES: dict[str, tuple[int, int]] = {"f16": (1, 2), "q8_0": (32, 34), "q4_0":
 _F32 = 4
 _VLLM_INDEXER_BLOCK = 128  # quant_block_size of vLLM's FP8 indexer cache
 _VLLM_BLOCK_TOKENS = 16
+_F32_NAMES = frozenset({"float32", "fp32", "F32", "torch.float32"})
 
 
 class KvTypeError(InputError):
@@ -149,35 +151,52 @@ def sliding_groups(config: ModelConfig, kv_type: str = "f16") -> tuple[tuple[int
 
 def model_dtype_bytes(config: ModelConfig) -> int:
     """Bytes per value of the checkpoint's compute dtype (vLLM sizes its state with it)."""
-    return _F32 if (config.torch_dtype or "").lower() in ("float32", "fp32") else 2
+    return _F32 if config.torch_dtype in _F32_NAMES else 2
 
 
 def layer_cache_bytes(
     layer: Layer, context: int, kv_type: str = "f16", policy: KvCachePolicy = EXACT, dtype_bytes: int = 2
 ) -> int:
-    """One layer's cache and state for ``context`` tokens under ``policy``."""
-    total = 0
-    if layer.attention is not None:
-        cells = _attention_cells(layer.attention, context, policy)
-        total += cells * attention_bytes_per_token(layer.attention, kv_type, policy.rule)
-    if layer.state is not None:
-        total += policy.n_seq * state_bytes(layer.state, policy.rule, dtype_bytes)
-    return total
+    """One layer's cache and state for ``context`` tokens under ``policy``.
 
-
-def _attention_cells(cache: AttentionCache, context: int, policy: KvCachePolicy) -> int:
+    Written flat: the fit's bisections call this tens of thousands of times per answer.
+    """
+    vllm = policy.rule is CacheRule.VLLM
+    per_cell, fixed = _layer_rates(layer, kv_type, vllm, dtype_bytes)
     n_seq = policy.n_seq
-    if policy.rule == CacheRule.VLLM:
-        if cache.window is None:
-            return _pad(context, _VLLM_BLOCK_TOKENS) * n_seq
-        if cache.kind == LayerKind.SLIDING:
-            tokens = min(cache.window - 1 + policy.window_slack, context)
-            return (_pad(tokens, _VLLM_BLOCK_TOKENS) + _VLLM_BLOCK_TOKENS) * n_seq
-        return _pad(min(cache.window + policy.window_slack, context), _VLLM_BLOCK_TOKENS) * n_seq
-    cells = _pad(context * n_seq, policy.pad_cells)
-    if cache.window is None:
-        return cells
-    return min(cells, _pad(cache.window * n_seq + policy.window_slack, policy.pad_cells))
+    if not per_cell:
+        return n_seq * fixed
+    attention = layer.attention
+    window = attention.window if attention else None
+    if vllm:
+        cells = _vllm_cells(window, attention.kind if attention else layer.kind, context, policy.window_slack) * n_seq
+    else:
+        pad = policy.pad_cells
+        cells = -(-context * n_seq // pad) * pad
+        if window is not None:
+            cap = -(-(window * n_seq + policy.window_slack) // pad) * pad
+            cells = min(cells, cap)
+    return n_seq * fixed + per_cell * cells
+
+
+@lru_cache(maxsize=4096)
+def _layer_rates(layer: Layer, kv_type: str, vllm: bool, dtype_bytes: int) -> tuple[int, int]:
+    """(bytes per cached token, fixed state bytes per sequence) of one layer.
+
+    Keyed by a bool, not the rule: an enum member hashes in Python, a bool in C.
+    """
+    rule = CacheRule.VLLM if vllm else CacheRule.LLAMA_CPP
+    per_cell = attention_bytes_per_token(layer.attention, kv_type, rule) if layer.attention else 0
+    return per_cell, state_bytes(layer.state, rule, dtype_bytes) if layer.state else 0
+
+
+def _vllm_cells(window: int | None, kind: LayerKind, context: int, batched: int) -> int:
+    """Token slots vLLM allocates per sequence: 16-token blocks; windows keep window + batched tokens."""
+    if window is None:
+        return _pad(context, _VLLM_BLOCK_TOKENS)
+    if kind == LayerKind.SLIDING:  # SlidingWindowSpec: window − 1 + batched tokens, plus one block
+        return _pad(min(window - 1 + batched, context), _VLLM_BLOCK_TOKENS) + _VLLM_BLOCK_TOKENS
+    return _pad(min(window + batched, context), _VLLM_BLOCK_TOKENS)  # ChunkedLocalAttentionSpec
 
 
 def estimate_kv_cache_bytes(

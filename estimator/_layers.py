@@ -15,7 +15,7 @@ formulas are llama.cpp's ``llama_hparams::n_embd_r`` (conv) and ``n_embd_s`` (re
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 
@@ -100,6 +100,13 @@ class Layer:
     kind: LayerKind
     attention: AttentionCache | None = None
     state: RecurrentState | None = None
+    _hash: int = field(default=0, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_hash", hash((self.kind, self.attention, self.state)))
+
+    def __hash__(self) -> int:  # the fit looks layers up in caches on every call
+        return self._hash
 
     @property
     def kinds(self) -> tuple[LayerKind, ...]:
@@ -114,6 +121,14 @@ class LayerMap:
 
     layers: tuple[Layer, ...]
     mtp_layers: tuple[Layer, ...] = ()
+    _hash: int = field(default=0, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # The fit's caches hash ModelConfig on every call: hash the layers once, not per lookup.
+        object.__setattr__(self, "_hash", hash((self.layers, self.mtp_layers)))
+
+    def __hash__(self) -> int:
+        return self._hash
 
     def kind_counts(self) -> dict[str, int]:
         """``{kind: layers}``; a layer that holds two kinds counts under both."""

@@ -14,7 +14,7 @@ from functools import lru_cache
 from ._budget import Budget, Device
 from ._config import ModelConfig
 from ._kv_cache import layer_cache_bytes, model_dtype_bytes
-from ._layers import Layer
+from ._layers import Layer, LayerMap
 from ._runtime import RuntimeProfile, estimate_compute_buffers
 from ._weights import WeightLayout
 
@@ -67,13 +67,14 @@ class Prefix:
 
 
 @lru_cache(maxsize=1024)
-def prefix_sums(layout: WeightLayout, layers: tuple[Layer, ...]) -> Prefix:
+def prefix_sums(layout: WeightLayout, layer_map: LayerMap) -> Prefix:
     def running(values) -> tuple[int, ...]:
         out = [0]
         for value in values:
             out.append(out[-1] + value)
         return tuple(out)
 
+    layers = layer_map.layers
     distinct = tuple(dict.fromkeys(layers))
     kinds = tuple((k, running(1 if layer == k else 0 for layer in layers)) for k in distinct)
     return Prefix(running(layout.per_layer), running(layout.per_layer_experts), kinds)
@@ -85,7 +86,7 @@ def split_layers(layout: WeightLayout, config: ModelConfig, budget: Budget, prof
 
     Memoised: a split does not depend on the context, which is what users vary most.
     """
-    prefix = prefix_sums(layout, config.layer_map.layers)
+    prefix = prefix_sums(layout, config.layer_map)
     devices = budget.devices
     n = config.num_layers
     gpu_count = n - cpu_layers
@@ -149,11 +150,12 @@ def device_uses(shares: tuple[Share, ...], config: ModelConfig, profile: Runtime
 def fits_at(shares, config, profile, ctx, kv_type) -> bool:
     """Whether every device holds its share at ``ctx`` (the bisections call this a lot)."""
     buffers = estimate_compute_buffers(config, ctx, profile)
+    policy, dtype = profile.kv_policy, model_dtype_bytes(config)
     for share in shares:
         compute = buffers.device_bytes if share.has_output else buffers.attention_stage_bytes
         if not share.layer_count and not share.has_output:
             compute = 0
-        kv = sum(layer_kv_bytes(config, layer, ctx, kv_type, profile) * n for layer, n in share.kind_counts)
+        kv = sum(layer_cache_bytes(layer, ctx, kv_type, policy, dtype) * n for layer, n in share.kind_counts)
         if share.weights_bytes + kv + compute + share.reserve_bytes > share.capacity_bytes:
             return False
     return True
@@ -182,8 +184,9 @@ def host_bytes(layout: WeightLayout, config: ModelConfig, profile: RuntimeProfil
     buffers = estimate_compute_buffers(config, ctx, profile)
     host = buffers.host_bytes + (layout.embedding if profile.embeddings_on_host else 0)
     host += sum(layout.per_layer[:cpu_layers])
-    layers = config.layer_map.layers
-    host += sum(layer_kv_bytes(config, layers[i], ctx, kv_type, profile) for i in range(cpu_layers))
+    policy, dtype = profile.kv_policy, model_dtype_bytes(config)
+    counts = prefix_sums(layout, config.layer_map).kind_counts(0, cpu_layers)
+    host += sum(layer_cache_bytes(layer, ctx, kv_type, policy, dtype) * n for layer, n in counts)
     host += sum(layout.per_layer_experts[cpu_layers:cpu_expert_layers])
     if cpu_layers:
         host += layout.output + layout.other
