@@ -82,7 +82,7 @@ FAMILIES: dict[str, dict[str, object]] = {
                      "layer_types": _SLIDING_FULL, "hidden_size_per_layer_input": 8,
                      "vocab_size_per_layer_input": 128, "laurel_rank": 4, "altup_num_inputs": 2,
                      "activation_sparsity_pattern": [0.0] * 4, "intermediate_size": [96] * 4},
-    "gemma4_text": {"sliding_window": WINDOW, "head_dim": 16, "global_head_dim": 32,
+    "gemma4_text": {"sliding_window": WINDOW, "head_dim": 16, "global_head_dim": 48,
                     "num_global_key_value_heads": 1, "attention_k_eq_v": True, "layer_types": _SLIDING_FULL,
                     "hidden_size_per_layer_input": 8, "vocab_size_per_layer_input": 128,
                     "num_kv_shared_layers": 2},

@@ -207,13 +207,16 @@ def _text_section(raw: Mapping[str, object]) -> dict[str, object]:
 
 
 def _with_layer_sections(text: dict[str, object], raw: Mapping[str, object]) -> dict[str, object]:
-    """The text section plus Kimi-Linear's nested ``linear_attn_config``, which lists its layers."""
+    """The text section plus the nested sections that describe layers: Kimi-Linear's
+    ``linear_attn_config`` and transformers' ``per_layer_config`` overrides (Gemma 4)."""
     nested = raw.get("text_config")
+    merged = dict(text)
     for source in (raw, nested if isinstance(nested, Mapping) else {}):
-        section = source.get("linear_attn_config")
-        if isinstance(section, Mapping):
-            return {**text, "linear_attn_config": section}
-    return text
+        for key in ("linear_attn_config", "per_layer_config"):
+            section = source.get(key)
+            if isinstance(section, Mapping):
+                merged[key] = section
+    return merged
 
 
 def _required(text: Mapping[str, object], key: str) -> int:

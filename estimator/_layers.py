@@ -282,7 +282,11 @@ def _attention(text: Mapping[str, object], shape: AttentionShape, kind_name: str
     kv_heads, head_dim = shape.num_kv_heads, shape.head_dim
     if "zamba" in str(text.get("model_type", "")):
         head_dim = _int(text.get("attention_head_dim")) or 2 * shape.hidden_size // shape.num_heads
-    if kind_name in ("full", "full_attention", "attention", "global") and _int(text.get("global_head_dim")):
+    overrides = _layer_overrides(text, index)
+    if overrides:  # transformers 5.x writes per-layer overrides (Gemma 4's global layers) as per_layer_config
+        head_dim = _int(overrides.get("head_dim")) or head_dim
+        kv_heads = _int(overrides.get("num_key_value_heads")) or kv_heads
+    elif kind_name in ("full", "full_attention", "attention", "global") and _int(text.get("global_head_dim")):
         # Gemma 4: global layers use their own head size, and their own KV heads where K equals V.
         head_dim = _int(text.get("global_head_dim")) or head_dim
         if text.get("attention_k_eq_v", True) and _int(text.get("num_global_key_value_heads")):
@@ -292,6 +296,14 @@ def _attention(text: Mapping[str, object], shape: AttentionShape, kind_name: str
     if kind_name == "chunked":
         return AttentionCache(LayerKind.CHUNKED, kv_heads, head_dim, head_dim, _int(text.get("attention_chunk_size")))
     return AttentionCache(LayerKind.FULL, kv_heads, head_dim, head_dim)
+
+
+def _layer_overrides(text: Mapping[str, object], index: int) -> Mapping[str, object]:
+    table = text.get("per_layer_config")
+    if not isinstance(table, Mapping):
+        return {}
+    entry = table.get(str(index), table.get(index))  # type: ignore[call-overload]
+    return entry if isinstance(entry, Mapping) else {}
 
 
 def _short_conv_state(text: Mapping[str, object], shape: AttentionShape) -> RecurrentState:

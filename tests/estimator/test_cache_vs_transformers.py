@@ -81,7 +81,8 @@ def test_every_hybrid_family_is_covered():
 # Published config.json files name the layers with the family's own key, not ``layer_types``
 # (which transformers derives and writes back): Qwen3-Next/Qwen3.5 full_attention_interval, LFM2
 # full_attn_idxs, Kimi-Linear linear_attn_config (1-indexed), Nemotron-H hybrid_override_pattern,
-# MiniMax-01 attn_type_list, Jamba attn_layer_period/offset, Bamba attn_layer_indices.
+# MiniMax-01 attn_type_list, Jamba attn_layer_period/offset, Bamba attn_layer_indices, Gemma 4
+# global_head_dim / num_global_key_value_heads.
 PUBLISHED_KEYS: dict[str, dict[str, object]] = {
     "qwen3_next": {"full_attention_interval": 2},
     "qwen3_5_text": {"full_attention_interval": 2},
@@ -91,6 +92,10 @@ PUBLISHED_KEYS: dict[str, dict[str, object]] = {
     "minimax": {"attn_type_list": [0, 1, 0, 1]},
     "jamba": {"attn_layer_period": 2, "attn_layer_offset": 1},
     "bamba": {"attn_layer_indices": [1, 3]},
+    # Gemma 4's config.json states the global layers' head size and KV heads; transformers turns them
+    # into per_layer_config, which it writes back instead.
+    "gemma4_text": {"global_head_dim": 48, "num_global_key_value_heads": 1,
+                    "layer_types": FAMILIES["gemma4_text"]["layer_types"]},
 }
 
 
@@ -99,7 +104,8 @@ def test_published_keys_give_the_same_map(model_type):
     """Without ``layer_types``, the family's own layer key yields the map that matched transformers' cache."""
     hf_config = transformers.AutoConfig.for_model(model_type, **{**BASE, **FAMILIES[model_type]})
     full = hf_config.to_dict()
-    published = {k: v for k, v in full.items() if k not in ("layer_types", "layers_block_type", "attn_type_list")}
+    derived = ("layer_types", "layers_block_type", "attn_type_list", "per_layer_config")
+    published = {k: v for k, v in full.items() if k not in derived}
     published |= PUBLISHED_KEYS[model_type]
     expected = estimator.parse_model_config(full).layer_map
     assert estimator.parse_model_config(published).layer_map == expected
