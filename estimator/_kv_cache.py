@@ -219,6 +219,34 @@ def estimate_mtp_draft_kv_bytes(
     return sum(layer_cache_bytes(layer, context, kv_type, policy, dtype) for layer in config.layer_map.mtp_layers)
 
 
+@dataclass(frozen=True, slots=True)
+class MtpDraft:
+    """What the multi-token-prediction (NextN) draft adds when speculative decoding uses it."""
+
+    layers: int
+    weights_bytes: int
+    kv_bytes: int
+
+    @property
+    def total_bytes(self) -> int:
+        return self.weights_bytes + self.kv_bytes
+
+
+def estimate_mtp_draft(
+    config: ModelConfig,
+    mtp_params: int,
+    bits_per_weight: float,
+    context: int,
+    kv_type: str = "f16",
+    policy: KvCachePolicy = EXACT,
+) -> MtpDraft:
+    """The draft's weights (``mtp_params``, the accounting's ``mtp`` component, at ``bits_per_weight``)
+    and its own KV for ``context`` tokens: the context the user chose, not ``n_ctx_train``."""
+    weights = int(mtp_params * bits_per_weight / 8)
+    kv = estimate_mtp_draft_kv_bytes(config, context, kv_type, policy)
+    return MtpDraft(len(config.layer_map.mtp_layers), weights, kv)
+
+
 def _pad(value: int, multiple: int) -> int:
     return -(-value // multiple) * multiple
 

@@ -302,7 +302,7 @@ def _layer_overrides(text: Mapping[str, object], index: int) -> Mapping[str, obj
     table = text.get("per_layer_config")
     if not isinstance(table, Mapping):
         return {}
-    entry = table.get(str(index), table.get(index))  # type: ignore[call-overload]
+    entry = table.get(str(index), table.get(index))
     return entry if isinstance(entry, Mapping) else {}
 
 

@@ -8,6 +8,7 @@ last layer, and ``-ngl`` style offload keeps the first layers in system RAM; MoE
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -68,7 +69,7 @@ class Prefix:
 
 @lru_cache(maxsize=1024)
 def prefix_sums(layout: WeightLayout, layer_map: LayerMap) -> Prefix:
-    def running(values) -> tuple[int, ...]:
+    def running(values: Iterable[int]) -> tuple[int, ...]:
         out = [0]
         for value in values:
             out.append(out[-1] + value)
@@ -147,7 +148,7 @@ def device_uses(shares: tuple[Share, ...], config: ModelConfig, profile: Runtime
     return tuple(uses)
 
 
-def fits_at(shares, config, profile, ctx, kv_type) -> bool:
+def fits_at(shares: tuple[Share, ...], config: ModelConfig, profile: RuntimeProfile, ctx: int, kv_type: str) -> bool:
     """Whether every device holds its share at ``ctx`` (the bisections call this a lot)."""
     buffers = estimate_compute_buffers(config, ctx, profile)
     policy, dtype = profile.kv_policy, model_dtype_bytes(config)
@@ -161,7 +162,7 @@ def fits_at(shares, config, profile, ctx, kv_type) -> bool:
     return True
 
 
-def max_context(shares, config: ModelConfig, profile: RuntimeProfile, kv_type: str) -> int:
+def max_context(shares: tuple[Share, ...], config: ModelConfig, profile: RuntimeProfile, kv_type: str) -> int:
     """The largest context (a multiple of the runtime's padding) that fits on the GPUs."""
     step = max(profile.kv_policy.pad_cells, 256)
     ceiling = config.max_context or 131072

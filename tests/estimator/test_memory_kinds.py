@@ -120,6 +120,16 @@ def test_mtp_draft_kv_is_sized_from_the_chosen_context(context):
     assert estimator.estimate_mtp_draft_kv_bytes(config, context) == context * (576 + 128) * 2
 
 
+def test_mtp_draft_weights_and_kv():
+    """The draft's weights are its parameters at the chosen bits; its KV follows the context, not training length."""
+    config = estimator.parse_model_config(DEEPSEEK_V32_ATTENTION)
+    draft = estimator.estimate_mtp_draft(config, mtp_params=11_000_000_000, bits_per_weight=8.5, context=8192)
+    assert draft.layers == 1
+    assert draft.weights_bytes == 11_000_000_000 * 85 // 80
+    assert draft.kv_bytes == 8192 * (576 + 128) * 2
+    assert draft.total_bytes == draft.weights_bytes + draft.kv_bytes
+
+
 def test_fit_uses_llama_cpp_rule_for_gguf_and_vllm_rule_for_fp8():
     """A GGUF row's KV is llama.cpp's (F32 state, 256-cell padding); the FP8 row is vLLM's (bf16 state)."""
     facts = estimator.ModelFacts(estimator.parse_model_config(QWEN3_NEXT), estimator.account_from_config(QWEN3_NEXT))
