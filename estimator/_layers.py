@@ -231,9 +231,14 @@ def _window_names(text: Mapping[str, object], model_type: str, layers: int) -> l
     if window and text.get("use_sliding_window") is True:
         first = _int(text.get("max_window_layers")) or 0
         return ["sliding" if i >= first else "full" for i in range(layers)]
-    no_rope = text.get("no_rope_layers")
-    if _int(text.get("attention_chunk_size")) and isinstance(no_rope, list) and len(no_rope) == layers:
-        return ["chunked" if flag else "full" for flag in no_rope]  # Llama 4: RoPE layers are chunked
+    if _int(text.get("attention_chunk_size")) and model_type.startswith("llama4"):
+        # Llama 4: RoPE layers are chunked, NoPE layers global; without the list, transformers puts
+        # a NoPE layer every no_rope_layer_interval (4) layers (Llama4TextConfig).
+        no_rope = text.get("no_rope_layers")
+        if not (isinstance(no_rope, list) and len(no_rope) == layers):
+            interval = _int(text.get("no_rope_layer_interval")) or 4
+            no_rope = [(i + 1) % interval != 0 for i in range(layers)]
+        return ["chunked" if flag else "full" for flag in no_rope]
     return ["full"] * layers
 
 

@@ -159,3 +159,14 @@ def test_sliding_groups_of_gpt_oss():
     summary = estimator.summarize_memory(estimator.parse_model_config(GPT_OSS_20B))
     assert [(g.window, g.layers, g.bytes_per_token_f16) for g in summary.sliding] == [(128, 12, 12 * 2048)]
     assert summary.kv_bytes_per_token_f16 == 12 * 2048
+
+
+def test_llama4_without_no_rope_list_chunks_three_layers_in_four():
+    """Llama-4-Maverick's config.json has no no_rope_layers: transformers puts a NoPE (global) layer every 4th."""
+    config = estimator.parse_model_config({
+        "model_type": "llama4_text", "hidden_size": 5120, "num_hidden_layers": 48, "num_attention_heads": 40,
+        "num_key_value_heads": 8, "head_dim": 128, "vocab_size": 202048, "attention_chunk_size": 8192,
+    })
+    kinds = [layer.kind for layer in config.layer_map.layers]
+    assert kinds == [LayerKind.FULL if (i + 1) % 4 == 0 else LayerKind.CHUNKED for i in range(48)]
+    assert {g.window for g in estimator.summarize_memory(config).sliding} == {8192}
