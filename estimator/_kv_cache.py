@@ -16,7 +16,10 @@ names the runtime whose rule applies:
   model dtype (``mamba_cache_dtype`` "auto"), except KDA's recurrent state in F32
   (``MambaStateDtypeCalculator`` in ``vllm/model_executor/layers/mamba/mamba_utils.py``), one page
   per sequence (``1 + num_speculative_blocks`` with speculative decoding);
-* the DSA indexer key: llama.cpp rule here keeps it in the cache type; vLLM stores it as FP8 plus
+* not modelled: vLLM's hybrid allocator pads Mamba pages up to the attention page size
+  (``page_size_padded``) and keeps extra pages with prefix caching ("align") or speculative tokens;
+* the DSA indexer key: llama.cpp rule here keeps it in the cache type (an assumption, not read from
+  llama.cpp's DSA code); vLLM stores it as FP8 plus
   one F32 scale per 128 values: 132 bytes for ``index_head_dim`` 128 (``DeepseekV32IndexerCache``
   in ``vllm/model_executor/models/deepseek_v2.py``).
 """
