@@ -5,6 +5,11 @@ Run:  .venv/bin/python -m bench.accuracy
 Targets (issue 6): GGUF weight sizes within 2%; KV cache exact to the byte for every
 anchor at 4K, 32K and 128K; the measured llama.cpp run within 5% per buffer and 3% in
 total. The same cases run in CI (tests/bench/test_accuracy.py).
+
+Issue 10 adds published llama.cpp log lines for recurrent and hybrid models (group "llama.cpp log",
+within the rounding of the printed MiB), and, where torch and transformers are installed, a
+per-family table: growing KV per token and fixed state against what transformers' own cache holds
+for a tiny random model of each family (``family_memory_rows``).
 """
 
 from __future__ import annotations
@@ -17,14 +22,17 @@ from pathlib import Path
 
 from estimator import (
     LLAMA_CPP_PROFILE,
+    CacheRule,
     ModelFacts,
     account_from_config,
     estimate_compute_buffers,
     estimate_fit,
     estimate_kv_cache_bytes,
+    kv_bytes_per_token,
     layout_weights,
     parse_budget,
     parse_model_config,
+    state_bytes_per_sequence,
 )
 
 MEASUREMENTS = Path(__file__).parent / "data" / "measurements.toml"
@@ -70,7 +78,8 @@ def _facts(configs: dict[str, dict], repo: str) -> ModelFacts:
 def evaluate() -> list[Case]:
     data = tomllib.loads(MEASUREMENTS.read_text(encoding="utf-8"))
     configs = catalog_configs()
-    return [*_gguf_cases(data, configs), *_kv_cases(data, configs), *_run_cases(data, configs), *_compute_cases(data, configs)]
+    return [*_gguf_cases(data, configs), *_kv_cases(data, configs), *_run_cases(data, configs),
+            *_compute_cases(data, configs), *_memory_log_cases(data)]
 
 
 def _gguf_cases(data, configs) -> list[Case]:
@@ -127,6 +136,71 @@ def _compute_cases(data, configs) -> list[Case]:
     return cases
 
 
+def _memory_log_cases(data) -> list[Case]:
+    """Recurrent state and KV sizes that llama.cpp printed, against our llama.cpp rule (F32 state)."""
+    cases = []
+    for spec in data.get("memory_log", []):
+        config = parse_model_config(spec["config"])
+        if spec["what"] == "state":
+            predicted = state_bytes_per_sequence(config, CacheRule.LLAMA_CPP)
+        else:
+            predicted = estimate_kv_cache_bytes(config, spec["cells"], spec.get("kv_type", "f16"))
+        target = round(100 * 0.005 / spec["size_mib"], 3)  # the printed figure is rounded to 0.01 MiB
+        cases.append(Case("llama.cpp log", spec["name"], spec["size_mib"] * MIB, predicted, target, spec["source"]))
+    return cases
+
+
+@dataclass(frozen=True, slots=True)
+class FamilyMemoryRow:
+    """One family: our growing KV per token (f16) and fixed state (F32) against transformers' cache."""
+
+    family: str
+    layer_kinds: str
+    kv_expected: int
+    kv_predicted: int
+    state_expected: int
+    state_predicted: int
+
+    @property
+    def passed(self) -> bool:
+        return self.kv_expected == self.kv_predicted and self.state_expected == self.state_predicted
+
+
+def family_memory_rows() -> list[FamilyMemoryRow]:
+    """Build each tiny model, run it past its window, and compare (empty without torch/transformers)."""
+    try:
+        import torch  # noqa: F401
+        import transformers  # noqa: F401
+    except ImportError:
+        return []
+    from bench._tiny_models import FAMILIES, run_family
+
+    rows = []
+    for family in sorted(FAMILIES):
+        config, held, _ = run_family(family)
+        kv = sum(2 * (c.k_values + c.v_values + c.indexer_values) for layer, c in zip(config.layer_map.layers, held)
+                 if layer.attention is None or layer.attention.window is None)
+        state = sum(4 * (c.conv_runtime_values + c.recurrent_values) for c in held)
+        kinds = ", ".join(f"{n} {kind}" for kind, n in config.layer_map.kind_counts().items())
+        rows.append(FamilyMemoryRow(family, kinds, kv, kv_bytes_per_token(config), state,
+                                    state_bytes_per_sequence(config)))
+    return rows
+
+
+def render_family_memory(rows: list[FamilyMemoryRow]) -> str:
+    """The per-family table: KV bytes per token at f16 and state bytes per sequence in F32."""
+    if not rows:
+        return "per-family KV and state against transformers' cache: skipped (torch/transformers not installed)"
+    lines = ["per-family memory against transformers' cache (tiny random models; KV B/token at f16, state B/seq F32)",
+             f"{'family':<18} {'layers':<34} {'KV cache':>9} {'KV ours':>9} {'state cache':>12} {'state ours':>12}  ok"]
+    for r in rows:
+        lines.append(f"{r.family:<18} {r.layer_kinds[:34]:<34} {r.kv_expected:>9,} {r.kv_predicted:>9,} "
+                     f"{r.state_expected:>12,} {r.state_predicted:>12,}  {'yes' if r.passed else 'NO'}")
+    failed = [r.family for r in rows if not r.passed]
+    lines.append(f"\n{len(rows) - len(failed)} of {len(rows)} families exact" + (f"; failing: {', '.join(failed)}" if failed else ""))
+    return "\n".join(lines)
+
+
 def render(cases: list[Case]) -> str:
     lines = [f"{'group':<18} {'case':<58} {'expected':>16} {'predicted':>16} {'error':>9} {'target':>8}  ok"]
     for c in cases:
@@ -142,3 +216,5 @@ if __name__ == "__main__":
     from bench._accuracy_counts import render_counts  # issue 10 counts part: own module, easy merge
 
     print("\n" + render_counts())
+    print()
+    print(render_family_memory(family_memory_rows()))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from estimator import kv_bytes_per_token
+from estimator import MemorySummary, kv_bytes_per_token, summarize_memory
 
 from . import _format as fmt
 from ._answer_fit import ACTIVE_CONVENTION, hub_url
@@ -53,13 +53,14 @@ def render_model(resolved: ResolvedModel) -> Document:
     fields.append(Field("Storage", _storage(a)))
     kv = kv_bytes_per_token(config)
     attention = "MLA latent" if config.mla else f"{config.num_kv_heads} KV heads × {config.head_dim}"
-    windowed = sum(1 for k in config.layer_kinds if k != "full")
+    windowed = sum(1 for k in config.layer_kinds if k not in ("full", "mla"))
     arch = [
         f"type `{escape(config.model_type, 40)}`, hidden {config.hidden_size:,}, vocab {config.vocab_size:,}",
         f"context length {fmt.tokens(config.max_context) if config.max_context else 'not stated'}",
         f"KV cache {kv:,} bytes per token at f16 ({attention}; {config.full_attention_layers} growing layers"
         + (f", {windowed} windowed/recurrent" if windowed else "")
         + ")",
+        render_layer_kinds(summarize_memory(config)),
     ]
     fields.append(Field("Architecture", "\n".join(arch)))
     fields.append(Field("Provenance", _provenance(record)))
@@ -72,6 +73,44 @@ def render_model(resolved: ResolvedModel) -> Document:
         fields=tuple(fields),
         footer="Parameter counts are exact integers. GiB = 2^30 bytes, GB = 10^9 bytes.",
     )
+
+
+KIND_LABELS = {
+    "full": "full attention",
+    "mla": "MLA latent attention",
+    "sliding": "sliding-window attention",
+    "chunked": "chunked attention",
+    "shared-kv": "reusing an earlier layer's KV",
+    "gated-deltanet": "Gated DeltaNet",
+    "kimi-delta": "Kimi Delta Attention",
+    "lightning": "lightning attention",
+    "mamba": "Mamba",
+    "mamba2": "Mamba2",
+    "short-conv": "short convolution",
+    "mlp-only": "MLP only (no cache)",
+}
+
+
+def render_layer_kinds(summary: MemorySummary) -> str:
+    """One line: "48 layers: 12 full attention (KV grows), 36 Gated DeltaNet (fixed 2.1 MiB state each)"."""
+    parts = []
+    for k in summary.kinds:
+        label = f"{k.layers} {KIND_LABELS.get(k.kind.value, k.kind.value)}"
+        if k.window is not None:
+            label += f" {k.window:,} (KV capped)"
+        elif k.state_bytes_each:
+            label += f" (fixed {_small_size(k.state_bytes_each)} state each)"
+        elif k.kind.value in ("full", "mla"):
+            label += " (KV grows)"
+        parts.append(label)
+    both = sum(k.layers for k in summary.kinds) > summary.num_layers
+    text = f"{summary.num_layers} layers: " + ", ".join(parts) + (" (some layers hold both)" if both else "")
+    return text + (f"; {summary.mtp_layers} MTP layer(s) beside them" if summary.mtp_layers else "")
+
+
+def _small_size(size_bytes: int) -> str:
+    """F32 state sizes: KiB below one MiB, else MiB with one decimal."""
+    return f"{size_bytes / 2**20:.1f} MiB" if size_bytes >= 2**20 else f"{size_bytes / 2**10:.0f} KiB"
 
 
 def _storage(a) -> str:

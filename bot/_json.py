@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from estimator import QuantOption, kv_bytes_per_token
+from estimator import ModelConfig, QuantOption, kv_bytes_per_token, summarize_memory
 
 from ._service import FitAnswer, ResolvedModel
 
@@ -86,8 +86,23 @@ def model_json(resolved: ResolvedModel) -> dict:
         "model_type": config.model_type if config else None,
         "max_context": config.max_context if config else None,
         "kv_bytes_per_token_f16": kv_bytes_per_token(config) if config else None,
+        "memory": memory_json(config) if config else None,
         "hub_total_params": record.hub.hub_total_params,
         "count_mismatch": record.count_mismatch,
         "read_at": record.read_at.isoformat() if record.read_at else None,
         "notes": list(a.notes) if a else [],
+    }
+
+
+def memory_json(config: ModelConfig) -> dict:
+    """The ``memory`` key: growing KV per token (f16), window groups, fixed state (llama.cpp F32), kinds."""
+    summary = summarize_memory(config)
+    return {
+        "kv_bytes_per_token_f16": summary.kv_bytes_per_token_f16,
+        "sliding": [
+            {"window": g.window, "layers": g.layers, "bytes_per_token_f16": g.bytes_per_token_f16}
+            for g in summary.sliding
+        ],
+        "state_bytes_per_sequence": summary.state_bytes_per_sequence,
+        "layer_kinds": summary.layer_kinds,
     }

@@ -11,12 +11,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from ._layers import NO_LAYERS, AttentionShape, LayerKind, LayerMap, parse_layer_map
 from .errors import ConfigError
 
-FULL = "full"
-SLIDING = "sliding"
-CHUNKED = "chunked"
-RECURRENT = "recurrent"
+FULL = LayerKind.FULL
+SLIDING = LayerKind.SLIDING
+CHUNKED = LayerKind.CHUNKED
+RECURRENT = "recurrent"  # no layer has this kind any more: see _layers.STATE_KINDS
 
 _KEY_ALIASES: dict[str, tuple[str, ...]] = {
     "hidden_size": ("hidden_size", "n_embd", "d_model", "model_dim", "dim"),
@@ -110,21 +111,28 @@ class ModelConfig:
     vocab_size: int
     tie_word_embeddings: bool
     max_context: int | None
-    layer_kinds: tuple[str, ...]
+    layer_kinds: tuple[LayerKind, ...]
     sliding_window: int | None = None
     attention_chunk_size: int | None = None
     mla: MlaDims | None = None
     moe: MoeConfig | None = None
     mtp_layers: int = 0
-    recurrent_state_elements: int = 0  # per recurrent layer, kept in F32
     attention_bias: bool = False
     torch_dtype: str | None = None
     quantization: QuantConfig | None = None
     has_vision: bool = False
+    # Memory per layer (issue 10): what each layer caches, from the family's own keys.
+    layer_map: LayerMap = NO_LAYERS
 
     @property
     def full_attention_layers(self) -> int:
-        return self.layer_kinds.count(FULL)
+        """Layers whose cache grows with the context (full attention, MLA)."""
+        return sum(1 for layer in self.layer_map.layers if layer.attention and layer.attention.window is None)
+
+    @property
+    def recurrent_state_elements(self) -> int:
+        """Fixed state values of the first recurrent layer (0 without any)."""
+        return next((layer.state.values for layer in self.layer_map.layers if layer.state), 0)
 
 
 # Some published configs leave fields at transformers' class defaults: Gemma 3's text
@@ -158,10 +166,18 @@ def parse_model_config(raw: Mapping[str, object]) -> ModelConfig:
     for key, value in _FAMILY_DEFAULTS.get(model_type, {}).items():
         text.setdefault(key, value)
     hidden = _required(text, "hidden_size")
+    listed = text.get("layers_block_type")
+    if isinstance(listed, list) and _lookup_int(text, "num_hidden_layers") is None:
+        text["num_hidden_layers"] = len(listed)  # Nemotron-H derives its depth from the block list
     layers = _required(text, "num_hidden_layers")
     heads = _required(text, "num_attention_heads")
     kv_heads = _lookup_int(text, "num_key_value_heads") or heads
     head_dim = _int(text.get("head_dim")) or hidden // heads
+    mla = _parse_mla(text)
+    latent = mla.kv_lora_rank + mla.qk_rope_head_dim if mla else 0
+    layer_map = parse_layer_map(
+        _with_layer_sections(text, raw), model_type, AttentionShape(hidden, layers, heads, kv_heads, head_dim, latent)
+    )
     moe = _parse_moe(text, raw, model_type, layers)
     tie_default = model_type not in _UNTIED_BY_DEFAULT
     return ModelConfig(
@@ -178,17 +194,17 @@ def parse_model_config(raw: Mapping[str, object]) -> ModelConfig:
             text.get("tie_word_embeddings", raw.get("tie_word_embeddings")), tie_default
         ),
         max_context=_lookup_int(text, "max_position_embeddings"),
-        layer_kinds=_layer_kinds(text, model_type, layers),
+        layer_kinds=tuple(layer.kind for layer in layer_map.layers),
         sliding_window=_int(text.get("sliding_window")),
         attention_chunk_size=_int(text.get("attention_chunk_size")),
-        mla=_parse_mla(text),
+        mla=mla,
         moe=moe,
         mtp_layers=_int(text.get("num_nextn_predict_layers")) or 0,
-        recurrent_state_elements=_recurrent_state_elements(text, hidden),
         attention_bias=_bool(text.get("attention_bias"), model_type.startswith("qwen2")),
         torch_dtype=_str(text.get("torch_dtype") or text.get("dtype") or raw.get("torch_dtype")),
         quantization=_parse_quant(raw, text),
         has_vision=isinstance(raw.get("vision_config"), Mapping),
+        layer_map=layer_map,
     )
 
 
@@ -199,6 +215,19 @@ def _text_section(raw: Mapping[str, object]) -> dict[str, object]:
         section = raw.get(nested)
         if isinstance(section, Mapping):
             merged.update(section)
+    return merged
+
+
+def _with_layer_sections(text: dict[str, object], raw: Mapping[str, object]) -> dict[str, object]:
+    """The text section plus the nested sections that describe layers: Kimi-Linear's
+    ``linear_attn_config`` and transformers' ``per_layer_config`` overrides (Gemma 4)."""
+    nested = raw.get("text_config")
+    merged = dict(text)
+    for source in (raw, nested if isinstance(nested, Mapping) else {}):
+        for key in ("linear_attn_config", "per_layer_config"):
+            section = source.get(key)
+            if isinstance(section, Mapping):
+                merged[key] = section
     return merged
 
 
@@ -244,50 +273,6 @@ def _str(value: object) -> str | None:
 
 def _list(value: object) -> list:
     return value if isinstance(value, list) else []
-
-
-def _layer_kinds(text: Mapping[str, object], model_type: str, layers: int) -> tuple[str, ...]:
-    """Say, layer by layer, which attention it uses.
-
-    Sliding windows apply only where the config says so: Qwen2.5 sets ``sliding_window``
-    with ``use_sliding_window: false``, and then no window applies.
-    """
-    types = _list(text.get("layer_types"))
-    if len(types) == layers:
-        return tuple(_kind_from_name(str(t)) for t in types)
-    window = _int(text.get("sliding_window"))
-    pattern = _int(text.get("sliding_window_pattern"))
-    if window and pattern and pattern > 0:
-        return tuple(FULL if (i + 1) % pattern == 0 else SLIDING for i in range(layers))
-    if window and model_type == "gemma2":
-        # Gemma 2 alternates local and global layers in code, starting with a local one.
-        return tuple(SLIDING if i % 2 == 0 else FULL for i in range(layers))
-    if window and text.get("use_sliding_window") is True:
-        first = _int(text.get("max_window_layers")) or 0
-        return tuple(SLIDING if i >= first else FULL for i in range(layers))
-    chunk = _int(text.get("attention_chunk_size"))
-    no_rope = _list(text.get("no_rope_layers"))
-    if chunk and len(no_rope) == layers:
-        return tuple(CHUNKED if flag else FULL for flag in no_rope)
-    interval = _int(text.get("full_attention_interval"))
-    if interval:
-        return tuple(FULL if (i + 1) % interval == 0 else RECURRENT for i in range(layers))
-    period = _int(text.get("attn_layer_period"))
-    if period:
-        offset = _int(text.get("attn_layer_offset")) or 0
-        return tuple(FULL if i % period == offset else RECURRENT for i in range(layers))
-    return (FULL,) * layers
-
-
-def _kind_from_name(name: str) -> str:
-    name = name.lower()
-    if "sliding" in name or name in ("local", "local_attention"):
-        return SLIDING
-    if "chunk" in name:
-        return CHUNKED
-    if any(word in name for word in ("linear", "mamba", "conv", "recurrent", "ssm", "deltanet")):
-        return RECURRENT
-    return FULL
 
 
 def _parse_mla(text: Mapping[str, object]) -> MlaDims | None:
@@ -363,25 +348,6 @@ def _moe_layers(text: Mapping[str, object], layers: int) -> tuple[int, ...]:
     step = _int(text.get("interleave_moe_layer_step")) or _int(text.get("decoder_sparse_step")) or 1
     dense = {int(i) for i in _list(text.get("mlp_only_layers")) if _int(i) is not None}
     return tuple(i for i in range(layers) if (i + 1) % step == 0 and i not in dense)
-
-
-def _recurrent_state_elements(text: Mapping[str, object], hidden: int) -> int:
-    """Elements of fixed state per recurrent layer: convolution window plus SSM state."""
-    key_heads = _int(text.get("linear_num_key_heads"))
-    value_heads = _int(text.get("linear_num_value_heads"))
-    if key_heads and value_heads:  # Gated DeltaNet (Qwen3-Next)
-        key_dim = _int(text.get("linear_key_head_dim")) or 0
-        value_dim = _int(text.get("linear_value_head_dim")) or 0
-        kernel = _int(text.get("linear_conv_kernel_dim")) or 4
-        conv_channels = 2 * key_heads * key_dim + value_heads * value_dim
-        return (kernel - 1) * conv_channels + value_heads * key_dim * value_dim
-    d_state = _int(text.get("mamba_d_state")) or _int(text.get("state_size"))
-    if d_state:  # Mamba-1 style (Jamba, Falcon-Mamba)
-        expand = _int(text.get("mamba_expand")) or _int(text.get("expand")) or 2
-        d_conv = _int(text.get("mamba_d_conv")) or _int(text.get("conv_kernel")) or 4
-        inner = expand * hidden
-        return (d_conv - 1) * inner + inner * d_state
-    return 0
 
 
 def _parse_quant(raw: Mapping[str, object], text: Mapping[str, object]) -> QuantConfig | None:

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from ._config import CHUNKED, FULL, RECURRENT, SLIDING
+from ._config import SLIDING
 from ._fit import FitReport, ModelFacts, QuantOption
 from ._gguf import FILE_TYPES, GGML_TYPES
-from ._kv_cache import KV_TYPES, layer_bytes_per_token
+from ._kv_cache import KV_TYPES, layer_bytes_per_token, state_bytes_per_sequence
 from ._runtime import LLAMA_CPP_PROFILE, TRANSFORMERS_PROFILE, estimate_compute_buffers
 from ._weights import NON_GGUF, layout_weights
 
@@ -96,16 +96,17 @@ def _kv_term(model: ModelFacts, report: FitReport, option: QuantOption, profile)
         shape = f"2 × {config.num_kv_heads} × {config.head_dim} values"
     pad = profile.kv_policy.pad_cells
     cells = -(-report.context // pad) * pad
-    counts = {kind: config.layer_kinds.count(kind) for kind in (FULL, SLIDING, CHUNKED, RECURRENT)}
+    counts = config.layer_map.kind_counts()
     inputs = [
         ("per layer and token", f"{shape} at {report.kv_type} ({block_bytes} B per {block_elements}) = {per_layer:,} B"),
         ("cells", f"{report.context:,} tokens padded to {pad} = {cells:,}"),
         ("layers", ", ".join(f"{n} {kind}" for kind, n in counts.items() if n)),
     ]
-    if counts[SLIDING] and config.sliding_window:
+    if counts.get(SLIDING) and config.sliding_window:
         inputs.append(("window", f"sliding layers keep min(cells, {config.sliding_window} + {profile.kv_policy.window_slack}) cells"))
-    if counts[RECURRENT]:
-        inputs.append(("recurrent state", f"{config.recurrent_state_elements:,} F32 values per recurrent layer"))
+    if any(layer.state for layer in config.layer_map.layers):
+        state = state_bytes_per_sequence(config, profile.kv_policy.rule)
+        inputs.append(("recurrent state", f"{state:,} B per sequence in all ({profile.kv_policy.rule} dtype rule)"))
     return Term("KV cache", formula, tuple(inputs), option.kv_cache_bytes)
 
 

@@ -11,7 +11,6 @@ from dataclasses import dataclass, replace
 from ._accounting import ParamAccounting
 from ._budget import Budget, Device
 from ._config import ModelConfig
-from ._kv_cache import layer_bytes_per_token
 from ._placement import (
     DeviceUse,
     Share,
@@ -246,8 +245,7 @@ def _decode_speed(layout: WeightLayout, model: ModelFacts, budget: Budget, share
         return None
     config, moe = model.config, model.accounting.moe
     active = (moe.experts_per_token / moe.num_experts) if moe and moe.num_experts else 1.0
-    prefix = prefix_sums(layout, config.layer_kinds)
-    per_token = layer_bytes_per_token(config, kv_type)
+    prefix = prefix_sums(layout, config.layer_map)
     profile = LLAMA_CPP_PROFILE
 
     def read(start: int, end: int, experts_end: int) -> float:
@@ -255,7 +253,7 @@ def _decode_speed(layout: WeightLayout, model: ModelFacts, budget: Budget, share
         weights = prefix.weights[end] - prefix.weights[start]
         experts = prefix.experts[end] - prefix.experts[start]
         cpu_experts_here = prefix.experts[max(start, min(end, experts_end))] - prefix.experts[start]
-        kv = sum(layer_kv_bytes(config, kind, ctx, per_token, profile) * n for kind, n in prefix.kind_counts(start, end))
+        kv = sum(layer_kv_bytes(config, layer, ctx, kv_type, profile) * n for layer, n in prefix.kind_counts(start, end))
         return weights - experts + (experts - cpu_experts_here) * active + kv
 
     seconds = 0.0

@@ -1,20 +1,45 @@
-"""KV cache size per token and per context.
+"""KV cache and recurrent state, per layer, per token and per context, in each runtime's rule.
 
-Per layer and token, full attention stores K and V: 2 · kv_heads · head_dim values.
-Multi-head latent attention (DeepSeek) stores one compressed latent of
-kv_lora_rank + qk_rope_head_dim values instead. Sliding-window and chunked layers stop
-growing at their window; recurrent layers hold a fixed F32 state whatever the context.
+Per layer and token, attention stores a K row and a V row (``_layers.AttentionCache``); MLA stores
+one latent row. Windowed layers stop growing at their window; recurrent and convolution layers hold
+a fixed state per sequence whatever the context. Where llama.cpp and vLLM differ, ``CacheRule``
+names the runtime whose rule applies:
+
+* window caps: llama.cpp keeps ``pad(min(n_ctx, n_swa·n_seq + n_ubatch), 256)`` cells for the SWA
+  layers (``llama_kv_cache_iswa`` in ``src/llama-kv-cache-iswa.cpp``); vLLM's ``SlidingWindowSpec``
+  keeps ``min(window − 1 + max_num_batched_tokens, max_model_len)`` tokens in 16-token blocks plus
+  one block, and ``ChunkedLocalAttentionSpec`` ``min(chunk + batched, max_model_len)``
+  (``vllm/v1/kv_cache_interface.py``);
+* fixed state: llama.cpp allocates ``n_embd_r + n_embd_s`` values per layer and sequence in F32
+  (``llama_memory_recurrent``, ``src/llama-memory-recurrent.cpp``; types set in
+  ``src/llama-model.cpp`` ``create_memory``); vLLM's ``MambaSpec`` keeps conv and SSM state in the
+  model dtype (``mamba_cache_dtype`` "auto"), except KDA's recurrent state in F32
+  (``MambaStateDtypeCalculator`` in ``vllm/model_executor/layers/mamba/mamba_utils.py``), one page
+  per sequence (``1 + num_speculative_blocks`` with speculative decoding);
+* not modelled: vLLM's hybrid allocator pads Mamba pages up to the attention page size
+  (``page_size_padded``) and keeps extra pages with prefix caching ("align") or speculative tokens;
+* the DSA indexer key: llama.cpp rule here keeps it in the cache type (an assumption, not read from
+  llama.cpp's DSA code); vLLM stores it as FP8 plus
+  one F32 scale per 128 values: 132 bytes for ``index_head_dim`` 128 (``DeepseekV32IndexerCache``
+  in ``vllm/model_executor/models/deepseek_v2.py``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
+from functools import lru_cache
 
-from ._config import CHUNKED, FULL, RECURRENT, SLIDING, ModelConfig
+from ._config import ModelConfig
+from ._layers import AttentionCache, Layer, LayerKind, RecurrentState
 from .errors import InputError
 
 # Cache element types: (elements per block, bytes per block), from ggml.
 KV_TYPES: dict[str, tuple[int, int]] = {"f16": (1, 2), "q8_0": (32, 34), "q4_0": (32, 18)}
+_F32 = 4
+_VLLM_INDEXER_BLOCK = 128  # quant_block_size of vLLM's FP8 indexer cache
+_VLLM_BLOCK_TOKENS = 16
+_F32_NAMES = frozenset({"float32", "fp32", "F32", "torch.float32"})
 
 
 class KvTypeError(InputError):
@@ -25,19 +50,32 @@ class KvTypeError(InputError):
         super().__init__(f"'{text}' is not a KV cache type: use f16, q8_0 or q4_0")
 
 
+class CacheRule(StrEnum):
+    """Whose cache-sizing rule applies."""
+
+    EXACT = "exact"  # what the tokens need: min(context, window) cells, state in F32
+    LLAMA_CPP = "llama.cpp"
+    VLLM = "vllm"
+
+
 @dataclass(frozen=True, slots=True)
 class KvCachePolicy:
     """How a runtime sizes its cache beyond the plain formula.
 
     llama.cpp pads every cache to a multiple of 256 cells and gives windowed layers
-    ``n_ubatch`` cells beyond the window (``llama-kv-cache-iswa.cpp``).
+    ``n_ubatch`` cells beyond the window (``llama-kv-cache-iswa.cpp``); vLLM gives them its
+    batched-token budget (``window_slack``) in 16-token blocks.
     """
 
     pad_cells: int = 1
     window_slack: int = 0
+    rule: CacheRule = CacheRule.EXACT
+    n_seq: int = 1
 
 
 EXACT = KvCachePolicy()
+LLAMA_CPP_POLICY = KvCachePolicy(pad_cells=256, window_slack=512, rule=CacheRule.LLAMA_CPP)
+VLLM_POLICY = KvCachePolicy(pad_cells=1, window_slack=2048, rule=CacheRule.VLLM)
 
 
 def parse_kv_type(text: str) -> str:
@@ -59,34 +97,219 @@ def kv_row_bytes(elements: int, kv_type: str) -> int:
 
 
 def layer_bytes_per_token(config: ModelConfig, kv_type: str = "f16") -> int:
-    """KV bytes one attention layer stores per token."""
+    """KV bytes one uniform attention layer stores per token (the config's plain heads × head_dim)."""
     if config.mla:
         return kv_row_bytes(config.mla.kv_lora_rank + config.mla.qk_rope_head_dim, kv_type)
     return 2 * kv_row_bytes(config.num_kv_heads * config.head_dim, kv_type)
 
 
+def attention_bytes_per_token(cache: AttentionCache, kv_type: str = "f16", rule: CacheRule = CacheRule.EXACT) -> int:
+    """K and V rows (and the DSA indexer key) one layer stores per token."""
+    own = kv_row_bytes(cache.k_values, kv_type) + kv_row_bytes(cache.v_values, kv_type)
+    return own + indexer_bytes_per_token(cache, kv_type, rule)
+
+
+def indexer_bytes_per_token(cache: AttentionCache, kv_type: str = "f16", rule: CacheRule = CacheRule.EXACT) -> int:
+    """The sparse-attention indexer's key per token (0 without an indexer)."""
+    dim = cache.indexer_head_dim
+    if rule == CacheRule.VLLM:
+        return dim + dim // _VLLM_INDEXER_BLOCK * _F32
+    return kv_row_bytes(dim, kv_type)
+
+
+def state_bytes(state: RecurrentState, rule: CacheRule = CacheRule.LLAMA_CPP, model_dtype_bytes: int = 2) -> int:
+    """Fixed bytes of one layer's state for one sequence, in the runtime's dtype."""
+    if rule != CacheRule.VLLM:
+        return _F32 * state.values
+    recurrent = _F32 if state.recurrent_f32_in_vllm else model_dtype_bytes
+    return state.conv_values * model_dtype_bytes + state.recurrent_values * recurrent
+
+
 def kv_bytes_per_token(config: ModelConfig, kv_type: str = "f16") -> int:
-    """KV bytes per token of context across the layers that keep growing (full attention)."""
-    return config.full_attention_layers * layer_bytes_per_token(config, kv_type)
+    """KV bytes per token of context across the layers that keep growing (full attention, MLA)."""
+    return sum(
+        attention_bytes_per_token(layer.attention, kv_type)
+        for layer in config.layer_map.layers
+        if layer.attention and layer.attention.window is None
+    )
+
+
+def state_bytes_per_sequence(config: ModelConfig, rule: CacheRule = CacheRule.LLAMA_CPP) -> int:
+    """Fixed recurrent and convolution state for one sequence (llama.cpp: F32)."""
+    dtype = model_dtype_bytes(config)
+    return sum(state_bytes(layer.state, rule, dtype) for layer in config.layer_map.layers if layer.state)
+
+
+def sliding_groups(config: ModelConfig, kv_type: str = "f16") -> tuple[tuple[int, int, int], ...]:
+    """``(window, layers, bytes per token)`` for each window size among the windowed layers."""
+    groups: dict[int, list[int]] = {}
+    for layer in config.layer_map.layers:
+        cache = layer.attention
+        if cache and cache.window is not None:
+            group = groups.setdefault(cache.window, [0, 0])
+            group[0] += 1
+            group[1] += attention_bytes_per_token(cache, kv_type)
+    return tuple((window, n, per_token) for window, (n, per_token) in sorted(groups.items()))
+
+
+def model_dtype_bytes(config: ModelConfig) -> int:
+    """Bytes per value of the checkpoint's compute dtype (vLLM sizes its state with it)."""
+    return _F32 if config.torch_dtype in _F32_NAMES else 2
+
+
+def layer_cache_bytes(
+    layer: Layer, context: int, kv_type: str = "f16", policy: KvCachePolicy = EXACT, dtype_bytes: int = 2
+) -> int:
+    """One layer's cache and state for ``context`` tokens under ``policy``.
+
+    Written flat: the fit's bisections call this tens of thousands of times per answer.
+    """
+    vllm = policy.rule is CacheRule.VLLM
+    per_cell, fixed = _layer_rates(layer, kv_type, vllm, dtype_bytes)
+    n_seq = policy.n_seq
+    if not per_cell:
+        return n_seq * fixed
+    attention = layer.attention
+    window = attention.window if attention else None
+    if vllm:
+        cells = _vllm_cells(window, attention.kind if attention else layer.kind, context, policy.window_slack) * n_seq
+    else:
+        pad = policy.pad_cells
+        cells = -(-context * n_seq // pad) * pad
+        if window is not None:
+            cap = -(-(window * n_seq + policy.window_slack) // pad) * pad
+            cells = min(cells, cap)
+    return n_seq * fixed + per_cell * cells
+
+
+@lru_cache(maxsize=4096)
+def _layer_rates(layer: Layer, kv_type: str, vllm: bool, dtype_bytes: int) -> tuple[int, int]:
+    """(bytes per cached token, fixed state bytes per sequence) of one layer.
+
+    Keyed by a bool, not the rule: an enum member hashes in Python, a bool in C.
+    """
+    rule = CacheRule.VLLM if vllm else CacheRule.LLAMA_CPP
+    per_cell = attention_bytes_per_token(layer.attention, kv_type, rule) if layer.attention else 0
+    return per_cell, state_bytes(layer.state, rule, dtype_bytes) if layer.state else 0
+
+
+def _vllm_cells(window: int | None, kind: LayerKind, context: int, batched: int) -> int:
+    """Token slots vLLM allocates per sequence: 16-token blocks; windows keep window + batched tokens."""
+    if window is None:
+        return _pad(context, _VLLM_BLOCK_TOKENS)
+    if kind == LayerKind.SLIDING:  # SlidingWindowSpec: window − 1 + batched tokens, plus one block
+        return _pad(min(window - 1 + batched, context), _VLLM_BLOCK_TOKENS) + _VLLM_BLOCK_TOKENS
+    return _pad(min(window + batched, context), _VLLM_BLOCK_TOKENS)  # ChunkedLocalAttentionSpec
 
 
 def estimate_kv_cache_bytes(
     config: ModelConfig, context: int, kv_type: str = "f16", policy: KvCachePolicy = EXACT
 ) -> int:
     """KV cache (and recurrent state) bytes for one sequence of ``context`` tokens."""
-    per_layer = layer_bytes_per_token(config, kv_type)
-    cells = _pad(context, policy.pad_cells)
-    total = 0
-    for kind in config.layer_kinds:
-        if kind == FULL:
-            total += cells * per_layer
-        elif kind in (SLIDING, CHUNKED):
-            window = (config.sliding_window if kind == SLIDING else config.attention_chunk_size) or context
-            total += min(cells, _pad(window + policy.window_slack, policy.pad_cells)) * per_layer
-        elif kind == RECURRENT:
-            total += 4 * config.recurrent_state_elements
-    return total
+    dtype = model_dtype_bytes(config)
+    return sum(layer_cache_bytes(layer, context, kv_type, policy, dtype) for layer in config.layer_map.layers)
+
+
+def estimate_mtp_draft_kv_bytes(
+    config: ModelConfig, context: int, kv_type: str = "f16", policy: KvCachePolicy = EXACT
+) -> int:
+    """KV of the multi-token-prediction (NextN) layers when they draft, sized from ``context``.
+
+    Sized from the context the user chose, not ``n_ctx_train``; the draft's weights are the
+    accounting's ``mtp`` component.
+    """
+    dtype = model_dtype_bytes(config)
+    return sum(layer_cache_bytes(layer, context, kv_type, policy, dtype) for layer in config.layer_map.mtp_layers)
+
+
+@dataclass(frozen=True, slots=True)
+class MtpDraft:
+    """What the multi-token-prediction (NextN) draft adds when speculative decoding uses it."""
+
+    layers: int
+    weights_bytes: int
+    kv_bytes: int
+
+    @property
+    def total_bytes(self) -> int:
+        return self.weights_bytes + self.kv_bytes
+
+
+def estimate_mtp_draft(
+    config: ModelConfig,
+    mtp_params: int,
+    bits_per_weight: float,
+    context: int,
+    kv_type: str = "f16",
+    policy: KvCachePolicy = EXACT,
+) -> MtpDraft:
+    """The draft's weights (``mtp_params``, the accounting's ``mtp`` component, at ``bits_per_weight``)
+    and its own KV for ``context`` tokens: the context the user chose, not ``n_ctx_train``."""
+    weights = int(mtp_params * bits_per_weight / 8)
+    kv = estimate_mtp_draft_kv_bytes(config, context, kv_type, policy)
+    return MtpDraft(len(config.layer_map.mtp_layers), weights, kv)
 
 
 def _pad(value: int, multiple: int) -> int:
     return -(-value // multiple) * multiple
+
+
+@dataclass(frozen=True, slots=True)
+class SlidingGroup:
+    """Windowed layers that share one window size."""
+
+    window: int
+    layers: int
+    bytes_per_token_f16: int
+
+
+@dataclass(frozen=True, slots=True)
+class KindSummary:
+    """Layers of one kind, and the fixed state each holds (llama.cpp F32; 0 for attention)."""
+
+    kind: LayerKind
+    layers: int
+    state_bytes_each: int
+    window: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MemorySummary:
+    """What a model keeps per token and per sequence: the ``memory`` part of the model answer."""
+
+    num_layers: int
+    kv_bytes_per_token_f16: int
+    sliding: tuple[SlidingGroup, ...]
+    state_bytes_per_sequence: int
+    kinds: tuple[KindSummary, ...]
+    mtp_layers: int = 0
+
+    @property
+    def layer_kinds(self) -> dict[str, int]:
+        """``{kind: layers}``; a layer holding attention beside a state counts under both."""
+        counts: dict[str, int] = {}
+        for k in self.kinds:
+            counts[k.kind.value] = counts.get(k.kind.value, 0) + k.layers
+        return counts
+
+
+def summarize_memory(config: ModelConfig) -> MemorySummary:
+    """Growing KV per token (f16), window groups, fixed state (llama.cpp F32) and layer kinds."""
+    kinds: dict[tuple[LayerKind, int, int | None], int] = {}
+    for layer in config.layer_map.layers:
+        for part in (layer.attention, layer.state):
+            if part is not None:
+                each = state_bytes(part) if isinstance(part, RecurrentState) else 0
+                window = part.window if isinstance(part, AttentionCache) else None
+                key = (part.kind, each, window)
+                kinds[key] = kinds.get(key, 0) + 1
+        if layer.attention is None and layer.state is None:
+            kinds[(layer.kind, 0, None)] = kinds.get((layer.kind, 0, None), 0) + 1
+    return MemorySummary(
+        num_layers=len(config.layer_map.layers),
+        kv_bytes_per_token_f16=kv_bytes_per_token(config),
+        sliding=tuple(SlidingGroup(*group) for group in sliding_groups(config)),
+        state_bytes_per_sequence=state_bytes_per_sequence(config),
+        kinds=tuple(KindSummary(kind, n, each, window) for (kind, each, window), n in kinds.items()),
+        mtp_layers=len(config.layer_map.mtp_layers),
+    )

@@ -8,12 +8,14 @@ last layer, and ``-ngl`` style offload keeps the first layers in system RAM; MoE
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
 from ._budget import Budget, Device
-from ._config import CHUNKED, FULL, RECURRENT, SLIDING, ModelConfig
-from ._kv_cache import layer_bytes_per_token
+from ._config import ModelConfig
+from ._kv_cache import layer_cache_bytes, model_dtype_bytes
+from ._layers import Layer, LayerMap
 from ._runtime import RuntimeProfile, estimate_compute_buffers
 from ._weights import WeightLayout
 
@@ -41,7 +43,7 @@ class Share:
 
     first_layer: int
     layer_count: int
-    kind_counts: tuple[tuple[str, int], ...]
+    kind_counts: tuple[tuple[Layer, int], ...]
     weights_bytes: int
     has_output: bool
     capacity_bytes: int
@@ -51,25 +53,31 @@ class Share:
 
 @dataclass(frozen=True, slots=True)
 class Prefix:
-    """Running sums over the layers, so any layer range is summed in O(1)."""
+    """Running sums over the layers, so any layer range is summed in O(1).
+
+    ``kinds`` counts each distinct layer record (Gemma 4's global and local layers differ in
+    heads and head_dim, so a kind name alone does not size a layer).
+    """
 
     weights: tuple[int, ...]
     experts: tuple[int, ...]
-    kinds: tuple[tuple[str, tuple[int, ...]], ...]
+    kinds: tuple[tuple[Layer, tuple[int, ...]], ...]
 
-    def kind_counts(self, start: int, end: int) -> tuple[tuple[str, int], ...]:
+    def kind_counts(self, start: int, end: int) -> tuple[tuple[Layer, int], ...]:
         return tuple((kind, sums[end] - sums[start]) for kind, sums in self.kinds if sums[end] > sums[start])
 
 
 @lru_cache(maxsize=1024)
-def prefix_sums(layout: WeightLayout, layer_kinds: tuple[str, ...]) -> Prefix:
-    def running(values) -> tuple[int, ...]:
+def prefix_sums(layout: WeightLayout, layer_map: LayerMap) -> Prefix:
+    def running(values: Iterable[int]) -> tuple[int, ...]:
         out = [0]
         for value in values:
             out.append(out[-1] + value)
         return tuple(out)
 
-    kinds = tuple((k, running(1 if kind == k else 0 for kind in layer_kinds)) for k in sorted(set(layer_kinds)))
+    layers = layer_map.layers
+    distinct = tuple(dict.fromkeys(layers))
+    kinds = tuple((k, running(1 if layer == k else 0 for layer in layers)) for k in distinct)
     return Prefix(running(layout.per_layer), running(layout.per_layer_experts), kinds)
 
 
@@ -79,7 +87,7 @@ def split_layers(layout: WeightLayout, config: ModelConfig, budget: Budget, prof
 
     Memoised: a split does not depend on the context, which is what users vary most.
     """
-    prefix = prefix_sums(layout, config.layer_kinds)
+    prefix = prefix_sums(layout, config.layer_map)
     devices = budget.devices
     n = config.num_layers
     gpu_count = n - cpu_layers
@@ -113,26 +121,16 @@ def split_layers(layout: WeightLayout, config: ModelConfig, budget: Budget, prof
     return tuple(shares)
 
 
-def layer_kv_bytes(config: ModelConfig, kind: str, ctx: int, per_token: int, profile: RuntimeProfile) -> int:
-    policy = profile.kv_policy
-    cells = -(-ctx // policy.pad_cells) * policy.pad_cells
-    if kind == FULL:
-        return cells * per_token
-    if kind in (SLIDING, CHUNKED):
-        window = (config.sliding_window if kind == SLIDING else config.attention_chunk_size) or ctx
-        capped = -(-(window + policy.window_slack) // policy.pad_cells) * policy.pad_cells
-        return min(cells, capped) * per_token
-    if kind == RECURRENT:
-        return 4 * config.recurrent_state_elements
-    return 0
+def layer_kv_bytes(config: ModelConfig, layer: Layer, ctx: int, kv_type: str, profile: RuntimeProfile) -> int:
+    """One layer's KV cache and fixed state at ``ctx`` tokens, in ``profile``'s runtime rule."""
+    return layer_cache_bytes(layer, ctx, kv_type, profile.kv_policy, model_dtype_bytes(config))
 
 
 def device_uses(shares: tuple[Share, ...], config: ModelConfig, profile: RuntimeProfile, ctx: int, kv_type: str) -> tuple[DeviceUse, ...]:
-    per_token = layer_bytes_per_token(config, kv_type)
     buffers = estimate_compute_buffers(config, ctx, profile)
     uses = []
     for share in shares:
-        kv = sum(layer_kv_bytes(config, kind, ctx, per_token, profile) * count for kind, count in share.kind_counts)
+        kv = sum(layer_kv_bytes(config, layer, ctx, kv_type, profile) * n for layer, n in share.kind_counts)
         compute = buffers.device_bytes if share.has_output else buffers.attention_stage_bytes
         if not share.layer_count and not share.has_output:
             compute = 0
@@ -150,21 +148,21 @@ def device_uses(shares: tuple[Share, ...], config: ModelConfig, profile: Runtime
     return tuple(uses)
 
 
-def fits_at(shares, config, profile, ctx, kv_type) -> bool:
+def fits_at(shares: tuple[Share, ...], config: ModelConfig, profile: RuntimeProfile, ctx: int, kv_type: str) -> bool:
     """Whether every device holds its share at ``ctx`` (the bisections call this a lot)."""
-    per_token = layer_bytes_per_token(config, kv_type)
     buffers = estimate_compute_buffers(config, ctx, profile)
+    policy, dtype = profile.kv_policy, model_dtype_bytes(config)
     for share in shares:
         compute = buffers.device_bytes if share.has_output else buffers.attention_stage_bytes
         if not share.layer_count and not share.has_output:
             compute = 0
-        kv = sum(layer_kv_bytes(config, kind, ctx, per_token, profile) * n for kind, n in share.kind_counts)
+        kv = sum(layer_cache_bytes(layer, ctx, kv_type, policy, dtype) * n for layer, n in share.kind_counts)
         if share.weights_bytes + kv + compute + share.reserve_bytes > share.capacity_bytes:
             return False
     return True
 
 
-def max_context(shares, config: ModelConfig, profile: RuntimeProfile, kv_type: str) -> int:
+def max_context(shares: tuple[Share, ...], config: ModelConfig, profile: RuntimeProfile, kv_type: str) -> int:
     """The largest context (a multiple of the runtime's padding) that fits on the GPUs."""
     step = max(profile.kv_policy.pad_cells, 256)
     ceiling = config.max_context or 131072
@@ -185,10 +183,11 @@ def max_context(shares, config: ModelConfig, profile: RuntimeProfile, kv_type: s
 def host_bytes(layout: WeightLayout, config: ModelConfig, profile: RuntimeProfile, ctx: int, *, cpu_layers: int, cpu_expert_layers: int, kv_type: str) -> int:
     """System RAM the runtime uses: host-resident weights, their KV, host buffers."""
     buffers = estimate_compute_buffers(config, ctx, profile)
-    per_token = layer_bytes_per_token(config, kv_type)
     host = buffers.host_bytes + (layout.embedding if profile.embeddings_on_host else 0)
     host += sum(layout.per_layer[:cpu_layers])
-    host += sum(layer_kv_bytes(config, config.layer_kinds[l], ctx, per_token, profile) for l in range(cpu_layers))
+    policy, dtype = profile.kv_policy, model_dtype_bytes(config)
+    counts = prefix_sums(layout, config.layer_map).kind_counts(0, cpu_layers)
+    host += sum(layer_cache_bytes(layer, ctx, kv_type, policy, dtype) * n for layer, n in counts)
     host += sum(layout.per_layer_experts[cpu_layers:cpu_expert_layers])
     if cpu_layers:
         host += layout.output + layout.other

@@ -16,10 +16,14 @@ closing note of the foundation issue; the published measured run is in
   input layer", llama-model.cpp); the cache is padded to 256 cells, and windowed layers
   keep window + n_ubatch cells.
 * per GPU, 457 MiB for the CUDA context and driver: ollama's reserve per GPU.
+* fixed recurrent state (Gated DeltaNet, Mamba, short conv) in F32 per sequence, and SWA layers
+  capped at ``pad(n_swa·n_seq + n_ubatch, 256)`` cells: ``_kv_cache.LLAMA_CPP_POLICY``.
 
 transformers/vLLM (FP8 and checkpoints as stored) is not calibrated yet: 1 GiB reserve
 (CUDA context, cuBLAS workspace, allocator slack) and activations for a 2048-token
-prefill chunk, both stated as assumptions.
+prefill chunk, both stated as assumptions. Its cache follows vLLM's rules
+(``_kv_cache.VLLM_POLICY``): sliding layers keep the window plus 2048 batched tokens, recurrent
+state is kept in the model dtype.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ._config import ModelConfig
-from ._kv_cache import KvCachePolicy
+from ._kv_cache import LLAMA_CPP_POLICY, VLLM_POLICY, KvCachePolicy
 from ._units import GIB, MIB
 
 LLAMA_CPP = "llama.cpp"
@@ -51,7 +55,7 @@ LLAMA_CPP_PROFILE = RuntimeProfile(
     name=LLAMA_CPP,
     flash_attention=True,
     n_ubatch=512,
-    kv_policy=KvCachePolicy(pad_cells=256, window_slack=512),
+    kv_policy=LLAMA_CPP_POLICY,
     embeddings_on_host=True,
     reserve_bytes_per_gpu=457 * MIB,
 )
@@ -59,7 +63,7 @@ TRANSFORMERS_PROFILE = RuntimeProfile(
     name=TRANSFORMERS,
     flash_attention=True,
     n_ubatch=2048,
-    kv_policy=KvCachePolicy(),
+    kv_policy=VLLM_POLICY,
     embeddings_on_host=False,
     reserve_bytes_per_gpu=1 * GIB,
     activation_chunk_tokens=2048,

@@ -1,0 +1,399 @@
+"""What each decoder layer keeps between tokens, read from the family's own config keys.
+
+One record per layer: a KV cache that grows with the context (full attention, MLA latent), one
+capped at a window (sliding, chunked), a fixed per-sequence state (Gated DeltaNet, Kimi Delta
+Attention, lightning attention, Mamba, Mamba2, LFM2's short convolution), both (Falcon-H1 and
+Zamba2 hybrid layers run attention beside Mamba2), or nothing of its own (Gemma 3n/4 layers that
+read an earlier layer's KV; Nemotron-H's MLP-only blocks).
+
+State sizes are element counts; the runtimes' rules (dtype, padding) live in ``_kv_cache``. The
+formulas are llama.cpp's ``llama_hparams::n_embd_r`` (conv) and ``n_embd_s`` (recurrent) in
+``src/llama-hparams.cpp``, which equal vLLM's ``MambaStateShapeCalculator`` shapes in
+``vllm/model_executor/layers/mamba/mamba_utils.py`` for one sequence without speculative tokens.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class LayerKind(StrEnum):
+    """What a layer caches."""
+
+    FULL = "full"
+    SLIDING = "sliding"
+    CHUNKED = "chunked"
+    MLA = "mla"
+    SHARED_KV = "shared-kv"
+    GATED_DELTANET = "gated-deltanet"
+    KIMI_DELTA = "kimi-delta"
+    LIGHTNING = "lightning"
+    MAMBA = "mamba"
+    MAMBA2 = "mamba2"
+    SHORT_CONV = "short-conv"
+    MLP_ONLY = "mlp-only"
+
+
+GROWING_KINDS = frozenset({LayerKind.FULL, LayerKind.MLA})
+WINDOWED_KINDS = frozenset({LayerKind.SLIDING, LayerKind.CHUNKED})
+STATE_KINDS = frozenset(
+    {
+        LayerKind.GATED_DELTANET,
+        LayerKind.KIMI_DELTA,
+        LayerKind.LIGHTNING,
+        LayerKind.MAMBA,
+        LayerKind.MAMBA2,
+        LayerKind.SHORT_CONV,
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class AttentionCache:
+    """Per token: K rows of ``kv_heads·k_head_dim`` and V rows of ``kv_heads·v_head_dim`` values.
+
+    MLA keeps one latent row (``kv_lora_rank + qk_rope_head_dim``) and no V, as llama.cpp and
+    vLLM's ``MLAAttentionSpec`` do. ``indexer_head_dim`` is the DSA indexer's key per token
+    (DeepSeek V3.2, GLM-5).
+    """
+
+    kind: LayerKind
+    kv_heads: int
+    k_head_dim: int
+    v_head_dim: int
+    window: int | None = None
+    indexer_head_dim: int = 0
+
+    @property
+    def k_values(self) -> int:
+        return self.kv_heads * self.k_head_dim
+
+    @property
+    def v_values(self) -> int:
+        return self.kv_heads * self.v_head_dim
+
+
+@dataclass(frozen=True, slots=True)
+class RecurrentState:
+    """Fixed state per sequence: the convolution window and the recurrent (SSM / delta) matrix.
+
+    ``recurrent_f32_in_vllm``: vLLM keeps this recurrent state in F32 whatever the model dtype
+    (KDA: ``MambaStateDtypeCalculator.kda_state_dtype``); otherwise it uses the model dtype.
+    """
+
+    kind: LayerKind
+    conv_values: int
+    recurrent_values: int
+    recurrent_f32_in_vllm: bool = False
+
+    @property
+    def values(self) -> int:
+        return self.conv_values + self.recurrent_values
+
+
+@dataclass(frozen=True, slots=True)
+class Layer:
+    """One decoder layer's memory: an attention cache, a fixed state, both, or neither."""
+
+    kind: LayerKind
+    attention: AttentionCache | None = None
+    state: RecurrentState | None = None
+    _hash: int = field(default=0, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_hash", hash((self.kind, self.attention, self.state)))
+
+    def __hash__(self) -> int:  # the fit looks layers up in caches on every call
+        return self._hash
+
+    @property
+    def kinds(self) -> tuple[LayerKind, ...]:
+        """Every kind this layer holds (Falcon-H1: attention and Mamba2 side by side)."""
+        parts = tuple(p.kind for p in (self.attention, self.state) if p is not None)
+        return parts or (self.kind,)
+
+
+@dataclass(frozen=True, slots=True)
+class LayerMap:
+    """The decoder's layers, plus the multi-token-prediction (NextN) layers stored beside them."""
+
+    layers: tuple[Layer, ...]
+    mtp_layers: tuple[Layer, ...] = ()
+    _hash: int = field(default=0, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # The fit's caches hash ModelConfig on every call: hash the layers once, not per lookup.
+        object.__setattr__(self, "_hash", hash((self.layers, self.mtp_layers)))
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def kind_counts(self) -> dict[str, int]:
+        """``{kind: layers}``; a layer that holds two kinds counts under both."""
+        counts: dict[str, int] = {}
+        for layer in self.layers:
+            for kind in layer.kinds:
+                counts[kind.value] = counts.get(kind.value, 0) + 1
+        return counts
+
+
+NO_LAYERS = LayerMap(())
+
+
+@dataclass(frozen=True, slots=True)
+class AttentionShape:
+    """The config's plain attention facts, already parsed by ``_config``."""
+
+    hidden_size: int
+    num_layers: int
+    num_heads: int
+    num_kv_heads: int
+    head_dim: int
+    mla_latent: int = 0  # kv_lora_rank + qk_rope_head_dim, 0 without MLA
+
+
+# Families whose "linear_attention"/"mamba" layers are Mamba2 mixers (transformers 5.x configs).
+_MAMBA2_FAMILIES = frozenset({"nemotron_h", "bamba", "granitemoehybrid", "zamba2", "falcon_h1", "mamba2"})
+_MAMBA1_FAMILIES = frozenset({"jamba", "mamba", "falcon_mamba"})
+
+
+def parse_layer_map(text: Mapping[str, object], model_type: str, shape: AttentionShape) -> LayerMap:
+    """Build the per-layer map from config.json's text section."""
+    names = _layer_names(text, model_type, shape.num_layers)
+    shared_from = shape.num_layers - (_int(text.get("num_kv_shared_layers")) or 0)
+    layers = tuple(
+        _layer(text, model_type, shape, name, i, shared=i >= shared_from) for i, name in enumerate(names)
+    )
+    mtp = _int(text.get("num_nextn_predict_layers")) or _int(text.get("mtp_num_hidden_layers")) or 0
+    mtp_layer = Layer(LayerKind.MLA if shape.mla_latent else LayerKind.FULL, _attention(text, shape, "full", 0))
+    return LayerMap(layers, (mtp_layer,) * mtp)
+
+
+def _layer_names(text: Mapping[str, object], model_type: str, layers: int) -> list[str]:
+    """Each layer's type name, from whichever key the family uses."""
+    for key in ("layer_types", "layers_block_type"):
+        listed = text.get(key)
+        if isinstance(listed, list) and len(listed) == layers:
+            return [str(t).lower() for t in listed]
+    pattern = text.get("hybrid_override_pattern")
+    if isinstance(pattern, str) and len(pattern) == layers:  # Nemotron-H: M mamba, * attention, - / E MLP
+        return [{"M": "mamba", "*": "full_attention"}.get(c, "mlp") for c in pattern]
+    attn_types = text.get("attn_type_list")
+    if isinstance(attn_types, list) and len(attn_types) == layers:  # MiniMax-01: 0 lightning, 1 softmax
+        return ["full_attention" if _int(t) == 1 else "linear_attention" for t in attn_types]
+    indices = _indices(text, layers)
+    if indices is not None:
+        other = "conv" if isinstance(text.get("full_attn_idxs"), list) else "linear_attention"  # LFM2: short conv
+        return ["full_attention" if i in indices else other for i in range(layers)]
+    if model_type in _MAMBA1_FAMILIES | {"mamba2"}:
+        return ["mamba"] * layers
+    if model_type == "falcon_h1":
+        return ["hybrid"] * layers
+    return _window_names(text, model_type, layers)
+
+
+def _indices(text: Mapping[str, object], layers: int) -> frozenset[int] | None:
+    """Attention layer indices, where the family lists them instead of naming every layer."""
+    lfm = text.get("full_attn_idxs")  # LFM2
+    if isinstance(lfm, list):
+        return frozenset(_int(i) or 0 for i in lfm)
+    bamba = text.get("attn_layer_indices")
+    if isinstance(bamba, list):
+        return frozenset(_int(i) or 0 for i in bamba)
+    kimi = text.get("linear_attn_config")
+    if isinstance(kimi, Mapping) and isinstance(kimi.get("full_attn_layers"), list):
+        return frozenset((_int(i) or 1) - 1 for i in kimi["full_attn_layers"])  # 1-indexed in Kimi's config
+    interval = _int(text.get("full_attention_interval"))  # Qwen3-Next, Qwen3.5
+    if interval:
+        return frozenset(i for i in range(layers) if (i + 1) % interval == 0)
+    period = _int(text.get("attn_layer_period"))  # Jamba
+    if period:
+        offset = _int(text.get("attn_layer_offset")) or 0
+        return frozenset(i for i in range(layers) if i % period == offset)
+    return None
+
+
+def _window_names(text: Mapping[str, object], model_type: str, layers: int) -> list[str]:
+    """Sliding and chunked patterns; everything else is full attention.
+
+    Sliding windows apply only where the config says so: Qwen2.5 sets ``sliding_window``
+    with ``use_sliding_window: false``, and then no window applies.
+    """
+    window = _int(text.get("sliding_window"))
+    pattern = _int(text.get("sliding_window_pattern"))
+    if window and pattern and pattern > 0:
+        return ["full" if (i + 1) % pattern == 0 else "sliding" for i in range(layers)]
+    if window and model_type == "gemma2":
+        # Gemma 2 alternates local and global layers in code, starting with a local one.
+        return ["sliding" if i % 2 == 0 else "full" for i in range(layers)]
+    if window and text.get("use_sliding_window") is True:
+        first = _int(text.get("max_window_layers")) or 0
+        return ["sliding" if i >= first else "full" for i in range(layers)]
+    if _int(text.get("attention_chunk_size")) and model_type.startswith("llama4"):
+        # Llama 4: RoPE layers are chunked, NoPE layers global; without the list, transformers puts
+        # a NoPE layer every no_rope_layer_interval (4) layers (Llama4TextConfig).
+        no_rope = text.get("no_rope_layers")
+        if not (isinstance(no_rope, list) and len(no_rope) == layers):
+            interval = _int(text.get("no_rope_layer_interval")) or 4
+            no_rope = [(i + 1) % interval != 0 for i in range(layers)]
+        return ["chunked" if flag else "full" for flag in no_rope]
+    return ["full"] * layers
+
+
+def _layer(
+    text: Mapping[str, object], model_type: str, shape: AttentionShape, name: str, index: int, *, shared: bool
+) -> Layer:
+    if name in ("mlp", "moe"):
+        return Layer(LayerKind.MLP_ONLY)
+    if name == "hybrid" or (name == "attention" and model_type == "falcon_h1"):
+        return Layer(LayerKind.MAMBA2, _attention(text, shape, "full", index), _mamba2_state(text, shape))
+    recurrent = _state_for(text, model_type, shape, name)
+    if recurrent is not None:
+        return Layer(recurrent.kind, state=recurrent)
+    kind_name = "sliding" if "sliding" in name or name in ("local", "local_attention") else name
+    kind_name = "chunked" if "chunk" in kind_name else kind_name
+    if shared:
+        return Layer(LayerKind.SHARED_KV)
+    attention = _attention(text, shape, kind_name, index)
+    return Layer(attention.kind, attention)
+
+
+def _state_for(
+    text: Mapping[str, object], model_type: str, shape: AttentionShape, name: str
+) -> RecurrentState | None:
+    if name in ("conv", "short_conv"):
+        return _short_conv_state(text, shape)
+    if not any(word in name for word in ("linear", "mamba", "recurrent", "ssm", "deltanet", "kda")):
+        return None
+    if model_type in _MAMBA2_FAMILIES:
+        return _mamba2_state(text, shape)
+    if model_type in _MAMBA1_FAMILIES:
+        return _mamba1_state(text, shape)
+    if isinstance(text.get("linear_attn_config"), Mapping) or model_type == "kimi_linear":
+        return _kda_state(text, shape)
+    if _int(text.get("linear_num_value_heads")):
+        return _gated_deltanet_state(text)
+    if model_type.startswith("minimax"):
+        return _lightning_state(text, shape)
+    return _mamba2_state(text, shape) if _int(text.get("mamba_n_heads")) else _mamba1_state(text, shape)
+
+
+def _attention(text: Mapping[str, object], shape: AttentionShape, kind_name: str, index: int) -> AttentionCache:
+    if shape.mla_latent:
+        indexer = _int(text.get("index_head_dim")) if _int(text.get("index_topk")) else None
+        return AttentionCache(LayerKind.MLA, 1, shape.mla_latent, 0, indexer_head_dim=indexer or 0)
+    kv_heads, head_dim = shape.num_kv_heads, shape.head_dim
+    if "zamba" in str(text.get("model_type", "")):
+        head_dim = _int(text.get("attention_head_dim")) or 2 * shape.hidden_size // shape.num_heads
+    overrides = _layer_overrides(text, index)
+    if overrides:  # transformers 5.x writes per-layer overrides (Gemma 4's global layers) as per_layer_config
+        head_dim = _int(overrides.get("head_dim")) or head_dim
+        kv_heads = _int(overrides.get("num_key_value_heads")) or kv_heads
+    elif kind_name in ("full", "full_attention", "attention", "global") and _int(text.get("global_head_dim")):
+        # Gemma 4: global layers use their own head size, and their own KV heads where K equals V.
+        head_dim = _int(text.get("global_head_dim")) or head_dim
+        if text.get("attention_k_eq_v", True) and _int(text.get("num_global_key_value_heads")):
+            kv_heads = _int(text.get("num_global_key_value_heads")) or kv_heads
+    if kind_name == "sliding":
+        return AttentionCache(LayerKind.SLIDING, kv_heads, head_dim, head_dim, _int(text.get("sliding_window")))
+    if kind_name == "chunked":
+        return AttentionCache(LayerKind.CHUNKED, kv_heads, head_dim, head_dim, _int(text.get("attention_chunk_size")))
+    return AttentionCache(LayerKind.FULL, kv_heads, head_dim, head_dim)
+
+
+def _layer_overrides(text: Mapping[str, object], index: int) -> Mapping[str, object]:
+    table = text.get("per_layer_config")
+    if not isinstance(table, Mapping):
+        return {}
+    entry = table.get(str(index), table.get(index))
+    return entry if isinstance(entry, Mapping) else {}
+
+
+def _short_conv_state(text: Mapping[str, object], shape: AttentionShape) -> RecurrentState:
+    """LFM2: ``n_embd · (L_cache − 1)`` conv values (llama.cpp ``n_embd_r``; transformers default L_cache 3)."""
+    cache = _int(text.get("conv_L_cache")) or 3
+    return RecurrentState(LayerKind.SHORT_CONV, shape.hidden_size * (cache - 1), 0)
+
+
+def _gated_deltanet_state(text: Mapping[str, object]) -> RecurrentState:
+    """Qwen3-Next / Qwen3.5: conv over q, k and v channels; one k×v matrix per value head.
+
+    llama.cpp maps ``ssm_d_inner = v_heads·v_dim``, ``ssm_n_group = k_heads``, ``ssm_d_state = k_dim``;
+    vLLM's ``gated_delta_net_state_shape`` gives the same counts.
+    """
+    k_heads = _int(text.get("linear_num_key_heads")) or 16
+    v_heads = _int(text.get("linear_num_value_heads")) or 32
+    k_dim = _int(text.get("linear_key_head_dim")) or 128
+    v_dim = _int(text.get("linear_value_head_dim")) or 128
+    kernel = _int(text.get("linear_conv_kernel_dim")) or 4
+    conv = (kernel - 1) * (2 * k_heads * k_dim + v_heads * v_dim)
+    return RecurrentState(LayerKind.GATED_DELTANET, conv, v_heads * k_dim * v_dim)
+
+
+def _kda_state(text: Mapping[str, object], shape: AttentionShape) -> RecurrentState:
+    """Kimi Delta Attention: conv over q, k, v (3·(k−1)·heads·dim); a dim×dim matrix per head.
+
+    llama.cpp ``n_embd_r``/``n_embd_s`` with ``n_embd_head_kda``; vLLM ``kda_state_shape`` keeps the
+    recurrent part in F32.
+    """
+    section = text.get("linear_attn_config")
+    cfg: Mapping[str, object] = section if isinstance(section, Mapping) else {}
+    heads = _int(cfg.get("num_heads")) or _int(text.get("linear_num_heads")) or shape.num_heads
+    dim = _int(cfg.get("head_dim")) or _int(text.get("linear_head_dim")) or 128
+    kernel = _int(cfg.get("short_conv_kernel_size")) or _int(text.get("linear_conv_kernel_dim")) or 4
+    return RecurrentState(LayerKind.KIMI_DELTA, 3 * (kernel - 1) * heads * dim, heads * dim * dim, True)
+
+
+def _lightning_state(text: Mapping[str, object], shape: AttentionShape) -> RecurrentState:
+    """MiniMax-01 lightning attention: one head_dim×head_dim matrix per head, no convolution.
+
+    vLLM ``linear_attention_state_shape``; llama.cpp does not run this family.
+    """
+    return RecurrentState(LayerKind.LIGHTNING, 0, shape.num_heads * shape.head_dim * shape.head_dim)
+
+
+def _mamba1_state(text: Mapping[str, object], shape: AttentionShape) -> RecurrentState:
+    """Mamba-1 (Jamba, Falcon-Mamba): conv ``(d_conv−1)·d_inner``, SSM ``d_inner·d_state``."""
+    d_state = _first(text, "mamba_d_state", "state_size") or 16
+    d_conv = _first(text, "mamba_d_conv", "conv_kernel") or 4
+    expand = _first(text, "mamba_expand", "expand") or 2
+    d_inner = _int(text.get("intermediate_size")) if text.get("model_type") in ("mamba", "falcon_mamba") else None
+    d_inner = d_inner or expand * shape.hidden_size
+    return RecurrentState(LayerKind.MAMBA, (d_conv - 1) * d_inner, d_inner * d_state)
+
+
+def _mamba2_state(text: Mapping[str, object], shape: AttentionShape) -> RecurrentState:
+    """Mamba2: conv ``(d_conv−1)·(d_inner + 2·n_group·d_state)``, SSM ``d_state·d_inner``."""
+    d_state = _first(text, "mamba_d_state", "ssm_state_size", "state_size") or 128
+    d_conv = _first(text, "mamba_d_conv", "conv_kernel") or 4
+    groups = _first(text, "mamba_n_groups", "mamba_ngroups", "n_groups") or 1
+    d_inner = _mamba2_inner(text, shape)
+    conv = (d_conv - 1) * (d_inner + 2 * groups * d_state)
+    return RecurrentState(LayerKind.MAMBA2, conv, d_inner * d_state)
+
+
+def _mamba2_inner(text: Mapping[str, object], shape: AttentionShape) -> int:
+    heads = _first(text, "mamba_n_heads", "mamba_num_heads", "n_mamba_heads")
+    head_dim = _first(text, "mamba_d_head", "mamba_head_dim", "mamba_headdim")
+    if heads and head_dim:
+        return heads * head_dim
+    expand = _first(text, "mamba_expand", "expand") or 2
+    return _int(text.get("mamba_d_ssm")) or expand * shape.hidden_size
+
+
+def _first(text: Mapping[str, object], *keys: str) -> int | None:
+    for key in keys:
+        value = _int(text.get(key))
+        if value:
+            return value
+    return None
+
+
+def _int(value: object) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    if isinstance(value, float) and not value.is_integer():
+        return None
+    return int(value)

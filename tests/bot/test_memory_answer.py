@@ -1,0 +1,48 @@
+"""`fitbot model` says what each layer keeps: the `memory` JSON key and one compact line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+import estimator
+from bot._answer_model import render_layer_kinds
+from bot.cli import main
+
+HYBRIDS = Path(__file__).resolve().parents[2] / "bench" / "data" / "hybrid_configs.json"
+
+
+def _model_json(db_path: Path, name: str) -> dict:
+    result = CliRunner().invoke(main, ["--db", str(db_path), "model", name, "--json"], catch_exceptions=False)
+    return json.loads(result.output)
+
+
+def test_memory_key_of_gpt_oss(db_path):
+    """gpt-oss-20b (anchor-models.md): 12 full layers grow, 12 sliding layers of window 128, 2,048 B each per token."""
+    memory = _model_json(db_path, "gpt-oss-20b")["memory"]
+    assert memory == {
+        "kv_bytes_per_token_f16": 12 * 2048,
+        "sliding": [{"window": 128, "layers": 12, "bytes_per_token_f16": 12 * 2048}],
+        "state_bytes_per_sequence": 0,
+        "layer_kinds": {"sliding": 12, "full": 12},
+    }
+
+
+def test_memory_key_of_deepseek_v3(db_path):
+    """DeepSeek-V3: 61 MLA layers, 70,272 B per token at f16 (anchor-models.md), no fixed state."""
+    memory = _model_json(db_path, "ds v3")["memory"]
+    assert memory["kv_bytes_per_token_f16"] == 70_272
+    assert memory["layer_kinds"] == {"mla": 61}
+    assert memory["state_bytes_per_sequence"] == 0
+
+
+def test_compact_line_of_a_hybrid():
+    """Qwen3-Next-80B-A3B: "48 layers: 36 Gated DeltaNet (fixed 2.1 MiB state each), 12 full attention (KV grows)"."""
+    config = estimator.parse_model_config(json.loads(HYBRIDS.read_text(encoding="utf-8"))["models"][0]["config"])
+    line = render_layer_kinds(estimator.summarize_memory(config))
+    state_mib = 4 * (3 * (2 * 16 * 128 + 32 * 128) + 32 * 128 * 128) / 2**20  # llama.cpp n_embd_r + n_embd_s, F32
+    assert line.startswith("48 layers: ")
+    assert f"36 Gated DeltaNet (fixed {state_mib:.1f} MiB state each)" in line
+    assert "12 full attention (KV grows)" in line
