@@ -22,6 +22,7 @@ from estimator import (
 
 from . import _format as fmt
 from ._document import Document, Field
+from ._recommendation import recommendation_for, recommendation_sentence
 from ._safe import escape
 from ._service import FitAnswer
 
@@ -98,7 +99,8 @@ def render_fit(answer: FitAnswer) -> Document:
         m = accounting.moe
         size += f", MoE {m.num_experts} experts / top-{m.experts_per_token}, {fmt.params_short(accounting.active_params)} active"
     lines.append(size + ".")
-    lines.append(_best_sentence(report))
+    rec = recommendation_for(answer)  # issue 12: the headline is the policy's pick (estimator/_advice.py)
+    lines.append(_best_sentence(report) if rec.verdict == DOES_NOT_FIT else recommendation_sentence(answer, rec))
     fields = [Field(f"Memory at {fmt.tokens(report.context)} tokens, in GiB (2^30 bytes)", _table(report.options))]
     offload = _offload_field(report.options)
     if offload:

@@ -4,6 +4,7 @@ Everything here works on bytes, dicts and records handed in by the caller; nothi
 files, the network, the environment or the clock.
 """
 
+from ._advice import RUNS_FROM_DISK, USABLE_TOKENS_PER_S, Recommendation, recommend, recommend_for_report
 from ._accounting import CONFIG, HEADER, Components, MoeLayout, ParamAccounting, TensorGroup, account_from_tensors
 from ._budget import (
     READ_AS_BYTES,
@@ -40,6 +41,7 @@ from ._explain import Explanation, Term, explain_option
 from ._from_config import account_from_config, supported_model_types
 from ._gpu_spec import GpuSpec
 from ._gpu_table import GPU_TABLE
+from ._launch import OLLAMA_TAGS, Runtime
 from ._kv_cache import KV_TYPES, estimate_kv_cache_bytes, kv_bytes_per_token, parse_kv_type
 from ._runtime import LLAMA_CPP_PROFILE, TRANSFORMERS_PROFILE, RuntimeProfile, estimate_compute_buffers
 from ._safetensors import (
