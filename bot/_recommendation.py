@@ -1,8 +1,16 @@
-"""The recommendation of a /fit answer, as one headline sentence and as JSON (the policy is estimator/_advice)."""
+"""The recommendation of a /fit answer as a headline and as JSON (the policy: estimator/_advice.py)."""
 
 from __future__ import annotations
 
-from estimator import FITS, FITS_REDUCED_CONTEXT, NEEDS_OFFLOAD, RUNS_FROM_DISK, Recommendation, recommend_for_report
+from estimator import (
+    FITS,
+    FITS_REDUCED_CONTEXT,
+    NEEDS_OFFLOAD,
+    RUNS_FROM_DISK,
+    QuantOption,
+    Recommendation,
+    recommend_for_report,
+)
 
 from . import _format as fmt
 from ._service import FitAnswer
@@ -15,7 +23,9 @@ def recommendation_for(answer: FitAnswer) -> Recommendation:
 
 def recommendation_sentence(answer: FitAnswer, rec: Recommendation) -> str:
     """The verdict-first headline: the pick, bytes against the budget, context, speed, runtime."""
-    runtime = f"{rec.runtime}" + (f", tensor parallel {rec.tensor_parallel}" if rec.tensor_parallel > 1 else "")
+    runtime = f"{rec.runtime}" + (
+        f", tensor parallel {rec.tensor_parallel}" if rec.tensor_parallel > 1 else ""
+    )
     kv = f", {rec.kv_cache} KV cache" if rec.kv_cache not in ("f16", "auto") else ""
     speed = fmt.speed(rec.decode_tokens_per_s)
     context = f"{fmt.tokens(rec.context)} tokens of context (up to {fmt.tokens(rec.max_context)}){kv}"
@@ -23,23 +33,31 @@ def recommendation_sentence(answer: FitAnswer, rec: Recommendation) -> str:
         option = _option(answer, rec)
         if option is not None and rec.runtime == "llama.cpp":
             capacity = sum(d.capacity_bytes for d in option.devices)
-            room = (f" — {fmt.gib(option.total_bytes)} of {fmt.gib(capacity)}, "
-                    f"{fmt.gib(capacity - option.total_bytes)} to spare, with ")
+            room = (
+                f" — {fmt.gib(option.total_bytes)} of {fmt.gib(capacity)}, "
+                f"{fmt.gib(capacity - option.total_bytes)} to spare, with "
+            )
         else:
             room = " — "
         return f"**Best choice: {rec.quant}** ({runtime}){room}{context}, {speed} (estimate)."
     if rec.verdict == NEEDS_OFFLOAD and rec.offload is not None:
         plan = rec.offload
         what = "the routed experts of" if plan.kind == "experts" else "the first"
-        return (f"**Best choice: {rec.quant}** ({runtime}) with {what} {plan.cpu_layers} of {plan.total_layers} "
-                f"layers in system RAM — {fmt.gib(plan.gpu_bytes)} on the GPU, {fmt.gib(plan.ram_bytes)} of RAM, "
-                f"{context}, {speed} (estimate).")
+        return (
+            f"**Best choice: {rec.quant}** ({runtime}) with {what} {plan.cpu_layers} of {plan.total_layers} "
+            f"layers in system RAM — {fmt.gib(plan.gpu_bytes)} on the GPU, {fmt.gib(plan.ram_bytes)} of RAM, "
+            f"{context}, {speed} (estimate)."
+        )
     if rec.verdict == FITS_REDUCED_CONTEXT:
-        return (f"**Best choice: {rec.quant} at {fmt.tokens(rec.context)} tokens of context** ({runtime}), "
-                f"{speed} (estimate); you asked for {fmt.tokens(answer.report.context)}, which does not fit.")
+        return (
+            f"**Best choice: {rec.quant} at {fmt.tokens(rec.context)} tokens of context** ({runtime}), "
+            f"{speed} (estimate); you asked for {fmt.tokens(answer.report.context)}, which does not fit."
+        )
     if rec.verdict == RUNS_FROM_DISK:
-        return (f"**Best choice: {rec.quant}, run from disk** ({runtime}) — more than VRAM + RAM, so llama.cpp "
-                f"pages the weights in as it decodes: {speed} (estimate).")
+        return (
+            f"**Best choice: {rec.quant}, run from disk** ({runtime}) — more than VRAM + RAM, so llama.cpp "
+            f"pages the weights in as it decodes: {speed} (estimate)."
+        )
     return "**Does not fit** on this budget."
 
 
@@ -53,7 +71,9 @@ def recommendation_json(rec: Recommendation) -> dict[str, object]:
         "context": rec.context,
         "max_context": rec.max_context,
         "kv_cache": rec.kv_cache,
-        "offload": None if plan is None else {
+        "offload": None
+        if plan is None
+        else {
             "kind": plan.kind,
             "cpu_layers": plan.cpu_layers,
             "total_layers": plan.total_layers,
@@ -72,7 +92,7 @@ def recommendation_json(rec: Recommendation) -> dict[str, object]:
     }
 
 
-def _option(answer: FitAnswer, rec: Recommendation):
+def _option(answer: FitAnswer, rec: Recommendation) -> QuantOption | None:
     if rec.kv_cache != answer.report.kv_type:
         return None
     return next((o for o in answer.report.options if o.quant == rec.quant), None)

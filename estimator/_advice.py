@@ -55,10 +55,27 @@ RUNS_FROM_DISK = "runs_from_disk"
 # About reading speed: below ~5 tokens/s people wait for the text instead of reading along.
 USABLE_TOKENS_PER_S = 5.0
 HEADROOM = 0.05  # the desktop, browser and driver also use VRAM
-LOW_BIT_QUANTS = frozenset({
-    "Q3_K_L", "Q3_K_M", "Q3_K_S", "IQ3_XXS", "IQ3_XS", "IQ3_S", "IQ3_M", "Q2_K", "Q2_K_S",
-    "IQ2_XXS", "IQ2_XS", "IQ2_S", "IQ2_M", "IQ1_S", "IQ1_M", "TQ1_0", "TQ2_0",
-})
+LOW_BIT_QUANTS = frozenset(
+    {
+        "Q3_K_L",
+        "Q3_K_M",
+        "Q3_K_S",
+        "IQ3_XXS",
+        "IQ3_XS",
+        "IQ3_S",
+        "IQ3_M",
+        "Q2_K",
+        "Q2_K_S",
+        "IQ2_XXS",
+        "IQ2_XS",
+        "IQ2_S",
+        "IQ2_M",
+        "IQ1_S",
+        "IQ1_M",
+        "TQ1_0",
+        "TQ2_0",
+    }
+)
 _ABOVE_Q8 = frozenset({"BF16", "F16", "F32"})
 _COMMUNITY_DEFAULT = "Q4_K_M"
 _NATIVE_GGUF = {"mxfp4": "MXFP4_MOE"}  # checkpoint quantization -> the GGUF type that keeps it as is
@@ -68,6 +85,8 @@ PROMPT_CACHE_BYTES = 8192 * MIB  # llama-server --cache-ram default
 DISK_BANDWIDTH = 3e9
 _OS_RAM_BYTES = 4 * GIB
 _MLX_BITS = {"Q8_0": 8, "Q6_K": 6}
+# ollama's per-GPU reserve was measured for CUDA; for ROCm and SYCL it is our assumption.
+_RESERVE_WORDING = "457 MiB runtime reserve per GPU (ollama's CUDA figure, assumed)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,13 +144,17 @@ def recommend(
         flash_attention = report.flash_attention
     speed_budget, notes = _speed_budget(budget)
     notes = [*budget.notes, *notes]
-    base = estimate_fit(model, speed_budget, context=context, kv_type=kv_type or "f16", flash_attention=flash_attention)
+    base = estimate_fit(
+        model, speed_budget, context=context, kv_type=kv_type or "f16", flash_attention=flash_attention
+    )
     target = base.context
     config = model.config
     native = config.max_context
     rope = target / native if native and target > native else None
     if rope:
-        notes.append(f"native context is {native:,} tokens; {target:,} needs YaRN RoPE scaling, factor {rope:g}")
+        notes.append(
+            f"native context is {native:,} tokens; {target:,} needs YaRN RoPE scaling, factor {rope:g}"
+        )
     multi_dc = len(budget.devices) > 1 and all(d.gpu and d.gpu.datacenter for d in budget.devices)
     if multi_dc and vllm_capable(budget):
         vllm = _vllm_pick(model, speed_budget, repo_id, target, context is not None, notes)
@@ -140,7 +163,9 @@ def recommend(
     stored = _stored_pick(model, budget, base, repo_id, notes)
     if stored is not None:
         return replace(stored, native_context=native, rope_scale=rope)
-    rec = _llama_pick(model, speed_budget, base, repo_id, kv_type, context is not None, flash_attention, notes, rope)
+    rec = _llama_pick(
+        model, speed_budget, base, repo_id, kv_type, context is not None, flash_attention, notes, rope
+    )
     return replace(rec, native_context=native, rope_scale=rope)
 
 
@@ -157,9 +182,9 @@ def hardware_wording(budget: Budget) -> str:
     if vendors == {"apple"}:
         return "llama.cpp (Metal) or MLX; no CUDA reserve (unified memory)"
     if vendors == {"amd"}:
-        return "llama.cpp built for ROCm (HIP) or Vulkan; 457 MiB runtime reserve per GPU (ollama's CUDA figure, assumed)"
+        return f"llama.cpp built for ROCm (HIP) or Vulkan; {_RESERVE_WORDING}"
     if vendors == {"intel"}:
-        return "llama.cpp built for SYCL or Vulkan; 457 MiB runtime reserve per GPU (ollama's CUDA figure, assumed)"
+        return f"llama.cpp built for SYCL or Vulkan; {_RESERVE_WORDING}"
     if vendors == {"nvidia"}:
         return "llama.cpp (CUDA); 457 MiB CUDA reserve per GPU (ollama's figure)"
     return "llama.cpp (CUDA, ROCm or Vulkan); 457 MiB runtime reserve per GPU"
@@ -172,8 +197,10 @@ def _speed_budget(budget: Budget) -> tuple[Budget, list[str]]:
     for device in budget.devices:
         gpu = assumed_speed_gpu(device)
         if gpu is not None:
-            note = (f"speed assumes an {gpu.name} ({gpu.bandwidth_gb_per_s:g} GB/s), the slowest "
-                    f"{gpu.memory_gb} GB card we know; name your GPU for its own figure")
+            note = (
+                f"speed assumes an {gpu.name} ({gpu.bandwidth_gb_per_s:g} GB/s), the slowest "
+                f"{gpu.memory_gb} GB card we know; name your GPU for its own figure"
+            )
             if note not in notes:
                 notes.append(note)
             device = replace(device, gpu=gpu)
@@ -186,8 +213,15 @@ def _llama_quants(base: FitReport) -> tuple[str, ...]:
 
 
 def _llama_pick(
-    model: ModelFacts, budget: Budget, base: FitReport, repo_id: str, kv_type: str | None, asked: bool,
-    flash_attention: bool, notes: list[str], rope: float | None,
+    model: ModelFacts,
+    budget: Budget,
+    base: FitReport,
+    repo_id: str,
+    kv_type: str | None,
+    asked: bool,
+    flash_attention: bool,
+    notes: list[str],
+    rope: float | None,
 ) -> Recommendation:
     target = base.context
     native = _NATIVE_GGUF.get(model.accounting.quantization or "")
@@ -195,8 +229,18 @@ def _llama_pick(
     best: _Choice | None = None
     reports = {}
     for kv in kv_steps:
-        report = base if kv == base.kv_type else estimate_fit(
-            model, budget, context=target, kv_type=kv, quants=_llama_quants(base), flash_attention=flash_attention)
+        report = (
+            base
+            if kv == base.kv_type
+            else estimate_fit(
+                model,
+                budget,
+                context=target,
+                kv_type=kv,
+                quants=_llama_quants(base),
+                flash_attention=flash_attention,
+            )
+        )
         reports[kv] = report
         choice = _choose(report, kv, target, asked, native, model)
         if choice is not None and (best is None or (choice.tier, -choice.reach) < (best.tier, -best.reach)):
@@ -207,8 +251,10 @@ def _llama_pick(
         return _from_disk(model, budget, reports[kv_steps[0]], repo_id, notes, flash_attention)
     if best.kv != "f16" and not kv_type:
         f16 = next(o for o in reports["f16"].options if o.quant == best.option.quant)
-        notes.append(f"a {best.kv} KV cache makes {target:,} tokens fit "
-                     f"(f16 would need {f16.kv_cache_bytes / GIB:.1f} GiB for the cache)")
+        notes.append(
+            f"a {best.kv} KV cache makes {target:,} tokens fit "
+            f"(f16 would need {f16.kv_cache_bytes / GIB:.1f} GiB for the cache)"
+        )
     notes.extend(_trade_notes(best, reports[best.kv], target))
     notes.append(hardware_wording(budget))
     option = best.option
@@ -216,10 +262,17 @@ def _llama_pick(
     context = min(target, best.reach)
     max_context = max(option.max_context, context)
     if asked and best.reach < target:
-        notes.append(f"nothing reaches {target:,} tokens on this budget; the most is {best.reach:,} ({option.quant})")
+        notes.append(
+            f"nothing reaches {target:,} tokens on this budget; the most is {best.reach:,} ({option.quant})"
+        )
     file = gguf_file_name(repo_id, option.quant)
     plan = option.offload if verdict == NEEDS_OFFLOAD else None
-    launch = [(str(Runtime.LLAMA_CPP), _llama_command(file, context, plan, best.kv, flash_attention, budget, model, rope))]
+    launch = [
+        (
+            str(Runtime.LLAMA_CPP),
+            _llama_command(file, context, plan, best.kv, flash_attention, budget, model, rope),
+        )
+    ]
     if any(d.gpu and d.gpu.vendor == "apple" for d in budget.devices):
         launch.append((str(Runtime.MLX), mlx_server(repo_id, bits=_MLX_BITS.get(option.quant, 4))))
     launch.extend(_extra_launches(model, budget, repo_id, context))
@@ -240,7 +293,12 @@ def _llama_pick(
 
 
 def _choose(
-    report: FitReport, kv: str, target: int, asked: bool, native: str | None, model: ModelFacts,
+    report: FitReport,
+    kv: str,
+    target: int,
+    asked: bool,
+    native: str | None,
+    model: ModelFacts,
 ) -> _Choice | None:
     """The best option of one report under rules 2-4, or None when nothing runs."""
     choices = []
@@ -249,8 +307,15 @@ def _choose(
             continue
         if asked and option.verdict == FITS_REDUCED_CONTEXT:
             # Context first: offloading part of it may reach the asked context where the GPU alone cannot.
-            plan = offload_plan(model, report.budget, option.quant, target, kv_type=kv,
-                                flash_attention=report.flash_attention, system_ram_bytes=report.system_ram_bytes)
+            plan = offload_plan(
+                model,
+                report.budget,
+                option.quant,
+                target,
+                kv_type=kv,
+                flash_attention=report.flash_attention,
+                system_ram_bytes=report.system_ram_bytes,
+            )
             if plan is not None:
                 option = replace(option, verdict=NEEDS_OFFLOAD, offload=plan)
         if option.verdict == NEEDS_OFFLOAD:
@@ -309,7 +374,11 @@ def _trade_notes(best: _Choice, report: FitReport, target: int) -> list[str]:
     """Say what the pick gives up against the options it beat."""
     notes = []
     option = best.option
-    fast_low = [o for o in report.options if o.quant in LOW_BIT_QUANTS and o.verdict == FITS and o.runtime == LLAMA_CPP]
+    fast_low = [
+        o
+        for o in report.options
+        if o.quant in LOW_BIT_QUANTS and o.verdict == FITS and o.runtime == LLAMA_CPP
+    ]
     if option.verdict == NEEDS_OFFLOAD and fast_low:
         low = max(fast_low, key=lambda o: o.weights_bytes)
         notes.append(
@@ -320,13 +389,19 @@ def _trade_notes(best: _Choice, report: FitReport, target: int) -> list[str]:
     if option.verdict == FITS and option.quant == "Q8_0":
         above = [o for o in report.options if o.quant in _ABOVE_Q8 and o.verdict == FITS]
         if above:
-            notes.append(f"{above[0].quant} also fits; Q8_0 is near-lossless and reads half the bytes per token")
+            notes.append(
+                f"{above[0].quant} also fits; Q8_0 is near-lossless and reads half the bytes per token"
+            )
     if best.speed is not None and best.speed < USABLE_TOKENS_PER_S:
-        notes.append(f"slow: ~{best.speed:.1f} tok/s, below the {USABLE_TOKENS_PER_S:g} tok/s of reading speed; "
-                     "a smaller model will feel faster")
+        notes.append(
+            f"slow: ~{best.speed:.1f} tok/s, below the {USABLE_TOKENS_PER_S:g} tok/s of reading speed; "
+            "a smaller model will feel faster"
+        )
     if option.quant in LOW_BIT_QUANTS:
-        notes.append(f"{option.quant} is below 4 bits: expect noticeably lower quality; nothing at 4 bits "
-                     f"or more runs at {USABLE_TOKENS_PER_S:g} tok/s or faster here")
+        notes.append(
+            f"{option.quant} is below 4 bits: expect noticeably lower quality; nothing at 4 bits "
+            f"or more runs at {USABLE_TOKENS_PER_S:g} tok/s or faster here"
+        )
     return notes
 
 
@@ -337,8 +412,14 @@ def _speed_text(speed: float | None) -> str:
 
 
 def _llama_command(
-    file: str, context: int, plan: OffloadPlan | None, kv: str, flash_attention: bool, budget: Budget,
-    model: ModelFacts, rope: float | None,
+    file: str,
+    context: int,
+    plan: OffloadPlan | None,
+    kv: str,
+    flash_attention: bool,
+    budget: Budget,
+    model: ModelFacts,
+    rope: float | None,
 ) -> str:
     gpu_layers: int | None = 99
     cpu_moe = 0
@@ -350,8 +431,15 @@ def _llama_command(
         gpu_layers = plan.total_layers - plan.cpu_layers
     native = model.config.max_context
     yarn = (rope, native) if rope and native else None
-    return llama_server(file, context, gpu_layers=gpu_layers, cpu_moe_layers=cpu_moe, kv_type=kv,
-                        flash_attention=flash_attention, yarn=yarn)
+    return llama_server(
+        file,
+        context,
+        gpu_layers=gpu_layers,
+        cpu_moe_layers=cpu_moe,
+        kv_type=kv,
+        flash_attention=flash_attention,
+        yarn=yarn,
+    )
 
 
 def _extra_launches(model: ModelFacts, budget: Budget, repo_id: str, context: int) -> list[tuple[str, str]]:
@@ -387,12 +475,22 @@ def _first_vllm_plan(model: ModelFacts, budget: Budget, context: int) -> VllmPla
 
 
 def _vllm_command(repo_id: str, plan: VllmPlan, context: int) -> str:
-    return vllm_serve(repo_id, context, gpu_memory_utilization=GPU_MEMORY_UTILIZATION,
-                      tensor_parallel=plan.tensor_parallel, kv_cache_dtype=plan.kv_cache_dtype)
+    return vllm_serve(
+        repo_id,
+        context,
+        gpu_memory_utilization=GPU_MEMORY_UTILIZATION,
+        tensor_parallel=plan.tensor_parallel,
+        kv_cache_dtype=plan.kv_cache_dtype,
+    )
 
 
 def _vllm_pick(
-    model: ModelFacts, budget: Budget, repo_id: str, target: int, asked: bool, notes: list[str],
+    model: ModelFacts,
+    budget: Budget,
+    repo_id: str,
+    target: int,
+    asked: bool,
+    notes: list[str],
 ) -> Recommendation | None:
     plan = _first_vllm_plan(model, budget, target)
     if plan is None:
@@ -403,10 +501,13 @@ def _vllm_pick(
     quant = (model.accounting.quantization or "stored").upper() if plan.quant == STORED else plan.quant
     if plan.quant == STORED and not model.accounting.quantization:
         quant = "BF16"
-    notes = [*notes, f"vLLM with tensor parallelism over {plan.tensor_parallel} of {gpus} GPUs: "
-                     f"{plan.per_gpu_weights_bytes / GIB:.1f} GiB of weights per GPU of "
-                     f"{plan.per_gpu_capacity_bytes / GIB:.1f} GiB at --gpu-memory-utilization "
-                     f"{GPU_MEMORY_UTILIZATION:g}; speed assumes ideal scaling (all-reduce not modelled)"]
+    notes = [
+        *notes,
+        f"vLLM with tensor parallelism over {plan.tensor_parallel} of {gpus} GPUs: "
+        f"{plan.per_gpu_weights_bytes / GIB:.1f} GiB of weights per GPU of "
+        f"{plan.per_gpu_capacity_bytes / GIB:.1f} GiB at --gpu-memory-utilization "
+        f"{GPU_MEMORY_UTILIZATION:g}; speed assumes ideal scaling (all-reduce not modelled)",
+    ]
     if plan.kv_cache_dtype == "fp8":
         notes.append(f"an FP8 KV cache makes {target:,} tokens fit")
     launch = [(str(Runtime.VLLM), _vllm_command(repo_id, plan, max_len))]
@@ -430,7 +531,11 @@ def _vllm_pick(
 
 
 def _stored_pick(
-    model: ModelFacts, budget: Budget, base: FitReport, repo_id: str, notes: list[str],
+    model: ModelFacts,
+    budget: Budget,
+    base: FitReport,
+    repo_id: str,
+    notes: list[str],
 ) -> Recommendation | None:
     """A quantized repo that fits as stored runs as stored: vLLM on NVIDIA/AMD, mlx-lm for MLX repos."""
     method = model.accounting.quantization
@@ -463,8 +568,10 @@ def _stored_pick(
     )
 
 
-def _host_ram(model: ModelFacts, option: QuantOption, context: int, plan: OffloadPlan | None) -> tuple[tuple[str, int], ...]:
-    """llama.cpp's system-RAM use, item by item (the prompt cache is a ceiling, filled as prompts are cached)."""
+def _host_ram(
+    model: ModelFacts, option: QuantOption, context: int, plan: OffloadPlan | None
+) -> tuple[tuple[str, int], ...]:
+    """llama.cpp's system-RAM use, item by item (the prompt cache is a ceiling, filled as prompts arrive)."""
     config = model.config
     layout = layout_weights(option.quant, model.accounting, config)
     buffers = estimate_compute_buffers(config, context, LLAMA_CPP_PROFILE)
@@ -474,27 +581,59 @@ def _host_ram(model: ModelFacts, option: QuantOption, context: int, plan: Offloa
         ("host compute buffer", buffers.host_bytes),
     ]
     if plan is not None:
-        items.append(("offloaded weights and their KV cache", max(0, plan.ram_bytes - layout.embedding - buffers.host_bytes)))
+        items.append(
+            (
+                "offloaded weights and their KV cache",
+                max(0, plan.ram_bytes - layout.embedding - buffers.host_bytes),
+            )
+        )
     items.append(("llama-server prompt cache (--cache-ram, up to)", PROMPT_CACHE_BYTES))
     return tuple(items)
 
 
 def _from_disk(
-    model: ModelFacts, budget: Budget, report: FitReport, repo_id: str, notes: list[str], flash_attention: bool,
+    model: ModelFacts,
+    budget: Budget,
+    report: FitReport,
+    repo_id: str,
+    notes: list[str],
+    flash_attention: bool,
 ) -> Recommendation:
     """Rule 6: nothing fits VRAM + RAM, so mmap pages the remaining weights from disk."""
     llama = [o for o in report.options if o.runtime == LLAMA_CPP]
     if not llama:
-        return Recommendation("—", None, Runtime.LLAMA_CPP, report.context, 0, report.kv_type, None, None,
-                              DOES_NOT_FIT, (), tuple(notes))
+        return Recommendation(
+            "—",
+            None,
+            Runtime.LLAMA_CPP,
+            report.context,
+            0,
+            report.kv_type,
+            None,
+            None,
+            DOES_NOT_FIT,
+            (),
+            tuple(notes),
+        )
     sensible = [o for o in llama if o.quant not in LOW_BIT_QUANTS]
-    option = next((o for o in llama if o.quant == _COMMUNITY_DEFAULT), None) or min(sensible or llama, key=lambda o: o.weights_bytes)
+    option = next((o for o in llama if o.quant == _COMMUNITY_DEFAULT), None) or min(
+        sensible or llama, key=lambda o: o.weights_bytes
+    )
     config, accounting = model.config, model.accounting
     layout = layout_weights(option.quant, accounting, config)
     context = report.context
     host = _host_ram(model, option, context, None)
-    gpu_free = 0 if budget.cpu_only else max(
-        0, sum(d.capacity_bytes for d in option.devices) - option.kv_cache_bytes - option.compute_bytes - option.reserve_bytes)
+    gpu_free = (
+        0
+        if budget.cpu_only
+        else max(
+            0,
+            sum(d.capacity_bytes for d in option.devices)
+            - option.kv_cache_bytes
+            - option.compute_bytes
+            - option.reserve_bytes,
+        )
+    )
     ram = report.system_ram_bytes
     host_without_cache = sum(size for name, size in host if "prompt cache" not in name)
     ram_free = max(0, ram - _OS_RAM_BYTES - host_without_cache)
@@ -509,20 +648,29 @@ def _from_disk(
     gpu_bw = min((d.bandwidth_bytes_per_s or 0 for d in budget.devices), default=0) or SYSTEM_RAM_BANDWIDTH
     on_gpu = min(weights, gpu_free)
     in_ram = min(weights - on_gpu, ram_free)
-    seconds = active_share * (on_gpu / (gpu_bw * 0.65) + in_ram / (SYSTEM_RAM_BANDWIDTH * 0.65) + paged / DISK_BANDWIDTH)
+    seconds = active_share * (
+        on_gpu / (gpu_bw * 0.65) + in_ram / (SYSTEM_RAM_BANDWIDTH * 0.65) + paged / DISK_BANDWIDTH
+    )
     speed = 1 / seconds if seconds > 0 else None
     file = gguf_file_name(repo_id, option.quant)
     n = config.num_layers
     if budget.cpu_only:
-        command = llama_server(file, context, gpu_layers=None, flash_attention=flash_attention, cache_ram_mib=0)
+        command = llama_server(
+            file, context, gpu_layers=None, flash_attention=flash_attention, cache_ram_mib=0
+        )
     elif moe:
-        command = llama_server(file, context, cpu_moe_layers=n, flash_attention=flash_attention, cache_ram_mib=0)
+        command = llama_server(
+            file, context, cpu_moe_layers=n, flash_attention=flash_attention, cache_ram_mib=0
+        )
     else:
         gpu_layers = max(0, min(n, int(n * on_gpu / weights))) if weights else 0
-        command = llama_server(file, context, gpu_layers=gpu_layers, flash_attention=flash_attention, cache_ram_mib=0)
+        command = llama_server(
+            file, context, gpu_layers=gpu_layers, flash_attention=flash_attention, cache_ram_mib=0
+        )
     notes = [
         *notes,
-        f"{option.quant} ({weights / GIB:.1f} GiB) is more than VRAM + RAM: llama.cpp maps the file (mmap) and "
+        f"{option.quant} ({weights / GIB:.1f} GiB) is more than VRAM + RAM: llama.cpp maps the file "
+        "(mmap) and "
         f"pages about {paged / GIB:.1f} GiB from disk as it decodes: slow, but it runs"
         f"{_speed_text(speed)} (disk assumed {DISK_BANDWIDTH / 1e9:g} GB/s)",
         "--cache-ram 0 turns off llama-server's prompt cache (8 GiB by default) so that RAM holds weights",

@@ -88,12 +88,23 @@ def llama_server(
 
 
 def vllm_serve(
-    repo_id: str, max_model_len: int, *, gpu_memory_utilization: float = 0.9, tensor_parallel: int = 1,
+    repo_id: str,
+    max_model_len: int,
+    *,
+    gpu_memory_utilization: float = 0.9,
+    tensor_parallel: int = 1,
     kv_cache_dtype: str = "auto",
 ) -> str:
     """``vllm serve`` for a Hugging Face repo."""
-    parts = ["vllm", "serve", repo_id, "--max-model-len", str(max_model_len),
-             "--gpu-memory-utilization", f"{gpu_memory_utilization:g}"]
+    parts = [
+        "vllm",
+        "serve",
+        repo_id,
+        "--max-model-len",
+        str(max_model_len),
+        "--gpu-memory-utilization",
+        f"{gpu_memory_utilization:g}",
+    ]
     if tensor_parallel > 1:
         parts += ["--tensor-parallel-size", str(tensor_parallel)]
     if kv_cache_dtype != "auto":
@@ -102,12 +113,14 @@ def vllm_serve(
 
 
 def mlx_server(repo_id: str, *, bits: int | None = None) -> str:
-    """``mlx_lm.server``; with ``bits``, convert (quantize) first, since the server loads weights as stored."""
+    """``mlx_lm.server``; with ``bits``, quantize with ``mlx_lm.convert`` first (it serves as stored)."""
     if bits is None:
         return f"mlx_lm.server --model {repo_id}"
     folder = f"{repo_id.rsplit('/', 1)[-1]}-{bits}bit-mlx"
-    return (f"mlx_lm.convert --hf-path {repo_id} -q --q-bits {bits} --mlx-path {folder} && "
-            f"mlx_lm.server --model {folder}")
+    return (
+        f"mlx_lm.convert --hf-path {repo_id} -q --q-bits {bits} --mlx-path {folder} && "
+        f"mlx_lm.server --model {folder}"
+    )
 
 
 def ollama_run(repo_id: str) -> str | None:

@@ -85,7 +85,10 @@ def parse_use(text: str) -> Use:
 
 
 def rank_models(
-    candidates: tuple[RankCandidate, ...] | list[RankCandidate], budget: Budget, *, use: Use | None = None,
+    candidates: tuple[RankCandidate, ...] | list[RankCandidate],
+    budget: Budget,
+    *,
+    use: Use | None = None,
     limit: int = 20,
 ) -> tuple[RankedModel, ...]:
     """The qualifying models on ``budget``, best first (the module docstring says how)."""
@@ -98,15 +101,27 @@ def rank_models(
         if facts.config.max_context is not None and facts.config.max_context < context:
             continue
         rec = recommend(facts, budget, repo_id=candidate.repo_id, context=context)
-        if (rec.verdict in (RUNS_FROM_DISK, DOES_NOT_FIT) or rec.quant in LOW_BIT_QUANTS or rec.context < context
-                or (rec.decode_tokens_per_s or 0.0) < USABLE_TOKENS_PER_S):
+        if (
+            rec.verdict in (RUNS_FROM_DISK, DOES_NOT_FIT)
+            or rec.quant in LOW_BIT_QUANTS
+            or rec.context < context
+            or (rec.decode_tokens_per_s or 0.0) < USABLE_TOKENS_PER_S
+        ):
             continue
         signals = _signals(candidate)
-        ranked.append(RankedModel(
-            model=candidate.repo_id, quant=rec.quant, file=rec.file, context=rec.context,
-            decode_tokens_per_s=rec.decode_tokens_per_s, verdict=rec.verdict, runtime=rec.runtime,
-            score=round(sum(v for _, v in signals), 4), signals=signals,
-        ))
+        ranked.append(
+            RankedModel(
+                model=candidate.repo_id,
+                quant=rec.quant,
+                file=rec.file,
+                context=rec.context,
+                decode_tokens_per_s=rec.decode_tokens_per_s,
+                verdict=rec.verdict,
+                runtime=rec.runtime,
+                score=round(sum(v for _, v in signals), 4),
+                signals=signals,
+            )
+        )
     ranked.sort(key=lambda r: (-r.score, r.model))
     return tuple(ranked[:limit])
 
@@ -117,7 +132,11 @@ def _signals(candidate: RankCandidate) -> tuple[tuple[str, float], ...]:
     recency = 0.0 if age is None else max(0.0, 1.0 - max(0.0, age) / _RECENCY_DAYS)
     billions = candidate.facts.accounting.total_params / 1e9
     size = 0.5 * math.log2(billions) if billions > 1 else 0.0
-    return (("popularity", round(popularity, 4)), ("recency", round(recency, 4)), ("size_class", round(size, 4)))
+    return (
+        ("popularity", round(popularity, 4)),
+        ("recency", round(recency, 4)),
+        ("size_class", round(size, 4)),
+    )
 
 
 def _matches(candidate: RankCandidate, use: Use) -> bool:

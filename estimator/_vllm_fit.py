@@ -48,7 +48,10 @@ class VllmPlan:
 def vllm_capable(budget: Budget) -> bool:
     """Whether every device is a GPU that current vLLM supports."""
     return bool(budget.devices) and all(
-        d.gpu is not None and d.gpu.vendor in ("nvidia", "amd") and not d.gpu.unified and d.gpu.key not in _NO_VLLM
+        d.gpu is not None
+        and d.gpu.vendor in ("nvidia", "amd")
+        and not d.gpu.unified
+        and d.gpu.key not in _NO_VLLM
         for d in budget.devices
     )
 
@@ -62,7 +65,12 @@ def tensor_parallel_size(config: ModelConfig, gpus: int) -> int:
 
 
 def plan_vllm(
-    config: ModelConfig, layout: WeightLayout, budget: Budget, context: int, *, kv_cache_dtype: str = "auto",
+    config: ModelConfig,
+    layout: WeightLayout,
+    budget: Budget,
+    context: int,
+    *,
+    kv_cache_dtype: str = "auto",
     active_fraction: float = 1.0,
 ) -> VllmPlan:
     """Fit ``layout`` on the budget's GPUs with vLLM; ``active_fraction`` is k/E of the routed experts."""

@@ -14,7 +14,7 @@ def _run(db_path, *args):
 
 
 def test_rank_json_lists_runnable_models(db_path):
-    """--json is a list of {model, quant, file, context, decode_tokens_per_s, verdict, runtime}, all runnable."""
+    """--json lists {model, quant, file, context, decode_tokens_per_s, verdict, runtime}, all runnable."""
     result = _run(db_path, "RTX 3090", "--json", "--limit", "5")
     assert result.exit_code == 0
     rows = json.loads(result.output)

@@ -4,13 +4,22 @@ from __future__ import annotations
 
 import shlex
 
-from estimator._launch import OLLAMA_TAGS, Runtime, gguf_file_name, llama_server, mlx_server, ollama_run, vllm_serve
+from estimator._launch import (
+    OLLAMA_TAGS,
+    Runtime,
+    gguf_file_name,
+    llama_server,
+    mlx_server,
+    ollama_run,
+    vllm_serve,
+)
 
 
 def test_llama_server_matches_the_issue_shape():
     """Expert offload with a q8_0 cache is exactly the issue's llama-server line."""
     assert llama_server("FILE", 32768, cpu_moe_layers=20, kv_type="q8_0") == (
-        "llama-server -m FILE -c 32768 -ngl 99 --n-cpu-moe 20 -ctk q8_0 -ctv q8_0 -fa on")
+        "llama-server -m FILE -c 32768 -ngl 99 --n-cpu-moe 20 -ctk q8_0 -ctv q8_0 -fa on"
+    )
 
 
 def test_llama_server_optional_parts():
@@ -26,9 +35,12 @@ def test_llama_server_optional_parts():
 
 def test_vllm_serve_matches_the_issue_shape():
     """Every option set gives the issue's vllm serve line; defaults drop TP 1 and the auto KV dtype."""
-    assert vllm_serve("org/m", 131072, gpu_memory_utilization=0.9, tensor_parallel=8, kv_cache_dtype="fp8") == (
+    assert vllm_serve(
+        "org/m", 131072, gpu_memory_utilization=0.9, tensor_parallel=8, kv_cache_dtype="fp8"
+    ) == (
         "vllm serve org/m --max-model-len 131072 --gpu-memory-utilization 0.9 --tensor-parallel-size 8 "
-        "--kv-cache-dtype fp8")
+        "--kv-cache-dtype fp8"
+    )
     assert vllm_serve("org/m", 8192) == "vllm serve org/m --max-model-len 8192 --gpu-memory-utilization 0.9"
 
 
@@ -38,7 +50,11 @@ def test_mlx_server_converts_first_when_quantizing():
     command = mlx_server("org/m", bits=4)
     convert, serve = command.split(" && ")
     args = shlex.split(convert)
-    assert args[:2] == ["mlx_lm.convert", "--hf-path"] and "-q" in args and args[args.index("--q-bits") + 1] == "4"
+    assert (
+        args[:2] == ["mlx_lm.convert", "--hf-path"]
+        and "-q" in args
+        and args[args.index("--q-bits") + 1] == "4"
+    )
     assert shlex.split(serve) == ["mlx_lm.server", "--model", args[args.index("--mlx-path") + 1]]
 
 
@@ -46,8 +62,10 @@ def test_ollama_tags_are_cited_and_looked_up_case_blind():
     """Known repos map to their Ollama tag (each row cites ollama.com); unknown repos get none."""
     assert ollama_run("OpenAI/GPT-OSS-20B") == "ollama run gpt-oss:20b"
     assert ollama_run("someone/unknown") is None
-    assert all(url.startswith("https://ollama.com/library/") and url.endswith(tag.split(":")[0])
-               for tag, url in OLLAMA_TAGS.values())
+    assert all(
+        url.startswith("https://ollama.com/library/") and url.endswith(tag.split(":")[0])
+        for tag, url in OLLAMA_TAGS.values()
+    )
 
 
 def test_gguf_file_name_and_runtime_names():

@@ -1,4 +1,4 @@
-"""What can I run? (estimator/_rank.py): qualifying picks only, ranked by downloads/likes, recency, size class."""
+"""What can I run? (estimator/_rank.py): qualifying picks, ranked by downloads/likes, recency, size."""
 
 from __future__ import annotations
 
@@ -35,12 +35,16 @@ def facts() -> dict[str, estimator.ModelFacts]:
 def _candidates(facts, downloads=None, ages=None) -> list[RankCandidate]:
     downloads = downloads or {}
     ages = ages or {}
-    return [RankCandidate(repo, facts[key], downloads=downloads.get(key, 1000), likes=10, age_days=ages.get(key, 400))
-            for key, repo in REPOS.items()]
+    return [
+        RankCandidate(
+            repo, facts[key], downloads=downloads.get(key, 1000), likes=10, age_days=ages.get(key, 400)
+        )
+        for key, repo in REPOS.items()
+    ]
 
 
 def test_only_models_that_run_well_are_listed(facts):
-    """Every listed pick is 4-bit or better, reaches 8K, decodes at a usable speed; DeepSeek-V3 is not on 24 GB."""
+    """Every pick is 4-bit or better, reaches 8K, decodes at a usable speed; DeepSeek-V3 is not on 24 GB."""
     ranked = rank_models(_candidates(facts), estimator.parse_budget("RTX 3090"))
     assert ranked
     models = {r.model for r in ranked}
@@ -52,7 +56,7 @@ def test_only_models_that_run_well_are_listed(facts):
 
 
 def test_downloads_rank_first_among_equals(facts):
-    """Raising one model's downloads a thousandfold moves it to the top; the score is the sum of its signals."""
+    """A thousandfold more downloads moves a model to the top; the score is the sum of its signals."""
     budget = estimator.parse_budget("RTX 3090")
     before = rank_models(_candidates(facts), budget)
     last = before[-1].model
@@ -73,10 +77,13 @@ def test_recency_breaks_ties(facts):
     assert dict(ranked["meta-llama/Llama-3.1-8B-Instruct"].signals)["recency"] == 0.0
 
 
-@pytest.mark.parametrize(("use", "expected"), [
-    (Use.CHAT, {"meta-llama/Llama-3.1-8B-Instruct", "Qwen/Qwen2.5-32B-Instruct"}),
-    (Use.CODE, set()),
-])
+@pytest.mark.parametrize(
+    ("use", "expected"),
+    [
+        (Use.CHAT, {"meta-llama/Llama-3.1-8B-Instruct", "Qwen/Qwen2.5-32B-Instruct"}),
+        (Use.CODE, set()),
+    ],
+)
 def test_use_filters(facts, use, expected):
     """chat keeps instruct/chat models; code keeps coder models (none in this catalog)."""
     ranked = rank_models(_candidates(facts), estimator.parse_budget("RTX 3090"), use=use)
