@@ -404,3 +404,27 @@ def test_vllm_plan_weights_per_gpu_are_a_tensor_parallel_share(results: dict[str
     per_gpu = estimator.layout_weights("FP8", facts.accounting, facts.config).total / 8
     assert 45 * GIB < per_gpu < 0.9 * 80 * GIB
     assert "--kv-cache-dtype" not in rec.launch_map["vllm"] or rec.kv_cache == "fp8"
+
+
+@pytest.mark.parametrize(
+    ("variant", "budget", "runtime", "quant"),
+    [
+        ("awq-4bit", "RTX 4090", Runtime.VLLM, "AWQ"),
+        ("gptq-4bit", "H100", Runtime.VLLM, "GPTQ"),
+        ("mlx-4bit", "M4 Max 64GB", Runtime.MLX, "MLX"),
+        ("awq-4bit", "M4 Max 64GB", Runtime.LLAMA_CPP, None),
+        ("mlx-4bit", "RTX 4090", Runtime.LLAMA_CPP, None),
+    ],
+)
+def test_quantized_repos_run_as_stored_where_their_runtime_runs(
+    variant, budget, runtime, quant, header_accounting, model_config
+):
+    """A quantized repo runs as stored (vLLM for AWQ/GPTQ on NVIDIA, mlx-lm on Apple); elsewhere, GGUF."""
+    facts = estimator.ModelFacts(model_config(variant), header_accounting(variant))
+    rec = recommend(facts, estimator.parse_budget(budget), repo_id=f"someone/TinyLlama-{variant}")
+    assert rec.runtime == runtime
+    if quant is not None:
+        assert rec.quant == quant and any("runs as stored" in n for n in rec.notes)
+        assert rec.launch_map[str(runtime)].split()[:2] in (["vllm", "serve"], ["mlx_lm.server", "--model"])
+    else:
+        assert rec.quant not in ("AWQ", "MLX") and str(Runtime.LLAMA_CPP) in rec.launch_map
