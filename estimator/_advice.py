@@ -85,8 +85,9 @@ PROMPT_CACHE_BYTES = 8192 * MIB  # llama-server --cache-ram default
 DISK_BANDWIDTH = 3e9
 _OS_RAM_BYTES = 4 * GIB
 _MLX_BITS = {"Q8_0": 8, "Q6_K": 6}
-# ollama's per-GPU reserve was measured for CUDA; for ROCm and SYCL it is our assumption.
-_RESERVE_WORDING = "457 MiB runtime reserve per GPU (ollama's CUDA figure, assumed)"
+# ollama sets aside 457 MiB on every non-Metal GPU, CUDA, ROCm and oneAPI alike
+# (DeviceInfo.MinimumMemory in ml/device.go; cudaMinimumMemory = rocmMinimumMemory before it).
+_RESERVE_WORDING = "457 MiB runtime reserve per GPU (ollama's figure for every non-Metal GPU)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,19 +176,20 @@ def recommend_for_report(model: ModelFacts, report: FitReport, repo_id: str) -> 
 
 
 def hardware_wording(budget: Budget) -> str:
-    """The llama.cpp back end the budget implies, for notes and footers."""
+    """The llama.cpp back end the budget implies, and the reserve it pays, for notes and footers."""
     if budget.cpu_only:
         return "llama.cpp on the CPU"
     vendors = {d.gpu.vendor for d in budget.devices if d.gpu}
     if vendors == {"apple"}:
         return "llama.cpp (Metal) or MLX; no CUDA reserve (unified memory)"
-    if vendors == {"amd"}:
-        return f"llama.cpp built for ROCm (HIP) or Vulkan; {_RESERVE_WORDING}"
-    if vendors == {"intel"}:
-        return f"llama.cpp built for SYCL or Vulkan; {_RESERVE_WORDING}"
-    if vendors == {"nvidia"}:
-        return "llama.cpp (CUDA); 457 MiB CUDA reserve per GPU (ollama's figure)"
-    return "llama.cpp (CUDA, ROCm or Vulkan); 457 MiB runtime reserve per GPU"
+    backend = {
+        frozenset({"amd"}): "llama.cpp built for ROCm (HIP) or Vulkan",
+        frozenset({"intel"}): "llama.cpp built for SYCL or Vulkan",
+        frozenset({"nvidia"}): "llama.cpp (CUDA)",
+    }.get(frozenset(vendors), "llama.cpp (CUDA, ROCm or Vulkan)")
+    if budget.unified:
+        return f"{backend} on unified memory; no reserve beyond the GPU's share of memory"
+    return f"{backend}; {_RESERVE_WORDING}"
 
 
 def _speed_budget(budget: Budget) -> tuple[Budget, list[str]]:

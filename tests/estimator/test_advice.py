@@ -9,7 +9,14 @@ import pytest
 
 import estimator
 from estimator import GIB, MIB
-from estimator._advice import LOW_BIT_QUANTS, RUNS_FROM_DISK, USABLE_TOKENS_PER_S, Recommendation, recommend
+from estimator._advice import (
+    LOW_BIT_QUANTS,
+    RUNS_FROM_DISK,
+    USABLE_TOKENS_PER_S,
+    Recommendation,
+    hardware_wording,
+    recommend,
+)
 from estimator._launch import Runtime
 from tests.factories import replica
 
@@ -428,3 +435,24 @@ def test_quantized_repos_run_as_stored_where_their_runtime_runs(
         assert rec.launch_map[str(runtime)].split()[:2] in (["vllm", "serve"], ["mlx_lm.server", "--model"])
     else:
         assert rec.quant not in ("AWQ", "MLX") and str(Runtime.LLAMA_CPP) in rec.launch_map
+
+
+@pytest.mark.parametrize(
+    ("budget", "backend", "reserve"),
+    [
+        ("RTX 4090", "CUDA", "457 MiB"),
+        ("7900 XTX", "ROCm", "457 MiB"),
+        ("Arc B580", "SYCL", "457 MiB"),
+        ("strix halo", "ROCm", "no reserve beyond"),
+        ("DGX Spark", "CUDA", "no reserve beyond"),
+        ("M3 Max 128GB", "Metal", "no CUDA reserve"),
+        ("64GB RAM", "CPU", ""),
+    ],
+)
+def test_hardware_wording_names_backend_and_reserve(budget, backend, reserve):
+    """Each vendor gets its llama.cpp back end and the reserve it really pays (none on unified memory)."""
+    wording = hardware_wording(estimator.parse_budget(budget))
+    assert backend in wording and reserve in wording
+    parsed = estimator.parse_budget(budget)
+    report = estimator.estimate_fit(_facts("llama-3.1-8b"), parsed, quants=("Q4_K_M",))
+    assert (report.options[0].reserve_bytes == 0) == parsed.unified
