@@ -7,7 +7,6 @@ from estimator import (
     FITS_REDUCED_CONTEXT,
     NEEDS_OFFLOAD,
     RUNS_FROM_DISK,
-    QuantOption,
     Recommendation,
     recommend_for_report,
 )
@@ -30,15 +29,11 @@ def recommendation_sentence(answer: FitAnswer, rec: Recommendation) -> str:
     speed = fmt.speed(rec.decode_tokens_per_s)
     context = f"{fmt.tokens(rec.context)} tokens of context (up to {fmt.tokens(rec.max_context)}){kv}"
     if rec.verdict == FITS:
-        option = _option(answer, rec)
-        if option is not None and rec.runtime == "llama.cpp":
-            capacity = sum(d.capacity_bytes for d in option.devices)
-            room = (
-                f" — {fmt.gib(option.total_bytes)} of {fmt.gib(capacity)}, "
-                f"{fmt.gib(capacity - option.total_bytes)} to spare, with "
-            )
-        else:
-            room = " — "
+        room = " — "
+        if rec.gpu_bytes is not None and rec.capacity_bytes:
+            spare = rec.capacity_bytes - rec.gpu_bytes
+            used, capacity = fmt.gib(rec.gpu_bytes), fmt.gib(rec.capacity_bytes)
+            room = f" — {used} of {capacity}, {fmt.gib(spare)} to spare, with "
         return f"**Best choice: {rec.quant}** ({runtime}){room}{context}, {speed} (estimate)."
     if rec.verdict == NEEDS_OFFLOAD and rec.offload is not None:
         plan = rec.offload
@@ -86,13 +81,9 @@ def recommendation_json(rec: Recommendation) -> dict[str, object]:
         "launch": rec.launch_map,
         "notes": list(rec.notes),
         "tensor_parallel": rec.tensor_parallel,
+        "gpu_bytes": rec.gpu_bytes,
+        "capacity_bytes": rec.capacity_bytes,
         "native_context": rec.native_context,
         "rope_scale": rec.rope_scale,
         "host_ram_bytes": dict(rec.host_ram),
     }
-
-
-def _option(answer: FitAnswer, rec: Recommendation) -> QuantOption | None:
-    if rec.kv_cache != answer.report.kv_type:
-        return None
-    return next((o for o in answer.report.options if o.quant == rec.quant), None)

@@ -109,6 +109,8 @@ class Recommendation:
     rope_scale: float | None = None  # YaRN factor needed beyond the native context
     host_ram: tuple[tuple[str, int], ...] = ()  # llama.cpp's system-RAM use, item by item
     tensor_parallel: int = 1
+    gpu_bytes: int | None = None  # what the pick puts on the GPUs (llama.cpp, all on the GPU), against...
+    capacity_bytes: int | None = None  # ...the memory the GPUs may use
 
     @property
     def launch_map(self) -> dict[str, str]:
@@ -167,6 +169,15 @@ def recommend(
     rec = _llama_pick(
         model, speed_budget, base, repo_id, kv_type, context is not None, flash_attention, notes, rope
     )
+    if budget.system_ram_bytes is None and (rec.offload is not None or rec.verdict == RUNS_FROM_DISK):
+        rec = replace(
+            rec,
+            notes=(
+                *rec.notes,
+                f"system RAM: {base.system_ram_bytes // GIB} GiB assumed "
+                "(add e.g. '+ 64GB RAM' to your budget)",
+            ),
+        )
     return replace(rec, native_context=native, rope_scale=rope)
 
 
@@ -247,7 +258,7 @@ def _llama_pick(
         choice = _choose(report, kv, target, asked, native, model)
         if choice is not None and (best is None or (choice.tier, -choice.reach) < (best.tier, -best.reach)):
             best = choice
-        if best is not None and best.tier <= 1:
+        if best is not None and best.tier == 0:  # a quantized cache is worth it only to stay on the GPU
             break
     if best is None:
         return _from_disk(model, budget, reports[kv_steps[0]], repo_id, notes, flash_attention)
@@ -291,6 +302,8 @@ def _llama_pick(
         launch=tuple(launch),
         notes=tuple(notes),
         host_ram=_host_ram(model, option, context, plan),
+        gpu_bytes=option.total_bytes if plan is None else plan.gpu_bytes,
+        capacity_bytes=sum(d.capacity_bytes for d in option.devices),
     )
 
 

@@ -99,7 +99,7 @@ CASES = [
         quant="Q4_K_M",
         verdict="needs_offload",
         offload="experts",
-        notes=("3-bit-or-lower",),
+        notes=("3-bit-or-lower", "32 GiB assumed"),
         launch=(("llama.cpp", "--n-cpu-moe"),),
         min_speed=USABLE_TOKENS_PER_S,
     ),
