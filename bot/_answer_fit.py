@@ -51,7 +51,9 @@ def describe_budget(budget: Budget) -> str:
     for device in _grouped(budget):
         count, d = device
         size = fmt.gib(d.memory_bytes, 0 if d.memory_bytes % (1 << 30) == 0 else 2)
-        if d.gpu is not None:
+        if d.cpu:
+            text = f"CPU only, {size} of RAM ({fmt.gib(d.usable_bytes, 0)} for the model)"
+        elif d.gpu is not None:
             text = f"{d.gpu.name} ({size}"
             if d.unified:
                 text += f" unified, {fmt.gib(d.usable_bytes, 0)} usable by the GPU"
@@ -68,7 +70,7 @@ def describe_budget(budget: Budget) -> str:
             text = size
         parts.append(f"{count}× {text}" if count > 1 else text)
     out = " + ".join(parts)
-    if budget.system_ram_bytes:
+    if budget.system_ram_bytes and not budget.cpu_only:
         out += f", with {fmt.gib(budget.system_ram_bytes, 0)} of system RAM"
     return out
 
@@ -101,6 +103,9 @@ def render_fit(answer: FitAnswer) -> Document:
     lines.append(size + ".")
     rec = recommendation_for(answer)  # issue 12: the headline is the policy's pick (estimator/_advice.py)
     lines.append(_best_sentence(report) if rec.verdict == DOES_NOT_FIT else recommendation_sentence(answer, rec))
+    assumed = [note for note in rec.notes if "assum" in note]
+    if assumed:
+        lines.append(escape("Assumed: " + "; ".join(assumed) + ".", 600))
     fields = [Field(f"Memory at {fmt.tokens(report.context)} tokens, in GiB (2^30 bytes)", _table(report.options))]
     offload = _offload_field(report.options)
     if offload:

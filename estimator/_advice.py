@@ -153,7 +153,7 @@ def recommend(
     target = base.context
     config = model.config
     native = config.max_context
-    rope = target / native if native and target > native else None
+    rope = round(target / native, 2) if native and target > native else None
     if rope:
         notes.append(
             f"native context is {native:,} tokens; {target:,} needs YaRN RoPE scaling, factor {rope:g}"
