@@ -161,8 +161,9 @@ def _strip_mac(text: str) -> tuple[str, str | None]:
 def _cpu_budget(original: str, parts: list[str], ram: int | None) -> Budget:
     """No GPU: llama.cpp on the CPU, with system RAM in place of VRAM."""
     notes = []
-    if ram is None and len(parts) == 1 and _SIZE.match(parts[0]):
-        ram, _ = _size_bytes(_SIZE.match(parts[0]).group(1), _SIZE.match(parts[0]).group(2) or "gb", original)
+    size = _SIZE.match(parts[0]) if len(parts) == 1 else None
+    if ram is None and size is not None:
+        ram, _ = _size_bytes(size.group(1), size.group(2) or "gb", original)
     elif parts:
         raise BudgetParseError(original[:60], f"'{original[:60]}': write 'cpu only 64GB RAM' or a GPU name")
     if ram is None:

@@ -154,7 +154,7 @@ def default_quants(accounting: ParamAccounting, budget: Budget | None = None) ->
 
     Apple GPUs and CPU-only machines get no FP8 row: FP8 checkpoints are a CUDA (vLLM) format.
     """
-    quants = DEFAULT_QUANTS
+    quants: tuple[str, ...] = DEFAULT_QUANTS
     if accounting.quantization == "mxfp4":
         quants = (*DEFAULT_QUANTS[:3], "MXFP4_MOE", *DEFAULT_QUANTS[3:])
     if budget is not None and (budget.cpu_only or any(d.gpu and d.gpu.vendor == "apple" for d in budget.devices)):
@@ -179,7 +179,7 @@ def offload_plan(
     return plan if plan is not None and plan.ram_bytes <= ram else None
 
 
-def _evaluate(quant, layout: WeightLayout, model: ModelFacts, budget: Budget, ctx: int, kv_type: str, profile: RuntimeProfile, ram: int) -> QuantOption:
+def _evaluate(quant: str, layout: WeightLayout, model: ModelFacts, budget: Budget, ctx: int, kv_type: str, profile: RuntimeProfile, ram: int) -> QuantOption:
     config = model.config
     shares = split_layers(layout, config, budget, profile, cpu_layers=0, cpu_expert_layers=0)
     uses = device_uses(shares, config, profile, ctx, kv_type)
@@ -263,7 +263,7 @@ def _efficiency(device: Device) -> float:
     return _EFFICIENCY_DISCRETE
 
 
-def _decode_speed(layout: WeightLayout, model: ModelFacts, budget: Budget, shares, ctx: int, kv_type: str, cpu_layers: int, cpu_experts: int) -> float | None:
+def _decode_speed(layout: WeightLayout, model: ModelFacts, budget: Budget, shares: tuple[Share, ...], ctx: int, kv_type: str, cpu_layers: int, cpu_experts: int) -> float | None:
     """Tokens per second if decoding is bound by memory bandwidth (an estimate).
 
     Per token, every device reads its layers' dense weights, the chosen k/E of their
