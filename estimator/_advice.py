@@ -471,9 +471,14 @@ def _extra_launches(model: ModelFacts, budget: Budget, repo_id: str, context: in
 
 
 def _vllm_candidates(model: ModelFacts) -> tuple[str, ...]:
+    """Layouts to try with vLLM, native format first; without headers a GGUF type stands in for the size."""
     accounting = model.accounting
-    if accounting.quantization and stored_available(accounting):
-        return (STORED,)  # native format first: serve the quantized checkpoint as it is
+    method = accounting.quantization
+    if method and stored_available(accounting):
+        return (STORED,)  # serve the quantized checkpoint as it is
+    if method:
+        # Size stand-ins: MXFP4 experts as llama.cpp stores them; FP8 as FP8; 4-bit AWQ/GPTQ ~ Q4_0 (4.5 bpw).
+        return ({"mxfp4": "MXFP4_MOE", "fp8": "FP8"}.get(method, "Q4_0"),)
     return (STORED, "FP8") if stored_available(accounting) else ("BF16", "FP8")
 
 
@@ -513,9 +518,8 @@ def _vllm_pick(
     native = model.config.max_context
     max_len = target if asked else max(target, min(plan.max_context, native or plan.max_context))
     gpus = len(budget.devices)
-    quant = (model.accounting.quantization or "stored").upper() if plan.quant == STORED else plan.quant
-    if plan.quant == STORED and not model.accounting.quantization:
-        quant = "BF16"
+    method = model.accounting.quantization
+    quant = method.upper() if method else ("BF16" if plan.quant == STORED else plan.quant)
     notes = [
         *notes,
         f"vLLM with tensor parallelism over {plan.tensor_parallel} of {gpus} GPUs: "

@@ -254,6 +254,14 @@ CASES = [
         launch=(("vllm", "--tensor-parallel-size 2"),),
     ),
     Case(
+        "gpt-oss-120b on 2x H100 is vLLM in its native MXFP4",
+        *OSS120,
+        "2x H100",
+        runtime=Runtime.VLLM,
+        quant="MXFP4",
+        tensor_parallel=2,
+    ),
+    Case(
         "Qwen2.5-32B on 4x A100 80GB is vLLM BF16 across 4",
         *Q32,
         "4x A100 80GB",
