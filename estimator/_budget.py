@@ -188,8 +188,8 @@ def _mac_budget(original: str, model: str, size_text: str) -> Budget:
         raise BudgetParseError(original[:60], f"no Apple chip in our table comes with {size_gb}GB: name the chip, e.g. 'M4 Max 64GB'")
     device = Device(memory, _usable(chip, memory), READ_AS_GPU, chip)
     note = (
-        f"'{original.strip()[:40]}' read as {chip.name} with {size_gb} GB, the newest chip sold with that size "
-        f"({chip.bandwidth_gb_per_s:g} GB/s); name the chip for its exact speed"
+        f"'{original.strip()[:40]}' assumed to be an {chip.name} with {size_gb} GB, the newest chip sold "
+        f"with that size ({chip.bandwidth_gb_per_s:g} GB/s); name the chip for its exact speed"
     )
     return Budget(original, (device,), None, (note, *_device_notes(device, f"{chip.key} {size_gb}gb")))
 
@@ -228,9 +228,12 @@ def _device_notes(device: Device, typed: str) -> tuple[str, ...]:
     base = re.sub(r"-\d+gb$", "", gpu.key)
     others = sorted({g.memory_gb for g in GPU_TABLE if g is not gpu and not g.unified and re.sub(r"-\d+gb$", "", g.key) == base})
     if not gpu.unified and not sized and others:
-        notes.append(f"'{typed.strip()}' read as the {gpu.memory_gb} GB card; write '{typed.strip()} {others[-1]}GB' for the other")
+        notes.append(
+            f"'{typed.strip()}' assumed to be the {gpu.memory_gb} GB card; "
+            f"write '{typed.strip()} {others[-1]}GB' for the other"
+        )
     if re.search(r"\bcolab\b", typed) and "t4" not in typed:
-        notes.append("Colab read as its free tier's NVIDIA T4 (16 GB)")
+        notes.append("Colab assumed to be its free tier's NVIDIA T4 (16 GB)")
     if gpu.unified:
         share = device.usable_bytes / device.memory_bytes
         if gpu.vendor == "apple":
