@@ -136,7 +136,9 @@ def parse_budget(text: str) -> Budget:
 
 
 _CPU_ONLY = re.compile(r"\b(?:no\s+gpu|without\s+(?:a\s+)?gpu|cpu[\s-]*only|only\s+cpu|cpu)\b")
-_MAC = re.compile(r"\b(?:apple\s+)?(mac\s*book\s+air|mac\s*book(?:\s+pro)?|mac\s+studio|mac\s+mini|mac\s+pro|imac|mac)\b")
+_MAC = re.compile(
+    r"\b(?:apple\s+)?(mac\s*book\s+air|mac\s*book(?:\s+pro)?|mac\s+studio|mac\s+mini|mac\s+pro|imac|mac)\b"
+)
 _APPLE_CHIP = re.compile(r"\bm[1-9]\b")
 # What a Mac model can carry: a Mac Studio has a Max or Ultra chip, a Mac mini a base or Pro chip.
 _MAC_TIERS = {"mac studio": ("max", "ultra"), "mac mini": ("", "pro"), "macbook air": ("",)}
@@ -153,7 +155,8 @@ def _strip_mac(text: str) -> tuple[str, str | None]:
     if not match or _APPLE_CHIP.search(text):
         return text, None
     model = " ".join(match.group(1).replace("macbook", "macbook ").split())
-    model = {"mac book air": "macbook air", "mac book pro": "macbook pro", "mac book": "macbook"}.get(model, model)
+    spelled = {"mac book air": "macbook air", "mac book pro": "macbook pro", "mac book": "macbook"}
+    model = spelled.get(model, model)
     rest = (text[: match.start()] + " " + text[match.end() :]).strip()
     return " ".join(rest.split()), model
 
@@ -185,7 +188,8 @@ def _mac_budget(original: str, model: str, size_text: str) -> Budget:
     size_gb = memory // GIB
     chip = _mac_chip_for(size_gb, _MAC_TIERS.get(model))
     if chip is None:
-        raise BudgetParseError(original[:60], f"no Apple chip in our table comes with {size_gb}GB: name the chip, e.g. 'M4 Max 64GB'")
+        message = f"no Apple chip in our table comes with {size_gb}GB: name the chip, e.g. 'M4 Max 64GB'"
+        raise BudgetParseError(original[:60], message)
     device = Device(memory, _usable(chip, memory), READ_AS_GPU, chip)
     note = (
         f"'{original.strip()[:40]}' assumed to be an {chip.name} with {size_gb} GB, the newest chip sold "
@@ -222,11 +226,15 @@ def _device_notes(device: Device, typed: str) -> tuple[str, ...]:
     sized = re.search(r"\d+\s*(?:gb|gib|g)\b", typed) is not None
     if gpu.unified and not sized and len(gpu.memory_options_gb) > 1:
         notes.append(
-            f"{gpu.name}: {gpu.memory_gb} GB assumed (sold with {', '.join(str(s) for s in gpu.memory_options_gb)} GB); "
+            f"{gpu.name}: {gpu.memory_gb} GB assumed "
+            f"(sold with {', '.join(str(s) for s in gpu.memory_options_gb)} GB); "
             f"add the size, e.g. '{typed.strip()} {min(gpu.memory_options_gb)}GB'"
         )
     base = re.sub(r"-\d+gb$", "", gpu.key)
-    others = sorted({g.memory_gb for g in GPU_TABLE if g is not gpu and not g.unified and re.sub(r"-\d+gb$", "", g.key) == base})
+    siblings = (
+        g for g in GPU_TABLE if g is not gpu and not g.unified and re.sub(r"-\d+gb$", "", g.key) == base
+    )
+    others = sorted({g.memory_gb for g in siblings})
     if not gpu.unified and not sized and others:
         notes.append(
             f"'{typed.strip()}' assumed to be the {gpu.memory_gb} GB card; "
@@ -242,7 +250,8 @@ def _device_notes(device: Device, typed: str) -> tuple[str, ...]:
             why = f"assumed: the vendor documents no fixed share, {gpu.share_source}"
         else:
             why = f"vendor documentation: {gpu.share_source}"
-        notes.append(f"the GPU may use {device.usable_bytes / GIB:g} of {device.memory_bytes / GIB:g} GiB ({share:.0%}, {why})")
+        used, total = device.usable_bytes / GIB, device.memory_bytes / GIB
+        notes.append(f"the GPU may use {used:g} of {total:g} GiB ({share:.0%}, {why})")
     return tuple(notes)
 
 

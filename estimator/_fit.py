@@ -157,13 +157,20 @@ def default_quants(accounting: ParamAccounting, budget: Budget | None = None) ->
     quants: tuple[str, ...] = DEFAULT_QUANTS
     if accounting.quantization == "mxfp4":
         quants = (*DEFAULT_QUANTS[:3], "MXFP4_MOE", *DEFAULT_QUANTS[3:])
-    if budget is not None and (budget.cpu_only or any(d.gpu and d.gpu.vendor == "apple" for d in budget.devices)):
+    apple = budget is not None and any(d.gpu and d.gpu.vendor == "apple" for d in budget.devices)
+    if budget is not None and (budget.cpu_only or apple):
         quants = tuple(q for q in quants if q != "FP8")
     return quants
 
 
 def offload_plan(
-    model: ModelFacts, budget: Budget, quant: str, context: int, *, kv_type: str = "f16", flash_attention: bool = True,
+    model: ModelFacts,
+    budget: Budget,
+    quant: str,
+    context: int,
+    *,
+    kv_type: str = "f16",
+    flash_attention: bool = True,
     system_ram_bytes: int | None = None,
 ) -> OffloadPlan | None:
     """The least llama.cpp offload that runs ``quant`` at ``context``, even where less context would fit.
