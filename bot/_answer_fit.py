@@ -22,6 +22,7 @@ from estimator import (
 
 from . import _format as fmt
 from ._document import Document, Field
+from ._recommendation import recommendation_for, recommendation_sentence
 from ._safe import escape
 from ._service import FitAnswer
 
@@ -50,7 +51,9 @@ def describe_budget(budget: Budget) -> str:
     for device in _grouped(budget):
         count, d = device
         size = fmt.gib(d.memory_bytes, 0 if d.memory_bytes % (1 << 30) == 0 else 2)
-        if d.gpu is not None:
+        if d.cpu:
+            text = f"CPU only, {size} of RAM ({fmt.gib(d.usable_bytes, 0)} for the model)"
+        elif d.gpu is not None:
             text = f"{d.gpu.name} ({size}"
             if d.unified:
                 text += f" unified, {fmt.gib(d.usable_bytes, 0)} usable by the GPU"
@@ -67,7 +70,7 @@ def describe_budget(budget: Budget) -> str:
             text = size
         parts.append(f"{count}× {text}" if count > 1 else text)
     out = " + ".join(parts)
-    if budget.system_ram_bytes:
+    if budget.system_ram_bytes and not budget.cpu_only:
         out += f", with {fmt.gib(budget.system_ram_bytes, 0)} of system RAM"
     return out
 
@@ -100,7 +103,11 @@ def render_fit(answer: FitAnswer) -> Document:
     if not accounting.counts_known:  # issue 10: no guessed count shown as a count
         size = "Parameter counts need the safetensors headers (the crawler will read them); sizes are estimates"
     lines.append(size + ".")
-    lines.append(_best_sentence(report))
+    rec = recommendation_for(answer)  # issue 12: the headline is the policy's pick (estimator/_advice.py)
+    lines.append(_best_sentence(report) if rec.verdict == DOES_NOT_FIT else recommendation_sentence(answer, rec))
+    assumed = [note for note in rec.notes if "assum" in note]
+    if assumed:
+        lines.append(escape("Assumed: " + "; ".join(assumed) + ".", 600))
     fields = [Field(f"Memory at {fmt.tokens(report.context)} tokens, in GiB (2^30 bytes)", _table(report.options))]
     offload = _offload_field(report.options)
     if offload:

@@ -6,6 +6,7 @@ from dataclasses import asdict
 
 from estimator import ModelConfig, QuantOption, kv_bytes_per_token, summarize_memory
 
+from ._recommendation import recommendation_for, recommendation_json
 from ._service import FitAnswer, ResolvedModel
 
 
@@ -36,6 +37,7 @@ def fit_json(answer: FitAnswer, query: str | None = None) -> dict:
         "context": report.context,
         "kv_cache": report.kv_type,
         "best": report.best.quant if report.best else None,
+        "recommendation": recommendation_json(recommendation_for(answer)),
         "options": [_option(o) for o in report.options],
     }
 

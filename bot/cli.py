@@ -264,6 +264,11 @@ main.add_command(crawl_command, name="crawl")
 main.add_command(crawler_command, name="crawler")
 
 
+from ._cli_rank import rank_command  # noqa: E402  (issue 12 §4: a self-contained addition)
+
+main.add_command(rank_command, name="rank")
+
+
 def run() -> None:  # pragma: no cover - console entry
     main(prog_name="fitbot")
 

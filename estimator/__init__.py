@@ -4,6 +4,7 @@ Everything here works on bytes, dicts and records handed in by the caller; nothi
 files, the network, the environment or the clock.
 """
 
+from ._advice import RUNS_FROM_DISK, USABLE_TOKENS_PER_S, Recommendation, recommend, recommend_for_report
 from ._accounting import CONFIG, HEADER, Components, CountBasis, MoeLayout, ParamAccounting, TensorGroup, account_from_tensors
 from ._budget import (
     READ_AS_BYTES,
@@ -60,6 +61,8 @@ from ._kv_cache import (
     summarize_memory,
 )
 from ._layers import AttentionCache, Layer, LayerKind, LayerMap, RecurrentState
+from ._launch import OLLAMA_TAGS, Runtime
+from ._rank import RankCandidate, RankedModel, Use, parse_use, rank_models
 from ._runtime import LLAMA_CPP_PROFILE, TRANSFORMERS_PROFILE, RuntimeProfile, estimate_compute_buffers
 from ._safetensors import (
     INDEX_FILE,

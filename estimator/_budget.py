@@ -1,8 +1,10 @@
-"""Read the memory budget a user types: "24GB", "2x3090", "24+12GB", "M3 Max 128GB", "4090 + 64GB RAM".
+"""Read the memory budget a user types: "24GB", "2x3090", "24+12GB", "M3 Max 128GB", "4090 + 64GB RAM",
+"64GB RAM" or "no gpu" (CPU only), "128GB mac", "mac studio 192".
 
 A size typed by a user is memory as vendors sell it: "24GB" is the memory of a 24 GB card,
 which is 24 GiB (an RTX 4090 reports 24,564 MiB). "24GiB" is the same; a byte count is
 taken literally. Unified-memory chips lend only part of their memory to the GPU.
+Wherever a chip, a variant or an amount is assumed, ``Budget.notes`` says so.
 """
 
 from __future__ import annotations
@@ -21,6 +23,14 @@ READ_AS_GIB = "gib"
 READ_AS_MIB = "mib"
 READ_AS_BYTES = "bytes"
 READ_AS_GPU = "gpu"
+READ_AS_SYSTEM_RAM = "system_ram"  # a CPU-only budget: the "device" is system RAM
+
+# The most common desktop size (Steam hardware survey); "64GB RAM" changes it.
+ASSUMED_SYSTEM_RAM_BYTES = 32 * GIB
+# Dual-channel DDR5-5600, spec sheet: what a CPU-only or offloaded decode reads through.
+SYSTEM_RAM_BANDWIDTH = 89.6e9
+# A CPU-only machine keeps this much RAM for the OS and desktop (assumed, and said).
+_OS_RAM_BYTES = 4 * GIB
 
 # A bare number below 1000 is GB; "1080" (a card?) or "24564" (nvidia-smi MiB) is ambiguous.
 _MAX_BARE_GB = 999
@@ -50,14 +60,18 @@ class Device:
     usable_bytes: int  # what the GPU may allocate
     read_as: str
     gpu: GpuSpec | None = None
+    cpu: bool = False  # system RAM standing in for a GPU (CPU-only budget)
 
     @property
     def bandwidth_bytes_per_s(self) -> float | None:
+        if self.cpu:
+            return SYSTEM_RAM_BANDWIDTH
         return self.gpu.bandwidth_gb_per_s * 1e9 if self.gpu else None
 
     @property
     def unified(self) -> bool:
-        return bool(self.gpu and self.gpu.unified)
+        """Weights and host buffers share this memory: no CUDA reserve, nothing to offload to."""
+        return self.cpu or bool(self.gpu and self.gpu.unified)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,10 +81,15 @@ class Budget:
     text: str
     devices: tuple[Device, ...]
     system_ram_bytes: int | None = None
+    notes: tuple[str, ...] = ()  # what was assumed while reading the text, in plain words
 
     @property
     def usable_bytes(self) -> int:
         return sum(d.usable_bytes for d in self.devices)
+
+    @property
+    def cpu_only(self) -> bool:
+        return bool(self.devices) and all(d.cpu for d in self.devices)
 
     @property
     def names_gpu(self) -> bool:
@@ -92,20 +111,148 @@ def parse_budget(text: str) -> Budget:
     cleaned = " ".join(str(text).lower().replace("×", "x").split())
     if not cleaned or len(cleaned) > 200:
         raise BudgetParseError(original[:60])
+    cleaned, cpu_only = _strip_cpu_only(cleaned)
+    cleaned, mac = _strip_mac(cleaned)
     cleaned = _normalise_phrasing(cleaned)
     cleaned, ram = _split_ram(cleaned, original)
     parts = [p.strip() for p in re.split(r"\s*(?:\+|,|&|\band\b)\s*", cleaned) if p.strip()]
+    if cpu_only or (ram is not None and not parts and not mac):
+        return _cpu_budget(original, parts, ram)
+    if mac is not None and len(parts) == 1 and _SIZE.match(parts[0]):
+        return _mac_budget(original, mac, parts[0])
     if not parts:
         raise BudgetParseError(original[:60])
     shared_unit = _shared_unit(parts)
     devices: list[Device] = []
+    notes: list[str] = []
     for part in parts:
         count, item = _split_count(part)
         device = _parse_item(item, shared_unit, original)
         devices.extend([device] * count)
         if len(devices) > _MAX_DEVICES:
             raise BudgetParseError(original[:60], f"'{original[:60]}' names more than {_MAX_DEVICES} GPUs")
-    return Budget(original, tuple(devices), ram)
+        notes.extend(n for n in _device_notes(device, item) if n not in notes)
+    return Budget(original, tuple(devices), ram, tuple(notes))
+
+
+_CPU_ONLY = re.compile(r"\b(?:no\s+gpu|without\s+(?:a\s+)?gpu|cpu[\s-]*only|only\s+cpu|cpu)\b")
+_MAC = re.compile(
+    r"\b(?:apple\s+)?(mac\s*book\s+air|mac\s*book(?:\s+pro)?|mac\s+studio|mac\s+mini|mac\s+pro|imac|mac)\b"
+)
+_APPLE_CHIP = re.compile(r"\bm[1-9]\b")
+# What a Mac model can carry: a Mac Studio has a Max or Ultra chip, a Mac mini a base or Pro chip.
+_MAC_TIERS = {"mac studio": ("max", "ultra"), "mac mini": ("", "pro"), "macbook air": ("",)}
+
+
+def _strip_cpu_only(text: str) -> tuple[str, bool]:
+    stripped = _CPU_ONLY.sub(" ", text)
+    return " ".join(stripped.split()), stripped != text
+
+
+def _strip_mac(text: str) -> tuple[str, str | None]:
+    """Find a Mac model named without its chip ("128GB mac", "mac studio 192")."""
+    match = _MAC.search(text)
+    if not match or _APPLE_CHIP.search(text):
+        return text, None
+    model = " ".join(match.group(1).replace("macbook", "macbook ").split())
+    spelled = {"mac book air": "macbook air", "mac book pro": "macbook pro", "mac book": "macbook"}
+    model = spelled.get(model, model)
+    rest = (text[: match.start()] + " " + text[match.end() :]).strip()
+    return " ".join(rest.split()), model
+
+
+def _cpu_budget(original: str, parts: list[str], ram: int | None) -> Budget:
+    """No GPU: llama.cpp on the CPU, with system RAM in place of VRAM."""
+    notes = []
+    size = _SIZE.match(parts[0]) if len(parts) == 1 else None
+    if ram is None and size is not None:
+        ram, _ = _size_bytes(size.group(1), size.group(2) or "gb", original)
+    elif parts:
+        raise BudgetParseError(original[:60], f"'{original[:60]}': write 'cpu only 64GB RAM' or a GPU name")
+    if ram is None:
+        ram = ASSUMED_SYSTEM_RAM_BYTES
+        notes.append(f"no RAM size given: {ram // GIB} GiB assumed (write '64GB RAM' for yours)")
+    reserve = min(_OS_RAM_BYTES, ram // 8)
+    notes.append(
+        f"CPU only: {reserve / GIB:g} GiB of the {ram / GIB:g} GiB RAM is left to the OS (assumed); "
+        f"speed assumes dual-channel DDR5-5600 ({SYSTEM_RAM_BANDWIDTH / 1e9:g} GB/s)"
+    )
+    device = Device(ram, ram - reserve, READ_AS_SYSTEM_RAM, None, cpu=True)
+    return Budget(original, (device,), ram, tuple(notes))
+
+
+def _mac_budget(original: str, model: str, size_text: str) -> Budget:
+    size = _SIZE.match(size_text)
+    assert size is not None
+    memory, _ = _size_bytes(size.group(1), size.group(2) or "gb", original)
+    size_gb = memory // GIB
+    chip = _mac_chip_for(size_gb, _MAC_TIERS.get(model))
+    if chip is None:
+        message = f"no Apple chip in our table comes with {size_gb}GB: name the chip, e.g. 'M4 Max 64GB'"
+        raise BudgetParseError(original[:60], message)
+    device = Device(memory, _usable(chip, memory), READ_AS_GPU, chip)
+    note = (
+        f"'{original.strip()[:40]}' assumed to be an {chip.name} with {size_gb} GB, the newest chip sold "
+        f"with that size ({chip.bandwidth_gb_per_s:g} GB/s); name the chip for its exact speed"
+    )
+    return Budget(original, (device,), None, (note, *_device_notes(device, f"{chip.key} {size_gb}gb")))
+
+
+def _mac_chip_for(size_gb: int, tiers: tuple[str, ...] | None) -> GpuSpec | None:
+    """The newest Apple chip sold with ``size_gb``; of several, the slowest, so speed is not overstated."""
+    for generation in ("m4", "m3", "m2", "m1"):
+        rows = [
+            g for g in GPU_TABLE
+            if g.vendor == "apple" and (g.key == generation or g.key.startswith(generation + "-"))
+            and size_gb in g.memory_options_gb
+            and (tiers is None or _apple_tier(g.key) in tiers)
+        ]
+        if rows:
+            return min(rows, key=lambda g: g.bandwidth_gb_per_s)
+    return None
+
+
+def _apple_tier(key: str) -> str:
+    parts = key.split("-")
+    return parts[1] if len(parts) > 1 else ""
+
+
+def _device_notes(device: Device, typed: str) -> tuple[str, ...]:
+    """Say what reading ``typed`` assumed: a memory size, a card variant, the GPU's share of memory."""
+    gpu = device.gpu
+    if gpu is None:
+        return ()
+    notes = []
+    sized = re.search(r"\d+\s*(?:gb|gib|g)\b", typed) is not None
+    if gpu.unified and not sized and len(gpu.memory_options_gb) > 1:
+        notes.append(
+            f"{gpu.name}: {gpu.memory_gb} GB assumed "
+            f"(sold with {', '.join(str(s) for s in gpu.memory_options_gb)} GB); "
+            f"add the size, e.g. '{typed.strip()} {min(gpu.memory_options_gb)}GB'"
+        )
+    base = re.sub(r"-\d+gb$", "", gpu.key)
+    siblings = (
+        g for g in GPU_TABLE if g is not gpu and not g.unified and re.sub(r"-\d+gb$", "", g.key) == base
+    )
+    others = sorted({g.memory_gb for g in siblings})
+    if not gpu.unified and not sized and others:
+        notes.append(
+            f"'{typed.strip()}' assumed to be the {gpu.memory_gb} GB card; "
+            f"write '{typed.strip()} {others[-1]}GB' for the other"
+        )
+    if re.search(r"\bcolab\b", typed) and "t4" not in typed:
+        notes.append("Colab assumed to be its free tier's NVIDIA T4 (16 GB)")
+    if gpu.unified:
+        share = device.usable_bytes / device.memory_bytes
+        if gpu.vendor == "apple":
+            why = "macOS's default GPU limit; sudo sysctl iogpu.wired_limit_mb raises it"
+        elif gpu.share_assumed:
+            why = f"assumed: the vendor documents no fixed share, {gpu.share_source}"
+        else:
+            why = f"vendor documentation: {gpu.share_source}"
+        used, total = device.usable_bytes / GIB, device.memory_bytes / GIB
+        notes.append(f"the GPU may use {used:g} of {total:g} GiB ({share:.0%}, {why})")
+    return tuple(notes)
 
 
 _FILLER = re.compile(r"\b(?:of\s+)?(?:vram|gpu\s+memory|video\s+memory)\b")
@@ -216,6 +363,9 @@ def _strip_size(item: str) -> tuple[str, int | None]:
 
 
 def _usable(gpu: GpuSpec, memory: int) -> int:
+    if gpu.gpu_share is not None:
+        num, den = gpu.gpu_share
+        return memory * num // den
     if not gpu.unified or gpu.vendor != "apple":
         return memory
     num, den = _APPLE_LARGE_FRACTION if memory > 36 * GIB else _APPLE_SMALL_FRACTION
@@ -248,6 +398,18 @@ def suggest_gpus(text: str, limit: int = 3) -> tuple[str, ...]:
     matches = difflib.get_close_matches(_normalise(text), list(_ALIASES), n=limit * 4, cutoff=0.5)
     names = dict.fromkeys(_ALIASES[m].name.removeprefix("NVIDIA ").removeprefix("AMD ") for m in matches)
     return tuple(names)[:limit]
+
+
+def assumed_speed_gpu(device: Device) -> GpuSpec | None:
+    """For a bare size ("24GB"), the slowest consumer card of exactly that size: the speed it implies.
+
+    Picking the slowest never overstates a decode estimate; None when no card has that size.
+    """
+    if device.gpu is not None or device.cpu:
+        return None
+    same = [g for g in GPU_TABLE if not g.unified and g.memory_gb * GIB == device.memory_bytes]
+    consumer = [g for g in same if not g.datacenter] or same
+    return min(consumer, key=lambda g: g.bandwidth_gb_per_s) if consumer else None
 
 
 def gpu_by_key(key: str) -> GpuSpec | None:

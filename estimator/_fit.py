@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from ._accounting import ParamAccounting
-from ._budget import Budget, Device
+from ._budget import ASSUMED_SYSTEM_RAM_BYTES, SYSTEM_RAM_BANDWIDTH, Budget, Device
 from ._config import ModelConfig
 from ._placement import (
     DeviceUse,
@@ -27,7 +27,6 @@ from ._runtime import (
     TRANSFORMERS_PROFILE,
     RuntimeProfile,
 )
-from ._units import GIB
 from ._weights import NON_GGUF, STORED, WeightLayout, layout_weights, stored_available
 
 FITS = "fits"
@@ -39,8 +38,8 @@ DEFAULT_CONTEXT = 8192
 # The desktop, browser and driver also use VRAM: the recommended option leaves 5% free.
 BEST_CHOICE_HEADROOM = 0.05
 MIN_USEFUL_CONTEXT = 4096  # llama.cpp --fit-ctx: the least context worth running
-ASSUMED_SYSTEM_RAM_BYTES = 32 * GIB  # the most common desktop size (Steam survey); say "+64GB RAM" to change
-SYSTEM_RAM_BANDWIDTH = 89.6e9  # dual-channel DDR5-5600, spec sheet
+# ASSUMED_SYSTEM_RAM_BYTES (32 GiB) and SYSTEM_RAM_BANDWIDTH (DDR5-5600) live in _budget, which
+# also reads CPU-only budgets; they are re-exported here for existing callers.
 DEFAULT_QUANTS = ("stored", "BF16", "FP8", "Q8_0", "Q6_K", "Q5_K_M", "Q4_K_M", "IQ4_XS", "Q3_K_M", "IQ3_XXS", "Q2_K", "IQ2_XXS")
 # Decode reaches ~60-70% of spec bandwidth on NVIDIA and Max-class Apple chips and ~45% on
 # Ultra chips (llama.cpp tg128 results, discussions #4167 and #15013).
@@ -110,6 +109,7 @@ class FitReport:
     system_ram_assumed: bool
     model_max_context: int | None
     flash_attention: bool = True
+    context_asked: bool = False  # the user named a context, so the advice puts context first
 
 
 def estimate_fit(
@@ -127,8 +127,11 @@ def estimate_fit(
     buffer at long contexts).
     """
     config, accounting = model.config, model.accounting
-    quants = quants or default_quants(accounting)
+    quants = quants or default_quants(accounting, budget)
     llama = LLAMA_CPP_PROFILE if flash_attention else replace(LLAMA_CPP_PROFILE, flash_attention=False)
+    if budget.cpu_only:
+        # One memory holds everything: the token embedding counts against it like any weight.
+        llama = replace(llama, embeddings_on_host=False)
     ctx = context or min(DEFAULT_CONTEXT, config.max_context or DEFAULT_CONTEXT)
     ram = budget.system_ram_bytes or ASSUMED_SYSTEM_RAM_BYTES
     options = []
@@ -140,18 +143,49 @@ def estimate_fit(
         options.append(_evaluate(quant, layout, model, budget, ctx, kv_type, profile, ram))
     best = _best(options)
     return FitReport(
-        budget, ctx, kv_type, tuple(options), best, ram, budget.system_ram_bytes is None, config.max_context, flash_attention
+        budget, ctx, kv_type, tuple(options), best, ram, budget.system_ram_bytes is None, config.max_context,
+        flash_attention, context is not None,
     )
 
 
-def default_quants(accounting: ParamAccounting) -> tuple[str, ...]:
-    """The options worth showing: ours, plus MXFP4_MOE for models that ship MXFP4 experts."""
+def default_quants(accounting: ParamAccounting, budget: Budget | None = None) -> tuple[str, ...]:
+    """The options worth showing: ours, plus MXFP4_MOE for models that ship MXFP4 experts.
+
+    Apple GPUs and CPU-only machines get no FP8 row: FP8 checkpoints are a CUDA (vLLM) format.
+    """
+    quants: tuple[str, ...] = DEFAULT_QUANTS
     if accounting.quantization == "mxfp4":
-        return (*DEFAULT_QUANTS[:3], "MXFP4_MOE", *DEFAULT_QUANTS[3:])
-    return DEFAULT_QUANTS
+        quants = (*DEFAULT_QUANTS[:3], "MXFP4_MOE", *DEFAULT_QUANTS[3:])
+    apple = budget is not None and any(d.gpu and d.gpu.vendor == "apple" for d in budget.devices)
+    if budget is not None and (budget.cpu_only or apple):
+        quants = tuple(q for q in quants if q != "FP8")
+    return quants
 
 
-def _evaluate(quant, layout: WeightLayout, model: ModelFacts, budget: Budget, ctx: int, kv_type: str, profile: RuntimeProfile, ram: int) -> QuantOption:
+def offload_plan(
+    model: ModelFacts,
+    budget: Budget,
+    quant: str,
+    context: int,
+    *,
+    kv_type: str = "f16",
+    flash_attention: bool = True,
+    system_ram_bytes: int | None = None,
+) -> OffloadPlan | None:
+    """The least llama.cpp offload that runs ``quant`` at ``context``, even where less context would fit.
+
+    None on unified memory (there is nothing to offload to) or when the RAM it needs is not there.
+    """
+    if budget.unified:
+        return None
+    llama = LLAMA_CPP_PROFILE if flash_attention else replace(LLAMA_CPP_PROFILE, flash_attention=False)
+    ram = system_ram_bytes or budget.system_ram_bytes or ASSUMED_SYSTEM_RAM_BYTES
+    layout = layout_weights(quant, model.accounting, model.config)
+    plan = _offload_plan(layout, model, budget, context, kv_type, llama, ram)
+    return plan if plan is not None and plan.ram_bytes <= ram else None
+
+
+def _evaluate(quant: str, layout: WeightLayout, model: ModelFacts, budget: Budget, ctx: int, kv_type: str, profile: RuntimeProfile, ram: int) -> QuantOption:
     config = model.config
     shares = split_layers(layout, config, budget, profile, cpu_layers=0, cpu_expert_layers=0)
     uses = device_uses(shares, config, profile, ctx, kv_type)
@@ -235,14 +269,14 @@ def _efficiency(device: Device) -> float:
     return _EFFICIENCY_DISCRETE
 
 
-def _decode_speed(layout: WeightLayout, model: ModelFacts, budget: Budget, shares, ctx: int, kv_type: str, cpu_layers: int, cpu_experts: int) -> float | None:
+def _decode_speed(layout: WeightLayout, model: ModelFacts, budget: Budget, shares: tuple[Share, ...], ctx: int, kv_type: str, cpu_layers: int, cpu_experts: int) -> float | None:
     """Tokens per second if decoding is bound by memory bandwidth (an estimate).
 
     Per token, every device reads its layers' dense weights, the chosen k/E of their
     routed experts and their whole KV cache; the CPU reads whatever was offloaded.
     """
-    if not budget.names_gpu:
-        return None
+    if not all(d.bandwidth_bytes_per_s for d in budget.devices):
+        return None  # a bare size names no GPU; the advice layer says which card it assumes
     config, moe = model.config, model.accounting.moe
     active = (moe.experts_per_token / moe.num_experts) if moe and moe.num_experts else 1.0
     prefix = prefix_sums(layout, config.layer_map)

@@ -13,6 +13,11 @@ class GpuSpec:
     that is what the card reports (an RTX 4090 shows 24,564 MiB).  Unified-memory
     chips come in several sizes: ``memory_options_gb`` lists them and ``memory_gb``
     is the one assumed when the user names none.
+
+    ``gpu_share`` is the fraction (numerator, denominator) of a unified-memory chip's memory
+    that its GPU may allocate, with ``share_source`` citing the vendor page that says so;
+    Apple chips leave it None and use macOS's own rule (see ``_budget``).
+    ``datacenter`` marks server accelerators, which vLLM rather than llama.cpp usually serves.
     """
 
     key: str
@@ -24,3 +29,7 @@ class GpuSpec:
     source: str  # where memory and bandwidth were read (URL)
     unified: bool = False
     memory_options_gb: tuple[int, ...] = ()
+    gpu_share: tuple[int, int] | None = None
+    share_source: str = ""
+    share_assumed: bool = False  # the vendor documents no share; ``gpu_share`` is our assumption
+    datacenter: bool = False

@@ -375,8 +375,9 @@ GPU_TABLE: tuple[GpuSpec, ...] = (
         vendor="nvidia",
         memory_gb=16,
         bandwidth_gb_per_s=320.0,
-        aliases=("t4", "tesla t4", "nvidia t4"),
+        aliases=("t4", "tesla t4", "nvidia t4", "colab t4", "google colab t4", "colab", "google colab"),
         source=_TPU + "tesla-t4.c3316",
+        datacenter=True,
     ),
     GpuSpec(
         key="v100",
@@ -386,6 +387,7 @@ GPU_TABLE: tuple[GpuSpec, ...] = (
         bandwidth_gb_per_s=900.0,
         aliases=("v100", "tesla v100", "nvidia v100", "v100 16gb", "tesla v100 16gb"),
         source="https://www.nvidia.com/en-us/data-center/v100/",
+        datacenter=True,
     ),
     GpuSpec(
         key="v100-32gb",
@@ -395,6 +397,7 @@ GPU_TABLE: tuple[GpuSpec, ...] = (
         bandwidth_gb_per_s=900.0,
         aliases=("v100 32gb", "tesla v100 32gb", "nvidia v100 32gb"),
         source="https://www.nvidia.com/en-us/data-center/v100/",
+        datacenter=True,
     ),
     GpuSpec(
         key="a10",
@@ -404,6 +407,7 @@ GPU_TABLE: tuple[GpuSpec, ...] = (
         bandwidth_gb_per_s=600.0,
         aliases=("a10", "nvidia a10"),
         source="https://www.nvidia.com/en-us/data-center/products/a10-gpu/",
+        datacenter=True,
     ),
     GpuSpec(
         key="a40",
@@ -413,6 +417,7 @@ GPU_TABLE: tuple[GpuSpec, ...] = (
         bandwidth_gb_per_s=696.0,
         aliases=("a40", "nvidia a40"),
         source="https://www.nvidia.com/en-us/data-center/a40/",
+        datacenter=True,
     ),
     GpuSpec(
         key="l4",
@@ -422,6 +427,7 @@ GPU_TABLE: tuple[GpuSpec, ...] = (
         bandwidth_gb_per_s=300.0,
         aliases=("l4", "nvidia l4"),
         source="https://www.nvidia.com/en-us/data-center/l4/",
+        datacenter=True,
     ),
     GpuSpec(
         key="l40s",
@@ -431,6 +437,7 @@ GPU_TABLE: tuple[GpuSpec, ...] = (
         bandwidth_gb_per_s=864.0,
         aliases=("l40s", "nvidia l40s"),
         source="https://www.nvidia.com/en-us/data-center/l40s/",
+        datacenter=True,
     ),
     GpuSpec(
         key="a100-40gb",
@@ -443,6 +450,7 @@ GPU_TABLE: tuple[GpuSpec, ...] = (
             "https://www.nvidia.com/content/dam/en-zz/Solutions/Data-Center/a100/pdf/"
             "nvidia-a100-datasheet-us-nvidia-1758950-r4-web.pdf"
         ),
+        datacenter=True,
     ),
     GpuSpec(
         key="a100-80gb",
@@ -452,6 +460,7 @@ GPU_TABLE: tuple[GpuSpec, ...] = (
         bandwidth_gb_per_s=2039.0,
         aliases=("a100 80gb", "a100 sxm", "a100 sxm 80gb", "a100-80gb", "nvidia a100 80gb"),
         source="https://www.nvidia.com/en-us/data-center/a100/",
+        datacenter=True,
     ),
     GpuSpec(
         key="h100",
@@ -461,6 +470,7 @@ GPU_TABLE: tuple[GpuSpec, ...] = (
         bandwidth_gb_per_s=3350.0,
         aliases=("h100", "h100 sxm", "h100 sxm5", "h100 80gb", "nvidia h100"),
         source="https://www.nvidia.com/en-us/data-center/h100/",
+        datacenter=True,
     ),
     GpuSpec(
         key="h100-pcie",
@@ -470,6 +480,7 @@ GPU_TABLE: tuple[GpuSpec, ...] = (
         bandwidth_gb_per_s=2000.0,
         aliases=("h100 pcie", "h100 pcie 80gb", "nvidia h100 pcie"),
         source="https://resources.nvidia.com/en-us-tensor-core/nvidia-tensor-core-gpu-datasheet",
+        datacenter=True,
     ),
     GpuSpec(
         key="h100-nvl",
@@ -479,6 +490,7 @@ GPU_TABLE: tuple[GpuSpec, ...] = (
         bandwidth_gb_per_s=3900.0,
         aliases=("h100 nvl", "h100 nvl 94gb", "nvidia h100 nvl"),
         source="https://www.nvidia.com/en-us/data-center/h100/",
+        datacenter=True,
     ),
     GpuSpec(
         key="h200",
@@ -488,6 +500,7 @@ GPU_TABLE: tuple[GpuSpec, ...] = (
         bandwidth_gb_per_s=4800.0,
         aliases=("h200", "h200 sxm", "nvidia h200"),
         source="https://www.nvidia.com/en-us/data-center/h200/",
+        datacenter=True,
     ),
     GpuSpec(
         key="b200",
@@ -498,6 +511,7 @@ GPU_TABLE: tuple[GpuSpec, ...] = (
         bandwidth_gb_per_s=8000.0,
         aliases=("b200", "nvidia b200"),
         source="https://www.nvidia.com/en-us/data-center/dgx-b200/",
+        datacenter=True,
     ),
     GpuSpec(
         key="gh200",
@@ -509,6 +523,7 @@ GPU_TABLE: tuple[GpuSpec, ...] = (
         bandwidth_gb_per_s=4000.0,
         aliases=("gh200", "grace hopper", "nvidia gh200", "gh200 96gb"),
         source="https://www.nvidia.com/en-us/data-center/grace-hopper-superchip/",
+        datacenter=True,
     ),
     GpuSpec(
         key="gh200-144gb",
@@ -518,6 +533,7 @@ GPU_TABLE: tuple[GpuSpec, ...] = (
         bandwidth_gb_per_s=4900.0,
         aliases=("gh200 144gb", "gh200 hbm3e"),
         source="https://www.nvidia.com/en-us/data-center/grace-hopper-superchip/",
+        datacenter=True,
     ),
     GpuSpec(
         key="dgx-spark",
@@ -529,10 +545,77 @@ GPU_TABLE: tuple[GpuSpec, ...] = (
         source="https://www.nvidia.com/en-us/products/workstations/dgx-spark/",
         unified=True,
         memory_options_gb=(128,),
+        # NVIDIA documents no fixed GPU share: CPU and GPU allocate from one pool and
+        # cudaMemGetInfo under-reports it (porting guide). DGX OS and its services keep part of
+        # it, so the share assumed is vLLM's default --gpu-memory-utilization, 0.9.
+        gpu_share=(9, 10),
+        share_source="https://docs.nvidia.com/dgx/dgx-spark-porting-guide/porting/cuda.html",
+        share_assumed=True,
+    ),
+    # ------------------------------------------------------------------
+    # Used data-centre cards popular for local LLMs (Pascal, Vega 20)
+    # ------------------------------------------------------------------
+    GpuSpec(
+        key="p40",
+        name="NVIDIA Tesla P40",
+        vendor="nvidia",
+        memory_gb=24,
+        bandwidth_gb_per_s=347.1,
+        aliases=("p40", "tesla p40", "nvidia p40", "nvidia tesla p40"),
+        source=_TPU + "tesla-p40.c2878",
+        datacenter=True,
+    ),
+    GpuSpec(
+        key="p100",
+        name="NVIDIA Tesla P100 PCIe 16 GB",
+        vendor="nvidia",
+        memory_gb=16,
+        bandwidth_gb_per_s=732.2,
+        aliases=("p100", "tesla p100", "nvidia p100", "p100 16gb", "tesla p100 16gb"),
+        source=_TPU + "tesla-p100-pcie-16-gb.c2888",
+        datacenter=True,
+    ),
+    GpuSpec(
+        key="mi50",
+        name="AMD Radeon Instinct MI50 16 GB",
+        vendor="amd",
+        memory_gb=16,
+        bandwidth_gb_per_s=1024.0,
+        aliases=("mi50", "instinct mi50", "radeon instinct mi50", "amd mi50", "mi50 16gb"),
+        source=_TPU + "radeon-instinct-mi50.c3335",
+        datacenter=True,
+    ),
+    GpuSpec(
+        key="mi60",
+        name="AMD Radeon Instinct MI60",
+        vendor="amd",
+        memory_gb=32,
+        bandwidth_gb_per_s=1024.0,
+        aliases=("mi60", "instinct mi60", "radeon instinct mi60", "amd mi60"),
+        source=_TPU + "radeon-instinct-mi60.c3233",
+        datacenter=True,
     ),
     # ------------------------------------------------------------------
     # AMD Radeon (consumer)
     # ------------------------------------------------------------------
+    GpuSpec(
+        key="rx-6700-xt",
+        name="AMD Radeon RX 6700 XT",
+        vendor="amd",
+        memory_gb=12,
+        bandwidth_gb_per_s=384.0,
+        aliases=("6700 xt", "6700xt", "rx 6700 xt", "rx6700xt", "rx 6700xt", "radeon rx 6700 xt"),
+        source=_TPU + "radeon-rx-6700-xt.c3695",
+    ),
+    GpuSpec(
+        key="rx-6800",
+        name="AMD Radeon RX 6800",
+        vendor="amd",
+        memory_gb=16,
+        bandwidth_gb_per_s=512.0,
+        aliases=("6800", "rx 6800", "rx6800", "radeon rx 6800"),
+        source=_TPU + "radeon-rx-6800.c3713",
+    ),
     GpuSpec(
         key="rx-6800-xt",
         name="AMD Radeon RX 6800 XT",
@@ -634,6 +717,7 @@ GPU_TABLE: tuple[GpuSpec, ...] = (
         bandwidth_gb_per_s=1638.4,
         aliases=("mi210", "instinct mi210", "amd mi210"),
         source="https://www.amd.com/en/products/accelerators/instinct/mi200/mi210.html",
+        datacenter=True,
     ),
     GpuSpec(
         key="mi250x",
@@ -643,6 +727,7 @@ GPU_TABLE: tuple[GpuSpec, ...] = (
         bandwidth_gb_per_s=3276.8,
         aliases=("mi250x", "instinct mi250x", "amd mi250x"),
         source="https://www.amd.com/en/products/accelerators/instinct/mi200/mi250x.html",
+        datacenter=True,
     ),
     GpuSpec(
         key="mi300x",
@@ -652,6 +737,7 @@ GPU_TABLE: tuple[GpuSpec, ...] = (
         bandwidth_gb_per_s=5300.0,
         aliases=("mi300x", "instinct mi300x", "amd mi300x"),
         source="https://www.amd.com/en/products/accelerators/instinct/mi300/mi300x.html",
+        datacenter=True,
     ),
     GpuSpec(
         key="mi325x",
@@ -661,6 +747,7 @@ GPU_TABLE: tuple[GpuSpec, ...] = (
         bandwidth_gb_per_s=6000.0,
         aliases=("mi325x", "instinct mi325x", "amd mi325x"),
         source="https://www.amd.com/en/products/accelerators/instinct/mi300/mi325x.html",
+        datacenter=True,
     ),
     GpuSpec(
         key="ryzen-ai-max-395",
@@ -680,6 +767,9 @@ GPU_TABLE: tuple[GpuSpec, ...] = (
         source="https://www.amd.com/en/products/processors/desktops/ryzen/ryzen-ai-halo/ryzen-ai-max-plus-395.html",
         unified=True,
         memory_options_gb=(32, 64, 128),
+        # AMD: "Ryzen AI Max+ 395 (128GB) processor with 96GB of Variable Graphics Memory".
+        gpu_share=(3, 4),
+        share_source="https://www.amd.com/en/blogs/2025/faqs-amd-variable-graphics-memory-vram-ai-model-sizes-quantization-mcp-more.html",
     ),
     # ------------------------------------------------------------------
     # Intel Arc

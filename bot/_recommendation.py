@@ -1,0 +1,89 @@
+"""The recommendation of a /fit answer as a headline and as JSON (the policy: estimator/_advice.py)."""
+
+from __future__ import annotations
+
+from estimator import (
+    FITS,
+    FITS_REDUCED_CONTEXT,
+    NEEDS_OFFLOAD,
+    RUNS_FROM_DISK,
+    Recommendation,
+    recommend_for_report,
+)
+
+from . import _format as fmt
+from ._service import FitAnswer
+
+
+def recommendation_for(answer: FitAnswer) -> Recommendation:
+    """The pick for this answer's model, budget, context and KV cache."""
+    return recommend_for_report(answer.model.facts, answer.report, answer.model.record.repo_id)
+
+
+def recommendation_sentence(answer: FitAnswer, rec: Recommendation) -> str:
+    """The verdict-first headline: the pick, bytes against the budget, context, speed, runtime."""
+    runtime = f"{rec.runtime}" + (
+        f", tensor parallel {rec.tensor_parallel}" if rec.tensor_parallel > 1 else ""
+    )
+    kv = f", {rec.kv_cache} KV cache" if rec.kv_cache not in ("f16", "auto") else ""
+    speed = fmt.speed(rec.decode_tokens_per_s)
+    context = f"{fmt.tokens(rec.context)} tokens of context (up to {fmt.tokens(rec.max_context)}){kv}"
+    if rec.verdict == FITS:
+        room = " — "
+        if rec.gpu_bytes is not None and rec.capacity_bytes:
+            spare = rec.capacity_bytes - rec.gpu_bytes
+            used, capacity = fmt.gib(rec.gpu_bytes), fmt.gib(rec.capacity_bytes)
+            room = f" — {used} of {capacity}, {fmt.gib(spare)} to spare, with "
+        return f"**Best choice: {rec.quant}** ({runtime}){room}{context}, {speed} (estimate)."
+    if rec.verdict == NEEDS_OFFLOAD and rec.offload is not None:
+        plan = rec.offload
+        what = "the routed experts of" if plan.kind == "experts" else "the first"
+        return (
+            f"**Best choice: {rec.quant}** ({runtime}) with {what} {plan.cpu_layers} of {plan.total_layers} "
+            f"layers in system RAM — {fmt.gib(plan.gpu_bytes)} on the GPU, {fmt.gib(plan.ram_bytes)} of RAM, "
+            f"{context}, {speed} (estimate)."
+        )
+    if rec.verdict == FITS_REDUCED_CONTEXT:
+        return (
+            f"**Best choice: {rec.quant} at {fmt.tokens(rec.context)} tokens of context** ({runtime}), "
+            f"{speed} (estimate); you asked for {fmt.tokens(answer.report.context)}, which does not fit."
+        )
+    if rec.verdict == RUNS_FROM_DISK:
+        return (
+            f"**Best choice: {rec.quant}, run from disk** ({runtime}) — more than VRAM + RAM, so llama.cpp "
+            f"pages the weights in as it decodes: {speed} (estimate)."
+        )
+    return "**Does not fit** on this budget."
+
+
+def recommendation_json(rec: Recommendation) -> dict[str, object]:
+    """The documented ``recommendation`` object of ``fitbot fit --json``."""
+    plan = rec.offload
+    return {
+        "quant": rec.quant,
+        "file": rec.file,
+        "runtime": str(rec.runtime),
+        "context": rec.context,
+        "max_context": rec.max_context,
+        "kv_cache": rec.kv_cache,
+        "offload": None
+        if plan is None
+        else {
+            "kind": plan.kind,
+            "cpu_layers": plan.cpu_layers,
+            "total_layers": plan.total_layers,
+            "gpu_bytes": plan.gpu_bytes,
+            "ram_bytes": plan.ram_bytes,
+            "decode_tokens_per_s": round(plan.decode_tokens_per_s, 2) if plan.decode_tokens_per_s else None,
+        },
+        "decode_tokens_per_s": round(rec.decode_tokens_per_s, 2) if rec.decode_tokens_per_s else None,
+        "verdict": rec.verdict,
+        "launch": rec.launch_map,
+        "notes": list(rec.notes),
+        "tensor_parallel": rec.tensor_parallel,
+        "gpu_bytes": rec.gpu_bytes,
+        "capacity_bytes": rec.capacity_bytes,
+        "native_context": rec.native_context,
+        "rope_scale": rec.rope_scale,
+        "host_ram_bytes": dict(rec.host_ram),
+    }
