@@ -38,6 +38,15 @@ from ._fit import (
 )
 from ._explain import Explanation, Term, explain_option
 from ._from_config import account_from_config, supported_model_types
+from ._gguf import GGML_TYPES, GgmlType, ggml_tensor_bytes
+from ._gguf_header import (
+    ByteRange,
+    GgufHeader,
+    GgufTensorInfo,
+    SkippedValue,
+    parse_gguf_bytes,
+    parse_gguf_header,
+)
 from ._gpu_spec import GpuSpec
 from ._gpu_table import GPU_TABLE
 from ._kv_cache import KV_TYPES, estimate_kv_cache_bytes, kv_bytes_per_token, parse_kv_type
@@ -62,6 +71,7 @@ from .errors import (
     ConfigError,
     ContextParseError,
     FitbotError,
+    GgufHeaderError,
     HeaderParseError,
     InputError,
     QuantParseError,
