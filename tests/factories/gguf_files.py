@@ -95,8 +95,9 @@ def gguf_split_bytes(spec: GgufSpec, stem: str, shards_of: int) -> dict[str, byt
 
 
 def dense_spec(*, layers: int = 2, hidden: int = 256, ffn: int = 512, vocab: int = 1024, heads: int = 8,
-               kv_heads: int = 2, quant: str = "Q4_K", tokens: int = 0,
-               extra: Mapping[str, Any] | None = None) -> GgufSpec:
+               kv_heads: int = 2, quant: str = "Q4_K", tokens: int = 0, arch: str = "llama", tied: bool = False,
+               extra: Mapping[str, Any] | None = None,
+               extra_tensors: Sequence[tuple[str, str, Shape]] = ()) -> GgufSpec:
     """A small llama-style model; ``quant`` types its attention and FFN matrices, ``tokens`` sizes its tokenizer."""
     head_dim = hidden // heads
     tensors: list[tuple[str, str, Shape]] = [("token_embd.weight", "Q8_0", (hidden, vocab))]
@@ -112,7 +113,9 @@ def dense_spec(*, layers: int = 2, hidden: int = 256, ffn: int = 512, vocab: int
             (f"blk.{i}.ffn_up.weight", quant, (hidden, ffn)),
             (f"blk.{i}.ffn_down.weight", "Q6_K", (ffn, hidden)),
         ]
-    tensors += [("output_norm.weight", "F32", (hidden,)), ("output.weight", "Q6_K", (hidden, vocab))]
+    tensors += [("output_norm.weight", "F32", (hidden,)), *extra_tensors]
+    if not tied:
+        tensors.append(("output.weight", "Q6_K", (hidden, vocab)))
     metadata = {
         "general.name": "Tiny",
         "general.file_type": 15,
@@ -120,16 +123,16 @@ def dense_spec(*, layers: int = 2, hidden: int = 256, ffn: int = 512, vocab: int
         "general.base_model.0.name": "Tiny Base",
         "general.base_model.0.organization": "Zoo",
         "general.base_model.0.repo_url": "https://huggingface.co/zoo/tiny",
-        "llama.block_count": layers,
-        "llama.context_length": 4096,
-        "llama.embedding_length": hidden,
-        "llama.feed_forward_length": ffn,
-        "llama.attention.head_count": heads,
-        "llama.attention.head_count_kv": kv_heads,
-        "llama.attention.layer_norm_rms_epsilon": 1e-5,
+        f"{arch}.block_count": layers,
+        f"{arch}.context_length": 4096,
+        f"{arch}.embedding_length": hidden,
+        f"{arch}.feed_forward_length": ffn,
+        f"{arch}.attention.head_count": heads,
+        f"{arch}.attention.head_count_kv": kv_heads,
+        f"{arch}.attention.layer_norm_rms_epsilon": 1e-5,
         **(extra or {}),
     }
-    return GgufSpec("llama", tuple(metadata.items()), tuple(tensors), tokens)
+    return GgufSpec(arch, tuple(metadata.items()), tuple(tensors), tokens)
 
 
 def raw_gguf(*, magic: bytes = b"GGUF", version: int = 3, kvs: Sequence[bytes] = (),
