@@ -10,11 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import tomllib
 from dataclasses import dataclass, field
 from datetime import datetime
-from importlib import resources
-from pathlib import Path
 
 from huggingface_hub import ModelInfo
 
@@ -23,30 +20,22 @@ from store import (
     GgufRepoRecord,
     get_base_model,
     list_gguf_repo_shas,
+    list_models,
     replace_gguf_repo,
     upsert_base_model,
 )
 
+from ._base_model import parse_card_base_model
 from ._gguf_read import read_gguf_repo
+from ._gguf_sources import GgufSources
 from ._http import Target
 from ._hub import HubClient
-from .errors import HubError, RepoGatedError, RepoNotFoundError, SourcesError
+from .errors import HubError, RepoGatedError, RepoNotFoundError
 
 log = logging.getLogger(__name__)
 
 GGUF_LIBRARY = "gguf"
 GGUF_EXPAND = ["sha", "downloads", "likes", "lastModified", "tags", "library_name", "gated", "cardData"]
-
-
-@dataclass(frozen=True, slots=True)
-class GgufSources:
-    """The ``[gguf]`` table of the sources file."""
-
-    top_limit: int = 100
-    quantizers: tuple[str, ...] = ()
-    per_quantizer_limit: int = 50
-    base_models_limit: int = 50  # store models whose quantizations are looked up
-    per_base_model_limit: int = 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,47 +54,6 @@ class GgufCrawlSummary:
     seen: int = 0
     unchanged: int = 0
     read: list[GgufRepoRecord] = field(default_factory=list)
-
-
-def load_gguf_sources(path: Path | None = None) -> GgufSources:
-    """The ``[gguf]`` table of the sources file at ``path`` (or the bundled one).
-
-    Raises:
-        SourcesError: the table is malformed.
-    """
-    if path is None:
-        text = resources.files("crawler").joinpath("data", "sources.toml").read_text(encoding="utf-8")
-    else:
-        text = Path(path).read_text(encoding="utf-8")
-    return parse_gguf_sources(tomllib.loads(text).get("gguf", {}), str(path or "bundled sources.toml"))
-
-
-def parse_gguf_sources(raw: object, origin: str) -> GgufSources:
-    """Parse the ``[gguf]`` table.
-
-    Raises:
-        SourcesError: a limit is not a positive whole number, or quantizers is not a list of names.
-    """
-    if not isinstance(raw, dict):
-        raise SourcesError(origin, "[gguf] is not a table")
-    values: dict[str, object] = {}
-    for name in ("top_limit", "per_quantizer_limit", "base_models_limit", "per_base_model_limit"):
-        value = raw.get(name, getattr(GgufSources, name))
-        if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 10_000:
-            raise SourcesError(origin, f"gguf.{name} is {value!r}; use a whole number from 0 to 10000")
-        values[name] = value
-    quantizers = raw.get("quantizers", [])
-    if not isinstance(quantizers, list) or not all(isinstance(q, str) and q for q in quantizers):
-        raise SourcesError(origin, "gguf.quantizers must be a list of Hub user names")
-    return GgufSources(quantizers=tuple(quantizers), **values)  # type: ignore[arg-type]
-
-
-def parse_card_base_model(card_data: object) -> str | None:
-    """The first ``base_model`` of a model card (a string or a list of them), if it names a repo."""
-    value = getattr(card_data, "base_model", None) if not isinstance(card_data, dict) else card_data.get("base_model")
-    if isinstance(value, list):
-        value = value[0] if value else None
-    return value if isinstance(value, str) and value.count("/") == 1 else None
 
 
 async def discover_gguf(hub: HubClient, sources: GgufSources, base_models: tuple[str, ...]) -> list[GgufCandidate]:
@@ -164,6 +112,20 @@ async def crawl_gguf(
     """
     candidates = await discover_gguf(hub, sources, base_models)
     return await crawl_gguf_repos(hub, db, candidates, now, force=force)
+
+
+async def crawl_gguf_stage(hub: HubClient, db: Database, sources: GgufSources, *, force: bool = False) -> None:
+    """The GGUF part of a daily crawl: quantizations of the most popular stored models too.
+    A GGUF listing outage is logged and never fails the safetensors crawl that ran before it."""
+    popular = tuple(m.repo_id for m in await list_models(db, limit=sources.base_models_limit))
+    try:
+        summary = await crawl_gguf(hub, db, sources, popular, db.clock(), force=force)
+    except HubError as e:
+        log.warning("the GGUF crawl could not list any repo: %s", e)
+        return
+    failed = sum(1 for r in summary.read for f in r.files if f.status != "ok")
+    log.info("GGUF crawl: %d seen, %d unchanged, %d read, %d files failed",
+             summary.seen, summary.unchanged, len(summary.read), failed)
 
 
 async def crawl_gguf_repos(

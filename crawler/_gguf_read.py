@@ -1,7 +1,8 @@
 """Reading a GGUF repo: one tree call for every file and its exact size, then each header by
 HTTP ranges, and no tensor data.
 
-The first model file is read in ``CHUNK_BYTES`` ranges (a tokenizer of several MB takes a few).
+The first model file is read in growing ranges (64 KiB doubling up to ``CHUNK_BYTES``; a
+tokenizer of several MB takes a few, its fixed-width arrays are stepped over unread).
 The other quantizations of the same model carry the same metadata and the same tensor names,
 so the first file's header length, plus ``SIBLING_SLACK_BYTES``, sizes one request for each of
 them; the parser then checks every byte of it as it would any header (a sibling whose header is
@@ -32,9 +33,9 @@ from ._http import Target
 from ._hub import HubClient
 from .errors import HubError, RepoGatedError, RepoNotFoundError
 
-CHUNK_BYTES = 1 << 20
+CHUNK_BYTES = 4 << 20
 SIBLING_SLACK_BYTES = 16 * 1024  # file_type, imatrix keys and file names differ between quants
-LATER_PART_FIRST_READ = 256 * 1024  # parts 2..n of a split file hold little metadata
+LATER_PART_FIRST_READ = 16 * 1024  # parts 2..n of a split file hold little metadata
 MAX_TREE_BYTES = 16 * 2**20
 
 log = logging.getLogger(__name__)
@@ -115,14 +116,16 @@ async def _read_group(
     hub: HubClient, repo_id: str, revision: str, group: GgufFileGroup, learned: dict[int, int]
 ) -> GgufFileRecord:
     base = GgufFileRecord(repo_id, group.name, group.quant, group.kind, group.size_bytes, group.split_count, "error")
+    if group.kind != MODEL:
+        learned = {}  # a projector's header is nothing like the model files' headers
     if group.missing_parts:
         return dataclasses.replace(base, status_reason=f"{group.missing_parts} of its {group.split_count} parts are missing")
     headers: list[GgufHeader] = []
     try:
         for number, (path, size) in enumerate(group.parts, start=1):
-            first = learned.get(number, LATER_PART_FIRST_READ if number > 1 else None)
-            read = await fetch_gguf_header(hub, repo_id, revision, path, size,
-                                           first_read=first + SIBLING_SLACK_BYTES if first else None)
+            known = learned.get(number)
+            first = known + SIBLING_SLACK_BYTES if known else LATER_PART_FIRST_READ if number > 1 else None
+            read = await fetch_gguf_header(hub, repo_id, revision, path, size, first_read=first)
             learned.setdefault(number, read.header.data_offset)
             headers.append(read.header)
         return _file_record(base, tuple(headers))

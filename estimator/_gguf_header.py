@@ -30,7 +30,8 @@ MAX_DIMS = 4  # GGML_MAX_DIMS
 MAX_KEY_BYTES = 65_536  # a key is a dotted name; llama.cpp's own keys are under 64 bytes
 MAX_KEPT_STRING_BYTES = 64 * 1024  # longer strings (chat templates) are skipped, not decoded
 MAX_KEPT_ARRAY_ITEMS = 4096  # per-layer arrays are kept; vocabularies are skipped
-DEFAULT_CHUNK_BYTES = 1 << 20
+FIRST_READ_BYTES = 64 * 1024  # most of a small header; a tokenizer's header grows the reads
+DEFAULT_CHUNK_BYTES = 4 << 20  # the largest single read
 
 _SCALARS: dict[int, struct.Struct] = {
     GGUFValueType.UINT8: struct.Struct("<B"),
@@ -131,7 +132,9 @@ def parse_gguf_header(file_size: int, *, chunk_bytes: int = DEFAULT_CHUNK_BYTES,
     """Parse a GGUF header, yielding each ``ByteRange`` it needs and receiving its bytes.
 
     ``first_read`` sizes the first request (a sibling file's header length makes one request
-    enough); later requests are ``chunk_bytes`` long. The generator returns the ``GgufHeader``.
+    enough). Later requests double, up to ``chunk_bytes``, and start small again after a skipped
+    array, so the bytes read past the header stay below what was needed. The generator returns
+    the ``GgufHeader``.
 
     Raises:
         GgufHeaderError: the bytes are not a well-formed GGUF header (the reason says which part).
@@ -164,7 +167,7 @@ class _Cursor:
     def __init__(self, file_size: int, chunk: int, first_read: int | None) -> None:
         self.file_size = file_size
         self.chunk = chunk
-        self.next_read = first_read or chunk
+        self.next_read = first_read or min(FIRST_READ_BYTES, chunk)
         self.pos = 0
         self._base = 0
         self._buf = b""
@@ -175,14 +178,16 @@ class _Cursor:
         have_end = self._base + len(self._buf)
         if self.pos + count <= have_end:
             return
-        if self.pos >= have_end:  # skipped past the window: start a fresh one
+        if self.pos >= have_end:  # stepped past the window: start a fresh one at pos
+            if self.pos - have_end > FIRST_READ_BYTES:  # over a skipped array: what follows is unknown
+                self.next_read = min(FIRST_READ_BYTES, self.chunk)
             self._base, self._buf = self.pos, b""
         else:
             self._buf, self._base = self._buf[self.pos - self._base:], self.pos
         while self._base + len(self._buf) < self.pos + count:
             start = self._base + len(self._buf)
             end = min(self.file_size, max(self.pos + count, start + self.next_read))
-            self.next_read = self.chunk
+            self.next_read = min(self.chunk, 2 * (end - start))
             data = yield ByteRange(start, end)
             if len(data) != end - start:
                 raise GgufHeaderError(f"asked for bytes {start}-{end}, got {len(data)} bytes")

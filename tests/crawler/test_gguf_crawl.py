@@ -154,3 +154,24 @@ async def test_discovery_covers_top_quantizers_and_base_models(make_standin, db)
     assert [c.repo_id for c in top] == [TINY, MLA]
     assert await get_base_model(db, MLA) == "zoo/Tiny-MLA"
     assert await list_derived_repos(db, "zoo/Tiny-MLA") == (MLA,)
+
+
+async def test_daily_crawl_runs_the_gguf_stage_and_links_quantized_repos(make_standin, db):
+    """crawl_once with a [gguf] table reads the GGUF repos too, and an AWQ repo's card base model is recorded."""
+    from dataclasses import replace
+
+    from crawler import crawl_once
+    from tests.factories import replica
+
+    from .conftest import options_for
+    from .corpus import repo_from_replica
+
+    awq = replace(repo_from_replica("awq-4bit", replica("awq-4bit"), downloads=100), tags=("awq",),
+                  card_data={"base_model": "TinyLlama/TinyLlama-1.1B-Chat-v1.0"})
+    standin = make_standin([awq, mla_repo()])
+    options = options_for(())
+    options = replace(options, sources=replace(options.sources, gguf=GgufSources(top_limit=5)))
+    async with hub_for(standin) as hub:
+        await crawl_once(hub, db, options)
+    assert await get_base_model(db, awq.repo_id) == "TinyLlama/TinyLlama-1.1B-Chat-v1.0"
+    assert (await get_gguf_repo(db, MLA)).files[0].status == "ok"
