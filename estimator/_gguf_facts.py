@@ -48,6 +48,10 @@ class GgufFacts:
     expert_count: int | None
     expert_used_count: int | None
     base_models: tuple[str, ...]  # Hub repo ids from general.base_model.*
+    vocab_size: int | None = None  # rows of token_embd
+    tied_embeddings: bool = False  # no output.weight: llama.cpp reuses token_embd as the head
+    rope_dimension_count: int | None = None
+    q_lora_rank: int | None = None
 
 
 def join_split_headers(headers: tuple[GgufHeader, ...]) -> tuple[tuple[GgufTensorInfo, ...], GgufHeader]:
@@ -90,6 +94,10 @@ def parse_gguf_facts(headers: tuple[GgufHeader, ...]) -> GgufFacts:
         expert_count=_int(key(Keys.LLM.EXPERT_COUNT)),
         expert_used_count=_int(key(Keys.LLM.EXPERT_USED_COUNT)),
         base_models=gguf_base_models(head),
+        vocab_size=next((t.shape[1] for t in tensors if t.name == "token_embd.weight" and len(t.shape) > 1), None),
+        tied_embeddings=not any(t.name == "output.weight" for t in tensors),
+        rope_dimension_count=_int(key(Keys.Rope.DIMENSION_COUNT)),
+        q_lora_rank=_int(key(Keys.Attention.Q_LORA_RANK)),
     )
 
 
