@@ -14,7 +14,6 @@ from ._config import FULL, RECURRENT, SLIDING, MlaDims, ModelConfig
 from ._gguf_facts import GgufFacts
 from .errors import ConfigError
 
-
 # Architectures whose files may omit the window pattern: llama.cpp sets it in code
 # (``hparams.set_swa_pattern(n)`` in src/llama-model.cpp: every n-th layer is full attention).
 _SWA_PERIODS = {"gemma2": 2, "gemma3": 6, "gemma3n": 5, "cohere2": 4, "gpt-oss": 2}
@@ -31,7 +30,7 @@ def gguf_model_config(facts: GgufFacts) -> ModelConfig:
     nextn = facts.nextn_predict_layers or 0
     layers = facts.block_count - nextn  # llama.cpp keeps no KV cache for the MTP blocks
     heads = max(facts.head_count)
-    kv_heads = [h for h in _per_layer(facts.head_count_kv or facts.head_count, layers)]
+    kv_heads = _per_layer(facts.head_count_kv or facts.head_count, layers)
     mla = _mla(facts)
     head_dim = facts.key_length or facts.embedding_length // heads
     return ModelConfig(
