@@ -12,6 +12,7 @@ import asyncio
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from huggingface_hub import ModelInfo
 
@@ -62,7 +63,7 @@ async def discover_gguf(hub: HubClient, sources: GgufSources, base_models: tuple
     Raises:
         HubError: every listing failed.
     """
-    queries: list[tuple[str, dict[str, object]]] = []
+    queries: list[tuple[str, dict[str, Any]]] = []
     if sources.top_limit:
         queries.append(("gguf top", {"limit": sources.top_limit}))
     queries += [(f"gguf {q}", {"author": q, "limit": sources.per_quantizer_limit}) for q in sources.quantizers]
@@ -85,9 +86,9 @@ async def discover_gguf(hub: HubClient, sources: GgufSources, base_models: tuple
     return list(found.values())
 
 
-async def _list(hub: HubClient, name: str, *, limit: object, author: object = None,
-                extra_filter: object = None) -> list[ModelInfo]:
-    filters = [GGUF_LIBRARY] + ([str(extra_filter)] if extra_filter else [])
+async def _list(hub: HubClient, name: str, *, limit: int, author: str | None = None,
+                extra_filter: str | None = None) -> list[ModelInfo]:
+    filters = [GGUF_LIBRARY] + ([extra_filter] if extra_filter else [])
 
     def run() -> list[ModelInfo]:
         return list(hub.api.list_models(filter=filters, author=author, sort="downloads", limit=limit,

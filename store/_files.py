@@ -7,8 +7,10 @@ link), so a reader never sees half of a repo's files.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
+from typing import Any
 
 from estimator import GgufFacts, WeightLayout
 
@@ -146,25 +148,24 @@ def _file_row(f: GgufFileRecord) -> tuple[object, ...]:
             f.tensor_bytes, f.total_params, f.header_bytes, f.base_model, facts, layout)
 
 
-def _file_record(row: tuple[object, ...] | object) -> GgufFileRecord:
-    r = tuple(row)  # type: ignore[arg-type]
+def _file_record(r: Sequence[Any]) -> GgufFileRecord:
     return GgufFileRecord(
-        repo_id=str(r[0]), file=str(r[1]), quant=r[2], kind=str(r[3]), size_bytes=int(r[4]),  # type: ignore[arg-type]
-        split_count=int(r[5]), status=str(r[6]), status_reason=r[7], tensor_bytes=r[8],  # type: ignore[arg-type]
-        total_params=r[9], header_bytes=r[10], base_model=r[11],  # type: ignore[arg-type]
-        facts=_decode_facts(r[12]), layout=_decode_layout(r[13]),  # type: ignore[arg-type]
+        repo_id=str(r[0]), file=str(r[1]), quant=r[2], kind=str(r[3]), size_bytes=int(r[4]),
+        split_count=int(r[5]), status=str(r[6]), status_reason=r[7], tensor_bytes=r[8],
+        total_params=r[9], header_bytes=r[10], base_model=r[11],
+        facts=_decode_facts(r[12]), layout=_decode_layout(r[13]),
     )
 
 
 def _decode_facts(text: str | None) -> GgufFacts | None:
     if not text:
         return None
-    raw = json.loads(text)
-    return GgufFacts(**{k: tuple(v) if isinstance(v, list) else v for k, v in raw.items()})
+    raw: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in json.loads(text).items()}
+    return GgufFacts(**raw)
 
 
 def _decode_layout(text: str | None) -> WeightLayout | None:
     if not text:
         return None
-    raw = json.loads(text)
-    return WeightLayout(**{k: tuple(v) if isinstance(v, list) else v for k, v in raw.items()})
+    raw: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in json.loads(text).items()}
+    return WeightLayout(**raw)
