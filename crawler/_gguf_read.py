@@ -143,7 +143,10 @@ def _file_record(base: GgufFileRecord, headers: tuple[GgufHeader, ...]) -> GgufF
     if isinstance(split_count, int) and split_count != base.split_count:
         raise GgufHeaderError(f"split.count says {split_count} parts, the repo has {base.split_count}")
     tensors = tuple(t for h in headers for t in h.tensors)
-    layout = layout_gguf_weights(tensors, facts.block_count or 0, base.quant or facts.file_type or "gguf")
+    nextn = facts.nextn_predict_layers or 0
+    layers = max(0, (facts.block_count or 0) - nextn)
+    layout = layout_gguf_weights(tensors, layers, base.quant or facts.file_type or "gguf",
+                                 skip_blocks_from=layers if nextn else None)
     base_models = gguf_base_models(headers[0])
     return dataclasses.replace(
         base, status="ok", tensor_bytes=facts.tensor_bytes, total_params=facts.total_params,

@@ -118,15 +118,22 @@ def gguf_base_models(header: GgufHeader) -> tuple[str, ...]:
     return tuple(dict.fromkeys(found))
 
 
-def layout_gguf_weights(tensors: tuple[GgufTensorInfo, ...], num_layers: int, quant: str) -> WeightLayout:
+def layout_gguf_weights(tensors: tuple[GgufTensorInfo, ...], num_layers: int, quant: str, *,
+                        skip_blocks_from: int | None = None) -> WeightLayout:
     """Exact bytes by llama.cpp's placement: blocks for ``-ngl``, ``_exps`` for ``--n-cpu-moe``,
     ``token_embd`` on the host, ``output`` (or, when the file has none, a copy of ``token_embd``,
-    which llama.cpp loads twice) with the last layer."""
+    which llama.cpp loads twice) with the last layer.
+
+    Blocks from ``skip_blocks_from`` on (the ``nextn_predict_layers`` MTP blocks) are left out:
+    llama.cpp creates them with ``TENSOR_SKIP`` and never loads them (src/llama-model.cpp, deepseek2).
+    """
     per_layer = [0] * num_layers
     experts = [0] * num_layers
     embedding = output = other = 0
     for tensor in tensors:
         match = _BLOCK.match(tensor.name)
+        if match and skip_blocks_from is not None and int(match[1]) >= skip_blocks_from:
+            continue
         if match and int(match[1]) < num_layers:
             layer = int(match[1])
             per_layer[layer] += tensor.size_bytes

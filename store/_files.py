@@ -38,7 +38,7 @@ class GgufFileRecord:
     header_bytes: int | None = None  # where tensor data starts (first part)
     base_model: str | None = None
     facts: GgufFacts | None = None
-    layout: WeightLayout | None = None  # exact bytes by llama.cpp's placement
+    layout: WeightLayout | None = None  # exact bytes llama.cpp loads, by its placement (MTP blocks left out)
 
 
 @dataclass(frozen=True, slots=True)

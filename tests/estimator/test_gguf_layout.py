@@ -30,6 +30,16 @@ def test_layers_experts_embedding_and_head_are_placed_exactly():
     assert layout.total == header.tensor_bytes == parse_gguf_facts((header,)).tensor_bytes
 
 
+def test_mtp_blocks_are_not_loaded():
+    """nextn (MTP) blocks past the main layers are left out of what llama.cpp loads, and only they are."""
+    spec = _spec()
+    header = parse_gguf_bytes(gguf_bytes(spec))
+    loaded = layout_gguf_weights(header.tensors, 2, "Q4_K_M", skip_blocks_from=2)
+    mtp = tensor_nbytes("Q8_0", (512, 256))
+    assert loaded.total == header.tensor_bytes - mtp
+    assert loaded.other == layout_gguf_weights(header.tensors, 2, "Q4_K_M").other - mtp
+
+
 def test_a_tied_head_is_loaded_twice():
     """Without output.weight llama.cpp uses token_embd as the head too: the layout counts that second copy."""
     header = parse_gguf_bytes(gguf_bytes(_spec(tied=True)))
