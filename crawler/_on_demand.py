@@ -7,7 +7,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from store import Database, GgufRepoRecord, ModelRecord, replace_gguf_repo, upsert_base_model, upsert_model
+from store import (
+    Database,
+    GgufRepoRecord,
+    ModelRecord,
+    replace_gguf_repo,
+    upsert_base_model,
+    upsert_model,
+)
 
 from ._crawl import read_repo
 from ._discovery import EXPAND, parse_model_info
