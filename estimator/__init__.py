@@ -39,6 +39,7 @@ from ._fit import (
 from ._explain import Explanation, Term, explain_option
 from ._from_config import account_from_config, supported_model_types
 from ._gguf import GGML_TYPES, GgmlType, ggml_tensor_bytes
+from ._gguf_fit import estimate_gguf_file_fit, gguf_file_accounting
 from ._gguf_config import compare_param_counts, gguf_model_config
 from ._gguf_facts import GgufFacts, gguf_base_models, join_split_headers, layout_gguf_weights, parse_gguf_facts
 from ._gguf_header import (
