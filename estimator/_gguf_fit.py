@@ -8,7 +8,13 @@ from dataclasses import replace
 from ._accounting import HEADER, Components, MoeLayout, ParamAccounting
 from ._budget import Budget
 from ._config import ModelConfig
-from ._fit import ASSUMED_SYSTEM_RAM_BYTES, DEFAULT_CONTEXT, ModelFacts, QuantOption, _evaluate
+from ._fit import (
+    ASSUMED_SYSTEM_RAM_BYTES,
+    DEFAULT_CONTEXT,
+    ModelFacts,
+    QuantOption,
+    _evaluate,
+)
 from ._gguf_facts import GgufFacts
 from ._runtime import LLAMA_CPP_PROFILE
 from ._weights import WeightLayout
