@@ -4,15 +4,7 @@ Everything here works on bytes, dicts and records handed in by the caller; nothi
 files, the network, the environment or the clock.
 """
 
-from ._accounting import (
-    CONFIG,
-    HEADER,
-    Components,
-    MoeLayout,
-    ParamAccounting,
-    TensorGroup,
-    account_from_tensors,
-)
+from ._accounting import CONFIG, HEADER, Components, MoeLayout, ParamAccounting, TensorGroup, account_from_tensors
 from ._budget import (
     READ_AS_BYTES,
     READ_AS_GIB,
@@ -26,9 +18,8 @@ from ._budget import (
     parse_budget,
     suggest_gpus,
 )
-from ._config import MlaDims, ModelConfig, MoeConfig, QuantConfig, parse_model_config
 from ._context import MAX_CONTEXT, parse_context
-from ._explain import Explanation, Term, explain_option
+from ._config import MlaDims, ModelConfig, MoeConfig, QuantConfig, parse_model_config
 from ._fit import (
     ASSUMED_SYSTEM_RAM_BYTES,
     DEFAULT_CONTEXT,
@@ -45,16 +36,11 @@ from ._fit import (
     default_quants,
     estimate_fit,
 )
+from ._explain import Explanation, Term, explain_option
 from ._from_config import account_from_config, supported_model_types
 from ._gguf import GGML_TYPES, GgmlType, ggml_tensor_bytes
 from ._gguf_config import compare_param_counts, gguf_model_config
-from ._gguf_facts import (
-    GgufFacts,
-    gguf_base_models,
-    join_split_headers,
-    layout_gguf_weights,
-    parse_gguf_facts,
-)
+from ._gguf_facts import GgufFacts, gguf_base_models, join_split_headers, layout_gguf_weights, parse_gguf_facts
 from ._gguf_fit import estimate_gguf_file_fit, gguf_file_accounting
 from ._gguf_header import (
     ByteRange,
@@ -67,18 +53,8 @@ from ._gguf_header import (
 )
 from ._gpu_spec import GpuSpec
 from ._gpu_table import GPU_TABLE
-from ._kv_cache import (
-    KV_TYPES,
-    estimate_kv_cache_bytes,
-    kv_bytes_per_token,
-    parse_kv_type,
-)
-from ._runtime import (
-    LLAMA_CPP_PROFILE,
-    TRANSFORMERS_PROFILE,
-    RuntimeProfile,
-    estimate_compute_buffers,
-)
+from ._kv_cache import KV_TYPES, estimate_kv_cache_bytes, kv_bytes_per_token, parse_kv_type
+from ._runtime import LLAMA_CPP_PROFILE, TRANSFORMERS_PROFILE, RuntimeProfile, estimate_compute_buffers
 from ._safetensors import (
     INDEX_FILE,
     SINGLE_FILE,
