@@ -32,6 +32,9 @@ MAX_KEPT_STRING_BYTES = 64 * 1024  # longer strings (chat templates) are skipped
 MAX_KEPT_ARRAY_ITEMS = 4096  # per-layer arrays are kept; vocabularies are skipped
 FIRST_READ_BYTES = 64 * 1024  # most of a small header; a tokenizer's header grows the reads
 DEFAULT_CHUNK_BYTES = 4 << 20  # the largest single read
+# No header needs more: the largest tokenizers (260k tokens, 500k merges) take about 20 MB.
+# A hostile count of tiny strings would otherwise make us download a whole file as "header".
+MAX_HEADER_BYTES = 128 << 20
 
 _SCALARS: dict[int, struct.Struct] = {
     GGUFValueType.UINT8: struct.Struct("<B"),
@@ -128,7 +131,7 @@ HeaderSteps = Generator[ByteRange, bytes, GgufHeader]
 
 
 def parse_gguf_header(file_size: int, *, chunk_bytes: int = DEFAULT_CHUNK_BYTES,
-                      first_read: int | None = None) -> HeaderSteps:
+                      first_read: int | None = None, max_header_bytes: int = MAX_HEADER_BYTES) -> HeaderSteps:
     """Parse a GGUF header, yielding each ``ByteRange`` it needs and receiving its bytes.
 
     ``first_read`` sizes the first request (a sibling file's header length makes one request
@@ -141,7 +144,7 @@ def parse_gguf_header(file_size: int, *, chunk_bytes: int = DEFAULT_CHUNK_BYTES,
     """
     if file_size < 24:
         raise GgufHeaderError(f"{file_size} bytes is too short for a GGUF header (24 bytes at least)")
-    cursor = _Cursor(file_size, max(64, chunk_bytes), first_read)
+    cursor = _Cursor(file_size, max(64, chunk_bytes), first_read, max_header_bytes)
     return (yield from _parse(cursor))
 
 
@@ -164,8 +167,9 @@ def parse_gguf_bytes(data: bytes, *, chunk_bytes: int = DEFAULT_CHUNK_BYTES) -> 
 class _Cursor:
     """A read position over a window of the file; asks for bytes it lacks."""
 
-    def __init__(self, file_size: int, chunk: int, first_read: int | None) -> None:
+    def __init__(self, file_size: int, chunk: int, first_read: int | None, max_header: int) -> None:
         self.file_size = file_size
+        self.max_header = max_header
         self.chunk = chunk
         self.next_read = first_read or min(FIRST_READ_BYTES, chunk)
         self.pos = 0
@@ -175,6 +179,8 @@ class _Cursor:
     def need(self, count: int, what: str) -> Generator[ByteRange, bytes, None]:
         if count < 0 or self.pos + count > self.file_size:
             raise GgufHeaderError(f"{what} at byte {self.pos} runs past the end of the file ({self.file_size} bytes)")
+        if self.pos + count > self.max_header:
+            raise GgufHeaderError(f"{what} at byte {self.pos} makes the header longer than {self.max_header:,} bytes")
         have_end = self._base + len(self._buf)
         if self.pos + count <= have_end:
             return
@@ -186,7 +192,7 @@ class _Cursor:
             self._buf, self._base = self._buf[self.pos - self._base:], self.pos
         while self._base + len(self._buf) < self.pos + count:
             start = self._base + len(self._buf)
-            end = min(self.file_size, max(self.pos + count, start + self.next_read))
+            end = min(self.file_size, self.max_header, max(self.pos + count, start + self.next_read))
             self.next_read = min(self.chunk, 2 * (end - start))
             data = yield ByteRange(start, end)
             if len(data) != end - start:
@@ -237,6 +243,8 @@ def _parse(cur: _Cursor) -> HeaderSteps:
         names.add(tensor.name)
         tensors.append(tensor)
     data_offset = -(-cur.pos // alignment) * alignment
+    if data_offset > cur.max_header:
+        raise GgufHeaderError(f"the header is {data_offset:,} bytes long, more than {cur.max_header:,}")
     _check_layout(tensors, alignment, data_offset, cur.file_size)
     return GgufHeader(version, tuple(metadata), tuple(tensors), alignment, data_offset, cur.file_size, kv_bytes)
 

@@ -209,6 +209,24 @@ def test_hostile_files_fail_with_a_reason(data: bytes, reason: str) -> None:
         parse_gguf_bytes(data)
 
 
+def test_a_header_longer_than_the_cap_fails_before_it_is_downloaded() -> None:
+    """Millions of empty strings in a huge file stop at the header cap, having asked for at most that much."""
+    cap = 1 << 20  # the default is 128 MiB; the rule is the same
+    count = 2 * cap // 8
+    head = raw_gguf(kvs=[raw_kv("a.b", GGUFValueType.ARRAY, struct.pack("<IQ", GGUFValueType.STRING, count))],
+                    data_bytes=0)
+    size = 4 * cap
+    steps = parse_gguf_header(size, max_header_bytes=cap)
+    asked = 0
+    wanted = next(steps)
+    with pytest.raises(GgufHeaderError, match="longer than"):
+        while True:
+            asked += wanted.length
+            data = head[wanted.start:wanted.end]
+            wanted = steps.send(data + b"\0" * (wanted.length - len(data)))
+    assert asked <= cap
+
+
 def test_the_package_reader_rejects_what_we_reject(tmp_path: Path) -> None:
     """The reference reader also refuses a bad magic, so our refusal is not stricter than llama.cpp's."""
     with pytest.raises(ValueError):
