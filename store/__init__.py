@@ -19,6 +19,7 @@ from ._files import (
     replace_gguf_repo,
     upsert_base_model,
 )
+from ._gguf_fits import GgufFileFit, list_gguf_file_fits
 from ._gguf_query import QuantQuery, find_gguf_files_by_name, list_gguf_files_for_quant, parse_quant_query
 from ._glossary import GlossaryIndex, list_glossary, load_bundled_glossary, replace_glossary
 from ._guilds import (

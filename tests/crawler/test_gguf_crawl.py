@@ -175,3 +175,20 @@ async def test_daily_crawl_runs_the_gguf_stage_and_links_quantized_repos(make_st
         await crawl_once(hub, db, options)
     assert await get_base_model(db, awq.repo_id) == "TinyLlama/TinyLlama-1.1B-Chat-v1.0"
     assert (await get_gguf_repo(db, MLA)).files[0].status == "ok"
+
+
+async def test_crawled_files_of_a_base_model_get_a_fit_each(make_standin, db):
+    """After a crawl, every real file of the base model is priced by its own tensor data on a budget."""
+    from estimator import parse_budget
+    from store import list_gguf_file_fits
+
+    standin = make_standin([tiny_repo()])
+    async with hub_for(standin) as hub:
+        await crawl_gguf(hub, db, GgufSources(top_limit=5), (), NOW)
+    fits = await list_gguf_file_fits(db, BASE, parse_budget("24GB"), context=4096)
+    assert sorted(f.file.quant for f in fits) == ["IQ4_XS", "Q4_K_M", "Q5_K_M", "Q8_0"]
+    for fit in fits:
+        assert fit.option.weights_bytes == fit.file.tensor_bytes
+        assert fit.option.verdict == "fits"
+    only = await list_gguf_file_fits(db, BASE, parse_budget("24GB"), quant="q8_0")
+    assert [f.file.quant for f in only] == ["Q8_0"]
