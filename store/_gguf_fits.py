@@ -8,7 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from estimator import Budget, QuantOption, estimate_gguf_file_fit, gguf_file_accounting, gguf_model_config
+from estimator import (
+    Budget,
+    QuantOption,
+    estimate_gguf_file_fit,
+    gguf_file_accounting,
+    gguf_model_config,
+)
 from estimator.errors import ConfigError
 
 from ._db import Database
