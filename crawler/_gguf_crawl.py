@@ -124,6 +124,9 @@ async def crawl_gguf_stage(hub: HubClient, db: Database, sources: GgufSources, *
     except HubError as e:
         log.warning("the GGUF crawl could not list any repo: %s", e)
         return
+    except Exception:  # a GGUF bug must not fail the safetensors crawl that already ran
+        log.exception("the GGUF crawl failed unexpectedly")
+        return
     failed = sum(1 for r in summary.read for f in r.files if f.status != "ok")
     log.info("GGUF crawl: %d seen, %d unchanged, %d read, %d files failed",
              summary.seen, summary.unchanged, len(summary.read), failed)
