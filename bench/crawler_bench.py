@@ -1,6 +1,7 @@
 """Crawler benchmark on the Hub stand-in with 30 ms of latency per request.
 
 Run:  .venv/bin/python -m bench.crawler_bench        (about 90 s on 2 cores)
+      .venv/bin/python -m bench.crawler_bench --gguf-only (part 5 alone)
       .venv/bin/python bench/crawler_bench.py --quick (skips DeepSeek-V3 and uses 300 small repos)
 
 Side by side, in one run, over the same header replicas (tests/factories):
@@ -11,7 +12,10 @@ Side by side, in one run, over the same header replicas (tests/factories):
    on sharded models;
 2. a re-crawl with nothing changed (must make zero resolve requests);
 3. the same shard-header reads through the async client and through threads;
-4. throughput over 2,000 small repos.
+4. throughput over 2,000 small repos;
+5. GGUF repos (real GGUFWriter files: a 100k-token vocabulary, split files, MLA, SWA, hybrid):
+   requests and bytes per repo against the limit (one tree call plus each file's header
+   bytes) and against reading every header in full.
 
 The stand-in runs in a child process, so client CPU and server CPU do not share a GIL.
 Requests and bytes are counted by the stand-in, independently of the crawler's meter.
@@ -63,7 +67,12 @@ def _serve(kind: str, count: int, latency_s: float, quick: bool, conn) -> None:
     from tests.crawler.corpus import corpus, small_repos
     from tests.crawler.hub_standin import HubStandIn
 
-    repos = small_repos(count) if kind == "small" else list(corpus(heavy=not quick, malformed=False)[0])
+    if kind == "gguf":
+        from tests.crawler.gguf_corpus import gguf_corpus
+
+        repos = gguf_corpus()
+    else:
+        repos = small_repos(count) if kind == "small" else list(corpus(heavy=not quick, malformed=False)[0])
     with HubStandIn(repos, latency_s=latency_s, tokens_with_access=frozenset({TOKEN}), page_size=1000) as standin:
         standin.prepare_metadata()
         conn.send(standin.url)
@@ -307,14 +316,96 @@ def _timed(run) -> tuple[float, float, int]:
     return time.perf_counter() - started, time.process_time() - cpu, received
 
 
+# --- GGUF repos ---------------------------------------------------------------------------------
+
+FULL_READ_BYTES = 1 << 20  # a plain reader: 1 MiB ranges until the header ends
+
+
+def bench_gguf(url: str) -> list[dict]:
+    """Per GGUF repo: what the crawl cost, the limit, and what reading every header in full costs."""
+    from crawler import GgufCandidate, crawl_gguf_repos
+    from store import get_gguf_repo
+    from tests.crawler.gguf_corpus import gguf_corpus
+
+    rows = []
+    for repo in gguf_corpus():
+        headers = _gguf_header_lengths(repo)
+        sizes = {name: repo.files[name].size for name in headers}
+        reset(url)
+
+        async def crawl() -> object:
+            db = await Database.open(":memory:")
+            try:
+                async with open_hub(HubConfig(endpoint=url, token=TOKEN, concurrency=CONCURRENCY)) as hub:
+                    candidate = GgufCandidate(repo.repo_id, repo.sha, repo.downloads, False, None)
+                    started = time.perf_counter()
+                    await crawl_gguf_repos(hub, db, [candidate], datetime.now(UTC))
+                    wall = time.perf_counter() - started
+                return await get_gguf_repo(db, repo.repo_id), wall
+            finally:
+                await db.close()
+
+        stored, wall = asyncio.run(crawl())
+        mine = [h for h in hits(url) if h[2] == repo.repo_id and h[1] in ("tree", "resolve_get")]
+        tree_bytes = sum(h[4] for h in mine if h[1] == "tree")
+        rows.append({
+            "repo": repo.repo_id, "files": len(stored.files), "parts": len(headers),
+            "failed": sum(f.status != "ok" for f in stored.files),
+            "requests": len(mine), "bytes": sum(h[4] for h in mine), "ms": wall * 1000,
+            "limit_requests": 1 + len(headers), "limit_bytes": tree_bytes + sum(headers.values()),
+            "full_requests": 1 + sum(-(-n // FULL_READ_BYTES) for n in headers.values()),
+            "full_bytes": tree_bytes + sum(min(sizes[f], -(-n // FULL_READ_BYTES) * FULL_READ_BYTES)
+                                           for f, n in headers.items()),
+            "file_bytes": sum(img.size for name, img in repo.files.items() if name.endswith(".gguf")),
+        })
+    return rows
+
+
+def _gguf_header_lengths(repo) -> dict[str, int]:
+    """Header bytes (everything before tensor data) of each .gguf part; a hostile file counts whole."""
+    from estimator import GgufHeaderError, parse_gguf_bytes
+
+    lengths = {}
+    for name, image in repo.files.items():
+        if name.endswith(".gguf"):
+            try:
+                lengths[name] = parse_gguf_bytes(image.prefix).data_offset
+            except GgufHeaderError:
+                lengths[name] = image.size
+    return lengths
+
+
+def print_gguf(rows: list[dict]) -> None:
+    print("\n5. GGUF repos, 30 ms latency: one tree call, then each file's header by ranges")
+    print("   (limit: 1 tree call + one request per file part, bytes = the tree answer + every header;")
+    print("   in full: a plain reader, 1 MiB ranges from the start of every file until its header ends)")
+    print(f"{'repo':<34}{'files':>6}{'parts':>6}{'bad':>5} | {'ours req':>8}{'bytes':>12}{'ms':>7} | "
+          f"{'limit req':>9}{'bytes':>12} | {'full req':>8}{'bytes':>12} | {'ours/full bytes':>15}")
+    for r in rows:
+        print(f"{r['repo'][:34]:<34}{r['files']:>6}{r['parts']:>6}{r['failed']:>5} | {r['requests']:>8}"
+              f"{r['bytes']:>12,}{r['ms']:>7.0f} | {r['limit_requests']:>9}{r['limit_bytes']:>12,} | "
+              f"{r['full_requests']:>8}{r['full_bytes']:>12,} | {r['bytes'] / r['full_bytes']:>15.3f}")
+    total = {k: sum(r[k] for r in rows) for k in ("requests", "bytes", "limit_requests", "limit_bytes",
+                                                  "full_requests", "full_bytes", "file_bytes")}
+    print(f"   all: ours {total['requests']} requests / {total['bytes']:,} bytes; limit {total['limit_requests']} / "
+          f"{total['limit_bytes']:,}; in full {total['full_requests']} / {total['full_bytes']:,}; "
+          f"files hold {total['file_bytes']:,} bytes")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="skip DeepSeek-V3, 300 small repos")
     parser.add_argument("--json", type=Path, help="also write the per-model figures here")
+    parser.add_argument("--gguf-only", action="store_true", help="only part 5, the GGUF repos")
     args = parser.parse_args(argv)
     logging.getLogger("crawler").setLevel(logging.ERROR)  # per-repo warnings are not figures
     print(f"crawler benchmark, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} CPUs, "
           f"Python {sys.version.split()[0]}")
+    with served("gguf") as url:
+        gguf_rows = bench_gguf(url)
+        print_gguf(gguf_rows)
+    if args.gguf_only:
+        return
     with served("anchors", quick=args.quick) as url:
         rows = bench_models(url, args.quick)
         print_models(rows)

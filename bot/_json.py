@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict
 
 from estimator import ModelConfig, QuantOption, kv_bytes_per_token, summarize_memory
+from store import GgufRepoRecord
 
 from ._recommendation import recommendation_for, recommendation_json
 from ._service import FitAnswer, ResolvedModel
@@ -65,6 +66,25 @@ def _option(o: QuantOption) -> dict:
             "ram_bytes": o.offload.ram_bytes,
             "decode_tokens_per_s": round(o.offload.decode_tokens_per_s, 2) if o.offload.decode_tokens_per_s else None,
         },
+    }
+
+
+def gguf_repo_json(repo: GgufRepoRecord) -> dict:
+    """``fitbot model ID --json`` for a GGUF repo: its base model and every file, sized exactly."""
+    return {
+        "repo_id": repo.repo_id,
+        "sha": repo.sha,
+        "format": "gguf",
+        "status": repo.status,
+        "status_reason": repo.status_reason,
+        "base_model": next((f.base_model for f in repo.files if f.base_model), None),
+        "files": [
+            {"file": f.file, "quant": f.quant, "kind": f.kind, "bytes": f.size_bytes, "split_count": f.split_count,
+             "tensor_bytes": f.tensor_bytes, "total_params": f.total_params, "status": f.status,
+             "status_reason": f.status_reason}
+            for f in repo.files
+        ],
+        "read_at": repo.read_at.isoformat(),
     }
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import click
 
 from estimator.errors import FitbotError, InputError
-from store import list_models
+from store import get_gguf_repo, list_models
 from store.errors import SchemaVersionError, StoreError
 
 from . import _format as fmt
@@ -25,7 +25,7 @@ from ._answer_explain import render_explain
 from ._answer_fit import render_fit
 from ._commands import parse_command, run_define, run_fit, run_model
 from ._document import render_text
-from ._json import fit_json, model_json
+from ._json import fit_json, gguf_repo_json, model_json
 from ._logging import setup_logging
 from ._root import open_service
 from ._settings import Settings, SettingsError, load_settings
@@ -157,6 +157,9 @@ def model(state: CliState, model: str, as_json: bool) -> None:
     async def run() -> str:
         async with open_service(state.settings) as service:
             if as_json:
+                gguf = await get_gguf_repo(service.db, model) if model.count("/") == 1 else None
+                if gguf is not None:  # a GGUF repo id: its files (issue 15)
+                    return json.dumps(gguf_repo_json(gguf), indent=2)
                 return json.dumps(model_json(await service.resolve(model)), indent=2)
             return render_text(await run_model(service, model))
 

@@ -39,10 +39,12 @@ from store import (
     mark_interrupted_runs,
     start_run,
     update_hub_facts,
+    upsert_base_model,
     upsert_model,
 )
 
 from ._discovery import check_hub_reachable, list_source, parse_model_info
+from ._gguf_crawl import crawl_gguf_stage
 from ._http import Target
 from ._hub import HubClient
 from ._outcome import OutageBreaker, failure_result, no_safetensors_result, ok_result
@@ -205,11 +207,15 @@ async def _crawl(hub: HubClient, db: Database, options: CrawlOptions, run: _Run,
     async def handle(candidate: Candidate) -> None:
         record, outcome = await read_repo(hub, candidate, db.clock())
         await writer.write(record, outcome)
+        if candidate.base_model:
+            await upsert_base_model(db, record.repo_id, candidate.base_model)
         _finish_repo(run, progress, outcome, hub.endpoint)
 
     await _for_each(todo, handle, workers=2 * hub.config.concurrency)
     if run.breaker.tripped_at_end():
         raise CrawlFailedError(run.breaker.explain(hub.endpoint))
+    if options.sources.gguf is not None and not options.repo_ids and not options.only_source:
+        await crawl_gguf_stage(hub, db, options.sources.gguf, force=options.force)
 
 
 async def discover(hub: HubClient, options: CrawlOptions, now: datetime) -> tuple[list[Candidate], list[RepoOutcome]]:

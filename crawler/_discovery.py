@@ -20,6 +20,7 @@ from huggingface_hub import ModelInfo
 
 from store import STATUS_ERROR, STATUS_NOT_FOUND, HubFacts
 
+from ._base_model import parse_quantized_base
 from ._http import Target
 from ._hub import HubClient
 from ._records import Candidate, RepoOutcome
@@ -30,7 +31,7 @@ log = logging.getLogger(__name__)
 
 EXPAND = [
     "sha", "lastModified", "createdAt", "downloads", "likes", "trendingScore", "gated", "tags",
-    "pipeline_tag", "library_name", "config", "safetensors", "siblings",
+    "pipeline_tag", "library_name", "config", "safetensors", "siblings", "cardData",
 ]
 _SORT_KEYS = {
     "downloads": lambda c: c.hub.downloads or 0,
@@ -92,7 +93,8 @@ def parse_model_info(info: ModelInfo, source: str) -> Candidate:
         tags=tuple(info.tags or ()),
     )
     config = json.dumps(info.config, sort_keys=True) if isinstance(info.config, dict) else None
-    return Candidate(info.id, info.sha, source, files, hub, config)
+    base_model = parse_quantized_base(tuple(info.tags or ()), info.card_data)
+    return Candidate(info.id, info.sha, source, files, hub, config, base_model)
 
 
 def in_scope(candidate: Candidate, scope: Scope) -> bool:

@@ -19,6 +19,7 @@ class Candidate:
     files: tuple[str, ...] | None  # repo-relative paths; None when the Hub did not list them
     hub: HubFacts = field(default_factory=HubFacts)
     listed_config_json: str | None = field(default=None, repr=False, compare=False)
+    base_model: str | None = None  # what a quantized repo was made from (tags, cardData)
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
+from ._gguf_sources import GgufSources, parse_gguf_sources
 from .errors import SourcesError
 
 TOP = "top"
@@ -53,6 +54,7 @@ class Sources:
     scope: Scope
     sources: tuple[Source, ...]
     origin: str = field(default="sources.toml", compare=False)
+    gguf: GgufSources | None = None  # the [gguf] table; None: no GGUF crawl
 
     def named(self, name: str) -> Source:
         """The source called ``name``.
@@ -102,7 +104,8 @@ def parse_sources(text: str, origin: str = "sources.toml") -> Sources:
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
         raise SourcesError(origin, f"names {', '.join(duplicates)} more than once")
-    return Sources(scope, sources, origin)
+    gguf = parse_gguf_sources(raw["gguf"], origin) if "gguf" in raw else None
+    return Sources(scope, sources, origin, gguf)
 
 
 def _parse_scope(raw: object, origin: str) -> Scope:

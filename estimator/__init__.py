@@ -39,6 +39,19 @@ from ._fit import (
 )
 from ._explain import Explanation, Term, explain_option
 from ._from_config import account_from_config, supported_model_types
+from ._gguf import GGML_TYPES, GgmlType, ggml_tensor_bytes
+from ._gguf_config import compare_param_counts, gguf_model_config
+from ._gguf_facts import GgufFacts, gguf_base_models, join_split_headers, layout_gguf_weights, parse_gguf_facts
+from ._gguf_fit import estimate_gguf_file_fit, gguf_file_accounting
+from ._gguf_header import (
+    ByteRange,
+    GgufHeader,
+    GgufTensorInfo,
+    MetadataValue,
+    SkippedValue,
+    parse_gguf_bytes,
+    parse_gguf_header,
+)
 from ._gpu_spec import GpuSpec
 from ._gpu_table import GPU_TABLE
 from ._kv_cache import (
@@ -84,6 +97,7 @@ from .errors import (
     ConfigError,
     ContextParseError,
     FitbotError,
+    GgufHeaderError,
     HeaderParseError,
     InputError,
     QuantParseError,

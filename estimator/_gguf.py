@@ -1,7 +1,7 @@
 """GGUF weight sizes: ggml block types and llama.cpp's per-tensor quantization mixes.
 
-Bits per weight come from ggml block sizes (../shared/reference/anchor-models.md, "llama.cpp
-quantization facts"). File types with _S/_M/_L suffixes mix base types per tensor role;
+Bits per weight come from ggml block sizes in llama.cpp's own ``gguf`` package (gguf-py).
+File types with _S/_M/_L suffixes mix base types per tensor role;
 ``gguf_tensor_type`` follows ``llama_tensor_get_type`` in llama.cpp ``src/llama-quant.cpp``
 for non-Falcon models; IQ2/IQ3 files are assumed made with an importance matrix
 (llama.cpp requires one for them), IQ4_XS without one.
@@ -11,6 +11,8 @@ With these rules Llama-3.1-8B Q4_K_M comes to 4,912,905,504 bytes, the published
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from gguf import GGML_QUANT_SIZES, GGMLQuantizationType
 
 QK_K = 256  # super-block size of the K-quants and IQ types
 
@@ -26,32 +28,36 @@ class GgmlType:
         return 8 * self.block_bytes / self.block_elements
 
 
+# Every ggml tensor type with its block size, from llama.cpp's own gguf package (gguf-py), so a
+# type llama.cpp adds reaches us with a package upgrade instead of a hand edit.
 GGML_TYPES: dict[str, GgmlType] = {
-    t.name: t
-    for t in (
-        GgmlType("F32", 1, 4),
-        GgmlType("F16", 1, 2),
-        GgmlType("BF16", 1, 2),
-        GgmlType("Q4_0", 32, 18),
-        GgmlType("Q4_1", 32, 20),
-        GgmlType("Q5_0", 32, 22),
-        GgmlType("Q5_1", 32, 24),
-        GgmlType("Q8_0", 32, 34),
-        GgmlType("Q2_K", 256, 84),
-        GgmlType("Q3_K", 256, 110),
-        GgmlType("Q4_K", 256, 144),
-        GgmlType("Q5_K", 256, 176),
-        GgmlType("Q6_K", 256, 210),
-        GgmlType("IQ2_XXS", 256, 66),
-        GgmlType("IQ2_XS", 256, 74),
-        GgmlType("IQ2_S", 256, 82),
-        GgmlType("IQ3_XXS", 256, 98),
-        GgmlType("IQ3_S", 256, 110),
-        GgmlType("IQ4_NL", 32, 18),
-        GgmlType("IQ4_XS", 256, 136),
-        GgmlType("MXFP4", 32, 17),
-    )
+    kind.name: GgmlType(kind.name, *GGML_QUANT_SIZES[kind])
+    for kind in GGMLQuantizationType
+    if kind in GGML_QUANT_SIZES
 }
+
+
+def ggml_type_name(type_id: int) -> str:
+    """The name of ggml type number ``type_id`` ("Q4_K" for 12).
+
+    Raises:
+        ValueError: a number llama.cpp's gguf package does not define.
+    """
+    return GGMLQuantizationType(type_id).name
+
+
+def ggml_tensor_bytes(type_name: str, numel: int) -> int:
+    """Bytes of ``numel`` elements stored as ``type_name``; ``numel`` a multiple of its block.
+
+    Raises:
+        KeyError: an unknown type name.
+        ValueError: ``numel`` is not a whole number of blocks.
+    """
+    ggml = GGML_TYPES[type_name]
+    if numel % ggml.block_elements:
+        raise ValueError(f"{numel} elements are not whole {type_name} blocks of {ggml.block_elements}")
+    return numel // ggml.block_elements * ggml.block_bytes
+
 
 # llama.cpp file type -> its default ("base") tensor type.
 FILE_TYPES: dict[str, str] = {

@@ -158,6 +158,8 @@ def _role(component: str, segments: list[str], ndim: int) -> str:
         return "bias"  # llama.cpp quantizes only 2-D ``*.weight`` tensors
     seg_set = set(segments)
     if component == ATTENTION:
+        if "kv_b_proj" in seg_set:
+            return "attn_kv_b"  # MLA: llama.cpp's converter splits it into attn_k_b and attn_v_b
         for names, role in _ATTN_ROLES:
             if seg_set.intersection(names):
                 return role

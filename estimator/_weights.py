@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from ._accounting import HEADER, ParamAccounting, TensorGroup
-from ._config import ModelConfig
+from ._config import MlaDims, ModelConfig
 from ._gguf import FILE_TYPES, MixContext, counter_key, gguf_tensor_type, tensor_bytes
 from .errors import QuantParseError
 
@@ -71,7 +71,8 @@ def layout_weights(quant: str, accounting: ParamAccounting, config: ModelConfig)
             n_expert=accounting.moe.num_experts if accounting.moe else 0,
             llama_70b=config.num_layers == 80 and config.num_heads // max(1, config.num_kv_heads) == 8,
         )
-        return _build(quant, groups, config.num_layers, _gguf_sizer(quant, groups, ctx, tied), tied, copy_tied=True)
+        sizer = _gguf_sizer(quant, groups, ctx, tied, _mla_split(config))
+        return _build(quant, groups, config.num_layers, sizer, tied, copy_tied=True)
     if quant == FP8:
         return _build(quant, groups, config.num_layers, _fp8_bytes, tied, copy_tied=False)
     if quant == STORED:
@@ -116,7 +117,17 @@ def _depends_on_index(role: str) -> bool:
     return role in ("attn_v", "attn_qkv") or role.startswith("ffn_down")
 
 
-def _gguf_sizer(quant: str, groups: tuple[TensorGroup, ...], ctx: MixContext, tied: bool):
+def _mla_split(config: ModelConfig) -> tuple[int, int, int, int] | None:
+    """(parameters, row size) of ``attn_k_b`` and of ``attn_v_b`` per layer, when the model has MLA."""
+    mla: MlaDims | None = config.mla
+    if mla is None:
+        return None
+    heads, rank = config.num_heads, mla.kv_lora_rank
+    return heads * mla.qk_nope_head_dim * rank, mla.qk_nope_head_dim, heads * mla.v_head_dim * rank, rank
+
+
+def _gguf_sizer(quant: str, groups: tuple[TensorGroup, ...], ctx: MixContext, tied: bool,
+                mla_split: tuple[int, int, int, int] | None = None):
     # llama.cpp numbers tensors of a role in file order (block by block); rules such as
     # use_more_bits pick by that number.
     pairs = sorted(
@@ -139,6 +150,14 @@ def _gguf_sizer(quant: str, groups: tuple[TensorGroup, ...], ctx: MixContext, ti
         if key == "ffn_down" and ctx.n_expert > 1 and layer >= 0:
             position = layer  # for MoE models llama.cpp reads the block number from the name
         ggml = gguf_tensor_type(quant, role, position, counts.get(key, 1), ctx)
+        if role == "attn_kv_b" and mla_split and mla_split[0] + mla_split[2] == group.params:
+            # convert_hf_to_gguf.py writes kv_b_proj as attn_k_b, rows of qk_nope_head_dim (128:
+            # not a K-quant block, so llama.cpp falls back to Q5_0/Q8_0/Q4_0), and attn_v_b,
+            # rows of kv_lora_rank.
+            k_params, k_row, v_params, v_row = mla_split
+            k_type = gguf_tensor_type(quant, "attn_k_b", position, 1, ctx)
+            v_type = gguf_tensor_type(quant, "attn_v_b", position, 1, ctx)
+            return tensor_bytes(k_type, k_params, k_row) + tensor_bytes(v_type, v_params, v_row)
         return tensor_bytes(ggml, group.params, group.row_size)
 
     return size

@@ -11,6 +11,7 @@ extend this tree in their own ``errors.py``::
      │    └── QuantParseError       a quantization name ("Q4_K_M")
      ├── HeaderParseError           a safetensors header or index is malformed
      │    └── UnknownDtypeError     ... because it names a dtype we do not know
+ ├── GgufHeaderError            a GGUF header is malformed or hostile
      └── ConfigError                config.json lacks what the accounting needs
 
 Messages name the object, say what failed, and give the next step.
@@ -77,6 +78,16 @@ class HeaderParseError(FitbotError):
         self.filename = filename
         where = f"{filename}: " if filename else ""
         super().__init__(f"{where}malformed safetensors header: {reason}")
+
+
+class GgufHeaderError(FitbotError):
+    """A GGUF header is malformed, truncated or hostile; it fails that one file."""
+
+    def __init__(self, reason: str, *, filename: str | None = None) -> None:
+        self.reason = reason
+        self.filename = filename
+        where = f"{filename}: " if filename else ""
+        super().__init__(f"{where}malformed GGUF header: {reason}")
 
 
 class UnknownDtypeError(HeaderParseError):

@@ -6,6 +6,21 @@ Every function takes the ``Database`` and returns domain records, never rows.
 from ._catalog import load_bundled_catalog, seed_bundled_data
 from ._crawl_state import get_last_completed_run, list_repo_keys, update_hub_facts
 from ._db import Database, utc_now
+from ._files import (
+    SOURCE_CARD,
+    SOURCE_GGUF,
+    GgufFileRecord,
+    GgufRepoRecord,
+    get_base_model,
+    get_gguf_repo,
+    list_derived_repos,
+    list_gguf_files_for_base,
+    list_gguf_repo_shas,
+    replace_gguf_repo,
+    upsert_base_model,
+)
+from ._gguf_fits import GgufFileFit, list_gguf_file_fits
+from ._gguf_query import QuantQuery, find_gguf_files_by_name, list_gguf_files_for_quant, parse_quant_query
 from ._glossary import GlossaryIndex, list_glossary, load_bundled_glossary, replace_glossary
 from ._guilds import (
     claim_listing_post,

@@ -90,6 +90,43 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "ALTER TABLE crawl_runs ADD COLUMN host TEXT",
         "ALTER TABLE crawl_runs ADD COLUMN heartbeat_at TEXT",
     ),
+    (
+        # GGUF repos and their files (issue 15): the repo's sha makes an unchanged repo free;
+        # each downloadable file (split parts grouped) with its exact size and tensor table sums.
+        """CREATE TABLE gguf_repos (
+            repo_id TEXT PRIMARY KEY,
+            sha TEXT,
+            downloads INTEGER,
+            status TEXT NOT NULL CHECK (status IN ('ok', 'gated', 'not_found', 'error')),
+            status_reason TEXT,
+            read_at TEXT NOT NULL
+        )""",
+        """CREATE TABLE gguf_files (
+            repo_id TEXT NOT NULL REFERENCES gguf_repos (repo_id) ON DELETE CASCADE,
+            file TEXT NOT NULL,
+            quant TEXT,
+            kind TEXT NOT NULL CHECK (kind IN ('model', 'mmproj')),
+            size_bytes INTEGER NOT NULL,
+            split_count INTEGER NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('ok', 'error')),
+            status_reason TEXT,
+            tensor_bytes INTEGER,
+            total_params INTEGER,
+            header_bytes INTEGER,
+            base_model TEXT,
+            facts_json TEXT,
+            layout_json TEXT,
+            PRIMARY KEY (repo_id, file)
+        )""",
+        "CREATE INDEX gguf_files_base_model ON gguf_files (base_model)",
+        # Quantized repos (GGUF, AWQ, GPTQ, MLX, ...) and the model they were made from.
+        """CREATE TABLE base_models (
+            repo_id TEXT PRIMARY KEY,
+            base_model TEXT NOT NULL,
+            source TEXT NOT NULL CHECK (source IN ('card', 'gguf'))
+        )""",
+        "CREATE INDEX base_models_base ON base_models (base_model)",
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -45,6 +45,7 @@ class StandInRepo:
     safetensors: dict | None = None  # the Hub's {"parameters": {dtype: n}, "total": n}
     api_config: dict | None = None  # the reduced config the API shows
     access_tokens: frozenset[str] | None = None  # who may read a gated repo (None: the server's list)
+    card_data: dict | None = None  # the model card's YAML header, as the API's cardData
 
     def all_tags(self) -> set[str]:
         tags = set(self.tags) | {t for t in (self.library_name, self.pipeline_tag) if t}
@@ -148,16 +149,19 @@ class HubRoutes:
         if rev not in (repo.sha, "main"):
             return error(404, "RevisionNotFound", "Invalid rev id")
         prefix = f"{folder.strip('/')}/" if folder.strip("/") else ""
+        recursive = request.query.get("recursive", "").lower() in ("1", "true")
         entries: dict[str, dict] = {}
         for path, image in sorted(repo.files.items()):
             if not path.startswith(prefix):
                 continue
             rest = path[len(prefix):]
-            if "/" in rest:
+            if "/" in rest and not recursive:
                 name = prefix + rest.split("/")[0]
                 entries.setdefault(name, {"type": "directory", "path": name, "oid": _oid(name)})
-            else:
-                entries[path] = {"type": "file", "path": path, "size": image.size, "oid": _oid(path)}
+                continue
+            entries[path] = {"type": "file", "path": path, "size": image.size, "oid": _oid(path)}
+            if path.endswith(".gguf"):  # LFS files: the Hub gives the object's size under "lfs" too
+                entries[path]["lfs"] = {"oid": _etag(image), "size": image.size, "pointerSize": 134}
         return Reply(200, json.dumps(list(entries.values())).encode(), {"Content-Type": "application/json"})
 
     def _metadata(self, request: web.Request, repo_id: str, filename: str) -> Reply:
@@ -257,6 +261,7 @@ def _render(repo: StandInRepo, fields) -> dict:
         "tags": sorted(repo.all_tags()), "pipeline_tag": repo.pipeline_tag, "library_name": repo.library_name,
         "config": repo.api_config, "safetensors": repo.safetensors,
         "siblings": [{"rfilename": p} for p in sorted(repo.files)], "private": False,
+        "cardData": repo.card_data,
     }
     out = {"_id": _oid(repo.repo_id)[:24], "id": repo.repo_id}
     for name in fields:
