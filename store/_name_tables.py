@@ -201,12 +201,13 @@ async def rebuild_name_tables(db: Database) -> int:
         entries = [name_entry(str(r), float(p or 0), aliases.get(str(r), ())) for r, p in models]
         for table in ("name_models", "name_postings", "name_words", "name_keys"):
             await db.execute(f"DELETE FROM {table}")
-        await _bulk_insert(db, entries)
+        await add_new_names(db, entries)
         await db.execute("DELETE FROM meta WHERE key = ?", (STALE_KEY,))
     return len(entries)
 
 
-async def _bulk_insert(db: Database, entries: list[NameEntry]) -> None:
+async def add_new_names(db: Database, entries: list[NameEntry]) -> None:
+    """Add the name rows of models that have none yet (a bulk load); call inside ``db.write()``."""
     counts: dict[str, int] = {}
     for e in entries:
         for w in e.terms:
@@ -214,5 +215,8 @@ async def _bulk_insert(db: Database, entries: list[NameEntry]) -> None:
     await db.executemany(_INSERT_MODEL, [e.model_row() for e in entries])
     await db.executemany(_INSERT_POSTING, sorted((w, e.rank, e.repo_id) for e in entries for w in e.terms))
     await db.executemany(_INSERT_KEY, sorted((k, kind, e.rank, e.repo_id) for e in entries for k, kind in e.keys))
-    await db.executemany("INSERT INTO name_words (word, postings, fuzzy) VALUES (?, ?, ?)",
-                         sorted((w, n, _fuzzy(w)) for w, n in counts.items()))
+    await db.executemany(
+        "INSERT INTO name_words (word, postings, fuzzy) VALUES (?, ?, ?) "
+        "ON CONFLICT (word) DO UPDATE SET postings = postings + excluded.postings",
+        sorted((w, n, _fuzzy(w)) for w, n in counts.items()),
+    )

@@ -12,13 +12,15 @@ from ._name_tables import STALE_KEY as _NAMES_STALE
 
 # Models per (provenance, status), kept by triggers so `fitbot status` reads a few rows,
 # not a scan of every model (issue 13: status must cost the same at 300,000 models).
+# No OR IGNORE in the triggers: the firing statement's conflict policy would override it.
 _MODEL_COUNTS = (
     """CREATE TABLE model_counts (
         provenance TEXT NOT NULL, status TEXT NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (provenance, status)
     ) WITHOUT ROWID""",
     "INSERT INTO model_counts (provenance, status, n) SELECT provenance, status, COUNT(*) FROM models GROUP BY 1, 2",
     """CREATE TRIGGER model_counts_insert AFTER INSERT ON models BEGIN
-        INSERT OR IGNORE INTO model_counts (provenance, status, n) VALUES (new.provenance, new.status, 0);
+        INSERT INTO model_counts (provenance, status, n) SELECT new.provenance, new.status, 0
+            WHERE NOT EXISTS (SELECT 1 FROM model_counts WHERE provenance = new.provenance AND status = new.status);
         UPDATE model_counts SET n = n + 1 WHERE provenance = new.provenance AND status = new.status;
     END""",
     """CREATE TRIGGER model_counts_delete AFTER DELETE ON models BEGIN
@@ -27,7 +29,8 @@ _MODEL_COUNTS = (
     """CREATE TRIGGER model_counts_update AFTER UPDATE OF provenance, status ON models
     WHEN old.provenance IS NOT new.provenance OR old.status IS NOT new.status BEGIN
         UPDATE model_counts SET n = n - 1 WHERE provenance = old.provenance AND status = old.status;
-        INSERT OR IGNORE INTO model_counts (provenance, status, n) VALUES (new.provenance, new.status, 0);
+        INSERT INTO model_counts (provenance, status, n) SELECT new.provenance, new.status, 0
+            WHERE NOT EXISTS (SELECT 1 FROM model_counts WHERE provenance = new.provenance AND status = new.status);
         UPDATE model_counts SET n = n + 1 WHERE provenance = new.provenance AND status = new.status;
     END""",
 )
