@@ -14,7 +14,7 @@ from itertools import islice
 from ._codec import encode_accounting, encode_time
 from ._db import Database
 from ._models import bump_catalog_version
-from ._name_tables import add_new_names, name_entry
+from ._name_tables import add_new_names, name_entry, reindex_names
 from ._records import ModelRecord
 
 _BATCH = 20_000
@@ -41,15 +41,28 @@ async def insert_new_models(db: Database, records: Iterable[ModelRecord]) -> int
             fresh = list({r.repo_id.lower(): r for r in batch if r.repo_id.lower() not in held}.values())
             now = encode_time(db.clock())
             await db.executemany(_INSERT, [_row(r, now, encoded) for r in fresh])
-            await db.executemany(
-                "INSERT OR IGNORE INTO aliases (alias, repo_id) VALUES (?, ?)",
-                [(a.strip().lower(), r.repo_id) for r in fresh for a in r.aliases],
-            )
+            owners = await _take_aliases(db, fresh)
             await add_new_names(db, [name_entry(r.repo_id, r.popularity, r.aliases) for r in fresh])
+            await reindex_names(db, owners)
             if fresh:
                 await bump_catalog_version(db)
             added += len(fresh)
     return added
+
+
+async def _take_aliases(db: Database, fresh: list[ModelRecord]) -> list[str]:
+    """Point the new models' aliases at them (the last writer wins, as in ``upsert_model``);
+    returns the models that held any of them before, whose name rows need updating."""
+    pairs = {a.strip().lower(): r.repo_id for r in fresh for a in r.aliases}
+    if not pairs:
+        return []
+    marks = ",".join("?" * len(pairs))
+    before = await db.fetchall(f"SELECT DISTINCT repo_id FROM aliases WHERE alias IN ({marks})", tuple(pairs))
+    await db.executemany(
+        "INSERT INTO aliases (alias, repo_id) VALUES (?, ?) ON CONFLICT (alias) DO UPDATE SET repo_id = excluded.repo_id",
+        list(pairs.items()),
+    )
+    return [str(r[0]) for r in before]
 
 
 def _batches(records: Iterable[ModelRecord]) -> Iterator[list[ModelRecord]]:
