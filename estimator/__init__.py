@@ -5,6 +5,7 @@ files, the network, the environment or the clock.
 """
 
 from ._accounting import CONFIG, HEADER, Components, MoeLayout, ParamAccounting, TensorGroup, account_from_tensors
+from ._best_quant import best_fitting_quants
 from ._budget import (
     READ_AS_BYTES,
     READ_AS_GIB,

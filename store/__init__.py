@@ -22,6 +22,7 @@ from ._models import (
     count_models,
     get_catalog_version,
     get_model,
+    iter_models,
     list_models,
     list_name_rows,
     list_shas,

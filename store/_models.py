@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import replace
 from datetime import datetime
 
@@ -235,3 +235,22 @@ def _record(row: tuple, aliases: tuple[str, ...] = ()) -> ModelRecord:
 
 def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+async def iter_models(db: Database, *, batch: int = 1000) -> AsyncIterator[tuple[ModelRecord, ...]]:
+    """Every model, a page at a time, by popularity then repo id (keyset pagination: each page
+    starts where the last ended, so page k costs what page 1 costs, unlike OFFSET)."""
+    after: tuple[float, str] | None = None
+    while True:
+        where, params = "", ()
+        if after is not None:
+            where = "WHERE popularity <= ? AND NOT (popularity = ? AND repo_id <= ?)"
+            params = (after[0], after[0], after[1])
+        rows = await db.fetchall(
+            f"SELECT {_COLUMNS} FROM models {where} ORDER BY popularity DESC, repo_id LIMIT ?", (*params, batch)
+        )
+        if not rows:
+            return
+        page = tuple(_record(row) for row in rows)
+        yield page
+        after = (page[-1].popularity, page[-1].repo_id)
