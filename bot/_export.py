@@ -46,7 +46,32 @@ COLUMNS = (
 )
 
 
-def export_row(record: ModelRecord) -> dict[str, object]:
+class BestQuantMemo:
+    """Best quant per card, remembered per architecture for one export.
+
+    Fine-tunes, merges and re-uploads share their base model's shapes, so most rows repeat
+    an architecture already sized (each costs ~10 GGUF layouts, a few ms apiece). The key is
+    the stored config text and the tensor groups, cheap to hash, never the whole records.
+    """
+
+    def __init__(self, limit: int = 20_000) -> None:
+        self._known: dict[tuple[object, ...], tuple[str | None, ...]] = {}
+        self._limit = limit
+
+    def best(self, record: ModelRecord) -> tuple[str | None, ...]:
+        a, config = record.accounting, record.config
+        assert a is not None and config is not None
+        key = (record.config_json, a.tensor_groups, a.tied_embeddings, a.quantization, a.stored_bytes, a.total_params)
+        found = self._known.get(key)
+        if found is None:
+            found = best_fitting_quants(ModelFacts(config, a), _budgets(), EXPORT_QUANTS, context=EXPORT_CONTEXT)
+            if len(self._known) >= self._limit:
+                self._known.clear()
+            self._known[key] = found
+        return found
+
+
+def export_row(record: ModelRecord, memo: BestQuantMemo | None = None) -> dict[str, object]:
     a, config = record.accounting, record.config
     row: dict[str, object] = dict.fromkeys(COLUMNS)
     row.update(repo_id=record.repo_id, sha=record.sha, provenance=record.provenance, status=record.status,
@@ -61,7 +86,7 @@ def export_row(record: ModelRecord) -> dict[str, object]:
         row.update(moe_num_experts=a.moe.num_experts, moe_experts_per_token=a.moe.experts_per_token,
                    moe_shared_experts=a.moe.shared_experts, moe_layers=a.moe.moe_layers)
     if config is not None:
-        best = best_fitting_quants(ModelFacts(config, a), _budgets(), EXPORT_QUANTS, context=EXPORT_CONTEXT)
+        best = (memo or BestQuantMemo()).best(record)
         row.update({f"best_quant_{size}gb": quant for size, quant in zip(GPU_SIZES_GB, best, strict=True)})
     return row
 
@@ -73,12 +98,13 @@ def _budgets() -> tuple[Budget, ...]:
 
 def stream_rows(pages: AsyncIterator[tuple[ModelRecord, ...]], loop: asyncio.AbstractEventLoop) -> Iterator[dict[str, object]]:
     """Export rows as the store pages them in: memory stays one page deep at any catalog size."""
+    memo = BestQuantMemo()
     while True:
         try:
             page = loop.run_until_complete(anext(pages))
         except StopAsyncIteration:
             return
-        yield from (export_row(record) for record in page)
+        yield from (export_row(record, memo) for record in page)
 
 
 def write_csv(rows: Iterable[dict[str, object]], out: io.TextIOBase) -> int:
