@@ -27,7 +27,15 @@ import time
 from pathlib import Path
 
 from bench._synthetic import SyntheticCatalog, templates_from
-from store import Database, count_models, get_meta, insert_new_models, load_bundled_catalog, seed_bundled_data, set_meta
+from store import (
+    Database,
+    count_models,
+    get_meta,
+    insert_new_models,
+    load_bundled_catalog,
+    seed_bundled_data,
+    set_meta,
+)
 
 SMALL = "bundled"
 CLI_CASES = (
@@ -132,7 +140,9 @@ def export_cpu(db: Path, env: dict[str, str], models: int) -> None:
 
 
 def bot_figures(db: Path, models: int) -> None:
-    from bench.bot_bench import measure_scale  # imports discord.py: only where the bot is measured
+    from bench.bot_bench import (
+        measure_scale,  # imports discord.py: only where the bot is measured
+    )
 
     print(f"\n== bot at {models:,} models (a fresh process) ==")
     child = multiprocessing.get_context("spawn").Process(target=measure_scale, args=(str(db),))
