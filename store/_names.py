@@ -34,6 +34,12 @@ _MAX_CHOICE_LENGTH = 100
 _PREFIX_WORDS = 64
 _SUGGEST_POOL = 5000
 _FUZZY_CUTOFF = 75
+# The index's own page cache: the postings of common words stay in memory between answers
+# (SQLite's default is 2 MiB; cold pages cost a read() each).
+_CACHE_KIB = 32 * 1024
+
+# A posting row: rank, repo id, " words ", compacted name part, how many words are the name's.
+_Candidate = tuple[float, str, str, str, int]
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +73,7 @@ class NameIndex:
         conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         conn.execute("PRAGMA query_only = 1")
         conn.execute("PRAGMA busy_timeout = 5000")
+        conn.execute(f"PRAGMA cache_size = -{_CACHE_KIB}")
         index._conn = conn
         return index
 
@@ -102,17 +109,16 @@ class NameIndex:
             return []
         wanted = frozenset(query)
         typed = compact(text)
-        facts = self._facts(candidates)
-        order = {repo: n for n, repo in enumerate(candidates)}
 
-        def key(repo: str) -> tuple[bool, int, int]:
+        def key(item: tuple[int, _Candidate]) -> tuple[bool, int, int]:
             # Token sets lose word order, so a name that starts the way the text does wins first:
             # "qwen3 3" is Qwen3-32B or Qwen3-30B, not Qwen3-8B.
-            name, own = facts[repo]
+            order, (_, _, terms, name, name_tokens) = item
+            own = terms.split()[:name_tokens]
             extra = sum(1 for t in own if t not in wanted and t not in _SOFT_TOKENS)
-            return (not name.startswith(typed), extra, order[repo])
+            return (not name.startswith(typed), extra, order)
 
-        return sorted((r for r in candidates if r in facts), key=key)[:limit]
+        return [c[1] for _, c in sorted(enumerate(candidates), key=key)[:limit]]
 
     def complete(self, text: str, limit: int = 25) -> list[str]:
         """Autocomplete choices for a partly typed name: at most ``limit``, each ≤ 100 chars."""
@@ -150,42 +156,36 @@ class NameIndex:
         rows = self._conn.execute("SELECT repo_id FROM name_models ORDER BY rank, repo_id LIMIT ?", (limit,))
         return [str(r[0]) for r in rows]
 
-    def _facts(self, repos: list[str]) -> dict[str, tuple[str, tuple[str, ...]]]:
-        """Compacted name part and own name tokens of each candidate."""
-        marks = ",".join("?" * len(repos))
-        rows = self._conn.execute(
-            f"SELECT repo_id, name, tokens, name_tokens FROM name_models WHERE repo_id IN ({marks})", repos
-        )
-        return {repo: (name, tuple(toks.split()[:n])) for repo, name, toks, n in rows}
-
-    def _candidates(self, query: list[str], *, prefix: bool) -> list[str]:
+    def _candidates(self, query: list[str], *, prefix: bool) -> list[_Candidate]:
         """The most popular models whose names hold every query token (the last may be a
         prefix; misspelt words match their closest corrections).
 
-        Walks the rarest token's postings in popularity order, SQLite probing the other
-        tokens' postings for each model, and stops after enough matches.
+        Walks the rarest token's postings in popularity order; SQLite tests the other tokens
+        against the words stored on each posting row, and stops after enough matches.
         """
-        matchers = []
+        groups = []
         for n, token in enumerate(query):
-            words = self._matching_words(token, prefix=prefix and n == len(query) - 1)
+            last = prefix and n == len(query) - 1
+            words = self._matching_words(token, prefix=last)
             if not words:
                 return []
-            matchers.append((words, self._postings_count(words)))
-        matchers.sort(key=lambda m: m[1])
-        # A repeated group ("8b 8b") needs one probe.
-        others = list(dict.fromkeys(words for words, _ in matchers[1:]))
-        conditions = " AND ".join(
-            "EXISTS (SELECT 1 FROM name_postings q WHERE q.word IN ({}) AND q.rank = p.rank AND q.repo_id = p.repo_id)"
-            .format(",".join("?" * len(words)))
-            for words in others
-        )
+            completed = last and any(w.startswith(token) for w in words)
+            groups.append((self._postings_count(words), n, words, token if completed else None))
+        groups.sort(key=lambda g: g[:2])
+        conditions, params = [], []
+        for words, stem in dict.fromkeys((words, stem) for _, _, words, stem in groups[1:]):
+            if stem is not None:  # a partly typed word: any word it begins
+                conditions.append("instr(p.terms, ?) > 0")
+                params.append(f" {stem}")
+            else:
+                conditions.append("(" + " OR ".join("instr(p.terms, ?) > 0" for _ in words) + ")")
+                params += [f" {w} " for w in words]
         sql = (
-            "SELECT p.rank, p.repo_id FROM name_postings p WHERE p.word = ?"
-            + (f" AND {conditions}" if conditions else "")
-            + " ORDER BY p.rank, p.repo_id"
+            "SELECT p.rank, p.repo_id, p.terms, p.name, p.name_tokens FROM name_postings p WHERE p.word = ?"
+            + "".join(f" AND {c}" for c in conditions)
+            + " ORDER BY p.rank, p.repo_id LIMIT ?"
         )
-        params = [w for words in others for w in words]
-        cursors = [self._conn.execute(sql, (word, *params)) for word in matchers[0][0]]
+        cursors = [self._conn.execute(sql, (word, *params, _MAX_SCORED)) for word in groups[0][2]]
         try:
             return list(islice(_distinct(heapq.merge(*cursors)), _MAX_SCORED))
         finally:
@@ -226,9 +226,9 @@ class NameIndex:
         return tuple(word for word, score, _ in corrections if score >= best - 3)
 
 
-def _distinct(rows: Iterator[tuple[float, str]]) -> Iterator[str]:
+def _distinct(rows: Iterator[_Candidate]) -> Iterator[_Candidate]:
     last = None
     for row in rows:
-        if row != last:
-            yield row[1]
-            last = row
+        if row[:2] != last:
+            yield row
+            last = row[:2]
