@@ -160,6 +160,7 @@ def crawler_note() -> None:
 
 def run(workdir: Path, sizes: list[int], repeat: int) -> None:
     workdir.mkdir(parents=True, exist_ok=True)
+    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs: wall times include other processes' turns")
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent), "FITBOT_LOG_LEVEL": "error"}
     stores = {SMALL: workdir / "scale-bundled.sqlite"}
     if not stores[SMALL].exists():
