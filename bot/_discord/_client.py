@@ -204,4 +204,9 @@ class FitBot(commands.AutoShardedBot):
             await self.listing.drain()
             self.scheduler.shutdown(wait=False)
         await self.listing.drain()
+        if not hasattr(self, "_AutoShardedClient__queue"):
+            # discord.py's AutoShardedClient.close() posts "closed" to a queue that only
+            # login() creates; a bot closed without ever logging in (one-off commands,
+            # tests) gets an empty one, as Client.close() needs nothing of the kind.
+            self._AutoShardedClient__queue = asyncio.PriorityQueue()
         await super().close()
