@@ -15,7 +15,13 @@ import json
 from collections.abc import AsyncIterator, Iterable, Iterator
 from functools import cache
 
-from estimator import Budget, ModelFacts, best_fitting_quants, kv_bytes_per_token, parse_budget
+from estimator import (
+    Budget,
+    ModelFacts,
+    best_fitting_quants,
+    kv_bytes_per_token,
+    parse_budget,
+)
 from store import ModelRecord
 
 EXPORT_CONTEXT = 8192

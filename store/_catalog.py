@@ -13,10 +13,10 @@ from importlib import resources
 
 from estimator import parse_model_config
 
+from ._bulk import insert_new_models
 from ._db import Database
 from ._glossary import load_bundled_glossary, replace_glossary
 from ._guilds import get_meta, set_meta
-from ._bulk import insert_new_models
 from ._models import replace_config_models
 from ._precompute import accounting_for, estimator_fingerprint, load_precomputed
 from ._records import STATUS_OK, ModelRecord

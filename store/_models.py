@@ -242,7 +242,7 @@ async def iter_models(db: Database, *, batch: int = 1000) -> AsyncIterator[tuple
     starts where the last ended, so page k costs what page 1 costs, unlike OFFSET)."""
     after: tuple[float, str] | None = None
     while True:
-        where, params = "", ()
+        where, params = "", ()  # type: tuple[str, tuple[object, ...]]
         if after is not None:
             where = "WHERE popularity <= ? AND NOT (popularity = ? AND repo_id <= ?)"
             params = (after[0], after[0], after[1])

@@ -143,7 +143,8 @@ _DROP_WORD = "UPDATE name_words SET postings = postings - 1 WHERE word = ?"
 
 def fill_tables(conn: sqlite3.Connection, entries: Iterable[NameEntry]) -> None:
     """Bulk-load empty name tables (a fresh in-memory index, or a full rebuild)."""
-    models, postings, keys, counts = [], [], [], {}
+    models, postings, keys = [], [], []
+    counts: dict[str, int] = {}
     for e in entries:
         models.append(e.model_row())
         postings += e.postings()

@@ -6,7 +6,12 @@ from estimator import account_from_config
 from store import load_bundled_catalog
 from store._catalog import bundled_entries
 from store._codec import decode_accounting
-from store._precompute import REGENERATE, config_key, estimator_fingerprint, load_precomputed
+from store._precompute import (
+    REGENERATE,
+    config_key,
+    estimator_fingerprint,
+    load_precomputed,
+)
 
 
 def test_every_bundled_model_is_precomputed_and_equal_to_the_config_path():
