@@ -267,7 +267,9 @@ async def _refresh_while_writing(bot, db_path: Path, names: list[str]) -> None:
     and answers meanwhile. Then the same facts again: nothing may change."""
     from store import HubFacts, get_catalog_version, update_hub_facts
 
-    writer = multiprocessing.get_context("spawn").Process(target=_write_changes, args=(str(db_path), names))
+    # New facts and new repos each run, so a rerun on the same store still writes.
+    seed = time.time_ns() % 10**6
+    writer = multiprocessing.get_context("spawn").Process(target=_write_changes, args=(str(db_path), names, seed))
     version = await get_catalog_version(bot.db)
     writer.start()
     peak, refreshes = 0.0, 0
@@ -283,7 +285,7 @@ async def _refresh_while_writing(bot, db_path: Path, names: list[str]) -> None:
     print(f"  RSS while a crawl writes ({REFRESH_WRITES:,} changes, {refreshes} refreshes): max {peak:.0f} MB, "
           f"peak {hwm:.0f} MB  target <= 200 MB {'ok' if hwm <= 200 else 'OVER'}")
     moved = await get_catalog_version(bot.db)
-    same = [(repo, HubFacts(downloads=7, likes=1)) for repo in names[:REFRESH_WRITES]]
+    same = [(repo, HubFacts(downloads=seed, likes=1)) for repo in names[:REFRESH_WRITES]]
     changed = await update_hub_facts(bot.db, same)
     after = await get_catalog_version(bot.db)
     print(f"  catalog version {version} -> {moved} over the crawl; a re-crawl with nothing changed: "
@@ -291,19 +293,19 @@ async def _refresh_while_writing(bot, db_path: Path, names: list[str]) -> None:
           f"{'ok' if changed == 0 and after == moved else 'OVER'}")
 
 
-def _write_changes(db_path: str, names: list[str]) -> None:
-    asyncio.run(_write(Path(db_path), names))
+def _write_changes(db_path: str, names: list[str], seed: int) -> None:
+    asyncio.run(_write(Path(db_path), names, seed))
 
 
-async def _write(db_path: Path, names: list[str]) -> None:
+async def _write(db_path: Path, names: list[str], seed: int) -> None:
     from store import HubFacts, update_hub_facts
 
     db = await Database.open(db_path)
     try:
         for start in range(0, REFRESH_WRITES, 100):  # a crawl writes in small transactions
             batch = names[start : start + 100]
-            await update_hub_facts(db, [(repo, HubFacts(downloads=7, likes=1)) for repo in batch])
-        await add_synthetic_models(db, 200, seed=99)
+            await update_hub_facts(db, [(repo, HubFacts(downloads=seed, likes=1)) for repo in batch])
+        await add_synthetic_models(db, 200, seed=seed)
     finally:
         await db.close()
 
