@@ -11,6 +11,8 @@ from .discord_standin import OPTION_STRING, DiscordStandin
 
 pytestmark = pytest.mark.network
 
+SHARD_TEST_USER = 913_000_000_000_000_013
+
 
 def _followup(r) -> bool:
     return r.method == "POST" and "/webhooks/" in r.path
@@ -23,7 +25,8 @@ async def test_two_shards_identify_and_answer(standin: DiscordStandin, db_path) 
         assert sorted(tuple(i["shard"]) for i in standin.identifies) == [(0, 2), (1, 2)]
         options = [{"name": "model", "type": OPTION_STRING, "value": "qwen2.5-32b"},
                    {"name": "budget", "type": OPTION_STRING, "value": "24GB"}]
-        await standin.inject(standin.command("fit", options))
+        # A user of its own: command cooldowns live on the cog class, shared by every test's bot.
+        await standin.inject(standin.command("fit", options, user_id=SHARD_TEST_USER))
         followup = await standin.wait_for(_followup)
     assert "Qwen2.5-32B" in str(followup.body)
 
