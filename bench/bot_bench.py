@@ -2,8 +2,8 @@
 
 Run:  .venv/bin/python -m bench.bot_bench
 
-Builds a temporary database with the bundled catalog plus 100,000 synthetic repos (real
-configs under made-up repo ids, copied row by row in SQL), starts the real ``FitBot``
+Builds a temporary database with the bundled catalog plus 100,000 distinct synthetic repos
+(``bench._synthetic``, through the store's bulk path), starts the real ``FitBot``
 in-process (cogs, name index, glossary; no gateway), then times:
 
 * autocomplete, uncached: ``model_choices`` on 3,000 distinct partial names (prefixes of
@@ -31,13 +31,14 @@ import time
 from pathlib import Path
 from types import SimpleNamespace
 
-from bench.estimator_bench import FAMILIES, ORGS, SIZES, SUFFIXES
 from bot._cli_discord import open_bot
 from bot._discord._cog_lookup import LookupCog
 from bot._discord._params import BudgetTransformer, model_choices
 from bot._root import open_database
 from bot._settings import Settings
-from store import Database
+from bot.errors import ModelUnusableError
+from store import Database, count_models, insert_new_models, load_bundled_catalog
+from store.errors import ModelNotFoundError
 
 N_SYNTHETIC = 100_000
 AUTOCOMPLETE_CALLS = 3_000
@@ -58,33 +59,16 @@ FIT_CASES = [
     ("mixtral 8x7b", "RTX 4090", "16k"),
     ("gemma 3 27b", "24GB", "128k"),
 ]
-# Columns copied from a real row; repo_id, repo_key and popularity are replaced.
-_COPIED = (
-    "sha, provenance, status, status_reason, author, created_at, last_modified, downloads, likes, "
-    "trending_score, gated, pipeline_tag, library_name, tags_json, hub_total_params, model_type, config_json, "
-    "accounting_json, total_params, active_params, stored_bytes, read_at, first_seen_at, updated_at"
-)
 
 
-async def add_synthetic_models(db: Database, n: int, rng: random.Random) -> int:
-    """Copy real rows under ``n`` made-up repo ids in one transaction (bench only: store has no bulk path)."""
-    sources = [row[0] for row in await db.fetchall("SELECT repo_id FROM models")]
-    names: set[str] = set()
-    while len(names) < n:
-        names.add(
-            f"{rng.choice(ORGS)}{rng.randrange(400) or ''}/{rng.choice(FAMILIES)}-{rng.choice(SIZES)}"
-            f"{rng.choice(SUFFIXES)}{'-' + str(rng.randrange(10**4)) if rng.random() < 0.6 else ''}"
-        )
-    rows = [(name, name.lower(), rng.random() * 6, rng.choice(sources)) for name in names]
-    async with db.write():
-        await db.executemany(
-            f"INSERT OR IGNORE INTO models (repo_id, repo_key, popularity, {_COPIED}) "
-            f"SELECT ?, ?, ?, {_COPIED} FROM models WHERE repo_id = ?",
-            rows,
-        )
-        await db.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'catalog_version'")
-    row = await db.fetchone("SELECT COUNT(*) FROM models")
-    return int(row[0]) if row else 0
+async def add_synthetic_models(db: Database, n: int, seed: int = 4) -> int:
+    """``n`` distinct synthetic models through the store's bulk path (names, shapes: bench._synthetic)."""
+    from bench._synthetic import SyntheticCatalog, templates_from
+
+    bundled = load_bundled_catalog()
+    catalog = SyntheticCatalog(templates_from(bundled), seed=seed)
+    await insert_new_models(db, catalog.records(n, {r.repo_id.lower() for r in bundled}))
+    return await count_models(db)
 
 
 class _Response:
@@ -145,7 +129,7 @@ def keystrokes(names: list[str], typists: int, rng: random.Random) -> list[str]:
 async def build_catalog(path: Path) -> None:
     async with open_database(Settings(db_path=path)) as db:
         started = time.perf_counter()
-        total = await add_synthetic_models(db, N_SYNTHETIC, random.Random(4))
+        total = await add_synthetic_models(db, N_SYNTHETIC)
         print(f"catalog: {total:,} models ({time.perf_counter() - started:.1f} s to insert, in a child process)", flush=True)
 
 
@@ -229,3 +213,108 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
+
+# -- issue 13: the bot at 300,000 models (run by bench.scale in a fresh process) --------
+
+UNSEEN_FIT_CALLS = 200
+REFRESH_WRITES = 3_000
+
+
+def measure_scale(db_path: str) -> None:
+    """Bot figures at scale: RSS at start and while a crawl writes, autocomplete, /fit on
+    models not seen since start-up. Runs in a fresh (spawned) process."""
+    asyncio.run(_measure_scale(Path(db_path)))
+
+
+async def _measure_scale(db_path: Path) -> None:
+    rng = random.Random(13)
+    async with open_bot(Settings(db_path=db_path), serving=False, freeze_gc=False) as bot:
+        await bot.setup_hook()
+        rss, _ = memory_mb()
+        print(f"  RSS after start: {rss:.0f} MB  target <= 200 MB {'ok' if rss <= 200 else 'OVER'}")
+        cog = bot.get_cog("LookupCog")
+        assert isinstance(cog, LookupCog)
+        rows = await bot.db.fetchall("SELECT repo_id FROM models WHERE status = 'ok' ORDER BY RANDOM() LIMIT 3000")
+        names = [str(r[0]) for r in rows]
+        samples = []
+        for text in partial_inputs(names, AUTOCOMPLETE_CALLS, rng):
+            t, c = time.perf_counter(), time.process_time()
+            model_choices(bot.service, text)
+            samples.append((time.perf_counter() - t, time.process_time() - c))
+        _line("autocomplete (distinct partial names, typos)", samples, 10)
+        samples = await _unseen_fits(cog, names[:UNSEEN_FIT_CALLS], rng)
+        _line("/fit handler, models not seen since start-up", samples, 50)
+        await _refresh_while_writing(bot, db_path, names)
+
+
+async def _unseen_fits(cog: LookupCog, repos: list[str], rng: random.Random) -> list[tuple[float, float]]:
+    transformer, samples = BudgetTransformer(), []
+    for repo in repos:
+        typed = repo if rng.random() < 0.5 else repo.split("/", 1)[1].replace("-", " ")
+        t, c = time.perf_counter(), time.process_time()
+        budget = await transformer.transform(None, rng.choice(["24GB", "2x3090", "8GB", "RTX 4090"]))  # type: ignore[arg-type]
+        try:
+            await LookupCog.fit.callback(cog, _interaction(), typed, budget, None, "f16")  # type: ignore[arg-type]
+        except (ModelUnusableError, ModelNotFoundError):
+            pass  # typed loosely, the name can land on a repo without weights: the error reply is the answer
+        samples.append((time.perf_counter() - t, time.process_time() - c))
+    return samples
+
+
+async def _refresh_while_writing(bot, db_path: Path, names: list[str]) -> None:
+    """A crawl in another process rewrites listing facts and adds models; the bot refreshes
+    and answers meanwhile. Then the same facts again: nothing may change."""
+    from store import HubFacts, get_catalog_version, update_hub_facts
+
+    # New facts and new repos each run, so a rerun on the same store still writes.
+    seed = time.time_ns() % 10**6
+    writer = multiprocessing.get_context("spawn").Process(target=_write_changes, args=(str(db_path), names, seed))
+    version = await get_catalog_version(bot.db)
+    writer.start()
+    peak, refreshes = 0.0, 0
+    while writer.is_alive():
+        refreshes += await bot.service.refresh(force=True)
+        model_choices(bot.service, "qwen3 30b")
+        peak = max(peak, memory_mb()[0])
+        await asyncio.sleep(0.05)
+    writer.join()
+    await bot.service.refresh(force=True)
+    rss, hwm = memory_mb()
+    peak = max(peak, rss)
+    print(f"  RSS while a crawl writes ({REFRESH_WRITES:,} changes, {refreshes} refreshes): max {peak:.0f} MB, "
+          f"peak {hwm:.0f} MB  target <= 200 MB {'ok' if hwm <= 200 else 'OVER'}")
+    moved = await get_catalog_version(bot.db)
+    same = [(repo, HubFacts(downloads=seed, likes=1)) for repo in names[:REFRESH_WRITES]]
+    changed = await update_hub_facts(bot.db, same)
+    after = await get_catalog_version(bot.db)
+    print(f"  catalog version {version} -> {moved} over the crawl; a re-crawl with nothing changed: "
+          f"{changed} rows changed, version {moved} -> {after}  target 0 and unchanged "
+          f"{'ok' if changed == 0 and after == moved else 'OVER'}")
+
+
+def _write_changes(db_path: str, names: list[str], seed: int) -> None:
+    asyncio.run(_write(Path(db_path), names, seed))
+
+
+async def _write(db_path: Path, names: list[str], seed: int) -> None:
+    from store import HubFacts, update_hub_facts
+
+    db = await Database.open(db_path)
+    try:
+        for start in range(0, REFRESH_WRITES, 100):  # a crawl writes in small transactions
+            batch = names[start : start + 100]
+            await update_hub_facts(db, [(repo, HubFacts(downloads=seed, likes=1)) for repo in batch])
+        await add_synthetic_models(db, 200, seed=seed)
+    finally:
+        await db.close()
+
+
+def _line(what: str, samples: list[tuple[float, float]], target_ms: float) -> None:
+    """Wall time and CPU time (this process, all threads) per call: on a shared machine the
+    wall clock also counts other processes' turns, the CPU time does not."""
+    for label, values in (("wall", [w for w, _ in samples]), ("CPU", [c for _, c in samples])):
+        p50, p99 = percentiles(values)
+        verdict = "ok" if p99 * 1e3 < target_ms else "OVER"
+        print(f"  {what}, {label}: p50 {p50 * 1e3:.2f} ms, p99 {p99 * 1e3:.2f} ms ({len(values)} calls)  "
+              f"target p99 < {target_ms:g} ms {verdict}")

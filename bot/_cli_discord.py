@@ -84,6 +84,7 @@ async def open_bot(
             serving=serving,
             chart=render_fit_chart,
             explain=render_explain,
+            shard_count=settings.shard_count or None,
             **options,
         )
         async with bot:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import sys
 from datetime import UTC, datetime, timedelta
@@ -10,10 +11,10 @@ from pathlib import Path
 
 import click
 
-from store import RUN_COMPLETED, Database, catalog_stats, list_models
+from store import RUN_COMPLETED, Database, catalog_stats, iter_models
 from store.errors import StoreError
 
-from ._export import write_csv, write_json, write_parquet
+from ._export import stream_rows, write_csv, write_json, write_parquet
 from ._root import open_database
 
 STALE_AFTER = timedelta(hours=36)
@@ -188,25 +189,18 @@ def export_command(fmt: str, out: Path | None) -> None:
             import pyarrow  # noqa: F401
         except ImportError:
             raise click.UsageError("parquet needs the optional extra: pip install 'fitbot[parquet]'") from None
-    rows = asyncio.run(_rows(settings))
-    if fmt == "parquet":
-        count = write_parquet(rows, str(out))
-    else:
-        stream = out.open("w", encoding="utf-8", newline="") if out else sys.stdout
-        try:
-            count = (write_csv if fmt == "csv" else write_json)(rows, stream)
-        finally:
-            if out:
-                stream.close()
+    # Rows stream from the store a page at a time (keyset pages), so memory does not grow
+    # with the catalog; the event loop runs only while the next page is read.
+    loop, exits = asyncio.new_event_loop(), contextlib.AsyncExitStack()
+    try:
+        db = loop.run_until_complete(exits.enter_async_context(open_database(settings)))
+        rows = stream_rows(iter_models(db, batch=EXPORT_PAGE), loop)
+        if fmt == "parquet":
+            count = write_parquet(rows, str(out))
+        else:
+            with out.open("w", encoding="utf-8", newline="") if out else contextlib.nullcontext(sys.stdout) as stream:
+                count = (write_csv if fmt == "csv" else write_json)(rows, stream)
+    finally:
+        loop.run_until_complete(exits.aclose())
+        loop.close()
     click.echo(f"exported {count} models", err=True)
-
-
-async def _rows(settings) -> list[dict[str, object]]:
-    from ._export import export_row
-
-    rows, offset = [], 0
-    async with open_database(settings) as db:
-        while page := await list_models(db, limit=EXPORT_PAGE, offset=offset):
-            rows += [export_row(r) for r in page]
-            offset += len(page)
-    return rows

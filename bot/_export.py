@@ -2,17 +2,26 @@
 
 Columns are documented in the README ("Dataset export"). Memory verdicts use the same
 estimator as ``fitbot fit``: for each common GPU size, the highest-precision llama.cpp
-quantization that fits entirely in VRAM at 8,192 tokens of context with an f16 KV cache.
+quantization that fits entirely in VRAM at 8,192 tokens of context with an f16 KV cache
+(``best_fitting_quants``: the ``FITS`` verdict alone, without offload planning).
 """
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import json
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable, Iterator
+from functools import cache
 
-from estimator import FITS, ModelFacts, estimate_fit, kv_bytes_per_token, parse_budget
+from estimator import (
+    Budget,
+    ModelFacts,
+    best_fitting_quants,
+    kv_bytes_per_token,
+    parse_budget,
+)
 from store import ModelRecord
 
 EXPORT_CONTEXT = 8192
@@ -43,7 +52,32 @@ COLUMNS = (
 )
 
 
-def export_row(record: ModelRecord) -> dict[str, object]:
+class BestQuantMemo:
+    """Best quant per card, remembered per architecture for one export.
+
+    Fine-tunes, merges and re-uploads share their base model's shapes, so most rows repeat
+    an architecture already sized (each costs ~10 GGUF layouts, a few ms apiece). The key is
+    the stored config text and the tensor groups, cheap to hash, never the whole records.
+    """
+
+    def __init__(self, limit: int = 20_000) -> None:
+        self._known: dict[tuple[object, ...], tuple[str | None, ...]] = {}
+        self._limit = limit
+
+    def best(self, record: ModelRecord) -> tuple[str | None, ...]:
+        a, config = record.accounting, record.config
+        assert a is not None and config is not None
+        key = (record.config_json, a.tensor_groups, a.tied_embeddings, a.quantization, a.stored_bytes, a.total_params)
+        found = self._known.get(key)
+        if found is None:
+            found = best_fitting_quants(ModelFacts(config, a), _budgets(), EXPORT_QUANTS, context=EXPORT_CONTEXT)
+            if len(self._known) >= self._limit:
+                self._known.clear()
+            self._known[key] = found
+        return found
+
+
+def export_row(record: ModelRecord, memo: BestQuantMemo | None = None) -> dict[str, object]:
     a, config = record.accounting, record.config
     row: dict[str, object] = dict.fromkeys(COLUMNS)
     row.update(repo_id=record.repo_id, sha=record.sha, provenance=record.provenance, status=record.status,
@@ -58,12 +92,25 @@ def export_row(record: ModelRecord) -> dict[str, object]:
         row.update(moe_num_experts=a.moe.num_experts, moe_experts_per_token=a.moe.experts_per_token,
                    moe_shared_experts=a.moe.shared_experts, moe_layers=a.moe.moe_layers)
     if config is not None:
-        facts = ModelFacts(config, a)
-        for size in GPU_SIZES_GB:
-            report = estimate_fit(facts, parse_budget(f"{size}GB"), context=EXPORT_CONTEXT, quants=EXPORT_QUANTS)
-            fitting = [o for o in report.options if o.verdict == FITS]
-            row[f"best_quant_{size}gb"] = max(fitting, key=lambda o: o.weights_bytes).quant if fitting else None
+        best = (memo or BestQuantMemo()).best(record)
+        row.update({f"best_quant_{size}gb": quant for size, quant in zip(GPU_SIZES_GB, best, strict=True)})
     return row
+
+
+@cache
+def _budgets() -> tuple[Budget, ...]:
+    return tuple(parse_budget(f"{size}GB") for size in GPU_SIZES_GB)
+
+
+def stream_rows(pages: AsyncIterator[tuple[ModelRecord, ...]], loop: asyncio.AbstractEventLoop) -> Iterator[dict[str, object]]:
+    """Export rows as the store pages them in: memory stays one page deep at any catalog size."""
+    memo = BestQuantMemo()
+    while True:
+        try:
+            page = loop.run_until_complete(anext(pages))
+        except StopAsyncIteration:
+            return
+        yield from (export_row(record, memo) for record in page)
 
 
 def write_csv(rows: Iterable[dict[str, object]], out: io.TextIOBase) -> int:
@@ -77,10 +124,15 @@ def write_csv(rows: Iterable[dict[str, object]], out: io.TextIOBase) -> int:
 
 
 def write_json(rows: Iterable[dict[str, object]], out: io.TextIOBase) -> int:
-    items = list(rows)
-    json.dump({"columns": list(COLUMNS), "context": EXPORT_CONTEXT, "rows": items}, out, indent=1)
-    out.write("\n")
-    return len(items)
+    """One JSON object, written row by row (the same document ``json.dump`` would make)."""
+    head = json.dumps({"columns": list(COLUMNS), "context": EXPORT_CONTEXT}, indent=1)
+    out.write(head[:-2] + ',\n "rows": [')
+    count = 0
+    for row in rows:
+        out.write(("," if count else "") + "\n  " + json.dumps(row, indent=1).replace("\n", "\n  "))
+        count += 1
+    out.write("\n ]\n}\n" if count else "]\n}\n")
+    return count
 
 
 def write_parquet(rows: Iterable[dict[str, object]], path: str) -> int:

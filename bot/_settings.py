@@ -110,6 +110,7 @@ SPECS: tuple[Spec, ...] = (
     Spec("sources_path", ("FITBOT_SOURCES",), "/etc/fitbot/sources.toml", "crawl sources TOML (default: the bundled one)", _path),
     Spec("listing_hour_utc", ("FITBOT_LISTING_HOUR",), "9", "default UTC hour of daily listings", _int_range(0, 23)),
     Spec("source_url", ("FITBOT_SOURCE_URL",), "https://github.com/you/fitbot", "link shown by /about", _url),
+    Spec("shard_count", ("FITBOT_SHARD_COUNT",), "2", "Discord gateway shards (0: as many as Discord recommends)", _int_range(0, 1024)),
 )
 
 
@@ -133,6 +134,7 @@ class Settings:
     sources_path: Path | None = None
     listing_hour_utc: int = 9
     source_url: str = "https://github.com/fitbot-dev/fitbot"
+    shard_count: int = 1  # discord.py AutoShardedBot; 0 asks Discord (GET /gateway/bot)
 
     def shown(self) -> list[tuple[str, str, str]]:
         """(setting, value, environment variable) rows with secrets masked."""

@@ -6,6 +6,7 @@ files, the network, the environment or the clock.
 
 from ._advice import RUNS_FROM_DISK, USABLE_TOKENS_PER_S, Recommendation, recommend, recommend_for_report
 from ._accounting import CONFIG, HEADER, Components, CountBasis, MoeLayout, ParamAccounting, TensorGroup, account_from_tensors
+from ._best_quant import best_fitting_quants
 from ._budget import (
     READ_AS_BYTES,
     READ_AS_GIB,

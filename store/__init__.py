@@ -3,6 +3,7 @@
 Every function takes the ``Database`` and returns domain records, never rows.
 """
 
+from ._bulk import insert_new_models
 from ._catalog import load_bundled_catalog, seed_bundled_data
 from ._crawl_state import get_last_completed_run, list_repo_keys, update_hub_facts
 from ._db import Database, utc_now
@@ -36,6 +37,7 @@ from ._models import (
     count_models,
     get_catalog_version,
     get_model,
+    iter_models,
     list_models,
     list_name_rows,
     list_shas,
@@ -43,6 +45,7 @@ from ._models import (
     replace_config_models,
     upsert_model,
 )
+from ._name_tables import rebuild_name_tables
 from ._names import NameIndex, Resolution
 from ._records import (
     RUN_COMPLETED,

@@ -11,12 +11,14 @@ import json
 import logging
 from importlib import resources
 
-from estimator import account_from_config, parse_model_config
+from estimator import parse_model_config
 
+from ._bulk import insert_new_models
 from ._db import Database
 from ._glossary import load_bundled_glossary, replace_glossary
 from ._guilds import get_meta, set_meta
-from ._models import count_models, replace_config_models
+from ._models import replace_config_models
+from ._precompute import accounting_for, estimator_fingerprint, load_precomputed
 from ._records import STATUS_OK, ModelRecord
 
 log = logging.getLogger(__name__)
@@ -38,17 +40,18 @@ def bundled_files() -> list[tuple[str, str]]:
     return files
 
 
+def bundled_entries() -> list[dict]:
+    """The bundled catalog's entries as written in store/data/catalog."""
+    return [entry for name, text in bundled_files() if name.startswith("catalog/") for entry in json.loads(text)["models"]]
+
+
 def load_bundled_catalog() -> tuple[ModelRecord, ...]:
-    """Catalog records with config-derived accounting."""
-    records = []
-    for name, text in bundled_files():
-        if name.startswith("catalog/"):
-            for entry in json.loads(text)["models"]:
-                records.append(_record(entry))
-    return tuple(records)
+    """Catalog records with config-derived accounting (shipped precomputed where still valid)."""
+    precomputed, estimator = load_precomputed(), estimator_fingerprint()
+    return tuple(_record(entry, precomputed, estimator) for entry in bundled_entries())
 
 
-def _record(entry: dict) -> ModelRecord:
+def _record(entry: dict, precomputed: dict[str, str], estimator: str) -> ModelRecord:
     config = entry["config"]
     return ModelRecord(
         repo_id=entry["repo_id"],
@@ -57,7 +60,7 @@ def _record(entry: dict) -> ModelRecord:
         status=STATUS_OK,
         status_reason="derived from config.json (bundled catalog); not read from the checkpoint yet",
         config=parse_model_config(config),
-        accounting=account_from_config(config),
+        accounting=accounting_for(config, precomputed, estimator),
         config_json=json.dumps(config, sort_keys=True),
         aliases=tuple(entry.get("aliases", ())),
         popularity=float(entry.get("popularity", 0)) * _POPULARITY_SCALE,
@@ -71,10 +74,13 @@ async def seed_bundled_data(db: Database) -> bool:
     """
     files = bundled_files()
     fingerprint = hashlib.sha256("\n".join(f"{n}\n{t}" for n, t in files).encode()).hexdigest()
-    if await get_meta(db, _FINGERPRINT_KEY) == fingerprint and await count_models(db) > 0:
+    if await get_meta(db, _FINGERPRINT_KEY) == fingerprint and await db.fetchone("SELECT 1 FROM models LIMIT 1"):
         return False
     records = load_bundled_catalog()
-    changed = await replace_config_models(db, records)
+    if await db.fetchone("SELECT 1 FROM models LIMIT 1") is None:  # a fresh store: the bulk path
+        changed = await insert_new_models(db, records)
+    else:
+        changed = await replace_config_models(db, records)
     await replace_glossary(db, load_bundled_glossary())
     await set_meta(db, _FINGERPRINT_KEY, fingerprint)
     log.info("loaded the bundled catalog: %d models refreshed", changed)

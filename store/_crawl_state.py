@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from ._codec import encode_time
 from ._db import Database
 from ._models import bump_catalog_version
+from ._name_tables import reindex_names
 from ._records import RUN_COMPLETED, CrawlRun, HubFacts
 from ._runs import _COLUMNS as _RUN_COLUMNS
 from ._runs import _run
@@ -41,14 +42,24 @@ async def update_hub_facts(db: Database, facts: Iterable[tuple[str, HubFacts]]) 
     ]
     if not rows:
         return 0
-    changed = 0
+    changed, reranked = 0, []
     async with db.write():
         for row in rows:
-            changed += await db.execute(
+            before = await db.fetchone("SELECT repo_id, popularity FROM models WHERE repo_key = ?", (row[-1],))
+            # Facts equal to the stored ones write nothing: a re-crawl where nothing changed
+            # leaves the catalog version alone, so readers have nothing to refresh.
+            n = await db.execute(
                 """UPDATE models SET downloads = ?, likes = ?, trending_score = ?, gated = ?, last_modified = ?,
-                tags_json = ?, hub_total_params = ?, popularity = ? WHERE repo_key = ?""",
-                row,
+                tags_json = ?, hub_total_params = ?, popularity = ? WHERE repo_key = ?
+                AND (downloads, likes, trending_score, gated, last_modified, tags_json, hub_total_params, popularity)
+                IS NOT (?, ?, ?, ?, ?, ?, ?, ?)""",
+                (*row, *row[:-1]),
             )
+            changed += n
+            if n and before is not None and before[1] != row[-2]:
+                reranked.append(str(before[0]))
+        if reranked:
+            await reindex_names(db, reranked)
         if changed:
             await bump_catalog_version(db)
     return changed

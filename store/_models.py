@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import replace
 from datetime import datetime
 
@@ -12,6 +12,7 @@ from estimator import ConfigError, parse_model_config
 
 from ._codec import decode_accounting, decode_time, encode_accounting, encode_time
 from ._db import Database
+from ._name_tables import reindex_names
 from ._records import HubFacts, ModelRecord
 
 log = logging.getLogger(__name__)
@@ -24,10 +25,12 @@ _COLUMNS = (
 
 
 async def upsert_model(db: Database, record: ModelRecord) -> None:
-    """Write one model (and its aliases) in its own short transaction."""
+    """Write one model (and its aliases) in its own short transaction.
+
+    Writing what is already stored changes nothing, not even the catalog version."""
     async with db.write():
-        await _upsert(db, record, db.clock())
-        await bump_catalog_version(db)
+        if await _upsert(db, record, db.clock()):
+            await bump_catalog_version(db)
 
 
 async def replace_config_models(db: Database, records: Iterable[ModelRecord]) -> int:
@@ -37,21 +40,29 @@ async def replace_config_models(db: Database, records: Iterable[ModelRecord]) ->
     async with db.write():
         for record in records:
             row = await db.fetchone("SELECT provenance FROM models WHERE repo_key = ?", (record.repo_id.lower(),))
-            if row is None or row[0] == "config":
-                await _upsert(db, record, now)
+            if (row is None or row[0] == "config") and await _upsert(db, record, now):
                 changed += 1
         if changed:
             await bump_catalog_version(db)
     return changed
 
 
-async def _upsert(db: Database, r: ModelRecord, now: datetime) -> None:
+# What makes a row different; read_at, first_seen_at and updated_at alone do not.
+_COMPARED = (
+    "sha, provenance, status, status_reason, author, created_at, last_modified, downloads, likes, trending_score, "
+    "gated, pipeline_tag, library_name, tags_json, hub_total_params, config_json, accounting_json, popularity, "
+    "model_type, total_params, active_params, stored_bytes"
+)
+
+
+async def _upsert(db: Database, r: ModelRecord, now: datetime) -> bool:
+    """Insert or update one row and its name-index rows; False when nothing differed."""
     stored = await db.fetchone("SELECT repo_id FROM models WHERE repo_key = ?", (r.repo_id.lower(),))
     if stored and stored[0] != r.repo_id:  # one repo, spelt with other capitals: keep the stored id
         r = replace(r, repo_id=stored[0])
     h = r.hub
     accounting = r.accounting
-    await db.execute(
+    changed = await db.execute(
         f"""INSERT INTO models ({_COLUMNS}, repo_key, model_type, total_params, active_params, stored_bytes)
         VALUES ({", ".join("?" * 22)}, ?, ?, ?, ?, ?)
         ON CONFLICT (repo_id) DO UPDATE SET
@@ -66,7 +77,8 @@ async def _upsert(db: Database, r: ModelRecord, now: datetime) -> None:
             popularity = excluded.popularity, read_at = excluded.read_at,
             updated_at = excluded.updated_at, model_type = excluded.model_type,
             total_params = excluded.total_params, active_params = excluded.active_params,
-            stored_bytes = excluded.stored_bytes""",
+            stored_bytes = excluded.stored_bytes
+        WHERE ({_COMPARED}) IS NOT ({", ".join(f"excluded.{c.strip()}" for c in _COMPARED.split(","))})""",
         (
             r.repo_id,
             r.sha,
@@ -97,16 +109,26 @@ async def _upsert(db: Database, r: ModelRecord, now: datetime) -> None:
             accounting.stored_bytes if accounting else None,
         ),
     )
-    if r.aliases:
-        await _add_aliases(db, r.repo_id, r.aliases)
+    owners = await _add_aliases(db, r.repo_id, r.aliases) if r.aliases else set()
+    if changed or owners:
+        await reindex_names(db, [r.repo_id, *sorted(owners)])
+    return bool(changed or owners)
 
 
-async def _add_aliases(db: Database, repo_id: str, aliases: Iterable[str]) -> None:
+async def _add_aliases(db: Database, repo_id: str, aliases: Iterable[str]) -> set[str]:
+    """Point ``aliases`` at ``repo_id``; returns the repos whose aliases changed (both sides)."""
+    touched: set[str] = set()
     for alias in aliases:
+        key = alias.strip().lower()
+        before = await db.fetchone("SELECT repo_id FROM aliases WHERE alias = ?", (key,))
+        if before is not None and before[0] == repo_id:
+            continue
         await db.execute(
             "INSERT INTO aliases (alias, repo_id) VALUES (?, ?) ON CONFLICT (alias) DO UPDATE SET repo_id = excluded.repo_id",
-            (alias.strip().lower(), repo_id),
+            (key, repo_id),
         )
+        touched.update([repo_id, *(before or ())])
+    return touched
 
 
 async def bump_catalog_version(db: Database) -> None:
@@ -213,3 +235,22 @@ def _record(row: tuple, aliases: tuple[str, ...] = ()) -> ModelRecord:
 
 def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+async def iter_models(db: Database, *, batch: int = 1000) -> AsyncIterator[tuple[ModelRecord, ...]]:
+    """Every model, a page at a time, by popularity then repo id (keyset pagination: each page
+    starts where the last ended, so page k costs what page 1 costs, unlike OFFSET)."""
+    after: tuple[float, str] | None = None
+    while True:
+        where, params = "", ()  # type: tuple[str, tuple[object, ...]]
+        if after is not None:
+            where = "WHERE popularity <= ? AND NOT (popularity = ? AND repo_id <= ?)"
+            params = (after[0], after[0], after[1])
+        rows = await db.fetchall(
+            f"SELECT {_COLUMNS} FROM models {where} ORDER BY popularity DESC, repo_id LIMIT ?", (*params, batch)
+        )
+        if not rows:
+            return
+        page = tuple(_record(row) for row in rows)
+        yield page
+        after = (page[-1].popularity, page[-1].repo_id)

@@ -1,11 +1,11 @@
 """Resolve what people type ("qwen2.5-32b", "llama3.1 8b", "ds v3", "mixtrl") to one repo id.
 
-An in-memory index over the catalog's names, built once and rebuilt when the catalog
-version moves:
+Lookups run as SQL against the name tables (``_name_tables``), which every write keeps
+current, so opening an index costs one connection whatever the catalog's size:
 
 * exact keys: the repo id, its name part and every alias, compacted to letters and digits;
-* an inverted index from name tokens ("qwen", "2", "5", "32", "b") to models. Models are
-  numbered in order of popularity, so posting lists are already ranked;
+* an inverted index from name tokens ("qwen", "2", "5", "32", "b") to models, each
+  posting list in popularity order, walked for the rarest query word only;
 * typos are fixed per token against the token vocabulary (rapidfuzz), never in numbers:
   "32" and "3" are different models.
 
@@ -14,23 +14,32 @@ Among equally good matches, the more popular model wins.
 
 from __future__ import annotations
 
-import bisect
 import heapq
-import re
-import sys
-from array import array
-from collections.abc import Iterable
+import sqlite3
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from itertools import islice
 
 from rapidfuzz import fuzz, process
 
+from ._name_tables import DDL, compact, fill_tables, name_entry, tokens
 from .errors import ModelNotFoundError
 
-_TOKEN = re.compile(r"[a-z]+|\d+")
+__all__ = ["NameIndex", "Resolution", "compact", "tokens"]
+
 # Variant suffixes that do not make a name a worse match: "llama3.1 8b" means the instruct model.
 _SOFT_TOKENS = frozenset({"instruct", "chat", "it", "hf"})
 _MAX_SCORED = 250
 _MAX_CHOICE_LENGTH = 100
+_PREFIX_WORDS = 64
+_SUGGEST_POOL = 5000
+_FUZZY_CUTOFF = 75
+# The index's own page cache: the postings of common words stay in memory between answers
+# (SQLite's default is 2 MiB; cold pages cost a read() each).
+_CACHE_KIB = 32 * 1024
+
+# A posting row: rank, repo id, " words ", compacted name part, how many words are the name's.
+_Candidate = tuple[float, str, str, str, int]
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,63 +51,38 @@ class Resolution:
     alternatives: tuple[str, ...] = ()
 
 
-def compact(text: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", text.lower())
-
-
-def tokens(text: str) -> list[str]:
-    return _TOKEN.findall(text.lower())
-
-
 class NameIndex:
-    """Name lookup over the whole catalog."""
+    """Name lookup over the whole catalog, answered by SQLite."""
 
     def __init__(self, models: Iterable[tuple[str, float]], aliases: Iterable[tuple[str, str]] = ()) -> None:
-        # Memory matters at 100,000 names: tokens are interned and kept per model as one
-        # tuple (name tokens first, then the organisation's), postings as int arrays.
-        ranked = sorted(models, key=lambda m: (-m[1], m[0]))
-        self._ids = [repo for repo, _ in ranked]
-        self._names = [compact(repo.rpartition("/")[2]) for repo in self._ids]
-        self._tokens: list[tuple[str, ...]] = []
-        self._name_tokens = array("H")
-        postings: dict[str, list[int]] = {}
-        self._exact: dict[str, int] = {}
-        for i, repo in enumerate(self._ids):
-            org, _, name = repo.rpartition("/")
-            own = tuple(dict.fromkeys(sys.intern(t) for t in tokens(name)))
-            org_only = tuple(t for t in dict.fromkeys(sys.intern(t) for t in tokens(org)) if t not in own)
-            self._tokens.append(own + org_only)
-            self._name_tokens.append(min(len(own), 65535))
-            for token in self._tokens[-1]:
-                postings.setdefault(token, []).append(i)
-            self._exact.setdefault(compact(repo), i)
-        # Exact keys rank: a full repo id, then an alias, then a bare name part, so that the
-        # alias "llama3.1 8b" (the instruct model) beats the base model's name "Llama-3.1-8B".
-        position = {repo.lower(): i for i, repo in enumerate(self._ids)}
+        """An index over the names given, in a private in-memory database."""
+        by_repo: dict[str, list[str]] = {}
         for alias, repo in aliases:
-            if (i := position.get(repo.lower())) is not None:
-                self._exact.setdefault(compact(alias), i)
-                for token in tokens(alias):
-                    posting = postings.setdefault(sys.intern(token), [])
-                    if i not in posting:
-                        bisect.insort(posting, i)
-        del position
-        for i, name in enumerate(self._names):
-            self._exact.setdefault(name, i)
-        self._postings = {token: array("i", ids) for token, ids in postings.items()}
-        # The 64 commonest tokens ("b", "instruct", digits) get one bit each in a per-model
-        # mask, so testing them is one integer AND instead of a tuple scan.
-        common = sorted(self._postings, key=lambda t: -len(self._postings[t]))[:64]
-        self._bits = {t: 1 << n for n, t in enumerate(common)}
-        self._masks = array("Q", bytes(8 * len(self._ids)))
-        for token, bit in self._bits.items():
-            for i in self._postings[token]:
-                self._masks[i] |= bit
-        self._vocab = sorted(self._postings)
-        self._words = [t for t in self._vocab if t.isalpha() and len(t) >= 3]
+            by_repo.setdefault(repo.lower(), []).append(alias)
+        conn = sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None)
+        for statement in DDL:
+            conn.execute(statement)
+        entries = [name_entry(repo, pop, by_repo.get(repo.lower(), ())) for repo, pop in dict(models).items()]
+        fill_tables(conn, entries)
+        self._conn = conn
+
+    @classmethod
+    def open(cls, path: str) -> NameIndex:
+        """The index of the store at ``path`` (its name tables; nothing is loaded)."""
+        index = cls.__new__(cls)
+        conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        conn.execute("PRAGMA query_only = 1")
+        conn.execute("PRAGMA busy_timeout = 5000")
+        conn.execute(f"PRAGMA cache_size = -{_CACHE_KIB}")
+        index._conn = conn
+        return index
+
+    def close(self) -> None:
+        self._conn.close()
 
     def __len__(self) -> int:
-        return len(self._ids)
+        row = self._conn.execute("SELECT n FROM name_count").fetchone()
+        return int(row[0]) if row else 0
 
     def resolve(self, text: str) -> Resolution:
         """The one repo id ``text`` names, with alternatives when it was not exact.
@@ -107,10 +91,9 @@ class NameIndex:
             ModelNotFoundError: nothing matches; carries the nearest names.
         """
         query = text.strip()
-        key = compact(query)
-        if key in self._exact:
-            i = self._exact[key]
-            return Resolution(self._ids[i], True, tuple(r for r in self.search(query, 5) if r != self._ids[i])[:4])
+        exact = self._exact(compact(query))
+        if exact is not None:
+            return Resolution(exact, True, tuple(r for r in self.search(query, 5) if r != exact)[:4])
         found = self.search(query, 5)
         if not found:
             raise ModelNotFoundError(query[:100], self.suggest(query))
@@ -126,24 +109,27 @@ class NameIndex:
             return []
         wanted = frozenset(query)
         typed = compact(text)
-        scored = sorted(
-            candidates,
+
+        def key(item: tuple[int, _Candidate]) -> tuple[bool, int, int]:
             # Token sets lose word order, so a name that starts the way the text does wins first:
             # "qwen3 3" is Qwen3-32B or Qwen3-30B, not Qwen3-8B.
-            key=lambda i: (not self._names[i].startswith(typed), self._extra_tokens(i, wanted), i),
-        )
-        return [self._ids[i] for i in scored[:limit]]
+            order, (_, _, terms, name, name_tokens) = item
+            own = terms.split()[:name_tokens]
+            extra = sum(1 for t in own if t not in wanted and t not in _SOFT_TOKENS)
+            return (not name.startswith(typed), extra, order)
+
+        return [c[1] for _, c in sorted(enumerate(candidates), key=key)[:limit]]
 
     def complete(self, text: str, limit: int = 25) -> list[str]:
         """Autocomplete choices for a partly typed name: at most ``limit``, each ≤ 100 chars."""
         limit = min(limit, 25)
         if not text.strip():
-            names = self._ids[:limit]
+            names = self._top(limit)
         else:
             names = self.search(text, limit, prefix=True)
-            key = compact(text)
-            if key in self._exact and self._ids[self._exact[key]] not in names:
-                names = [self._ids[self._exact[key]], *names][:limit]
+            exact = self._exact(compact(text))
+            if exact is not None and exact not in names:
+                names = [exact, *names][:limit]
         return [n for n in names if 1 <= len(n) <= _MAX_CHOICE_LENGTH]
 
     def suggest(self, text: str, limit: int = 3) -> tuple[str, ...]:
@@ -151,73 +137,98 @@ class NameIndex:
         key = compact(text)
         if not key:
             return ()
-        matches = process.extract(key, self._names[:5000], scorer=fuzz.WRatio, limit=limit, score_cutoff=60)
-        return tuple(self._ids[index] for _, _, index in matches)
+        rows = self._conn.execute(
+            "SELECT repo_id, name FROM name_models ORDER BY rank, repo_id LIMIT ?", (_SUGGEST_POOL,)
+        ).fetchall()
+        names = [name for _, name in rows]
+        matches = process.extract(key, names, scorer=fuzz.WRatio, limit=limit, score_cutoff=60)
+        return tuple(rows[index][0] for _, _, index in matches)
 
-    def _candidates(self, query: list[str], *, prefix: bool) -> list[int]:
+    def _exact(self, key: str) -> str | None:
+        if not key:
+            return None
+        row = self._conn.execute(
+            "SELECT repo_id FROM name_keys WHERE key = ? ORDER BY kind, rank, repo_id LIMIT 1", (key,)
+        ).fetchone()
+        return str(row[0]) if row else None
+
+    def _top(self, limit: int) -> list[str]:
+        rows = self._conn.execute("SELECT repo_id FROM name_models ORDER BY rank, repo_id LIMIT ?", (limit,))
+        return [str(r[0]) for r in rows]
+
+    def _candidates(self, query: list[str], *, prefix: bool) -> list[_Candidate]:
         """The most popular models whose names hold every query token (the last may be a
         prefix; misspelt words match their closest corrections).
 
-        Walks the rarest token's postings in popularity order and checks the other tokens
-        against each model's own tokens, stopping after enough matches: no set is built.
+        Walks the rarest token's postings in popularity order; SQLite tests the other tokens
+        against the words stored on each posting row, and stops after enough matches.
         """
-        matchers = []
+        groups = []
         for n, token in enumerate(query):
-            words = self._matching_words(token, prefix=prefix and n == len(query) - 1)
+            last = prefix and n == len(query) - 1
+            words = self._matching_words(token, prefix=last)
             if not words:
                 return []
-            matchers.append((words, token))
-        matchers.sort(key=lambda m: sum(len(self._postings[w]) for w in m[0]))
-        # Each other token must match: common words by their bit, rare ones by a set test.
-        required, groups = 0, []
-        for words, _ in matchers[1:]:
-            bits = sum(self._bits.get(w, 0) for w in words)
-            rare = frozenset(w for w in words if w not in self._bits)
-            if len(words) == 1 and bits:
-                required |= bits
+            completed = last and any(w.startswith(token) for w in words)
+            groups.append((self._postings_count(words), n, words, token if completed else None))
+        groups.sort(key=lambda g: g[:2])
+        conditions, params = [], []
+        for words, stem in dict.fromkeys((words, stem) for _, _, words, stem in groups[1:]):
+            if stem is not None:  # a partly typed word: any word it begins
+                conditions.append("instr(p.terms, ?) > 0")
+                params.append(f" {stem}")
             else:
-                groups.append((bits, rare))
-        masks, out = self._masks, []
-        for i in self._ascending(matchers[0][0]):
-            mask = masks[i]
-            if mask & required != required:
-                continue
-            if groups and not all(mask & bits or (rare and not rare.isdisjoint(self._tokens[i])) for bits, rare in groups):
-                continue
-            out.append(i)
-            if len(out) == _MAX_SCORED:
-                break
-        return out
+                conditions.append("(" + " OR ".join("instr(p.terms, ?) > 0" for _ in words) + ")")
+                params += [f" {w} " for w in words]
+        sql = (
+            "SELECT p.rank, p.repo_id, p.terms, p.name, p.name_tokens FROM name_postings p WHERE p.word = ?"
+            + "".join(f" AND {c}" for c in conditions)
+            + " ORDER BY p.rank, p.repo_id LIMIT ?"
+        )
+        cursors = [self._conn.execute(sql, (word, *params, _MAX_SCORED)) for word in groups[0][2]]
+        try:
+            return list(islice(_distinct(heapq.merge(*cursors)), _MAX_SCORED))
+        finally:
+            for cursor in cursors:
+                cursor.close()
+
+    def _postings_count(self, words: tuple[str, ...]) -> int:
+        marks = ",".join("?" * len(words))
+        row = self._conn.execute(f"SELECT SUM(postings) FROM name_words WHERE word IN ({marks})", words).fetchone()
+        return int(row[0] or 0)
 
     def _matching_words(self, token: str, *, prefix: bool) -> tuple[str, ...]:
         """Vocabulary words that count as ``token``: itself, its completions, or corrections."""
-        words = [token] if token in self._postings else []
+        known = self._conn.execute("SELECT 1 FROM name_words WHERE word = ?", (token,)).fetchone()
+        words = [token] if known else []
         if prefix:
-            start = bisect.bisect_left(self._vocab, token)
-            for word in self._vocab[start : start + 64]:
+            rows = self._conn.execute(
+                "SELECT word FROM name_words WHERE word >= ? ORDER BY word LIMIT ?", (token, _PREFIX_WORDS)
+            )
+            for (word,) in rows:
                 if not word.startswith(token):
                     break
                 if word != token:
                     words.append(word)
         if words or token.isdigit() or len(token) < 3:
             return tuple(words)
-        # Only the closest corrections: "mixtrl" is "mixtral", not also "mistral".
-        corrections = process.extract(token, self._words, scorer=fuzz.ratio, limit=5, score_cutoff=75)
+        # Only the closest corrections: "mixtrl" is "mixtral", not also "mistral". A ratio of
+        # 75 needs 2·min(a, b)/(a + b) ≥ 0.75, so only words of 0.6× to 1.67× the length can match.
+        shortest, longest = int(len(token) * 0.6), -(-len(token) * 5 // 3)
+        vocabulary = [
+            str(w) for (w,) in self._conn.execute(
+                "SELECT word FROM name_words WHERE fuzzy = 1 AND length(word) BETWEEN ? AND ? ORDER BY word",
+                (shortest, longest),
+            )
+        ]
+        corrections = process.extract(token, vocabulary, scorer=fuzz.ratio, limit=5, score_cutoff=_FUZZY_CUTOFF)
         best = corrections[0][1] if corrections else 0
         return tuple(word for word, score, _ in corrections if score >= best - 3)
 
-    def _ascending(self, words: tuple[str, ...]):
-        """Model numbers (most popular first) whose names hold any of ``words``, without repeats."""
-        if len(words) == 1:
-            yield from self._postings[words[0]]
-            return
-        last = -1
-        for i in heapq.merge(*(self._postings[w] for w in words)):
-            if i != last:
-                yield i
-                last = i
 
-    def _extra_tokens(self, i: int, wanted: frozenset[str]) -> int:
-        """Name tokens the text did not ask for (the organisation's never count)."""
-        own = self._tokens[i][: self._name_tokens[i]]
-        return sum(1 for t in own if t not in wanted and t not in _SOFT_TOKENS)
+def _distinct(rows: Iterator[_Candidate]) -> Iterator[_Candidate]:
+    last = None
+    for row in rows:
+        if row[:2] != last:
+            yield row
+            last = row[:2]

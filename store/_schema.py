@@ -7,6 +7,34 @@ Each migration is a tuple of statements applied, with the new version number, in
 
 from __future__ import annotations
 
+from ._name_tables import DDL as _NAME_TABLES
+from ._name_tables import STALE_KEY as _NAMES_STALE
+
+# Models per (provenance, status), kept by triggers so `fitbot status` reads a few rows,
+# not a scan of every model (issue 13: status must cost the same at 300,000 models).
+# No OR IGNORE in the triggers: the firing statement's conflict policy would override it.
+_MODEL_COUNTS = (
+    """CREATE TABLE model_counts (
+        provenance TEXT NOT NULL, status TEXT NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (provenance, status)
+    ) WITHOUT ROWID""",
+    "INSERT INTO model_counts (provenance, status, n) SELECT provenance, status, COUNT(*) FROM models GROUP BY 1, 2",
+    """CREATE TRIGGER model_counts_insert AFTER INSERT ON models BEGIN
+        INSERT INTO model_counts (provenance, status, n) SELECT new.provenance, new.status, 0
+            WHERE NOT EXISTS (SELECT 1 FROM model_counts WHERE provenance = new.provenance AND status = new.status);
+        UPDATE model_counts SET n = n + 1 WHERE provenance = new.provenance AND status = new.status;
+    END""",
+    """CREATE TRIGGER model_counts_delete AFTER DELETE ON models BEGIN
+        UPDATE model_counts SET n = n - 1 WHERE provenance = old.provenance AND status = old.status;
+    END""",
+    """CREATE TRIGGER model_counts_update AFTER UPDATE OF provenance, status ON models
+    WHEN old.provenance IS NOT new.provenance OR old.status IS NOT new.status BEGIN
+        UPDATE model_counts SET n = n - 1 WHERE provenance = old.provenance AND status = old.status;
+        INSERT INTO model_counts (provenance, status, n) SELECT new.provenance, new.status, 0
+            WHERE NOT EXISTS (SELECT 1 FROM model_counts WHERE provenance = new.provenance AND status = new.status);
+        UPDATE model_counts SET n = n + 1 WHERE provenance = new.provenance AND status = new.status;
+    END""",
+)
+
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
     (
         """CREATE TABLE models (
@@ -89,6 +117,14 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "ALTER TABLE crawl_runs ADD COLUMN pid INTEGER",
         "ALTER TABLE crawl_runs ADD COLUMN host TEXT",
         "ALTER TABLE crawl_runs ADD COLUMN heartbeat_at TEXT",
+    ),
+    (
+        # Issue 13 (scale): the name index as tables kept current on write, and the status
+        # counts kept by triggers. Names need Python's tokenizer, so a store that already
+        # holds models is marked stale and rebuilt once, by the first name_index() call.
+        *_NAME_TABLES,
+        *_MODEL_COUNTS,
+        f"INSERT INTO meta (key, value) SELECT '{_NAMES_STALE}', 'stale' WHERE EXISTS (SELECT 1 FROM models)",
     ),
     (
         # GGUF repos and their files (issue 15): the repo's sha makes an unchanged repo free;

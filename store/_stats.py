@@ -2,32 +2,41 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from ._db import Database
+from ._guilds import get_meta
 from ._models import get_catalog_version, list_name_rows
+from ._name_tables import STALE_KEY, rebuild_name_tables
 from ._names import NameIndex
 from ._records import CatalogStats
 from ._runs import last_run
 
 
 async def catalog_stats(db: Database) -> CatalogStats:
-    by_provenance = await db.fetchall("SELECT provenance, COUNT(*) FROM models GROUP BY provenance ORDER BY provenance")
-    by_status = await db.fetchall("SELECT status, COUNT(*) FROM models GROUP BY status ORDER BY status")
+    """Counts come from ``model_counts`` (kept by triggers): a few rows at any catalog size."""
+    rows = await db.fetchall("SELECT provenance, status, n FROM model_counts WHERE n > 0")
+    by_provenance: dict[str, int] = {}
+    by_status: dict[str, int] = {}
+    for provenance, status, n in rows:
+        by_provenance[provenance] = by_provenance.get(provenance, 0) + int(n)
+        by_status[status] = by_status.get(status, 0) + int(n)
     return CatalogStats(
-        models=sum(n for _, n in by_provenance),
-        by_provenance=tuple((p, int(n)) for p, n in by_provenance),
-        by_status=tuple((s, int(n)) for s, n in by_status),
+        models=sum(by_provenance.values()),
+        by_provenance=tuple(sorted(by_provenance.items())),
+        by_status=tuple(sorted(by_status.items())),
         last_run=await last_run(db, finished_only=True),
         catalog_version=await get_catalog_version(db),
     )
 
 
 async def name_index(db: Database) -> NameIndex:
-    """Build the name index from the catalog (rebuild when the catalog version moves).
+    """The name index over the store's name tables: opening it loads nothing.
 
-    The build takes seconds at 100,000 names, so it runs in a thread: the bot's event
-    loop keeps answering meanwhile.
+    A store migrated from before the name tables is indexed once, here. An in-memory
+    database cannot be shared with a second connection, so its index is built in memory.
     """
-    models, aliases = await list_name_rows(db)
-    return await asyncio.to_thread(NameIndex, models, aliases)
+    if await get_meta(db, STALE_KEY) is not None:
+        await rebuild_name_tables(db)
+    if db.path == ":memory:" or db.path.startswith("file:"):
+        models, aliases = await list_name_rows(db)
+        return NameIndex(models, aliases)
+    return NameIndex.open(db.path)

@@ -92,8 +92,13 @@ def log_command(interaction: discord.Interaction, outcome: str) -> None:
     log_event(log, "command", command=command, outcome=outcome, ms=elapsed)
 
 
-class FitBot(commands.Bot):
-    """fitbot on Discord: slash commands, buttons and the daily listing."""
+class FitBot(commands.AutoShardedBot):
+    """fitbot on Discord: slash commands, buttons and the daily listing.
+
+    Discord's own sharding (discord.py ``AutoShardedBot``): one process holds
+    ``shard_count`` gateway connections, and ``None`` asks Discord how many it recommends.
+    Discord requires shards from 2,500 servers on; every shard shares the one store.
+    """
 
     def __init__(
         self,
@@ -106,6 +111,7 @@ class FitBot(commands.Bot):
         chart: Chart | None = None,
         explain: Explain | None = None,
         freeze_gc: bool = True,
+        shard_count: int | None = 1,
         **options,
     ) -> None:
         # A text-only bot: silence discord.py's start-up warnings about voice libraries.
@@ -118,6 +124,7 @@ class FitBot(commands.Bot):
             tree_cls=FitTree,
             allowed_mentions=NONE,
             help_command=None,
+            shard_count=shard_count,
             **options,
         )
         self.service = service
@@ -197,4 +204,9 @@ class FitBot(commands.Bot):
             await self.listing.drain()
             self.scheduler.shutdown(wait=False)
         await self.listing.drain()
+        if not hasattr(self, "_AutoShardedClient__queue"):
+            # discord.py's AutoShardedClient.close() posts "closed" to a queue that only
+            # login() creates; a bot closed without ever logging in (one-off commands,
+            # tests) gets an empty one, as Client.close() needs nothing of the kind.
+            self._AutoShardedClient__queue = asyncio.PriorityQueue()
         await super().close()

@@ -78,6 +78,7 @@ class DiscordStandin:
     def __init__(self) -> None:
         self.requests: list[Recorded] = []
         self.identified = asyncio.Event()
+        self.identifies: list[dict] = []  # IDENTIFY payloads, one per gateway session (shard)
         self._changed = asyncio.Condition()
         # Snowflakes carry their creation time (ms since 2015 << 22); discord.py derives
         # an interaction's expiry and its cooldown clock from it, so ids must say "now" when
@@ -191,6 +192,9 @@ class DiscordStandin:
                     "resume_gateway_url": self.gateway_url,
                     "application": {"id": str(APP_ID), "flags": 0},
                 }
+                if "shard" in frame["d"]:  # Discord echoes [shard_id, shard_count] from IDENTIFY
+                    ready["shard"] = frame["d"]["shard"]
+                self.identifies.append(frame["d"])
                 await ws.send_str(json.dumps({"op": 0, "t": "READY", "s": next(self._sequence), "d": ready}))
                 self.identified.set()
         self._sockets.remove(ws)
