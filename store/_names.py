@@ -29,6 +29,9 @@ from .errors import ModelNotFoundError
 _TOKEN = re.compile(r"[a-z]+|\d+")
 # Variant suffixes that do not make a name a worse match: "llama3.1 8b" means the instruct model.
 _SOFT_TOKENS = frozenset({"instruct", "chat", "it", "hf"})
+# A release tag ("0324", "2507") does not make a name a worse match either, so among a model and its
+# re-releases the bundled popularity decides, and the catalog ranks each successor above what it replaced.
+_RELEASE_TAG = re.compile(r"\d{4}")
 _MAX_SCORED = 250
 _MAX_CHOICE_LENGTH = 100
 
@@ -220,4 +223,4 @@ class NameIndex:
     def _extra_tokens(self, i: int, wanted: frozenset[str]) -> int:
         """Name tokens the text did not ask for (the organisation's never count)."""
         own = self._tokens[i][: self._name_tokens[i]]
-        return sum(1 for t in own if t not in wanted and t not in _SOFT_TOKENS)
+        return sum(1 for t in own if t not in wanted and t not in _SOFT_TOKENS and not _RELEASE_TAG.fullmatch(t))
