@@ -11,7 +11,7 @@ import pytest
 from estimator import account_from_config, parse_model_config, supported_model_types
 from store import NameIndex, load_bundled_catalog
 
-_MINIMUM_MODELS = 138  # issue 10 asks for 150; raise as cited configs are added
+_MINIMUM_MODELS = 143  # issue 10 asks for 150; raise as cited configs are added
 _CITATION = re.compile(r"^(https://huggingface\.co/\S+|github:[\w.-]+/[\w.-]+/\S+@[0-9a-f]{7,40})")
 
 # Entries whose config-derived total differs from the published figure, and why. A key listed here
@@ -162,7 +162,7 @@ def test_exact_names_resolve_to_themselves(index):
         ("gemma 27b", "google/gemma-3-27b-it"),
         ("qwen3.5 27b", "Qwen/Qwen3.5-27B"),
         ("glm 4.6", "zai-org/GLM-4.6"),
-        ("glm", "zai-org/GLM-5.2"),
+        ("glm", "zai-org/GLM-5.3"),
         ("kimi", "moonshotai/Kimi-K3"),
         ("k2.5", "moonshotai/Kimi-K2.5"),
         ("dsv3.2", "deepseek-ai/DeepSeek-V3.2"),
