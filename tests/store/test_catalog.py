@@ -17,17 +17,19 @@ _CITATION = re.compile(r"^(https://huggingface\.co/\S+|github:[\w.-]+/[\w.-]+/\S
 # Entries whose config-derived total differs from the published figure, and why. A key listed here
 # whose counts agree fails the test, so the list never outlives the reason.
 _KNOWN_DIFFERENCES = {
-    # The Hub total counts the SigLIP-free MetaCLIP vision tower and projector, which the config path
-    # does not yet synthesise for llama4 (issue 10 section 3).
+    # The Hub total counts the vision tower and projector, which the config path does not yet
+    # synthesise for llama4 (issue 10 section 3).
     "meta-llama/Llama-4-Scout-17B-16E-Instruct": "vision tower not counted from config yet",
     "meta-llama/Llama-4-Maverick-17B-128E-Instruct": "vision tower not counted from config yet",
-    # The checkpoint stores lm_head.weight although tie_word_embeddings is true: the Hub counts it twice.
+    # The Hub total exceeds the config count by exactly vocab x hidden: the checkpoint stores an
+    # lm_head copy although tie_word_embeddings is true.
     "Qwen/Qwen3-0.6B": "checkpoint stores a tied lm_head copy",
     "Qwen/Qwen3-1.7B": "checkpoint stores a tied lm_head copy",
-    # GLM-4.6's MTP layer 92 is stored without its embed/head copies; the config path adds them.
+    # The config count exceeds the Hub total by exactly 2 x vocab x hidden: GLM-4.6's MTP layer 92 is
+    # stored without its embed/head copies, which the config path adds.
     "zai-org/GLM-4.6": "MTP layer stored without embed/head copies",
-    # The published logical figure keeps 3,416 F32 router/bias elements the config path does not model.
-    "moonshotai/Kimi-K2-Instruct": "published figure differs by 3,416 router elements",
+    # The published figure exceeds the config count by 3,416 elements; the cause is not established.
+    "moonshotai/Kimi-K2-Instruct": "published figure exceeds the config count by 3,416",
 }
 
 
