@@ -29,6 +29,9 @@ __all__ = ["NameIndex", "Resolution", "compact", "tokens"]
 
 # Variant suffixes that do not make a name a worse match: "llama3.1 8b" means the instruct model.
 _SOFT_TOKENS = frozenset({"instruct", "chat", "it", "hf"})
+# A release tag ("0324", "2507") does not make a name a worse match either, so among a model and its
+# re-releases the bundled popularity decides, and the catalog ranks each successor above what it replaced.
+_RELEASE_TAG = re.compile(r"\d{4}")
 _MAX_SCORED = 250
 _MAX_CHOICE_LENGTH = 100
 _PREFIX_WORDS = 64
@@ -115,7 +118,7 @@ class NameIndex:
             # "qwen3 3" is Qwen3-32B or Qwen3-30B, not Qwen3-8B.
             order, (_, _, terms, name, name_tokens) = item
             own = terms.split()[:name_tokens]
-            extra = sum(1 for t in own if t not in wanted and t not in _SOFT_TOKENS)
+            extra = sum(1 for t in own if t not in wanted and t not in _SOFT_TOKENS and not _RELEASE_TAG.fullmatch(t))
             return (not name.startswith(typed), extra, order)
 
         return [c[1] for _, c in sorted(enumerate(candidates), key=key)[:limit]]

@@ -1,0 +1,204 @@
+"""The bundled catalog: every entry cited, every config parseable, published counts met, successors ranked first."""
+
+from __future__ import annotations
+
+import json
+import re
+from importlib import resources
+
+import pytest
+
+from estimator import account_from_config, parse_model_config, supported_model_types
+from store import NameIndex, load_bundled_catalog
+
+_MINIMUM_MODELS = 150
+_CITATION = re.compile(r"^(https://huggingface\.co/\S+|github:[\w.-]+/[\w.-]+/\S+@[0-9a-f]{7,40})")
+
+# Entries whose config-derived total differs from the published figure, and why. A key listed here
+# whose counts agree fails the test, so the list never outlives the reason.
+_KNOWN_DIFFERENCES = {
+    # The Hub total counts the vision tower and projector, which the config path does not yet
+    # synthesise for llama4 (issue 10 section 3).
+    "meta-llama/Llama-4-Scout-17B-16E-Instruct": "vision tower not counted from config yet",
+    "meta-llama/Llama-4-Maverick-17B-128E-Instruct": "vision tower not counted from config yet",
+    # The Hub total exceeds the config count by exactly vocab x hidden: the checkpoint stores an
+    # lm_head copy although tie_word_embeddings is true.
+    "Qwen/Qwen3-0.6B": "checkpoint stores a tied lm_head copy",
+    "Qwen/Qwen3-1.7B": "checkpoint stores a tied lm_head copy",
+    # The config count exceeds the Hub total by exactly 2 x vocab x hidden: GLM-4.6's MTP layer 92 is
+    # stored without its embed/head copies, which the config path adds.
+    "zai-org/GLM-4.6": "MTP layer stored without embed/head copies",
+    # The published figure exceeds the config count by 3,416 elements; the cause is not established.
+    "moonshotai/Kimi-K2-Instruct": "published figure exceeds the config count by 3,416",
+}
+
+
+def _entries() -> list[tuple[str, dict]]:
+    root = resources.files("store").joinpath("data", "catalog")
+    out = []
+    for part in sorted(root.iterdir(), key=lambda p: p.name):
+        if part.name.endswith(".json"):
+            for entry in json.loads(part.read_text(encoding="utf-8"))["models"]:
+                out.append((part.name, entry))
+    return out
+
+
+_ALL = _entries()
+_BY_REPO = {entry["repo_id"]: entry for _, entry in _ALL}
+
+
+def _quantized(config: dict) -> bool:
+    text = config.get("text_config") if isinstance(config.get("text_config"), dict) else {}
+    return "quantization_config" in config or "quantization_config" in text
+
+
+def _published_checkable() -> list[str]:
+    """Entries with a published count, an unquantized checkpoint, and a family the config path supports.
+
+    A quantized checkpoint's Hub total also counts its scales (bookkeeping under the parameter definition),
+    so it is never compared. New families join as soon as ``supported_model_types`` lists them.
+    """
+    supported = supported_model_types()
+    return [
+        repo
+        for repo, entry in _BY_REPO.items()
+        if isinstance(entry.get("published_total_params"), int)
+        and parse_model_config(entry["config"]).model_type in supported
+        and not _quantized(entry["config"])
+    ]
+
+
+def test_catalog_is_large_and_unique():
+    """The catalog holds at least 150 models, each repo id once across all part files."""
+    repos = [entry["repo_id"] for _, entry in _ALL]
+    assert len(repos) >= _MINIMUM_MODELS
+    assert len({r.lower() for r in repos}) == len(repos)
+
+
+def test_no_part_file_is_huge():
+    """Part files are split by family, none over 100 kB."""
+    root = resources.files("store").joinpath("data", "catalog")
+    sizes = {p.name: len(p.read_bytes()) for p in root.iterdir() if p.name.endswith(".json")}
+    assert len(sizes) >= 3
+    assert max(sizes.values()) < 100_000, sizes
+
+
+@pytest.mark.parametrize(("part", "entry"), _ALL, ids=[e["repo_id"] for _, e in _ALL])
+def test_every_entry_is_cited_and_parses(part, entry):
+    """Each entry names the config it copied, a popularity and release date, and its config parses."""
+    assert _CITATION.match(entry["config_source"]), entry["config_source"]
+    assert 1 <= entry["popularity"] <= 100
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", entry["released"])
+    assert entry["aliases"], "every entry has at least one alias people type"
+    config = parse_model_config(entry["config"])
+    assert config.num_layers > 0 and config.hidden_size > 0
+    if entry.get("published_total_params") is not None:
+        assert entry.get("published_source"), "a published count names where it was published"
+
+
+@pytest.mark.parametrize("repo", _published_checkable())
+def test_config_count_equals_the_published_count(repo):
+    """The config-derived total equals the published total to the parameter (documented exceptions aside)."""
+    entry = _BY_REPO[repo]
+    total = account_from_config(entry["config"]).total_params
+    if repo in _KNOWN_DIFFERENCES:
+        assert total != entry["published_total_params"], f"{repo} agrees now: drop it from _KNOWN_DIFFERENCES"
+    else:
+        assert total == entry["published_total_params"]
+
+
+def test_known_differences_name_real_entries():
+    """Every documented exception is a catalog entry with a published count."""
+    for repo in _KNOWN_DIFFERENCES:
+        assert repo in _BY_REPO and isinstance(_BY_REPO[repo].get("published_total_params"), int), repo
+
+
+def test_successors_exist_and_are_newer_and_more_popular():
+    """A superseded entry points at a catalog entry released later and ranked above it."""
+    for repo, entry in _BY_REPO.items():
+        successor = entry.get("superseded_by")
+        if successor is None:
+            continue
+        assert successor in _BY_REPO, f"{repo} -> {successor}"
+        newer = _BY_REPO[successor]
+        assert newer["released"] >= entry["released"], repo
+        assert newer["popularity"] > entry["popularity"], repo
+
+
+def test_aliases_are_unique():
+    """No alias names two models (the first would silently win)."""
+    seen: dict[str, str] = {}
+    for repo, entry in _BY_REPO.items():
+        for alias in entry["aliases"]:
+            key = re.sub(r"[^a-z0-9]", "", alias.lower())
+            assert seen.setdefault(key, repo) == repo, f"alias {alias!r}: {seen[key]} and {repo}"
+
+
+@pytest.fixture(scope="module")
+def index() -> NameIndex:
+    records = load_bundled_catalog()
+    aliases = [(a, r.repo_id) for r in records for a in r.aliases]
+    return NameIndex([(r.repo_id, r.popularity) for r in records], aliases)
+
+
+def test_exact_names_resolve_to_themselves(index):
+    """Every repo id and every bare model name still resolves to that entry, superseded or not."""
+    def compact(text: str) -> str:
+        return re.sub(r"[^a-z0-9]", "", text.lower())
+
+    # An alias outranks a bare name by design ("llama3.1 8b" is the instruct model), so a name that
+    # equals another entry's alias is left to that alias.
+    alias_keys = {compact(a) for e in _BY_REPO.values() for a in e["aliases"]}
+    names = [compact(r.rpartition("/")[2]) for r in _BY_REPO]
+    for repo in _BY_REPO:
+        assert index.resolve(repo).repo_id == repo
+        name = compact(repo.rpartition("/")[2])
+        if names.count(name) == 1 and name not in alias_keys:
+            assert index.resolve(name).repo_id == repo
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("qwen 32b", "Qwen/Qwen3-32B"),
+        ("gemma 27b", "google/gemma-3-27b-it"),
+        ("qwen3.5 27b", "Qwen/Qwen3.5-27B"),
+        ("glm 4.6", "zai-org/GLM-4.6"),
+        ("glm", "zai-org/GLM-5.3"),
+        ("kimi", "moonshotai/Kimi-K3"),
+        ("k2.5", "moonshotai/Kimi-K2.5"),
+        ("dsv3.2", "deepseek-ai/DeepSeek-V3.2"),
+        ("oss 120b", "openai/gpt-oss-120b"),
+        ("deepseek r1", "deepseek-ai/DeepSeek-R1"),
+    ],
+)
+def test_what_people_type_resolves(index, typed, expected):
+    """Short names people type resolve to the model they mean (the newest, for a bare family name)."""
+    assert index.resolve(typed).repo_id == expected
+
+
+_SOFT = {"instruct", "chat", "it", "hf"}
+
+
+def _tokens(repo: str) -> list[str]:
+    return re.findall(r"[a-z]+|\d+", repo.rpartition("/")[2].lower())
+
+
+def _extra(repo: str, query: list[str]) -> int:
+    return sum(1 for t in set(_tokens(repo)) if t not in query and t not in _SOFT and not re.fullmatch(r"\d{4}", t))
+
+
+def test_superseded_models_rank_below_their_successors(index):
+    """For text naming what both share, the successor is listed first whenever it matches at least as well."""
+    checked = 0
+    for repo, entry in _BY_REPO.items():
+        successor = entry.get("superseded_by")
+        if successor is None:
+            continue
+        query = [t for t in _tokens(repo) if t in _tokens(successor)]
+        found = index.search(" ".join(query), 250)
+        assert repo in found and successor in found, (repo, successor)
+        if _extra(successor, query) <= _extra(repo, query):
+            assert found.index(successor) < found.index(repo), (repo, successor)
+            checked += 1
+    assert checked >= 10
