@@ -35,6 +35,8 @@ from bench.estimator_bench import FAMILIES, ORGS, SIZES, SUFFIXES
 from bot._cli_discord import open_bot
 from bot._discord._cog_lookup import LookupCog
 from bot._discord._params import BudgetTransformer, model_choices
+from bot._parsers import ModelRef
+from estimator import KvCacheType
 from bot._root import open_database
 from bot._settings import Settings
 from store import Database
@@ -193,7 +195,7 @@ async def bench(db_path: Path) -> None:
             t = time.perf_counter()
             budget = await transformer.transform(None, budget_text)  # type: ignore[arg-type]
             tokens = None if context is None else int(context.rstrip("k")) * 1024
-            await LookupCog.fit.callback(cog, _interaction(), model, budget, tokens, "f16")  # type: ignore[arg-type]
+            await LookupCog.fit.callback(cog, _interaction(), ModelRef(model), budget, tokens, KvCacheType.F16)  # type: ignore[arg-type]
             elapsed = time.perf_counter() - t
             samples.append(elapsed)
             per_case[case].append(elapsed)

@@ -1,43 +1,188 @@
-"""The commands, once: each takes the service and plain arguments and returns a Document.
+"""The command table: every command declared once, with typed parameters, help and examples.
 
-Discord cogs and ``fitbot ask`` both dispatch here, so the terminal twin shows exactly
-what the bot shows.
+The click commands (``bot.cli``), the Discord app commands (``bot._discord``) and
+``fitbot ask`` are built from ``COMMANDS``; ``tests/bot/test_command_table.py`` fails when a
+surface drifts from it. Each parameter names the parser that turns text into its value,
+so "24GB" fails at the edge with the same message everywhere, and the service only ever
+receives typed values.
 """
 
 from __future__ import annotations
 
 import shlex
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import timedelta
+from enum import StrEnum
+from typing import Any, Protocol
 
-from estimator import parse_budget, parse_context, parse_kv_type
+from estimator import Budget, KvCacheType, parse_budget, parse_context, parse_kv_type
 from estimator.errors import InputError
 from store import get_model, list_updated_since
 
 from ._answer_define import render_define
 from ._answer_fit import render_fit
+from ._answer_help import HelpLine, render_help
 from ._answer_misc import render_about, render_compare, render_new
 from ._answer_model import render_model
 from ._document import Document
+from ._parsers import (
+    NEW_DAYS_DEFAULT,
+    NEW_DAYS_MAX,
+    ModelRef,
+    parse_days,
+    parse_model_name,
+    parse_model_ref,
+    parse_term,
+    parse_whole_number,
+)
 from ._service import CatalogService
 from .errors import CommandParseError
 
-NEW_DAYS_DEFAULT = 7
-NEW_DAYS_MAX = 90
+__all__ = [
+    "COMMANDS",
+    "NEW_DAYS_DEFAULT",
+    "NEW_DAYS_MAX",
+    "CommandContext",
+    "CommandSpec",
+    "Param",
+    "ParamKind",
+    "Surface",
+    "parse_command",
+    "parse_whole_number",
+]
+
 NEW_LIMIT = 50
 
 
-async def run_fit(service: CatalogService, model: str, budget: str, context: str | None = None, kv_cache: str | None = None) -> Document:
-    answer = await service.fit(model, budget, context=context, kv_type=kv_cache or "f16")
-    return render_fit(answer)
+class Surface(StrEnum):
+    """Where a command can be typed."""
+
+    CLI = "cli"  # fitbot NAME ...
+    DISCORD = "discord"  # /NAME in a server
+    ASK = "ask"  # fitbot ask "/NAME ..."
 
 
-async def run_model(service: CatalogService, model: str) -> Document:
-    return render_model(await service.resolve(model))
+@dataclass(frozen=True, slots=True)
+class ParamKind:
+    """A kind of value and the one parser that reads it from text.
+
+    ``terminal_parse`` replaces ``parse`` on the command line, where more is allowed
+    (a model reference may be a local path there, never on Discord).
+    """
+
+    name: str
+    parse: Callable[[str], Any]
+    metavar: str
+    choices: tuple[str, ...] = ()
+    terminal_parse: Callable[[str], Any] | None = None
+
+    def parse_for(self, surface: Surface) -> Callable[[str], Any]:
+        if surface is Surface.CLI and self.terminal_parse is not None:
+            return self.terminal_parse
+        return self.parse
 
 
-async def run_define(service: CatalogService, term: str) -> Document:
+MODEL = ParamKind("model", parse_model_name, "MODEL", terminal_parse=parse_model_ref)
+BUDGET = ParamKind("budget", parse_budget, "BUDGET")
+CONTEXT = ParamKind("context", parse_context, "TOKENS")
+KV_CACHE = ParamKind("kv_cache", parse_kv_type, "TYPE", choices=tuple(KvCacheType))
+DAYS = ParamKind("days", parse_days, "DAYS")
+TERM = ParamKind("term", parse_term, "TERM")
+
+
+@dataclass(frozen=True, slots=True)
+class Param:
+    """One option of a command. ``rest`` takes the remaining words (names with spaces)."""
+
+    name: str
+    kind: ParamKind
+    help: str
+    required: bool = True
+    default: Any = None
+    rest: bool = False
+    autocomplete: bool = False
+    terminal_note: str = ""  # added to the help on the terminal only
+
+
+@dataclass(frozen=True, slots=True)
+class CommandContext:
+    """What a command runs against, besides its own arguments."""
+
+    service: CatalogService
+    source_url: str = ""
+    surface: Surface = Surface.ASK
+
+
+class Runner(Protocol):
+    def __call__(self, ctx: CommandContext, /, **kwargs: Any) -> Awaitable[Document]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class CommandSpec:
+    """A command: name, one-line summary (Discord's description), parameters, examples."""
+
+    name: str
+    summary: str
+    params: tuple[Param, ...]
+    examples: tuple[tuple[tuple[str, str], ...], ...]
+    run: Runner
+    absent: Mapping[Surface, str] = field(default_factory=dict)  # surface → why not there
+
+    def param(self, name: str) -> Param:
+        return next(p for p in self.params if p.name == name)
+
+    def describe(self) -> dict[str, str]:
+        """Discord's per-option descriptions."""
+        return {p.name: p.help for p in self.params}
+
+    def example_text(self, surface: Surface, example: Iterable[tuple[str, str]]) -> str:
+        """One example as typed on ``surface``: required values in order, the rest by name."""
+        required = {p.name for p in self.params if p.required}
+        words: list[str] = []
+        for name, value in example:
+            if name in required:
+                words.append(shlex.quote(value))
+            elif surface is Surface.CLI:
+                words += [f"--{name.replace('_', '-')}", shlex.quote(value)]
+            else:
+                words.append(shlex.quote(f"{name}:{value}"))
+        prefix = f"fitbot {self.name}" if surface is Surface.CLI else f"/{self.name}"
+        return " ".join([prefix, *words])
+
+    @property
+    def usage(self) -> str:
+        return self.example_text(Surface.ASK, self.examples[0]) if self.examples else f"/{self.name}"
+
+    def parse_args(self, raw: Mapping[str, str], surface: Surface) -> dict[str, Any]:
+        """Typed values for text arguments, through each parameter's parser.
+
+        Raises:
+            InputError subclasses: a value its parser refuses.
+        """
+        values: dict[str, Any] = {}
+        for p in self.params:
+            text = raw.get(p.name)
+            values[p.name] = p.default if text in (None, "") else p.kind.parse_for(surface)(text)
+        return values
+
+
+async def run_fit(
+    ctx: CommandContext,
+    model: ModelRef,
+    budget: Budget,
+    context: int | None = None,
+    kv_cache: KvCacheType = KvCacheType.F16,
+) -> Document:
+    return render_fit(await ctx.service.fit(model, budget, context=context, kv_type=kv_cache))
+
+
+async def run_model(ctx: CommandContext, model: ModelRef) -> Document:
+    return render_model(await ctx.service.resolve(model))
+
+
+async def run_define(ctx: CommandContext, term: str) -> Document:
+    service = ctx.service
     glossary = await service.glossary()
     entry = glossary.lookup(term)
     example = await get_model(service.db, entry.example_model) if entry.example_model else None
@@ -45,97 +190,139 @@ async def run_define(service: CatalogService, term: str) -> Document:
     return render_define(entry, example, related)
 
 
-async def run_compare(service: CatalogService, a: str, b: str) -> Document:
-    return render_compare(await service.resolve(a), await service.resolve(b))
+async def run_compare(ctx: CommandContext, a: ModelRef, b: ModelRef) -> Document:
+    return render_compare(await ctx.service.resolve(a), await ctx.service.resolve(b))
 
 
-async def run_new(service: CatalogService, days: str | int | None = None) -> Document:
-    """Models added or re-read in the last ``days`` days (default a week).
-
-    Raises:
-        CommandParseError: ``days`` is not a whole number from 1 to 90.
-    """
-    count = _days(days)
-    now = service.db.clock()
-    records = await list_updated_since(service.db, now - timedelta(days=count), limit=NEW_LIMIT)
-    return render_new(records, count, now=now)
+async def run_new(ctx: CommandContext, days: int = NEW_DAYS_DEFAULT) -> Document:
+    """Models added or re-read in the last ``days`` days (default a week)."""
+    now = ctx.service.db.clock()
+    records = await list_updated_since(ctx.service.db, now - timedelta(days=days), limit=NEW_LIMIT)
+    return render_new(records, days, now=now)
 
 
-async def run_about(service: CatalogService, source_url: str) -> Document:
-    return render_about(await service.stats(), source_url)
+async def run_about(ctx: CommandContext) -> Document:
+    return render_about(await ctx.service.stats(), ctx.source_url)
 
 
-def _days(days: str | int | None) -> int:
-    if days in (None, ""):
-        return NEW_DAYS_DEFAULT
-    return parse_whole_number(days, 1, NEW_DAYS_MAX, what="a number of days", example="/new 7")
+async def run_help(ctx: CommandContext) -> Document:
+    surface = Surface.ASK if ctx.surface is Surface.DISCORD else ctx.surface
+    lines = tuple(
+        HelpLine(spec.name, spec.summary, tuple(spec.example_text(surface, e) for e in spec.examples))
+        for spec in COMMANDS.values()
+        if surface not in spec.absent
+    )
+    return render_help(lines, terminal=surface is Surface.CLI)
 
 
-def parse_whole_number(value: str | int, low: int, high: int, *, what: str, example: str) -> int:
-    """``value`` as a whole number from ``low`` to ``high``.
-
-    Discord's client keeps an integer option in its declared range, but a raw API call
-    (or the terminal) can send anything; the answer then says what to type.
-
-    Raises:
-        CommandParseError: ``value`` is not a whole number in the range.
-    """
-    try:
-        number = int(str(value).strip())
-    except ValueError:
-        number = low - 1
-    if not low <= number <= high:
-        raise CommandParseError(f"'{value}' is not {what}: use a whole number from {low} to {high}, e.g. {example}")
-    return number
-
-
-def _group_fit_words(words: list[str]) -> dict[str, str]:
-    """Read "/fit llama 3.1 8b 2x3090 32k q8_0" from the right: KV type, context, budget;
-    the rest is the model name, so unquoted multi-word names work."""
-    rest = list(words)
-    out: dict[str, str] = {}
-    for key, parse in (("kv_cache", parse_kv_type), ("context", parse_context)):
-        if len(rest) > 2 and _parses(parse, rest[-1]) and not _parses(parse_budget, rest[-1]):
-            out[key] = rest.pop()
-    out["budget"] = rest.pop()
-    out["model"] = " ".join(rest)
-    return out
-
-
-def _parses(parse: Callable[[str], object], word: str) -> bool:
-    try:
-        parse(word)
-    except InputError:
-        return False
-    return True
-
-
-@dataclass(frozen=True, slots=True)
-class CommandSpec:
-    name: str
-    params: tuple[str, ...]
-    required: int
-    run: Callable[..., Awaitable[Document]]
-    usage: str
-
+_MODEL_HELP = "Model name or repo id, e.g. qwen2.5-32b"
+_CLI_MODEL_HELP = "; on the terminal also a checkpoint folder or config.json"
 
 COMMANDS: dict[str, CommandSpec] = {
     spec.name: spec
     for spec in (
-        CommandSpec("fit", ("model", "budget", "context", "kv_cache"), 2, run_fit, '/fit qwen2.5-32b 24GB [context] [kv_cache]'),
-        CommandSpec("model", ("model",), 1, run_model, "/model qwen2.5-32b"),
-        CommandSpec("define", ("term",), 1, run_define, "/define parameter"),
-        CommandSpec("compare", ("a", "b"), 2, run_compare, "/compare qwen2.5-32b 'llama 3.1 70b'"),
-        CommandSpec("new", ("days",), 0, run_new, "/new 7"),
-        CommandSpec("about", (), 0, run_about, "/about"),
+        CommandSpec(
+            "fit",
+            "Will a model fit in your GPU memory? Memory per quantization and the best choice.",
+            (
+                Param("model", MODEL, _MODEL_HELP, rest=True, autocomplete=True, terminal_note=_CLI_MODEL_HELP),
+                Param("budget", BUDGET, "Your GPU memory: 24GB, 2x3090, RTX 4090, M3 Max 128GB, 4090 + 64GB RAM"),
+                Param("context", CONTEXT, "Context length in tokens, e.g. 8192 or 32k (default 8192)", required=False),
+                Param("kv_cache", KV_CACHE, "KV cache type (default f16)", required=False, default=KvCacheType.F16),
+            ),
+            (
+                (("model", "qwen2.5-32b"), ("budget", "24GB")),
+                (("model", "llama 3.1 70b"), ("budget", "2x3090"), ("context", "32k")),
+            ),
+            run_fit,
+        ),
+        CommandSpec(
+            "model",
+            "Exact parameter count, components, MoE layout and storage of a model.",
+            (
+                Param(
+                    "model", MODEL, "Model name or repo id, e.g. deepseek v3", rest=True, autocomplete=True,
+                    terminal_note=_CLI_MODEL_HELP,
+                ),
+            ),
+            ((("model", "ds v3"),),),
+            run_model,
+        ),
+        CommandSpec(
+            "define",
+            "Explain a term: parameters, KV cache, quantization, MoE...",
+            (Param("term", TERM, "The term, e.g. kv cache, moe, Q4_K_M (aliases and typos are fine)", rest=True, autocomplete=True),),
+            ((("term", "parameter"),), (("term", "kv cache"),)),
+            run_define,
+        ),
+        CommandSpec(
+            "compare",
+            "Two models side by side: size, layout, memory at Q4_K_M.",
+            (
+                Param("a", MODEL, "First model, e.g. qwen2.5-32b", autocomplete=True),
+                Param("b", MODEL, "Second model, e.g. llama 3.3 70b", autocomplete=True),
+            ),
+            ((("a", "qwen2.5-32b"), ("b", "llama 3.3 70b")),),
+            run_compare,
+        ),
+        CommandSpec(
+            "new",
+            "Models newly listed or re-read from their checkpoints.",
+            (Param("days", DAYS, f"How many days back (1-{NEW_DAYS_MAX}, default {NEW_DAYS_DEFAULT})", required=False, default=NEW_DAYS_DEFAULT),),
+            ((("days", "7"),),),
+            run_new,
+        ),
+        CommandSpec(
+            "about",
+            "Data freshness, what fitbot stores (privacy) and its source.",
+            (),
+            ((),),
+            run_about,
+        ),
+        CommandSpec(
+            "help",
+            "The commands, what each answers, and an example of each.",
+            (),
+            ((),),
+            run_help,
+        ),
     )
 }
 
+# Commands of one surface only, and why they are not on the others.
+CLI_ONLY: dict[str, str] = {
+    "models": "lists the whole catalog: too long for a chat answer",
+    "status": "operator health check of this machine's database and crawls",
+    "config": "shows this machine's settings",
+    "backup": "copies this machine's database file",
+    "export": "writes dataset files on this machine",
+    "crawl": "operator command: reads the Hub with this machine's token",
+    "crawler": "operator service: the daily crawl",
+    "bot": "starts the Discord bot itself",
+    "sync-commands": "registers the Discord commands (operator)",
+    "ask": "the terminal twin of the Discord commands",
+}
+DISCORD_ONLY: dict[str, str] = {
+    "listing": "a per-server daily post, set up by server admins",
+}
 
-def parse_command(text: str) -> tuple[CommandSpec, dict[str, str]]:
-    """Split "/fit 'qwen2.5 32b' 24GB context:32k" into a command and its arguments.
 
-    Arguments are positional in Discord's option order, or ``name:value``.
+def parse_command(text: str) -> tuple[CommandSpec, dict[str, Any]]:
+    """Split "/fit 'qwen2.5 32b' 24GB context:32k" into a command and its typed arguments.
+
+    Arguments are positional in the table's order, or ``name:value``; each goes through
+    its parameter's parser, as on Discord.
+
+    Raises:
+        CommandParseError: an unknown command, a missing argument, or bad quoting.
+        InputError subclasses: a value its parser refuses.
+    """
+    spec, raw = split_command(text)
+    return spec, spec.parse_args(raw, Surface.ASK)
+
+
+def split_command(text: str) -> tuple[CommandSpec, dict[str, str]]:
+    """The command ``text`` names and its arguments as text, not yet parsed.
 
     Raises:
         CommandParseError: an unknown command, a missing argument, or bad quoting.
@@ -148,26 +335,49 @@ def parse_command(text: str) -> tuple[CommandSpec, dict[str, str]]:
         raise CommandParseError(f"nothing to run: try {COMMANDS['fit'].usage}")
     name = words[0].lstrip("/").lower()
     spec = COMMANDS.get(name)
-    if spec is None:
+    if spec is None or Surface.ASK in spec.absent:
         raise CommandParseError(f"'/{name}' is not a command: use one of {', '.join('/' + c for c in COMMANDS)}")
+    names = [p.name for p in spec.params]
     args: dict[str, str] = {}
     positional = []
     for word in words[1:]:
         key, sep, value = word.partition(":")
-        if sep and key in spec.params:
+        if sep and key in names:
             args[key] = value
         else:
             positional.append(word)
     if spec.name == "fit" and "model" not in args and "budget" not in args and len(positional) > 2:
-        args.update(_group_fit_words(positional))
+        args.update(_group_fit_words(spec, positional))
         positional = []
-    free = [p for p in spec.params if p not in args]
-    if len(free) == 1 and positional:  # /model ds v3, /define kv cache: one free-text argument
+    free = [n for n in names if n not in args]
+    if len(free) == 1 and positional and spec.param(free[0]).rest:  # /model ds v3, /define kv cache
         positional = [" ".join(positional)]
     if len(positional) > len(free):
         raise CommandParseError(f"too many words for /{spec.name}: quote names with spaces, e.g. {spec.usage}")
     args.update(zip(free, positional, strict=False))
-    missing = [p for p in spec.params[: spec.required] if not args.get(p)]
+    missing = [p.name for p in spec.params if p.required and not args.get(p.name)]
     if missing:
         raise CommandParseError(f"/{spec.name} needs {', '.join(missing)}: e.g. {spec.usage}")
     return spec, args
+
+
+def _group_fit_words(spec: CommandSpec, words: list[str]) -> dict[str, str]:
+    """Read "/fit llama 3.1 8b 2x3090 32k q8_0" from the right: KV type, context, budget;
+    the rest is the model name, so unquoted multi-word names work."""
+    rest = list(words)
+    out: dict[str, str] = {}
+    for name in ("kv_cache", "context"):
+        parse = spec.param(name).kind.parse
+        if len(rest) > 2 and _parses(parse, rest[-1]) and not _parses(parse_budget, rest[-1]):
+            out[name] = rest.pop()
+    out["budget"] = rest.pop()
+    out["model"] = " ".join(rest)
+    return out
+
+
+def _parses(parse: Callable[[str], object], word: str) -> bool:
+    try:
+        parse(word)
+    except InputError:
+        return False
+    return True

@@ -14,11 +14,9 @@ from dataclasses import dataclass
 from estimator import (
     Budget,
     FitReport,
+    KvCacheType,
     ModelFacts,
     estimate_fit,
-    parse_budget,
-    parse_context,
-    parse_kv_type,
 )
 from store import (
     STATUS_GATED,
@@ -36,6 +34,7 @@ from store import (
 )
 from store.errors import ModelNotFoundError
 
+from ._parsers import ModelRef
 from .errors import ModelUnusableError
 
 log = logging.getLogger(__name__)
@@ -103,12 +102,13 @@ class CatalogService:
         """Autocomplete from memory only: fast, and empty while the index is cold."""
         return self._index.complete(text) if self._index is not None else []
 
-    async def resolve(self, text: str) -> ResolvedModel:
-        """The model ``text`` names.
+    async def resolve(self, ref: ModelRef) -> ResolvedModel:
+        """The model ``ref`` names: a catalog entry.
 
         Raises:
             ModelNotFoundError: nothing matches (with suggestions).
         """
+        text = ref.text
         await self.refresh()
         assert self._index is not None
         resolution = self._index.resolve(text)
@@ -120,24 +120,24 @@ class CatalogService:
 
     async def fit(
         self,
-        model: str,
-        budget: str,
+        model: ModelRef | ResolvedModel,
+        budget: Budget,
         *,
-        context: str | int | None = None,
-        kv_type: str = "f16",
+        context: int | None = None,
+        kv_type: KvCacheType = KvCacheType.F16,
         flash_attention: bool = True,
     ) -> FitAnswer:
-        """Resolve, parse and estimate: the whole of ``/fit``.
+        """Resolve (unless already resolved) and estimate: the whole of ``/fit``.
+
+        Every value arrives parsed, by the surface that read it.
 
         Raises:
-            InputError subclasses: a bad budget, context or KV type, an unknown model.
+            ModelNotFoundError: an unknown model.
+            ModelUnusableError: a known model without usable counts.
         """
-        parsed_budget = parse_budget(budget)
-        ctx = parse_context(context) if context not in (None, "") else None
-        kv = parse_kv_type(kv_type)
-        resolved = await self.resolve(model)
-        report = estimate_fit(resolved.facts, parsed_budget, context=ctx, kv_type=kv, flash_attention=flash_attention)
-        return FitAnswer(resolved, parsed_budget, report)
+        resolved = model if isinstance(model, ResolvedModel) else await self.resolve(model)
+        report = estimate_fit(resolved.facts, budget, context=context, kv_type=kv_type, flash_attention=flash_attention)
+        return FitAnswer(resolved, budget, report)
 
     async def stats(self):
         return await catalog_stats(self.db)

@@ -10,20 +10,22 @@ import asyncio
 import json
 import logging
 import sys
+from collections.abc import Callable
+from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 import click
 
+from estimator import parse_quant
 from estimator.errors import FitbotError, InputError
 from store import list_models
 from store.errors import SchemaVersionError, StoreError
 
 from . import _format as fmt
-from estimator import parse_quant
-
 from ._answer_explain import render_explain
 from ._answer_fit import render_fit
-from ._commands import parse_command, run_define, run_fit, run_model
+from ._commands import COMMANDS, CommandContext, CommandSpec, ParamKind, Surface, parse_command
 from ._document import render_text
 from ._json import fit_json, model_json
 from ._logging import setup_logging
@@ -31,6 +33,7 @@ from ._root import open_service
 from ._settings import Settings, SettingsError, load_settings
 
 log = logging.getLogger(__name__)
+QUANT = ParamKind("quant", parse_quant, "QUANT")
 
 # Ordered: subclasses before their parents. (error type, exit code, prefix)
 ERROR_TABLE: tuple[tuple[type[BaseException], int, str], ...] = (
@@ -97,80 +100,143 @@ def main(ctx: click.Context, db: Path | None, config: Path | None, verbose: bool
     ctx.obj = CliState(db, config, verbose)
 
 
-@main.command()
-@click.argument("model")
-@click.argument("budget")
-@click.option("--context", "-c", help="Context length in tokens, e.g. 8192 or 32k (default 8192).")
-@click.option("--kv-cache", type=click.Choice(["f16", "q8_0", "q4_0"]), default="f16", show_default=True, help="KV cache type.")
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output (see README).")
-@click.option("--no-flash-attention", "no_fa", is_flag=True, help="Model llama.cpp run with -fa off (larger compute buffers).")
-@click.option("--explain", is_flag=True, help="Show every term of the estimate with its formula and inputs.")
-@click.option("--quant", help="With --explain: the quantization to explain (default: the best choice).")
-@pass_state
-def fit(state: CliState, model: str, budget: str, context: str | None, kv_cache: str, as_json: bool, no_fa: bool, explain: bool, quant: str | None) -> None:
-    """Will MODEL fit in BUDGET? Memory per quantization, verdicts, largest context.
+class ParserType(click.ParamType):
+    """A click type that reads its value with the command table's parser (errors exit 2, one line)."""
 
-    \b
-    BUDGET is what you have: 24GB, 2x24GB, 24+12GB, RTX 4090, 2x3090, "M3 Max 128GB",
-    optionally with system RAM: "4090 + 64GB RAM". A typed "24GB" is a 24 GB card: 24 GiB.
-    \b
-    Example:
-      fitbot fit qwen2.5-32b 24GB --context 32k
-      fitbot fit qwen2.5-32b 24GB --explain --quant Q4_K_M
+    def __init__(self, kind: ParamKind) -> None:
+        self.kind = kind
+        self.name = kind.name
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if not isinstance(value, str) or isinstance(value, StrEnum):
+            return value
+        return self.kind.parse_for(Surface.CLI)(value)
+
+    def get_metavar(self, param: click.Parameter, ctx: click.Context | None = None) -> str:
+        return "[" + "|".join(self.kind.choices) + "]" if self.kind.choices else self.kind.metavar
+
+
+# Shorter spellings the terminal has always accepted.
+SHORT_FLAGS = {"context": "-c"}
+# Extra help the terminal shows after a command's summary.
+CLI_NOTES = {
+    "fit": (
+        "BUDGET is what you have: 24GB, 2x24GB, 24+12GB, RTX 4090, 2x3090, \"M3 Max 128GB\", "
+        "optionally with system RAM: \"4090 + 64GB RAM\". A typed \"24GB\" is a 24 GB card: 24 GiB. "
+        "MODEL may also be a checkpoint folder (config.json plus safetensors) or a config.json."
+    ),
+    "model": "MODEL may also be a checkpoint folder (config.json plus safetensors) or a config.json.",
+}
+Handler = Callable[..., None]
+
+
+def table_params(spec: CommandSpec) -> list[click.Parameter]:
+    """The click arguments and options of one table command.
+
+    A required parameter is an argument; the last one may take several words (``rest``);
+    an optional one is an ``--option``.
     """
+    out: list[click.Parameter] = []
+    required = [p for p in spec.params if p.required]
+    for p in spec.params:
+        if p.required and p.rest and p is required[-1]:
+            out.append(click.Argument([p.name], nargs=-1, required=True))
+        elif p.required:
+            out.append(click.Argument([p.name], type=ParserType(p.kind)))
+        else:
+            flags = [f"--{p.name.replace('_', '-')}", *([SHORT_FLAGS[p.name]] if p.name in SHORT_FLAGS else [])]
+            out.append(
+                click.Option(
+                    [*flags, p.name], type=ParserType(p.kind), default=p.default, help=p.help + p.terminal_note + ".",
+                    show_default=False,  # the help says the default
+                )
+            )
+    return out
+
+
+def cli_help(spec: CommandSpec) -> str:
+    examples = "\n".join("  " + spec.example_text(Surface.CLI, e) for e in spec.examples)
+    note = f"\n\n{CLI_NOTES[spec.name]}" if spec.name in CLI_NOTES else ""
+    return f"{spec.summary}{note}\n\n\b\nExample:\n{examples}"
+
+
+def table_command(name: str, *extra: click.Parameter) -> Callable[[Handler], click.Command]:
+    """A click command built from the table entry ``name``; the handler gets typed values."""
+    spec = COMMANDS[name]
+
+    def decorate(handler: Handler) -> click.Command:
+        def callback(**kwargs: Any) -> None:
+            values: dict[str, Any] = {}
+            for p in spec.params:
+                value = kwargs.pop(p.name)
+                values[p.name] = p.kind.parse_for(Surface.CLI)(" ".join(value)) if isinstance(value, tuple) else value
+            state = click.get_current_context().find_object(CliState)
+            assert state is not None
+            handler(state, values, **kwargs)
+
+        command = click.Command(name, callback=callback, params=[*table_params(spec), *extra], help=cli_help(spec))
+        main.add_command(command)
+        return command
+
+    return decorate
+
+
+def _json_option() -> click.Option:
+    return click.Option(["--json", "as_json"], is_flag=True, help="Machine-readable output (see README).")
+
+
+def _print_document(state: CliState, name: str, values: dict[str, Any]) -> None:
+    spec = COMMANDS[name]
 
     async def run() -> str:
         async with open_service(state.settings) as service:
-            if as_json or explain or no_fa:
-                answer = await service.fit(model, budget, context=context, kv_type=kv_cache, flash_attention=not no_fa)
-                if as_json:
-                    return json.dumps(fit_json(answer, model), indent=2)
-                text = render_text(render_fit(answer))
-                if explain:
-                    text += "\n\n" + render_text(render_explain(answer, parse_quant(quant) if quant else None))
-                return text
-            return render_text(await run_fit(service, model, budget, context, kv_cache))
+            ctx = CommandContext(service, state.settings.source_url, Surface.CLI)
+            return render_text(await spec.run(ctx, **values))
 
     click.echo(asyncio.run(run()))
 
 
-@main.command()
-@click.argument("model")
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output (see README).")
-@pass_state
-def model(state: CliState, model: str, as_json: bool) -> None:
-    """Exact parameter count, components, MoE layout and storage of MODEL.
-
-    \b
-    Example:
-      fitbot model "ds v3" --json
-    """
+@table_command(
+    "fit",
+    _json_option(),
+    click.Option(["--no-flash-attention", "no_fa"], is_flag=True, help="Model llama.cpp run with -fa off (larger compute buffers)."),
+    click.Option(["--explain"], is_flag=True, help="Show every term of the estimate with its formula and inputs."),
+    click.Option(["--quant"], type=ParserType(QUANT), help="With --explain: the quantization to explain (default: the best choice)."),
+)
+def fit(state: CliState, args: dict[str, Any], as_json: bool, no_fa: bool, explain: bool, quant: str | None) -> None:
+    """Will MODEL fit in BUDGET? One path: the service's ``fit``, then JSON or text."""
 
     async def run() -> str:
         async with open_service(state.settings) as service:
-            if as_json:
-                return json.dumps(model_json(await service.resolve(model)), indent=2)
-            return render_text(await run_model(service, model))
+            answer = await service.fit(
+                args["model"], args["budget"], context=args["context"], kv_type=args["kv_cache"], flash_attention=not no_fa
+            )
+        if as_json:
+            return json.dumps(fit_json(answer, args["model"].text), indent=2)
+        text = render_text(render_fit(answer))
+        if explain:
+            text += "\n\n" + render_text(render_explain(answer, quant))
+        return text
 
     click.echo(asyncio.run(run()))
 
 
-@main.command()
-@click.argument("term", nargs=-1, required=True)
-@pass_state
-def define(state: CliState, term: tuple[str, ...]) -> None:
-    """Explain a term (aliases, plurals and typos are fine).
-
-    \b
-    Example:
-      fitbot define parameter
-    """
+@table_command("model", _json_option())
+def model(state: CliState, args: dict[str, Any], as_json: bool) -> None:
+    """Exact counts of MODEL, as text or JSON."""
+    if not as_json:
+        _print_document(state, "model", args)
+        return
 
     async def run() -> str:
         async with open_service(state.settings) as service:
-            return render_text(await run_define(service, " ".join(term)))
+            return json.dumps(model_json(await service.resolve(args["model"])), indent=2)
 
     click.echo(asyncio.run(run()))
+
+
+for _name in ("define", "compare", "new", "about", "help"):
+    table_command(_name)(lambda state, args, _n=_name: _print_document(state, _n, args))
 
 
 @main.command(name="models")
@@ -228,12 +294,11 @@ def ask(state: CliState, text: str) -> None:
       fitbot ask "/fit qwen2.5-32b 24GB"
     """
     spec, args = parse_command(text)
-    if spec.name == "about":
-        args["source_url"] = state.settings.source_url
 
     async def run() -> str:
         async with open_service(state.settings) as service:
-            return render_text(await spec.run(service, **args))
+            ctx = CommandContext(service, state.settings.source_url, Surface.ASK)
+            return render_text(await spec.run(ctx, **args))
 
     click.echo(asyncio.run(run()))
 

@@ -3,6 +3,7 @@
     FitbotError
      └── InputError
           ├── ModelUnusableError    the model is known but has no usable accounting
+          ├── ModelRefError         a model reference that names neither a model nor a local checkpoint
           └── CommandParseError     ``fitbot ask`` text that is not a command
 """
 
@@ -30,3 +31,7 @@ class ModelUnusableError(InputError):
 
 class CommandParseError(InputError):
     """Text given to ``fitbot ask`` that is not one of the commands."""
+
+
+class ModelRefError(InputError):
+    """A model reference that is empty, too long, or a path that does not exist."""

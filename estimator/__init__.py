@@ -40,7 +40,7 @@ from ._explain import Explanation, Term, explain_option
 from ._from_config import account_from_config, supported_model_types
 from ._gpu_spec import GpuSpec
 from ._gpu_table import GPU_TABLE
-from ._kv_cache import KV_TYPES, estimate_kv_cache_bytes, kv_bytes_per_token, parse_kv_type
+from ._kv_cache import KV_TYPES, KvCacheType, estimate_kv_cache_bytes, kv_bytes_per_token, parse_kv_type
 from ._runtime import LLAMA_CPP_PROFILE, TRANSFORMERS_PROFILE, RuntimeProfile, estimate_compute_buffers
 from ._safetensors import (
     INDEX_FILE,

@@ -9,12 +9,23 @@ growing at their window; recurrent layers hold a fixed F32 state whatever the co
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
 from ._config import CHUNKED, FULL, RECURRENT, SLIDING, ModelConfig
 from .errors import InputError
 
+
+
+class KvCacheType(StrEnum):
+    """The KV cache element types we model (llama.cpp's -ctk/-ctv names)."""
+
+    F16 = "f16"
+    Q8_0 = "q8_0"
+    Q4_0 = "q4_0"
+
+
 # Cache element types: (elements per block, bytes per block), from ggml.
-KV_TYPES: dict[str, tuple[int, int]] = {"f16": (1, 2), "q8_0": (32, 34), "q4_0": (32, 18)}
+KV_TYPES: dict[str, tuple[int, int]] = {KvCacheType.F16: (1, 2), KvCacheType.Q8_0: (32, 34), KvCacheType.Q4_0: (32, 18)}
 
 
 class KvTypeError(InputError):
@@ -40,7 +51,7 @@ class KvCachePolicy:
 EXACT = KvCachePolicy()
 
 
-def parse_kv_type(text: str) -> str:
+def parse_kv_type(text: str) -> KvCacheType:
     """Normalise a KV cache type name ("F16", "q8") to f16, q8_0 or q4_0.
 
     Raises:
@@ -50,7 +61,7 @@ def parse_kv_type(text: str) -> str:
     key = {"fp16": "f16", "16": "f16", "q8": "q8_0", "q4": "q4_0", "8": "q8_0", "4": "q4_0"}.get(key, key)
     if key not in KV_TYPES:
         raise KvTypeError(text)
-    return key
+    return KvCacheType(key)
 
 
 def kv_row_bytes(elements: int, kv_type: str) -> int:

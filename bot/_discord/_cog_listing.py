@@ -13,7 +13,7 @@ from discord.ext import commands
 
 from store import Database, delete_subscription, get_guild_settings, upsert_subscription
 
-from .._commands import parse_whole_number
+from .._parsers import parse_whole_number
 from .._document import Document, Field
 from ._reply import send_document
 

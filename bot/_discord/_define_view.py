@@ -6,7 +6,7 @@ import discord
 
 from store import GlossaryIndex
 
-from .._commands import run_define
+from .._commands import CommandContext, Surface, run_define
 from .._safe import clean
 from .._service import CatalogService
 from ._views import NONE, PagedView
@@ -43,6 +43,6 @@ class DefineView(PagedView):
             self._buttons.append(button)
 
     async def _on_related(self, interaction: discord.Interaction, key: str) -> None:
-        self.set_document(await run_define(self.service, key))
+        self.set_document(await run_define(CommandContext(self.service, surface=Surface.DISCORD), key))
         self._show_related(key)
         await interaction.response.edit_message(embed=self.embed, view=self, allowed_mentions=NONE)

@@ -11,15 +11,18 @@ from dataclasses import replace
 
 import discord
 
+from estimator import KvCacheType
+
 from .._answer_fit import render_fit
 from .._document import Document
+from .._parsers import ModelRef
 from .._service import CatalogService, FitAnswer, ResolvedModel
 from ._embeds import render_embeds
 from ._reply import attach_chart, chart_file
 from ._views import NONE, PagedView
 
 CONTEXT_STEPS = (4096, 8192, 16384, 32768, 131072)
-KV_CHOICES = ("f16", "q8_0", "q4_0")
+KV_CHOICES = tuple(KvCacheType)
 Chart = Callable[[FitAnswer], bytes | None]
 Explain = Callable[[FitAnswer], Document]
 
@@ -81,10 +84,10 @@ class FitView(PagedView):
 
     async def _on_context(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
         tokens = int(str(button.custom_id).rsplit(":", 1)[1])
-        await self._refit(interaction, context=tokens, kv_type=self.answer.report.kv_type)
+        await self._refit(interaction, context=tokens, kv_type=KvCacheType(self.answer.report.kv_type))
 
     async def _on_kv(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
-        kv = str(button.custom_id).rsplit(":", 1)[1]
+        kv = KvCacheType(str(button.custom_id).rsplit(":", 1)[1])
         await self._refit(interaction, context=self.answer.report.context, kv_type=kv)
 
     async def _on_why(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
@@ -92,9 +95,10 @@ class FitView(PagedView):
         embeds = render_embeds(self.explain(self.answer))
         await interaction.response.send_message(embed=embeds[0], ephemeral=True, allowed_mentions=NONE)
 
-    async def _refit(self, interaction: discord.Interaction, *, context: int, kv_type: str) -> None:
+    async def _refit(self, interaction: discord.Interaction, *, context: int, kv_type: KvCacheType) -> None:
         old = self.answer
-        new = await self.service.fit(old.model.record.repo_id, old.budget.text, context=context, kv_type=kv_type)
+        # The parsed budget and the exact repo id: nothing the user typed is read twice.
+        new = await self.service.fit(ModelRef(old.model.record.repo_id), old.budget, context=context, kv_type=kv_type)
         # Keep how the user's words were resolved: the footnote about a fuzzy match stays true.
         self.answer = replace(new, model=ResolvedModel(new.model.record, old.model.resolution))
         self.set_document(render_fit(self.answer))

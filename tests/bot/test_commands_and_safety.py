@@ -5,6 +5,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot._commands import parse_command
+from bot._parsers import ModelRef
+from estimator import KvCacheType, parse_budget
 from bot._document import Document, Field, render_text
 from bot._safe import clean, escape
 from bot.errors import CommandParseError
@@ -14,17 +16,25 @@ from bot.errors import CommandParseError
     ("text", "expected"),
     [
         ("/fit qwen2.5-32b 24GB", {"model": "qwen2.5-32b", "budget": "24GB"}),
-        ("/fit llama 3.1 8b 2x3090 32k q8_0", {"model": "llama 3.1 8b", "budget": "2x3090", "context": "32k", "kv_cache": "q8_0"}),
-        ("/fit 'qwen2.5 32b' 24GB 32k", {"model": "qwen2.5 32b", "budget": "24GB", "context": "32k"}),
+        ("/fit llama 3.1 8b 2x3090 32k q8_0", {"model": "llama 3.1 8b", "budget": "2x3090", "context": 32768, "kv_cache": "q8_0"}),
+        ("/fit 'qwen2.5 32b' 24GB 32k", {"model": "qwen2.5 32b", "budget": "24GB", "context": 32768}),
         ("fit model:qwen budget:24GB", {"model": "qwen", "budget": "24GB"}),
         ("/model ds v3", {"model": "ds v3"}),
         ("/define kv cache", {"term": "kv cache"}),
     ],
 )
 def test_parse_command(text, expected):
-    """Positional and name:value arguments land on the right options."""
+    """Positional and name:value arguments land on the right options, parsed into typed values."""
     _, args = parse_command(text)
-    assert args == expected
+    want = dict(expected)
+    if "model" in want:
+        want["model"] = ModelRef(want["model"])
+    if "budget" in want:
+        want["budget"] = parse_budget(want["budget"])
+    if "kv_cache" in want:
+        want["kv_cache"] = KvCacheType(want["kv_cache"])
+    assert {k: v for k, v in args.items() if k in want} == want
+    assert all(v in (None, KvCacheType.F16) for k, v in args.items() if k not in want)
 
 
 @pytest.mark.parametrize("text", ["", "/nope x", "/fit onlyone", "/fit 'unclosed 24GB"])

@@ -14,7 +14,8 @@ from bot._answer_misc import (
     render_listing,
     smallest_fitting_gpu,
 )
-from bot._commands import parse_command, run_about, run_compare, run_new
+from bot._commands import CommandContext, parse_command, run_about, run_compare, run_new
+from bot._parsers import ModelRef
 from bot._document import render_text
 from bot._service import CatalogService
 from bot.errors import CommandParseError
@@ -65,7 +66,7 @@ def test_listing_escapes_hub_names() -> None:
 
 async def test_about_states_freshness_privacy_and_source(service: CatalogService) -> None:
     """/about counts the catalog, says no crawl has run yet, states what is stored, and links the source."""
-    doc = await run_about(service, "https://example.invalid/src")
+    doc = await run_about(CommandContext(service, "https://example.invalid/src"))
     text = render_text(doc)
     assert f"{await count_models(service.db):,} models" in text
     assert "No crawl has finished yet" in text
@@ -77,7 +78,7 @@ async def test_new_lists_models_read_from_headers_only(service: CatalogService) 
     """/new shows a crawled (header) model and not the bundled config-derived ones."""
     fresh = replace(CATALOG["Qwen/Qwen3-8B"], repo_id="org/Brand-New-8B", provenance="header", sha="c" * 40, aliases=())
     await upsert_model(service.db, fresh)
-    doc = await run_new(service, "3")
+    doc = await run_new(CommandContext(service), 3)
     assert "org/Brand\\-New\\-8B" in doc.description
     assert "Qwen/Qwen3\\-8B)" not in doc.description
     assert doc.title == "Models added or updated in the last 3 days"
@@ -87,12 +88,12 @@ async def test_new_lists_models_read_from_headers_only(service: CatalogService) 
 async def test_new_refuses_bad_day_counts(service: CatalogService, days: str) -> None:
     """Days outside 1-90 get a message with an example."""
     with pytest.raises(CommandParseError, match="e.g. /new 7"):
-        await run_new(service, days)
+        parse_command(f"/new {days}")
 
 
 async def test_compare_names_both_and_the_ratio(service: CatalogService) -> None:
     """/compare shows both exact counts and the size ratio."""
-    doc = await run_compare(service, "qwen2.5-32b", "llama 3.3 70b")
+    doc = await run_compare(CommandContext(service), ModelRef("qwen2.5-32b"), ModelRef("llama 3.3 70b"))
     big, small = CATALOG["meta-llama/Llama-3.3-70B-Instruct"], CATALOG["Qwen/Qwen2.5-32B-Instruct"]
     ratio = big.accounting.total_params / small.accounting.total_params
     assert f"{ratio:,.1f}× the parameters" in doc.description
@@ -103,6 +104,6 @@ async def test_compare_names_both_and_the_ratio(service: CatalogService) -> None
 def test_ask_parses_the_new_commands() -> None:
     """`fitbot ask` knows /compare, /new and /about."""
     spec, args = parse_command("/compare 'qwen2.5 32b' llama-3.3-70b")
-    assert spec.name == "compare" and args == {"a": "qwen2.5 32b", "b": "llama-3.3-70b"}
-    assert parse_command("/new 3")[1] == {"days": "3"}
+    assert spec.name == "compare" and args == {"a": ModelRef("qwen2.5 32b"), "b": ModelRef("llama-3.3-70b")}
+    assert parse_command("/new 3")[1] == {"days": 3}
     assert parse_command("/about")[0].name == "about"

@@ -239,7 +239,7 @@ async def test_sync_records_a_hash_and_the_bot_then_does_not_warn(standin: Disco
         count = await sync_commands(bot.tree, bot.db, GUILD_ID)
     put = next(r for r in standin.requests if r.method == "PUT")
     assert put.path.endswith(f"/guilds/{GUILD_ID}/commands")
-    assert {c["name"] for c in put.body} == {"fit", "model", "compare", "define", "new", "about", "listing"} and count == 7
+    assert {c["name"] for c in put.body} == {"fit", "model", "compare", "define", "new", "about", "help", "listing"} and count == 8
     listing = next(c for c in put.body if c["name"] == "listing")
     assert int(listing["default_member_permissions"]) == MANAGE_GUILD
     caplog.clear()

@@ -1,0 +1,30 @@
+"""The /help answer: every command of the table, its summary and examples."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ._document import Document, Field
+
+
+@dataclass(frozen=True, slots=True)
+class HelpLine:
+    """One command as help shows it, with examples already written for the surface."""
+
+    name: str
+    summary: str
+    examples: tuple[str, ...]
+
+
+def render_help(lines: tuple[HelpLine, ...], *, terminal: bool) -> Document:
+    """The list of commands; ``terminal`` names them as ``fitbot NAME``, else ``/NAME``."""
+    fields = tuple(
+        Field(f"fitbot {line.name}" if terminal else f"/{line.name}", "\n".join((line.summary, *line.examples)))
+        for line in lines
+    )
+    return Document(
+        title="fitbot commands",
+        description="Will this model run on my GPU? Exact parameter counts, honest memory estimates.",
+        fields=fields,
+        footer="A typed \"24GB\" is a 24 GB card: 24 GiB (2^30 bytes).",
+    )
