@@ -13,25 +13,26 @@ from estimator import (
 from store import GlossaryEntry, ModelRecord
 
 from . import _format as fmt
-from ._document import Document, Field
-from ._safe import escape
+from ._document import Document, Section
+from ._safe import clean
 
 CHINCHILLA_TOKENS_PER_PARAM = 20  # Hoffmann et al. 2022: compute-optimal ≈ 20 tokens per parameter
 
 
 def render_define(entry: GlossaryEntry, example: ModelRecord | None, related: tuple[GlossaryEntry, ...]) -> Document:
-    fields = []
+    """The /define answer: the entry's text, a live example, related terms, aliases."""
+    sections = []
     live = live_example(entry, example)
     if live:
-        fields.append(Field("Live example", live))
+        sections.append(Section("Live example", ((live,),)))
     if related:
-        fields.append(Field("Related", ", ".join(r.title for r in related)))
+        sections.append(Section("Related", ((", ".join(r.title for r in related),),)))
     aliases = ", ".join(entry.aliases[:8])
     return Document(
         title=entry.title,
-        description=entry.text,
-        fields=tuple(fields),
-        footer=f"Also known as: {aliases}" if aliases else "",
+        lines=tuple((line,) for line in entry.text.split("\n")),
+        sections=tuple(sections),
+        notes=(f"Also known as: {aliases}",) if aliases else (),
     )
 
 
@@ -39,7 +40,7 @@ def live_example(entry: GlossaryEntry, record: ModelRecord | None) -> str | None
     """A sentence with real numbers from the catalog, or None when the example has no data."""
     if record is None or record.accounting is None or record.config is None or not entry.example:
         return None
-    a, config, name = record.accounting, record.config, escape(record.repo_id, 100)
+    a, config, name = record.accounting, record.config, clean(record.repo_id, 100)
     kind = entry.example
     if kind == "param_count":
         return f"{name} has exactly {a.total_params:,} parameters ({fmt.params_short(a.total_params)})."

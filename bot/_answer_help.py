@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ._document import Document, Field
+from ._document import Document, Line, Section, code
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,13 +18,17 @@ class HelpLine:
 
 def render_help(lines: tuple[HelpLine, ...], *, terminal: bool) -> Document:
     """The list of commands; ``terminal`` names them as ``fitbot NAME``, else ``/NAME``."""
-    fields = tuple(
-        Field(f"fitbot {line.name}" if terminal else f"/{line.name}", "\n".join((line.summary, *line.examples)))
+    sections = tuple(
+        Section(
+            f"fitbot {line.name}" if terminal else f"/{line.name}",
+            ((line.summary,), *((code(example),) for example in line.examples)),
+        )
         for line in lines
     )
+    intro: Line = ("Will this model run on my GPU? Exact parameter counts, honest memory estimates.",)
     return Document(
         title="fitbot commands",
-        description="Will this model run on my GPU? Exact parameter counts, honest memory estimates.",
-        fields=fields,
-        footer="A typed \"24GB\" is a 24 GB card: 24 GiB (2^30 bytes).",
+        lines=(intro,),
+        sections=sections,
+        notes=('A typed "24GB" is a 24 GB card: 24 GiB (2^30 bytes).',),
     )

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from estimator import kv_bytes_per_token
+from estimator import ParamAccounting, kv_bytes_per_token
+from store import ModelRecord
 
 from . import _format as fmt
 from ._answer_fit import ACTIVE_CONVENTION, hub_url
-from ._document import Document, Field
-from ._safe import escape
+from ._document import Column, Document, Line, Section, Table, code, em, strong
+from ._safe import clean
 from ._service import ResolvedModel
 
+COMPONENT_COLUMNS = (Column("component", 22), Column("parameters", 18, ">", gap=1))
 COMPONENT_LABELS = {
     "embedding": "input embedding",
     "lm_head": "output head",
@@ -26,66 +28,71 @@ COMPONENT_LABELS = {
 
 
 def render_model(resolved: ResolvedModel) -> Document:
+    """The /model answer: exact counts, components, storage, architecture, provenance."""
     record = resolved.record
     facts = resolved.facts
     a, config = facts.accounting, facts.config
-    lines = [
-        f"**{fmt.params_exact(a.total_params)} parameters ({fmt.params_short(a.total_params)})**, "
-        f"{fmt.params_exact(a.active_params)} active ({fmt.params_short(a.active_params)}).",
-        f"_{ACTIVE_CONVENTION}_",
+    lines: list[Line] = [
+        (
+            strong(
+                f"{fmt.params_exact(a.total_params)} parameters ({fmt.params_short(a.total_params)})"
+            ),
+            f", {fmt.params_exact(a.active_params)} active ({fmt.params_short(a.active_params)}).",
+        ),
+        (em(ACTIVE_CONVENTION),),
     ]
     if not resolved.resolution.exact:
-        lines.insert(0, "Closest match for your text.")
+        lines.insert(0, ("Closest match for your text.",))
     if a.moe:
         m = a.moe
-        lines.append(
+        lines.append((
             f"Mixture of experts: {m.num_experts} routed experts, top-{m.experts_per_token}, "
-            f"{m.shared_experts} shared, in {m.moe_layers} of {config.num_layers} layers."
-        )
+            f"{m.shared_experts} shared, in {m.moe_layers} of {config.num_layers} layers.",
+        ))
     else:
-        lines.append(f"Dense model, {config.num_layers} layers.")
-    components = "\n".join(
-        f"{COMPONENT_LABELS[name]:<22} {count:>18,}" for name, count in a.components.items() if count
-    )
-    fields = [Field("Components (parameters)", f"```\n{components}\n{'total':<22} {a.total_params:>18,}\n```")]
-    fields.append(Field("Storage", _storage(a)))
+        lines.append((f"Dense model, {config.num_layers} layers.",))
+    rows = tuple((COMPONENT_LABELS[name], f"{count:,}") for name, count in a.components.items() if count)
+    table = Table(COMPONENT_COLUMNS, (*rows, ("total", f"{a.total_params:,}")), header=False)
+    sections = [Section("Components (parameters)", (table,)), Section("Storage", _storage(a))]
     kv = kv_bytes_per_token(config)
     attention = "MLA latent" if config.mla else f"{config.num_kv_heads} KV heads × {config.head_dim}"
     windowed = sum(1 for k in config.layer_kinds if k != "full")
-    arch = [
-        f"type `{escape(config.model_type, 40)}`, hidden {config.hidden_size:,}, vocab {config.vocab_size:,}",
-        f"context length {fmt.tokens(config.max_context) if config.max_context else 'not stated'}",
-        f"KV cache {kv:,} bytes per token at f16 ({attention}; {config.full_attention_layers} growing layers"
-        + (f", {windowed} windowed/recurrent" if windowed else "")
-        + ")",
-    ]
-    fields.append(Field("Architecture", "\n".join(arch)))
-    fields.append(Field("Provenance", _provenance(record)))
+    arch: tuple[Line, ...] = (
+        ("type ", code(clean(config.model_type, 40)), f", hidden {config.hidden_size:,}, vocab {config.vocab_size:,}"),
+        (f"context length {fmt.tokens(config.max_context) if config.max_context else 'not stated'}",),
+        (
+            f"KV cache {kv:,} bytes per token at f16 ({attention}; {config.full_attention_layers} growing layers"
+            + (f", {windowed} windowed/recurrent" if windowed else "")
+            + ")",
+        ),
+    )
+    sections.append(Section("Architecture", arch))
+    sections.append(Section("Provenance", _provenance(record)))
     if a.notes:
-        fields.append(Field("Notes", "\n".join(escape(n, 300) for n in a.notes[:5])))
+        sections.append(Section("Notes", tuple((clean(n, 300),) for n in a.notes[:5])))
     return Document(
-        title=escape(record.repo_id, 200),
+        title=clean(record.repo_id, 200),
         url=hub_url(record.repo_id),
-        description="\n".join(lines),
-        fields=tuple(fields),
-        footer="Parameter counts are exact integers. GiB = 2^30 bytes, GB = 10^9 bytes.",
+        lines=tuple(lines),
+        sections=tuple(sections),
+        notes=("Parameter counts are exact integers. GiB = 2^30 bytes, GB = 10^9 bytes.",),
     )
 
 
-def _storage(a) -> str:
+def _storage(a: ParamAccounting) -> tuple[Line, ...]:
     if a.stored_bytes is None:
-        return "not read yet: counts come from config.json"
+        return (("not read yet: counts come from config.json",),)
     dtypes = ", ".join(f"{dtype} {fmt.size_both(size)}" for dtype, size in a.stored_dtypes[:6])
-    quant = f"quantization: {escape(a.quantization, 40)}\n" if a.quantization else ""
-    return f"{quant}{fmt.size_both(a.stored_bytes)} in all\n{dtypes}"
+    quant: tuple[Line, ...] = ((f"quantization: {clean(a.quantization, 40)}",),) if a.quantization else ()
+    return (*quant, (f"{fmt.size_both(a.stored_bytes)} in all",), (dtypes,))
 
 
-def _provenance(record) -> str:
+def _provenance(record: ModelRecord) -> tuple[Line, ...]:
     if record.provenance == "header":
         sha = (record.sha or "")[:12]
         read = record.read_at.strftime("%Y-%m-%d %H:%M UTC") if record.read_at else "unknown"
-        text = f"read from safetensors headers at commit `{sha}` on {read}"
-        if record.count_mismatch:
-            text += f"\nthe Hub says {record.hub.hub_total_params:,} (it counts packed elements and scales)"
-        return text
-    return "derived from config.json (bundled catalog); a crawl will replace it with header-exact counts"
+        lines: list[Line] = [("read from safetensors headers at commit ", code(sha), f" on {read}")]
+        if record.count_mismatch and record.hub.hub_total_params is not None:
+            lines.append((f"the Hub says {record.hub.hub_total_params:,} (it counts packed elements and scales)",))
+        return tuple(lines)
+    return (("derived from config.json (bundled catalog); a crawl will replace it with header-exact counts",),)
