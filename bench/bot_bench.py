@@ -32,13 +32,13 @@ from pathlib import Path
 from types import SimpleNamespace
 
 from bench.estimator_bench import FAMILIES, ORGS, SIZES, SUFFIXES
-from bot._cli_discord import open_bot
+from bot.app._discord_cli import open_bot
 from bot._discord._cog_lookup import LookupCog
 from bot._discord._params import BudgetTransformer, model_choices
 from bot._parsers import ModelRef
 from estimator import KvCacheType
-from bot._root import open_database
-from bot._settings import Settings
+from bot.app._database import open_database
+from bot.app._settings import Settings
 from store import Database
 
 N_SYNTHETIC = 100_000

@@ -1,6 +1,6 @@
 """The command table: every command declared once, with typed parameters, help and examples.
 
-The click commands (``bot.cli``), the Discord app commands (``bot._discord``) and
+The click commands (``bot.app._cli``), the Discord app commands (``bot._discord``) and
 ``fitbot ask`` are built from ``COMMANDS``; ``tests/bot/test_command_table.py`` fails when a
 surface drifts from it. Each parameter names the parser that turns text into its value,
 so "24GB" fails at the edge with the same message everywhere, and the service only ever

@@ -137,8 +137,8 @@ async def loop_while(process: subprocess.Popen | None, bot, rounds: int, limit_s
 
 
 async def measure(workdir: Path, repos: int) -> tuple[Phase, Phase, dict]:
-    from bot._cli_discord import open_bot
-    from bot._settings import Settings
+    from bot.app._discord_cli import open_bot
+    from bot.app._settings import Settings
 
     db = await seeded_database(workdir / "fitbot.sqlite")
     sources = workdir / "sources.toml"

@@ -6,7 +6,7 @@ import click
 import pytest
 
 from bot._commands import CLI_ONLY, COMMANDS, DISCORD_ONLY, Surface, parse_command
-from bot.cli import ParserType, main
+from bot.app import ParserType, main
 
 
 def _on(surface: Surface) -> set[str]:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot._settings import SPECS
+from bot.app._settings import SPECS
 from bot.cli import main
 
 ROOT = Path(__file__).parents[2]
@@ -80,7 +80,7 @@ def test_every_setting_is_in_env_example():
     documented = set(re.findall(r"^#?([A-Z][A-Z0-9_]+)=", text, re.M))
     read_by_code = {spec.env[0] for spec in SPECS} | {"FITBOT_CONFIG"}
     assert read_by_code <= documented, read_by_code - documented
-    settings_source = (ROOT / "bot" / "_settings.py").read_text()
+    settings_source = (ROOT / "bot" / "app" / "_settings.py").read_text()
     assert set(re.findall(r'"((?:FITBOT|DISCORD|HF)_[A-Z_]+)"', settings_source)) <= documented | {"FITBOT_DISCORD_TOKEN", "FITBOT_HF_TOKEN", "FITBOT_HF_ENDPOINT"}
 
 

@@ -9,10 +9,10 @@ from dataclasses import replace
 import aiohttp
 import pytest
 
-from bot._cli_discord import open_bot
+from bot.app._discord_cli import open_bot
 from bot._discord import sync_commands
-from bot._root import open_database
-from bot._settings import Settings, SettingsError
+from bot.app._database import open_database
+from bot.app._settings import Settings, SettingsError
 from store import get_guild_settings, get_model, upsert_model, upsert_subscription
 
 from .conftest import TOKEN, running_bot, standin_settings

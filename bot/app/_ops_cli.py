@@ -13,8 +13,8 @@ import click
 from store import RUN_COMPLETED, Database, catalog_stats, list_models
 from store.errors import StoreError
 
-from ._export import write_csv, write_json, write_parquet
-from ._root import open_database
+from .._export import write_csv, write_json, write_parquet
+from ._database import open_database
 
 STALE_AFTER = timedelta(hours=36)
 EXPORT_PAGE = 1000
@@ -162,7 +162,7 @@ def export_command(fmt: str, out: Path | None) -> None:
 
 
 async def _rows(settings) -> list[dict[str, object]]:
-    from ._export import export_row
+    from .._export import export_row
 
     rows, offset = [], 0
     async with open_database(settings) as db:

@@ -23,13 +23,13 @@ import click
 from estimator.errors import FitbotError
 from store import utc_now
 
-from ._logging import setup_logging
-from ._root import open_database
-from ._service import CatalogService
+from .._logging import setup_logging
+from ._database import open_database
+from .._service import CatalogService
 from ._settings import Settings, SettingsError
 
 if TYPE_CHECKING:
-    from ._discord import FitBot
+    from .._discord import FitBot
 
 log = logging.getLogger(__name__)
 
@@ -69,9 +69,9 @@ async def open_bot(
     settings: Settings, *, clock: Callable[[], datetime] = utc_now, serving: bool = True, **options
 ) -> AsyncIterator[FitBot]:
     """The database, the catalog service and the bot, closed in reverse order."""
-    from ._answer_explain import render_explain
-    from ._chart import render_fit_chart
-    from ._discord import FitBot
+    from .._answer_explain import render_explain
+    from .._chart import render_fit_chart
+    from .._discord import FitBot
 
     configure_endpoints(settings)
     async with open_database(settings) as db:
@@ -179,7 +179,7 @@ def sync_commands_command(state, guild_id: int | None) -> None:
     async def run() -> int:
         import discord
 
-        from ._discord import sync_commands
+        from .._discord import sync_commands
 
         async with open_bot(settings, serving=False) as bot:
             try:

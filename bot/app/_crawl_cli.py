@@ -31,8 +31,8 @@ from crawler import (
 )
 from store import Database, get_last_completed_run
 
-from ._logging import setup_logging
-from ._root import open_database
+from .._logging import setup_logging
+from ._database import open_database
 from ._settings import Settings
 
 
