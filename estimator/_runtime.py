@@ -25,13 +25,23 @@ prefill chunk, both stated as assumptions.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
 from ._config import ModelConfig
 from ._kv_cache import KvCachePolicy
 from ._units import GIB, MIB
 
-LLAMA_CPP = "llama.cpp"
-TRANSFORMERS = "transformers"
+
+
+class Runtime(StrEnum):
+    """The runtimes whose memory layout we model."""
+
+    LLAMA_CPP = "llama.cpp"
+    TRANSFORMERS = "transformers"
+
+
+LLAMA_CPP = Runtime.LLAMA_CPP
+TRANSFORMERS = Runtime.TRANSFORMERS
 
 
 @dataclass(frozen=True, slots=True)
