@@ -1,7 +1,7 @@
 """Async Hub requests for file bytes and API JSON, with timeouts, retries, backoff and rate limits.
 
 huggingface_hub has no async Hub API, and it retries neither HEADs, ranged GETs nor
-model_info (hub-protocol.md §1, §3). We use its async client (``get_async_session()``,
+model_info (docs/reference/hub-protocol.md §1, §3). We use its async client (``get_async_session()``,
 whose hooks add the request id and read error bodies), its headers
 (``build_hf_headers``) and its error mapping (``hf_raise_for_status``), and add the
 rest here. Every error is translated to the crawler's own types in ``raise_for_hub_status``.

@@ -1,6 +1,6 @@
 """GGUF weight sizes: ggml block types and llama.cpp's per-tensor quantization mixes.
 
-Bits per weight come from ggml block sizes (../shared/reference/anchor-models.md, "llama.cpp
+Bits per weight come from ggml block sizes (docs/reference/anchor-models.md, "llama.cpp
 quantization facts"). File types with _S/_M/_L suffixes mix base types per tensor role;
 ``gguf_tensor_type`` follows ``llama_tensor_get_type`` in llama.cpp ``src/llama-quant.cpp``
 for non-Falcon models; IQ2/IQ3 files are assumed made with an importance matrix

@@ -2,7 +2,7 @@
 
 llama.cpp (GGUF types, BF16) is modelled from its own buffer logs (research notes in the
 closing note of the foundation issue; the published measured run is in
-../shared/reference/anchor-models.md):
+docs/reference/anchor-models.md):
 
 * device compute buffer = the larger of two graph stages, both F32 with n_ubatch rows:
   logits (n_vocab + n_embd) · n_ubatch · 4, and attention. Without flash attention the
