@@ -23,17 +23,25 @@ def render_explain(answer: FitAnswer, quant: str | None = None) -> Document:
     explanation = explain_option(answer.model.facts, answer.report, quant)
     sections = []
     for term in explanation.terms:
-        body: tuple[Line, ...] = ((code(term.formula),), *((f"• {name}: {value}",) for name, value in term.inputs))
-        sections.append(Section(f"{term.name} = {fmt.gib(term.value_bytes, 3)} ({term.value_bytes:,} B)", body))
+        body: tuple[Line, ...] = (
+            (code(term.formula),),
+            *((f"• {name}: {value}",) for name, value in term.inputs),
+        )
+        sections.append(
+            Section(f"{term.name} = {fmt.gib(term.value_bytes, 3)} ({term.value_bytes:,} B)", body)
+        )
     free = explanation.capacity_bytes - explanation.total_bytes
+    room = f"fits with {fmt.gib(free, 3)} free" if free >= 0 else f"short by {fmt.gib(-free, 3)}"
     return Document(
         title=f"Why: {clean(answer.model.record.repo_id, 120)} at {quant} ({explanation.runtime})",
-        lines=((
-            f"Total {fmt.gib(explanation.total_bytes, 3)} = the {len(explanation.terms)} terms below, "
-            f"against {fmt.gib(explanation.capacity_bytes, 3)} of GPU memory "
-            f"({'fits with ' + fmt.gib(free, 3) + ' free' if free >= 0 else 'short by ' + fmt.gib(-free, 3)}), "
-            f"at {fmt.tokens(explanation.context)} tokens of context.",
-        ),),
+        lines=(
+            (
+                f"Total {fmt.gib(explanation.total_bytes, 3)} = the {len(explanation.terms)} terms below, "
+                f"against {fmt.gib(explanation.capacity_bytes, 3)} of GPU memory "
+                f"({room}), "
+                f"at {fmt.tokens(explanation.context)} tokens of context.",
+            ),
+        ),
         sections=tuple(sections),
         notes=("Estimates from documented models; GiB = 2^30 bytes. Parameter counts are exact.",),
     )

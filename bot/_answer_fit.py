@@ -6,21 +6,21 @@ from urllib.parse import quote
 
 from estimator import (
     DOES_NOT_FIT,
-    READ_AS_BYTES,
-    READ_AS_GIB,
-    READ_AS_MIB,
-    READ_AS_VENDOR_GB,
     FITS,
     FITS_REDUCED_CONTEXT,
     LLAMA_CPP_PROFILE,
     NEEDS_OFFLOAD,
+    READ_AS_BYTES,
+    READ_AS_GIB,
+    READ_AS_MIB,
+    READ_AS_VENDOR_GB,
     TRANSFORMERS_PROFILE,
     Budget,
     Device,
     FitReport,
     QuantOption,
+    Verdict,
 )
-
 
 from . import _format as fmt
 from ._document import Column, Document, Line, Section, Table, Tone, strong
@@ -102,13 +102,19 @@ def render_fit(answer: FitAnswer) -> Document:
         alternatives = ", ".join(clean(a, 80) for a in resolution.alternatives[:3])
         lines.append((f"Closest match for your text{f' (also: {alternatives})' if alternatives else ''}.",))
     accounting = answer.model.facts.accounting
-    size = f"{fmt.params_short(accounting.total_params)} parameters ({fmt.params_exact(accounting.total_params)})"
+    total = accounting.total_params
+    size = f"{fmt.params_short(total)} parameters ({fmt.params_exact(total)})"
     if accounting.moe:
         m = accounting.moe
-        size += f", MoE {m.num_experts} experts / top-{m.experts_per_token}, {fmt.params_short(accounting.active_params)} active"
+        active = fmt.params_short(accounting.active_params)
+        size += f", MoE {m.num_experts} experts / top-{m.experts_per_token}, {active} active"
     lines.append((size + ".",))
     lines.append(_best_sentence(report))
-    sections = [Section(f"Memory at {fmt.tokens(report.context)} tokens, in GiB (2^30 bytes)", (_table(report.options),))]
+    sections = [
+        Section(
+            f"Memory at {fmt.tokens(report.context)} tokens, in GiB (2^30 bytes)", (_table(report.options),)
+        )
+    ]
     offload = _offload_field(report.options)
     if offload:
         sections.append(offload)
@@ -122,7 +128,7 @@ def render_fit(answer: FitAnswer) -> Document:
         lines=tuple(lines),
         sections=tuple(sections),
         notes=(_footer(answer),),
-        tone=TONE[best.verdict] if best else Tone.BAD,
+        tone=TONE[Verdict(best.verdict)] if best else Tone.BAD,
         verdict=best.verdict if best else DOES_NOT_FIT,
     )
 
@@ -136,7 +142,8 @@ def _best_sentence(report: FitReport) -> Line:
         return (
             strong("Does not fit"),
             f", not even with offload into {ram} of system RAM{assumed}. "
-            f"The smallest option, {smallest.quant}, needs {fmt.gib(smallest.weights_bytes)} for weights alone.",
+            f"The smallest option, {smallest.quant}, needs {fmt.gib(smallest.weights_bytes)} "
+            "for weights alone.",
         )
     if best.verdict == FITS:
         capacity = sum(d.capacity_bytes for d in best.devices)
@@ -172,7 +179,7 @@ def _table(options: tuple[QuantOption, ...]) -> Table:
             fmt.gib_number(o.kv_cache_bytes),
             fmt.gib_number(o.overhead_bytes),
             fmt.gib_number(o.total_bytes),
-            VERDICT_LABELS[o.verdict],
+            VERDICT_LABELS[Verdict(o.verdict)],
             fmt.tokens(o.max_context) if o.max_context else "—",
         )
         for o in options
@@ -188,10 +195,13 @@ def _offload_field(options: tuple[QuantOption, ...]) -> Section | None:
     for o in plans[:4]:
         p = o.offload
         assert p is not None
-        lines.append((
-            f"{o.quant}: experts of {p.cpu_layers}/{p.total_layers} layers in RAM → "
-            f"{fmt.gib(p.gpu_bytes)} GPU + {fmt.gib(p.ram_bytes)} RAM, {fmt.speed(p.decode_tokens_per_s)}",
-        ))
+        lines.append(
+            (
+                f"{o.quant}: experts of {p.cpu_layers}/{p.total_layers} layers in RAM → "
+                f"{fmt.gib(p.gpu_bytes)} GPU + {fmt.gib(p.ram_bytes)} RAM, "
+                f"{fmt.speed(p.decode_tokens_per_s)}",
+            )
+        )
     return Section("MoE offload (llama.cpp --n-cpu-moe)", tuple(lines))
 
 

@@ -40,8 +40,13 @@ PRIVACY = (
     "and the date of the last post. Nothing about members: no user ids, names, messages or "
     "command history. /listing unsubscribe deletes the server's row."
 )
-PRIVACY_LINES = ((PRIVACY.removesuffix("/listing unsubscribe deletes the server's row."), code("/listing unsubscribe"),
-                  " deletes the server's row."),)
+PRIVACY_LINES = (
+    (
+        PRIVACY.removesuffix("/listing unsubscribe deletes the server's row."),
+        code("/listing unsubscribe"),
+        " deletes the server's row.",
+    ),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,7 +122,8 @@ def render_listing(entries: Sequence[ListingEntry], since: datetime, day: date, 
         title=f"New and updated models, {day.isoformat()}",
         lines=tuple(lines),
         notes=(
-            f"Since {since.strftime('%Y-%m-%d %H:%M')} UTC. Smallest GPU: the first of 8/12/16/24/32/48/80 GB "
+            f"Since {since.strftime('%Y-%m-%d %H:%M')} UTC. "
+            "Smallest GPU: the first of 8/12/16/24/32/48/80 GB "
             f"cards that holds the model at {LISTING_QUANT} with 8,192 tokens of context (estimate). "
             "Admins: /listing to change or stop this post.",
         ),
@@ -127,13 +133,19 @@ def render_listing(entries: Sequence[ListingEntry], since: datetime, day: date, 
 def render_new(records: Sequence[ModelRecord], days: int, *, now: datetime) -> Document:
     """/new: models added or re-read in the last ``days`` days, one line each."""
     lines: list[Line] = [
-        (code(r.updated_at.strftime("%m-%d") if r.updated_at else "     "), " ", _link(r.repo_id), f" — {_size_line(r)}")
+        (
+            code(r.updated_at.strftime("%m-%d") if r.updated_at else "     "),
+            " ",
+            _link(r.repo_id),
+            f" — {_size_line(r)}",
+        )
         for r in records
     ]
     if not lines:
         lines = [
             (
-                "Nothing new: no model was added or re-read from its checkpoint in that time. Try a longer window, e.g. ",
+                "Nothing new: no model was added or re-read from its checkpoint in that time. "
+                "Try a longer window, e.g. ",
                 code("/new days:30"),
                 ".",
             )
@@ -141,7 +153,10 @@ def render_new(records: Sequence[ModelRecord], days: int, *, now: datetime) -> D
     return Document(
         title=f"Models added or updated in the last {days} day{'s' if days != 1 else ''}",
         lines=tuple(lines),
-        notes=(f"As of {now.strftime('%Y-%m-%d %H:%M')} UTC. Only models whose checkpoint headers were read are listed.",),
+        notes=(
+            f"As of {now.strftime('%Y-%m-%d %H:%M')} UTC. "
+            "Only models whose checkpoint headers were read are listed.",
+        ),
     )
 
 
@@ -163,10 +178,12 @@ def render_about(stats: CatalogStats, source_url: str) -> Document:
         )
     return Document(
         title="About fitbot",
-        lines=((
-            "Will this model run on my GPU? Exact parameter counts from checkpoint headers, "
-            "honest memory estimates per quantization.",
-        ),),
+        lines=(
+            (
+                "Will this model run on my GPU? Exact parameter counts from checkpoint headers, "
+                "honest memory estimates per quantization.",
+            ),
+        ),
         sections=(
             Section("Data freshness", (counts, (crawl,), (f"Catalog version {stats.catalog_version}.",))),
             Section("Privacy", PRIVACY_LINES),
@@ -187,7 +204,10 @@ def render_compare(a: ResolvedModel, b: ResolvedModel) -> Document:
     if not (a.resolution.exact and b.resolution.exact):
         lines.append(("At least one name was a closest match: check the repo ids below.",))
     lines.append(
-        (f"{clean(big.record.repo_id, 100)} has {ratio:,.1f}× the parameters of {clean(small.record.repo_id, 100)}.",)
+        (
+            f"{clean(big.record.repo_id, 100)} has {ratio:,.1f}× the parameters of "
+            f"{clean(small.record.repo_id, 100)}.",
+        )
     )
     return Document(
         title=f"{clean(a.record.repo_id, 120)} vs {clean(b.record.repo_id, 120)}",
@@ -205,7 +225,11 @@ def _compare_lines(m: ResolvedModel) -> tuple[Line, ...]:
     a, config = facts.accounting, facts.config
     q4 = layout_weights(LISTING_QUANT, a, config).total
     moe = f"{a.moe.num_experts} experts / top-{a.moe.experts_per_token}" if a.moe else "dense"
-    first: Line = ("parameters ", strong(fmt.params_short(a.total_params)), f" ({fmt.params_exact(a.total_params)})")
+    first: Line = (
+        "parameters ",
+        strong(fmt.params_short(a.total_params)),
+        f" ({fmt.params_exact(a.total_params)})",
+    )
     return (first,) + tuple(
         (line,)
         for line in (

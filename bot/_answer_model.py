@@ -34,9 +34,7 @@ def render_model(resolved: ResolvedModel) -> Document:
     a, config = facts.accounting, facts.config
     lines: list[Line] = [
         (
-            strong(
-                f"{fmt.params_exact(a.total_params)} parameters ({fmt.params_short(a.total_params)})"
-            ),
+            strong(f"{fmt.params_exact(a.total_params)} parameters ({fmt.params_short(a.total_params)})"),
             f", {fmt.params_exact(a.active_params)} active ({fmt.params_short(a.active_params)}).",
         ),
         (em(ACTIVE_CONVENTION),),
@@ -45,10 +43,12 @@ def render_model(resolved: ResolvedModel) -> Document:
         lines.insert(0, ("Closest match for your text.",))
     if a.moe:
         m = a.moe
-        lines.append((
-            f"Mixture of experts: {m.num_experts} routed experts, top-{m.experts_per_token}, "
-            f"{m.shared_experts} shared, in {m.moe_layers} of {config.num_layers} layers.",
-        ))
+        lines.append(
+            (
+                f"Mixture of experts: {m.num_experts} routed experts, top-{m.experts_per_token}, "
+                f"{m.shared_experts} shared, in {m.moe_layers} of {config.num_layers} layers.",
+            )
+        )
     else:
         lines.append((f"Dense model, {config.num_layers} layers.",))
     rows = tuple((COMPONENT_LABELS[name], f"{count:,}") for name, count in a.components.items() if count)
@@ -58,10 +58,15 @@ def render_model(resolved: ResolvedModel) -> Document:
     attention = "MLA latent" if config.mla else f"{config.num_kv_heads} KV heads × {config.head_dim}"
     windowed = sum(1 for k in config.layer_kinds if k != "full")
     arch: tuple[Line, ...] = (
-        ("type ", code(clean(config.model_type, 40)), f", hidden {config.hidden_size:,}, vocab {config.vocab_size:,}"),
+        (
+            "type ",
+            code(clean(config.model_type, 40)),
+            f", hidden {config.hidden_size:,}, vocab {config.vocab_size:,}",
+        ),
         (f"context length {fmt.tokens(config.max_context) if config.max_context else 'not stated'}",),
         (
-            f"KV cache {kv:,} bytes per token at f16 ({attention}; {config.full_attention_layers} growing layers"
+            f"KV cache {kv:,} bytes per token at f16 "
+            f"({attention}; {config.full_attention_layers} growing layers"
             + (f", {windowed} windowed/recurrent" if windowed else "")
             + ")",
         ),
@@ -93,6 +98,10 @@ def _provenance(record: ModelRecord) -> tuple[Line, ...]:
         read = record.read_at.strftime("%Y-%m-%d %H:%M UTC") if record.read_at else "unknown"
         lines: list[Line] = [("read from safetensors headers at commit ", code(sha), f" on {read}")]
         if record.count_mismatch and record.hub.hub_total_params is not None:
-            lines.append((f"the Hub says {record.hub.hub_total_params:,} (it counts packed elements and scales)",))
+            lines.append(
+                (f"the Hub says {record.hub.hub_total_params:,} (it counts packed elements and scales)",)
+            )
         return tuple(lines)
-    return (("derived from config.json (bundled catalog); a crawl will replace it with header-exact counts",),)
+    return (
+        ("derived from config.json (bundled catalog); a crawl will replace it with header-exact counts",),
+    )

@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any
 
 from estimator import Budget, KvCacheType, parse_budget, parse_context, parse_kv_type
 from estimator.errors import InputError
@@ -114,8 +114,8 @@ class CommandContext:
     surface: Surface = Surface.ASK
 
 
-class Runner(Protocol):
-    def __call__(self, ctx: CommandContext, /, **kwargs: Any) -> Awaitable[Document]: ...
+# A command's code: the context, then its typed parameters by name.
+Runner = Callable[..., Awaitable[Document]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,10 +225,25 @@ COMMANDS: dict[str, CommandSpec] = {
             "fit",
             "Will a model fit in your GPU memory? Memory per quantization and the best choice.",
             (
-                Param("model", MODEL, _MODEL_HELP, rest=True, autocomplete=True, terminal_note=_CLI_MODEL_HELP),
-                Param("budget", BUDGET, "Your GPU memory: 24GB, 2x3090, RTX 4090, M3 Max 128GB, 4090 + 64GB RAM"),
-                Param("context", CONTEXT, "Context length in tokens, e.g. 8192 or 32k (default 8192)", required=False),
-                Param("kv_cache", KV_CACHE, "KV cache type (default f16)", required=False, default=KvCacheType.F16),
+                Param(
+                    "model", MODEL, _MODEL_HELP, rest=True, autocomplete=True, terminal_note=_CLI_MODEL_HELP
+                ),
+                Param(
+                    "budget", BUDGET, "Your GPU memory: 24GB, 2x3090, RTX 4090, M3 Max 128GB, 4090 + 64GB RAM"
+                ),
+                Param(
+                    "context",
+                    CONTEXT,
+                    "Context length in tokens, e.g. 8192 or 32k (default 8192)",
+                    required=False,
+                ),
+                Param(
+                    "kv_cache",
+                    KV_CACHE,
+                    "KV cache type (default f16)",
+                    required=False,
+                    default=KvCacheType.F16,
+                ),
             ),
             (
                 (("model", "qwen2.5-32b"), ("budget", "24GB")),
@@ -241,7 +256,11 @@ COMMANDS: dict[str, CommandSpec] = {
             "Exact parameter count, components, MoE layout and storage of a model.",
             (
                 Param(
-                    "model", MODEL, "Model name or repo id, e.g. deepseek v3", rest=True, autocomplete=True,
+                    "model",
+                    MODEL,
+                    "Model name or repo id, e.g. deepseek v3",
+                    rest=True,
+                    autocomplete=True,
                     terminal_note=_CLI_MODEL_HELP,
                 ),
             ),
@@ -251,7 +270,15 @@ COMMANDS: dict[str, CommandSpec] = {
         CommandSpec(
             "define",
             "Explain a term: parameters, KV cache, quantization, MoE...",
-            (Param("term", TERM, "The term, e.g. kv cache, moe, Q4_K_M (aliases and typos are fine)", rest=True, autocomplete=True),),
+            (
+                Param(
+                    "term",
+                    TERM,
+                    "The term, e.g. kv cache, moe, Q4_K_M (aliases and typos are fine)",
+                    rest=True,
+                    autocomplete=True,
+                ),
+            ),
             ((("term", "parameter"),), (("term", "kv cache"),)),
             run_define,
         ),
@@ -268,7 +295,15 @@ COMMANDS: dict[str, CommandSpec] = {
         CommandSpec(
             "new",
             "Models newly listed or re-read from their checkpoints.",
-            (Param("days", DAYS, f"How many days back (1-{NEW_DAYS_MAX}, default {NEW_DAYS_DEFAULT})", required=False, default=NEW_DAYS_DEFAULT),),
+            (
+                Param(
+                    "days",
+                    DAYS,
+                    f"How many days back (1-{NEW_DAYS_MAX}, default {NEW_DAYS_DEFAULT})",
+                    required=False,
+                    default=NEW_DAYS_DEFAULT,
+                ),
+            ),
             ((("days", "7"),),),
             run_new,
         ),
@@ -330,13 +365,17 @@ def split_command(text: str) -> tuple[CommandSpec, dict[str, str]]:
     try:
         words = shlex.split(text)
     except ValueError as e:
-        raise CommandParseError(f"cannot read {text!r}: {e}; quote names with spaces, e.g. /fit 'qwen2.5 32b' 24GB") from None
+        raise CommandParseError(
+            f"cannot read {text!r}: {e}; quote names with spaces, e.g. /fit 'qwen2.5 32b' 24GB"
+        ) from None
     if not words:
         raise CommandParseError(f"nothing to run: try {COMMANDS['fit'].usage}")
     name = words[0].lstrip("/").lower()
     spec = COMMANDS.get(name)
     if spec is None or Surface.ASK in spec.absent:
-        raise CommandParseError(f"'/{name}' is not a command: use one of {', '.join('/' + c for c in COMMANDS)}")
+        raise CommandParseError(
+            f"'/{name}' is not a command: use one of {', '.join('/' + c for c in COMMANDS)}"
+        )
     names = [p.name for p in spec.params]
     args: dict[str, str] = {}
     positional = []
@@ -353,7 +392,9 @@ def split_command(text: str) -> tuple[CommandSpec, dict[str, str]]:
     if len(free) == 1 and positional and spec.param(free[0]).rest:  # /model ds v3, /define kv cache
         positional = [" ".join(positional)]
     if len(positional) > len(free):
-        raise CommandParseError(f"too many words for /{spec.name}: quote names with spaces, e.g. {spec.usage}")
+        raise CommandParseError(
+            f"too many words for /{spec.name}: quote names with spaces, e.g. {spec.usage}"
+        )
     args.update(zip(free, positional, strict=False))
     missing = [p.name for p in spec.params if p.required and not args.get(p.name)]
     if missing:

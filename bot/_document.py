@@ -143,7 +143,9 @@ def table_lines(table: Table) -> list[str]:
     """The table as fixed-width rows, the header first."""
     rows = ([tuple(c.name for c in table.columns)] if table.header else []) + list(table.rows)
     return [
-        "".join(" " * c.gap + f"{cell:{c.align}{c.width}}" for c, cell in zip(table.columns, row, strict=True)).rstrip()
+        "".join(
+            " " * c.gap + f"{cell:{c.align}{c.width}}" for c, cell in zip(table.columns, row, strict=True)
+        ).rstrip()
         for row in rows
     ]
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import asdict
+from typing import Any
 
 from estimator import QuantOption, kv_bytes_per_token
 
 from ._service import FitAnswer, ResolvedModel
 
 
-def fit_json(answer: FitAnswer, query: str | None = None) -> dict:
+def fit_json(answer: FitAnswer, query: str | None = None) -> dict[str, Any]:
     report, budget = answer.report, answer.budget
     return {
         "model": answer.model.record.repo_id,
@@ -40,7 +41,7 @@ def fit_json(answer: FitAnswer, query: str | None = None) -> dict:
     }
 
 
-def _option(o: QuantOption) -> dict:
+def _option(o: QuantOption) -> dict[str, Any]:
     return {
         "quant": o.quant,
         "runtime": o.runtime,
@@ -61,12 +62,14 @@ def _option(o: QuantOption) -> dict:
             "total_layers": o.offload.total_layers,
             "gpu_bytes": o.offload.gpu_bytes,
             "ram_bytes": o.offload.ram_bytes,
-            "decode_tokens_per_s": round(o.offload.decode_tokens_per_s, 2) if o.offload.decode_tokens_per_s else None,
+            "decode_tokens_per_s": round(o.offload.decode_tokens_per_s, 2)
+            if o.offload.decode_tokens_per_s
+            else None,
         },
     }
 
 
-def model_json(resolved: ResolvedModel) -> dict:
+def model_json(resolved: ResolvedModel) -> dict[str, Any]:
     record = resolved.record
     a, config = record.accounting, record.config
     return {

@@ -93,7 +93,9 @@ def parse_whole_number(value: str | int, low: int, high: int, *, what: str, exam
     except ValueError:
         number = low - 1
     if not low <= number <= high:
-        raise CommandParseError(f"'{value}' is not {what}: use a whole number from {low} to {high}, e.g. {example}")
+        raise CommandParseError(
+            f"'{value}' is not {what}: use a whole number from {low} to {high}, e.g. {example}"
+        )
     return number
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from estimator import (
@@ -21,6 +22,7 @@ from estimator import (
 from store import (
     STATUS_GATED,
     STATUS_OK,
+    CatalogStats,
     Database,
     GlossaryIndex,
     ModelRecord,
@@ -66,7 +68,7 @@ class FitAnswer:
 class CatalogService:
     """Store plus estimator, for the presentation layers."""
 
-    def __init__(self, db: Database, *, clock=time.monotonic) -> None:
+    def __init__(self, db: Database, *, clock: Callable[[], float] = time.monotonic) -> None:
         self.db = db
         self._clock = clock
         self._index: NameIndex | None = None
@@ -136,10 +138,13 @@ class CatalogService:
             ModelUnusableError: a known model without usable counts.
         """
         resolved = model if isinstance(model, ResolvedModel) else await self.resolve(model)
-        report = estimate_fit(resolved.facts, budget, context=context, kv_type=kv_type, flash_attention=flash_attention)
+        report = estimate_fit(
+            resolved.facts, budget, context=context, kv_type=kv_type, flash_attention=flash_attention
+        )
         return FitAnswer(resolved, budget, report)
 
-    async def stats(self):
+    async def stats(self) -> CatalogStats:
+        """Counts and freshness of the catalog, for /about."""
         return await catalog_stats(self.db)
 
 

@@ -1,10 +1,10 @@
 """Errors the presentation layers raise, on top of estimator's and store's.
 
-    FitbotError
-     └── InputError
-          ├── ModelUnusableError    the model is known but has no usable accounting
-          ├── ModelRefError         a model reference that names neither a model nor a local checkpoint
-          └── CommandParseError     ``fitbot ask`` text that is not a command
+FitbotError
+ └── InputError
+      ├── ModelUnusableError    the model is known but has no usable accounting
+      ├── ModelRefError         a model reference that names neither a model nor a local checkpoint
+      └── CommandParseError     ``fitbot ask`` text that is not a command
 """
 
 from __future__ import annotations

@@ -14,6 +14,7 @@ import logging
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import discord
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -48,7 +49,9 @@ INDEX_CHECK = timedelta(seconds=60)
 # of grace, coalescing and one instance at a time make a busy loop delay it, never drop it.
 JOB_DEFAULTS = {"misfire_grace_time": 3600, "coalesce": True, "max_instances": 1}
 STALE_PRESS_GRACE_SECONDS = 0.5  # well inside the 3 s Discord gives a first response
-STALE_PRESS_REPLY = "These buttons have expired (the bot restarted, or 10 minutes passed): run the command again."
+STALE_PRESS_REPLY = (
+    "These buttons have expired (the bot restarted, or 10 minutes passed): run the command again."
+)
 
 
 def _freeze_long_lived_objects() -> None:
@@ -80,7 +83,9 @@ class FitTree(app_commands.CommandTree):
         interaction.extras["started"] = time.perf_counter()
         return True
 
-    async def on_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError, /) -> None:
+    async def on_error(
+        self, interaction: discord.Interaction, error: app_commands.AppCommandError, /
+    ) -> None:
         await answer_error(interaction, error)
         log_command(interaction, f"error:{type(unwrap(error)).__name__}")
 
@@ -106,7 +111,7 @@ class FitBot(commands.Bot):
         chart: Chart | None = None,
         explain: Explain | None = None,
         freeze_gc: bool = True,
-        **options,
+        **options: Any,
     ) -> None:
         # A text-only bot: silence discord.py's start-up warnings about voice libraries.
         discord.VoiceClient.warn_nacl = False
@@ -169,12 +174,17 @@ class FitBot(commands.Bot):
         # Code-defined jobs in the memory store, re-added under fixed ids at every start;
         # the first listing check runs now, which is how a missed day gets caught up.
         scheduler.add_job(
-            self.listing.run, IntervalTrigger(seconds=LISTING_CHECK.total_seconds(), timezone=UTC),
-            id=LISTING_JOB_ID, replace_existing=True, next_run_time=now,
+            self.listing.run,
+            IntervalTrigger(seconds=LISTING_CHECK.total_seconds(), timezone=UTC),
+            id=LISTING_JOB_ID,
+            replace_existing=True,
+            next_run_time=now,
         )
         scheduler.add_job(
-            self.refresh_index, IntervalTrigger(seconds=INDEX_CHECK.total_seconds(), timezone=UTC),
-            id=INDEX_JOB_ID, replace_existing=True,
+            self.refresh_index,
+            IntervalTrigger(seconds=INDEX_CHECK.total_seconds(), timezone=UTC),
+            id=INDEX_JOB_ID,
+            replace_existing=True,
         )
         scheduler.start()
         return scheduler

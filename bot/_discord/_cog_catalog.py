@@ -6,7 +6,16 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from .._commands import COMMANDS, NEW_DAYS_DEFAULT, NEW_DAYS_MAX, CommandContext, Surface, run_about, run_help, run_new
+from .._commands import (
+    COMMANDS,
+    NEW_DAYS_DEFAULT,
+    NEW_DAYS_MAX,
+    CommandContext,
+    Surface,
+    run_about,
+    run_help,
+    run_new,
+)
 from .._service import CatalogService
 from ._cog_lookup import COOLDOWN_RATE, COOLDOWN_SECONDS
 from ._reply import send_document
@@ -27,7 +36,9 @@ class CatalogCog(commands.Cog):
     @app_commands.describe(**NEW.describe())
     @app_commands.checks.cooldown(COOLDOWN_RATE, COOLDOWN_SECONDS)
     async def new(
-        self, interaction: discord.Interaction, days: app_commands.Range[int, 1, NEW_DAYS_MAX] = NEW_DAYS_DEFAULT
+        self,
+        interaction: discord.Interaction,
+        days: app_commands.Range[int, 1, NEW_DAYS_MAX] = NEW_DAYS_DEFAULT,
     ) -> None:
         await interaction.response.defer(thinking=True)
         await send_document(interaction, await run_new(self.context, days))

@@ -28,16 +28,22 @@ class DefineCog(commands.Cog):
         # Loaded once, before the gateway connects, so autocomplete never reads the database.
         self.glossary = await self.service.glossary()
 
-    async def term_autocomplete(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+    async def term_autocomplete(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
         return term_choices(self.glossary, current)
 
     @app_commands.command(name=DEFINE.name, description=DEFINE.summary)
     @app_commands.describe(**DEFINE.describe())
     @app_commands.autocomplete(term=term_autocomplete)
     @app_commands.checks.cooldown(COOLDOWN_RATE, COOLDOWN_SECONDS)
-    async def define(self, interaction: discord.Interaction, term: app_commands.Transform[str, TermTransformer]) -> None:
+    async def define(
+        self, interaction: discord.Interaction, term: app_commands.Transform[str, TermTransformer]
+    ) -> None:
         await interaction.response.defer(thinking=True)
         doc = await run_define(CommandContext(self.service, surface=Surface.DISCORD), term)
         glossary = self.glossary or await self.service.glossary()
         key = glossary.lookup(term).key
-        await send_view(interaction, DefineView(interaction.user.id, self.service, glossary, key, render_embeds(doc)))
+        await send_view(
+            interaction, DefineView(interaction.user.id, self.service, glossary, key, render_embeds(doc))
+        )

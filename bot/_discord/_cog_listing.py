@@ -13,9 +13,9 @@ from discord.ext import commands
 
 from store import Database, delete_subscription, get_guild_settings, upsert_subscription
 
-from .._parsers import parse_whole_number
 from .._document import Document, Line, Section, code
 from .._document import channel as channel_run
+from .._parsers import parse_whole_number
 from ._reply import send_document
 
 ADMIN = discord.Permissions(manage_guild=True)
@@ -56,10 +56,16 @@ class ListingCog(commands.Cog):
         post_hour = self.default_hour_utc if hour is None else hour
         await upsert_subscription(self.db, interaction.guild_id, channel_id, post_hour)
         lines: list[Line] = [
-            ("New and updated models will be posted in ", channel_run(channel_id), f" every day at {post_hour:02d}:00 UTC.")
+            (
+                "New and updated models will be posted in ",
+                channel_run(channel_id),
+                f" every day at {post_hour:02d}:00 UTC.",
+            )
         ]
         if channel is None and not _can_post(interaction.app_permissions):
-            lines.append(("⚠️ I cannot post embeds here yet: give me Send Messages and Embed Links in this channel.",))
+            lines.append(
+                ("⚠️ I cannot post embeds here yet: give me Send Messages and Embed Links in this channel.",)
+            )
         elif channel is not None:
             lines.append(("Make sure I can send messages and embed links there.",))
         doc = Document(
@@ -75,8 +81,14 @@ class ListingCog(commands.Cog):
         await interaction.response.defer(thinking=True, ephemeral=True)
         assert interaction.guild_id is not None
         removed = await delete_subscription(self.db, interaction.guild_id)
-        text = "Daily listing stopped; this server's settings are deleted." if removed else "This server had no daily listing."
-        await send_document(interaction, Document(title="Daily listing off", lines=((text,),)), ephemeral=True)
+        text = (
+            "Daily listing stopped; this server's settings are deleted."
+            if removed
+            else "This server had no daily listing."
+        )
+        await send_document(
+            interaction, Document(title="Daily listing off", lines=((text,),)), ephemeral=True
+        )
 
     @listing.command(name="status", description="Where and when the daily post goes, and when it last went.")
     @app_commands.checks.has_permissions(manage_guild=True)
@@ -85,7 +97,9 @@ class ListingCog(commands.Cog):
         assert interaction.guild_id is not None
         settings = await get_guild_settings(self.db, interaction.guild_id)
         if settings is None or settings.channel_id is None:
-            doc = Document(title="Daily listing off", lines=(("Turn it on with ", code("/listing subscribe"), "."),))
+            doc = Document(
+                title="Daily listing off", lines=(("Turn it on with ", code("/listing subscribe"), "."),)
+            )
         else:
             doc = Document(
                 title="Daily listing on",

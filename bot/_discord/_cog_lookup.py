@@ -28,7 +28,9 @@ Model = app_commands.Transform[ModelRef, ModelTransformer]
 
 
 class LookupCog(commands.Cog):
-    def __init__(self, service: CatalogService, *, chart: Chart | None = None, explain: Explain | None = None) -> None:
+    def __init__(
+        self, service: CatalogService, *, chart: Chart | None = None, explain: Explain | None = None
+    ) -> None:
         self.service = service
         self.choices = ModelChoices(service)
         self.chart = chart
@@ -38,7 +40,9 @@ class LookupCog(commands.Cog):
     def context(self) -> CommandContext:
         return CommandContext(self.service, surface=Surface.DISCORD)
 
-    async def model_autocomplete(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+    async def model_autocomplete(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
         return self.choices(current)
 
     @app_commands.command(name=FIT.name, description=FIT.summary)

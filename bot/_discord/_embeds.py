@@ -90,9 +90,16 @@ def _markdown_lines(lines: tuple[Line, ...] | tuple[Block, ...]) -> str:
 
 def to_markdown(doc: Document) -> EmbedContent:
     """The document as Discord markdown; every plain run is escaped here, and only here."""
-    fields = [EmbedField(escape_markdown(s.heading), _markdown_lines(s.blocks), s.inline) for s in doc.sections]
+    fields = [
+        EmbedField(escape_markdown(s.heading), _markdown_lines(s.blocks), s.inline) for s in doc.sections
+    ]
     if doc.actions:
-        fields.append(EmbedField("Try", "\n".join(f"{escape_markdown(a.label)}: `{a.command.replace('`', '')}`" for a in doc.actions)))
+        fields.append(
+            EmbedField(
+                "Try",
+                "\n".join(f"{escape_markdown(a.label)}: `{a.command.replace('`', '')}`" for a in doc.actions),
+            )
+        )
     return EmbedContent(
         title=escape_markdown(doc.title),
         description=_markdown_lines(doc.lines),
@@ -101,6 +108,8 @@ def to_markdown(doc: Document) -> EmbedContent:
         url=doc.url,
         colour=TONE_COLOURS[doc.tone],
     )
+
+
 # Room kept in the footer for " · page 12/12"; more pages than 99 are not rendered.
 _PAGE_MARK_ROOM = 16
 MAX_PAGES = 99

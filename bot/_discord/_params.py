@@ -47,8 +47,8 @@ class TableTransformer(app_commands.Transformer):
         return self.max_length
 
     @property
-    def choices(self) -> list[app_commands.Choice[str]] | None:
-        return [app_commands.Choice(name=c, value=c) for c in self.kind.choices] or None
+    def choices(self) -> list[app_commands.Choice[int | float | str]] | None:
+        return [app_commands.Choice[int | float | str](name=c, value=c) for c in self.kind.choices] or None
 
 
 class ModelTransformer(TableTransformer):
@@ -84,7 +84,8 @@ class TermTransformer(TableTransformer):
 
 
 TRANSFORMERS: dict[str, type[TableTransformer]] = {
-    t.kind.name: t for t in (ModelTransformer, BudgetTransformer, ContextTransformer, KvCacheTransformer, TermTransformer)
+    t.kind.name: t
+    for t in (ModelTransformer, BudgetTransformer, ContextTransformer, KvCacheTransformer, TermTransformer)
 }
 
 
@@ -101,7 +102,9 @@ def model_choices(service: CatalogService, current: str) -> list[app_commands.Ch
 
 def _model_names(service: CatalogService, current: str) -> tuple[str, ...]:
     # The value has the same 1-100 character limit as the name.
-    return tuple(r for r in service.complete_model(current)[:CHOICES_LIMIT] if 1 <= len(r) <= CHOICE_NAME_LIMIT)
+    return tuple(
+        r for r in service.complete_model(current)[:CHOICES_LIMIT] if 1 <= len(r) <= CHOICE_NAME_LIMIT
+    )
 
 
 def _choices(names: tuple[str, ...]) -> list[app_commands.Choice[str]]:

@@ -15,7 +15,6 @@ import asyncio
 import importlib
 import json
 import logging
-import sys
 from collections.abc import Callable, Iterator
 from enum import StrEnum
 from pathlib import Path
@@ -91,7 +90,7 @@ class LazyCommands(dict[str, click.Command]):
             raise KeyError(name)
         return command
 
-    def get(self, name: str, default: Any = None) -> Any:  # type: ignore[override]
+    def get(self, name: str, default: Any = None) -> Any:
         return super().get(name) or self._load(name) or default
 
     def __contains__(self, name: object) -> bool:
@@ -116,7 +115,7 @@ class FitbotGroup(click.Group):
         commands.update(self.commands)
         self.commands = commands
 
-    def invoke(self, ctx: click.Context):  # noqa: D102
+    def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except FitbotError as e:
@@ -137,7 +136,11 @@ class CliState:
         if self._settings is None:
             self._settings = load_settings(config_file=self.config, overrides={"db_path": self.db})
             secrets = [s.reveal() for s in (self._settings.discord_token, self._settings.hf_token) if s]
-            level = "DEBUG" if self.verbose else ("WARNING" if self._settings.log_level == "INFO" else self._settings.log_level)
+            level = (
+                "DEBUG"
+                if self.verbose
+                else ("WARNING" if self._settings.log_level == "INFO" else self._settings.log_level)
+            )
             setup_logging(self._settings.log_format, level, secrets)
         return self._settings
 
@@ -146,8 +149,16 @@ pass_state = click.make_pass_decorator(CliState)
 
 
 @click.group(cls=FitbotGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--db", type=click.Path(dir_okay=False, path_type=Path), help="SQLite database (default: FITBOT_DB or your data directory).")
-@click.option("--config", type=click.Path(dir_okay=False, exists=True, path_type=Path), help="TOML settings file (or FITBOT_CONFIG).")
+@click.option(
+    "--db",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="SQLite database (default: FITBOT_DB or your data directory).",
+)
+@click.option(
+    "--config",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="TOML settings file (or FITBOT_CONFIG).",
+)
 @click.option("-v", "--verbose", is_flag=True, help="Log debug detail to stderr.")
 @click.version_option(package_name="fitbot")
 @click.pass_context
@@ -161,7 +172,7 @@ def main(ctx: click.Context, db: Path | None, config: Path | None, verbose: bool
     ctx.obj = CliState(db, config, verbose)
 
 
-class ParserType(click.ParamType):
+class ParserType(click.ParamType):  # type: ignore[type-arg]
     """A click type that reads its value with the command table's parser (errors exit 2, one line)."""
 
     def __init__(self, kind: ParamKind) -> None:
@@ -182,8 +193,8 @@ SHORT_FLAGS = {"context": "-c"}
 # Extra help the terminal shows after a command's summary.
 CLI_NOTES = {
     "fit": (
-        "BUDGET is what you have: 24GB, 2x24GB, 24+12GB, RTX 4090, 2x3090, \"M3 Max 128GB\", "
-        "optionally with system RAM: \"4090 + 64GB RAM\". A typed \"24GB\" is a 24 GB card: 24 GiB. "
+        'BUDGET is what you have: 24GB, 2x24GB, 24+12GB, RTX 4090, 2x3090, "M3 Max 128GB", '
+        'optionally with system RAM: "4090 + 64GB RAM". A typed "24GB" is a 24 GB card: 24 GiB. '
         "MODEL may also be a checkpoint folder (config.json plus safetensors) or a config.json."
     ),
     "model": "MODEL may also be a checkpoint folder (config.json plus safetensors) or a config.json.",
@@ -205,10 +216,16 @@ def table_params(spec: CommandSpec) -> list[click.Parameter]:
         elif p.required:
             out.append(click.Argument([p.name], type=ParserType(p.kind)))
         else:
-            flags = [f"--{p.name.replace('_', '-')}", *([SHORT_FLAGS[p.name]] if p.name in SHORT_FLAGS else [])]
+            flags = [
+                f"--{p.name.replace('_', '-')}",
+                *([SHORT_FLAGS[p.name]] if p.name in SHORT_FLAGS else []),
+            ]
             out.append(
                 click.Option(
-                    [*flags, p.name], type=ParserType(p.kind), default=p.default, help=p.help + p.terminal_note + ".",
+                    [*flags, p.name],
+                    type=ParserType(p.kind),
+                    default=p.default,
+                    help=p.help + p.terminal_note + ".",
                     show_default=False,  # the help says the default
                 )
             )
@@ -230,12 +247,16 @@ def table_command(name: str, *extra: click.Parameter) -> Callable[[Handler], cli
             values: dict[str, Any] = {}
             for p in spec.params:
                 value = kwargs.pop(p.name)
-                values[p.name] = p.kind.parse_for(Surface.CLI)(" ".join(value)) if isinstance(value, tuple) else value
+                values[p.name] = (
+                    p.kind.parse_for(Surface.CLI)(" ".join(value)) if isinstance(value, tuple) else value
+                )
             state = click.get_current_context().find_object(CliState)
             assert state is not None
             handler(state, values, **kwargs)
 
-        command = click.Command(name, callback=callback, params=[*table_params(spec), *extra], help=cli_help(spec))
+        command = click.Command(
+            name, callback=callback, params=[*table_params(spec), *extra], help=cli_help(spec)
+        )
         main.add_command(command)
         return command
 
@@ -260,17 +281,33 @@ def _print_document(state: CliState, name: str, values: dict[str, Any]) -> None:
 @table_command(
     "fit",
     _json_option(),
-    click.Option(["--no-flash-attention", "no_fa"], is_flag=True, help="Model llama.cpp run with -fa off (larger compute buffers)."),
-    click.Option(["--explain"], is_flag=True, help="Show every term of the estimate with its formula and inputs."),
-    click.Option(["--quant"], type=ParserType(QUANT), help="With --explain: the quantization to explain (default: the best choice)."),
+    click.Option(
+        ["--no-flash-attention", "no_fa"],
+        is_flag=True,
+        help="Model llama.cpp run with -fa off (larger compute buffers).",
+    ),
+    click.Option(
+        ["--explain"], is_flag=True, help="Show every term of the estimate with its formula and inputs."
+    ),
+    click.Option(
+        ["--quant"],
+        type=ParserType(QUANT),
+        help="With --explain: the quantization to explain (default: the best choice).",
+    ),
 )
-def fit(state: CliState, args: dict[str, Any], as_json: bool, no_fa: bool, explain: bool, quant: str | None) -> None:
+def fit(
+    state: CliState, args: dict[str, Any], as_json: bool, no_fa: bool, explain: bool, quant: str | None
+) -> None:
     """Will MODEL fit in BUDGET? One path: the service's ``fit``, then JSON or text."""
 
     async def run() -> str:
         async with open_service(state.settings) as service:
             answer = await service.fit(
-                args["model"], args["budget"], context=args["context"], kv_type=args["kv_cache"], flash_attention=not no_fa
+                args["model"],
+                args["budget"],
+                context=args["context"],
+                kv_type=args["kv_cache"],
+                flash_attention=not no_fa,
             )
         if as_json:
             return json.dumps(fit_json(answer, args["model"].text), indent=2)
@@ -302,7 +339,9 @@ for _name in ("define", "compare", "new", "about", "help"):
 
 @main.command(name="models")
 @click.option("--search", "-s", help="Only repo ids containing this text.")
-@click.option("--limit", "-n", default=30, show_default=True, type=click.IntRange(1, 10000), help="How many to list.")
+@click.option(
+    "--limit", "-n", default=30, show_default=True, type=click.IntRange(1, 10000), help="How many to list."
+)
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @pass_state
 def models_command(state: CliState, search: str | None, limit: int, as_json: bool) -> None:
@@ -374,5 +413,3 @@ main.add_command(export_command)
 
 def run() -> None:  # pragma: no cover - console entry
     main(prog_name="fitbot")
-
-
