@@ -124,7 +124,7 @@ def render_fit(answer: FitAnswer) -> Document:
     best = report.best
     return Document(
         title=title,
-        url=hub_url(record.repo_id),
+        url=None if answer.model.local else hub_url(record.repo_id),
         lines=tuple(lines),
         sections=tuple(sections),
         notes=(_footer(answer),),
@@ -224,6 +224,8 @@ def _footer(answer: FitAnswer) -> str:
     provenance = (
         "Counts read from the checkpoint's safetensors headers."
         if answer.model.facts.accounting.provenance == "header"
+        else "Counts derived from config.json."
+        if answer.model.local
         else "Counts derived from config.json (not yet read from the checkpoint)."
     )
     llama, hf = LLAMA_CPP_PROFILE, TRANSFORMERS_PROFILE

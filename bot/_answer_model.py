@@ -72,12 +72,12 @@ def render_model(resolved: ResolvedModel) -> Document:
         ),
     )
     sections.append(Section("Architecture", arch))
-    sections.append(Section("Provenance", _provenance(record)))
+    sections.append(Section("Provenance", _provenance(record, local=resolved.local)))
     if a.notes:
         sections.append(Section("Notes", tuple((clean(n, 300),) for n in a.notes[:5])))
     return Document(
         title=clean(record.repo_id, 200),
-        url=hub_url(record.repo_id),
+        url=None if resolved.local else hub_url(record.repo_id),
         lines=tuple(lines),
         sections=tuple(sections),
         notes=("Parameter counts are exact integers. GiB = 2^30 bytes, GB = 10^9 bytes.",),
@@ -92,7 +92,9 @@ def _storage(a: ParamAccounting) -> tuple[Line, ...]:
     return (*quant, (f"{fmt.size_both(a.stored_bytes)} in all",), (dtypes,))
 
 
-def _provenance(record: ModelRecord) -> tuple[Line, ...]:
+def _provenance(record: ModelRecord, *, local: bool = False) -> tuple[Line, ...]:
+    if local:
+        return ((clean(record.status_reason or "read from local files", 300),),)
     if record.provenance == "header":
         sha = (record.sha or "")[:12]
         read = record.read_at.strftime("%Y-%m-%d %H:%M UTC") if record.read_at else "unknown"

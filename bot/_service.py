@@ -7,10 +7,12 @@ catalog version moves (the crawler bumps it on every write).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from estimator import (
     Budget,
@@ -36,6 +38,7 @@ from store import (
 )
 from store.errors import ModelNotFoundError
 
+from ._local import read_local_model
 from ._parsers import ModelRef
 from .errors import ModelUnusableError
 
@@ -49,6 +52,7 @@ VERSION_CHECK_SECONDS = 30.0
 class ResolvedModel:
     record: ModelRecord
     resolution: Resolution
+    local: bool = False  # read from files on this machine, not from the catalog
 
     @property
     def facts(self) -> ModelFacts:
@@ -110,6 +114,8 @@ class CatalogService:
         Raises:
             ModelNotFoundError: nothing matches (with suggestions).
         """
+        if ref.path is not None:
+            return await resolve_local(ref.path)
         text = ref.text
         await self.refresh()
         assert self._index is not None
@@ -146,6 +152,16 @@ class CatalogService:
     async def stats(self) -> CatalogStats:
         """Counts and freshness of the catalog, for /about."""
         return await catalog_stats(self.db)
+
+
+async def resolve_local(path: Path) -> ResolvedModel:
+    """A checkpoint folder or config.json on this machine (the terminal only).
+
+    Raises:
+        LocalModelError, HeaderParseError, ConfigError: see ``read_local_model``.
+    """
+    record = await asyncio.to_thread(read_local_model, path)
+    return ResolvedModel(record, Resolution(record.repo_id, exact=True), local=True)
 
 
 def usable(record: ModelRecord) -> bool:

@@ -4,6 +4,7 @@ FitbotError
  └── InputError
       ├── ModelUnusableError    the model is known but has no usable accounting
       ├── ModelRefError         a model reference that names neither a model nor a local checkpoint
+      ├── LocalModelError       a local checkpoint folder or config.json that cannot be read
       └── CommandParseError     ``fitbot ask`` text that is not a command
 """
 
@@ -31,6 +32,10 @@ class ModelUnusableError(InputError):
 
 class CommandParseError(InputError):
     """Text given to ``fitbot ask`` that is not one of the commands."""
+
+
+class LocalModelError(InputError):
+    """A local checkpoint folder or config.json that cannot be read."""
 
 
 class ModelRefError(InputError):
