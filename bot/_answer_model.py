@@ -7,7 +7,7 @@ from store import ModelRecord
 
 from . import _format as fmt
 from ._answer_fit import ACTIVE_CONVENTION, hub_url
-from ._document import Column, Document, Line, Section, Table, code, em, strong
+from ._document import Column, Document, Line, Section, Table, em, strong
 from ._safe import clean
 from ._service import ResolvedModel
 
@@ -60,7 +60,7 @@ def render_model(resolved: ResolvedModel) -> Document:
     arch: tuple[Line, ...] = (
         (
             "type ",
-            code(clean(config.model_type, 40)),
+            clean(config.model_type, 40),  # from the Hub: plain text, escaped by each renderer
             f", hidden {config.hidden_size:,}, vocab {config.vocab_size:,}",
         ),
         (f"context length {fmt.tokens(config.max_context) if config.max_context else 'not stated'}",),
@@ -98,7 +98,7 @@ def _provenance(record: ModelRecord, *, local: bool = False) -> tuple[Line, ...]
     if record.provenance == "header":
         sha = (record.sha or "")[:12]
         read = record.read_at.strftime("%Y-%m-%d %H:%M UTC") if record.read_at else "unknown"
-        lines: list[Line] = [("read from safetensors headers at commit ", code(sha), f" on {read}")]
+        lines: list[Line] = [(f"read from safetensors headers at commit {clean(sha, 12)} on {read}",)]
         if record.count_mismatch and record.hub.hub_total_params is not None:
             lines.append(
                 (f"the Hub says {record.hub.hub_total_params:,} (it counts packed elements and scales)",)

@@ -10,10 +10,8 @@ receives typed values.
 from __future__ import annotations
 
 import shlex
-from collections.abc import Awaitable, Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from datetime import timedelta
-from enum import StrEnum
 from typing import Any
 
 from estimator import Budget, KvCacheType, parse_budget, parse_context, parse_kv_type
@@ -25,6 +23,7 @@ from ._answer_fit import render_fit
 from ._answer_help import HelpLine, render_help
 from ._answer_misc import render_about, render_compare, render_new
 from ._answer_model import render_model
+from ._command_spec import CommandContext, CommandSpec, Param, ParamKind, Surface
 from ._document import Document
 from ._parsers import (
     NEW_DAYS_DEFAULT,
@@ -36,7 +35,6 @@ from ._parsers import (
     parse_term,
     parse_whole_number,
 )
-from ._service import CatalogService
 from .errors import CommandParseError
 
 __all__ = [
@@ -55,116 +53,12 @@ __all__ = [
 NEW_LIMIT = 50
 
 
-class Surface(StrEnum):
-    """Where a command can be typed."""
-
-    CLI = "cli"  # fitbot NAME ...
-    DISCORD = "discord"  # /NAME in a server
-    ASK = "ask"  # fitbot ask "/NAME ..."
-
-
-@dataclass(frozen=True, slots=True)
-class ParamKind:
-    """A kind of value and the one parser that reads it from text.
-
-    ``terminal_parse`` replaces ``parse`` on the command line, where more is allowed
-    (a model reference may be a local path there, never on Discord).
-    """
-
-    name: str
-    parse: Callable[[str], Any]
-    metavar: str
-    choices: tuple[str, ...] = ()
-    terminal_parse: Callable[[str], Any] | None = None
-
-    def parse_for(self, surface: Surface) -> Callable[[str], Any]:
-        if surface is Surface.CLI and self.terminal_parse is not None:
-            return self.terminal_parse
-        return self.parse
-
-
 MODEL = ParamKind("model", parse_model_name, "MODEL", terminal_parse=parse_model_ref)
 BUDGET = ParamKind("budget", parse_budget, "BUDGET")
 CONTEXT = ParamKind("context", parse_context, "TOKENS")
 KV_CACHE = ParamKind("kv_cache", parse_kv_type, "TYPE", choices=tuple(KvCacheType))
 DAYS = ParamKind("days", parse_days, "DAYS")
 TERM = ParamKind("term", parse_term, "TERM")
-
-
-@dataclass(frozen=True, slots=True)
-class Param:
-    """One option of a command. ``rest`` takes the remaining words (names with spaces)."""
-
-    name: str
-    kind: ParamKind
-    help: str
-    required: bool = True
-    default: Any = None
-    rest: bool = False
-    autocomplete: bool = False
-    terminal_note: str = ""  # added to the help on the terminal only
-
-
-@dataclass(frozen=True, slots=True)
-class CommandContext:
-    """What a command runs against, besides its own arguments."""
-
-    service: CatalogService
-    source_url: str = ""
-    surface: Surface = Surface.ASK
-
-
-# A command's code: the context, then its typed parameters by name.
-Runner = Callable[..., Awaitable[Document]]
-
-
-@dataclass(frozen=True, slots=True)
-class CommandSpec:
-    """A command: name, one-line summary (Discord's description), parameters, examples."""
-
-    name: str
-    summary: str
-    params: tuple[Param, ...]
-    examples: tuple[tuple[tuple[str, str], ...], ...]
-    run: Runner
-    absent: Mapping[Surface, str] = field(default_factory=dict)  # surface → why not there
-
-    def param(self, name: str) -> Param:
-        return next(p for p in self.params if p.name == name)
-
-    def describe(self) -> dict[str, str]:
-        """Discord's per-option descriptions."""
-        return {p.name: p.help for p in self.params}
-
-    def example_text(self, surface: Surface, example: Iterable[tuple[str, str]]) -> str:
-        """One example as typed on ``surface``: required values in order, the rest by name."""
-        required = {p.name for p in self.params if p.required}
-        words: list[str] = []
-        for name, value in example:
-            if name in required:
-                words.append(shlex.quote(value))
-            elif surface is Surface.CLI:
-                words += [f"--{name.replace('_', '-')}", shlex.quote(value)]
-            else:
-                words.append(shlex.quote(f"{name}:{value}"))
-        prefix = f"fitbot {self.name}" if surface is Surface.CLI else f"/{self.name}"
-        return " ".join([prefix, *words])
-
-    @property
-    def usage(self) -> str:
-        return self.example_text(Surface.ASK, self.examples[0]) if self.examples else f"/{self.name}"
-
-    def parse_args(self, raw: Mapping[str, str], surface: Surface) -> dict[str, Any]:
-        """Typed values for text arguments, through each parameter's parser.
-
-        Raises:
-            InputError subclasses: a value its parser refuses.
-        """
-        values: dict[str, Any] = {}
-        for p in self.params:
-            text = raw.get(p.name)
-            values[p.name] = p.default if text in (None, "") else p.kind.parse_for(surface)(text)
-        return values
 
 
 async def run_fit(

@@ -44,6 +44,11 @@ _INLINE_MARKDOWN = re.compile(r"([\\*_~`|\[\]])")
 _LEADING_MARKDOWN = re.compile(r"^(\s*)([#>-])")
 
 
+def defuse_mentions(text: str) -> str:
+    """A zero-width space after every "@" and "<": @everyone, <@id>, <@&id> and <#id> stay text."""
+    return text.replace("@", "@\u200b").replace("<", "<\u200b")
+
+
 def escape_markdown(plain: str) -> str:
     """Discord markdown escapes and defused mentions for one run of a line, without
     cleaning or cutting (``plain`` was cleaned when the answer was built).
@@ -52,7 +57,7 @@ def escape_markdown(plain: str) -> str:
     list markers only where they could start a line. "(" and "-" inside text stay as
     they are, so titles and footers (which Discord shows without markdown) stay clean.
     """
-    plain = plain.replace("@", "@\u200b").replace("<", "<\u200b")
+    plain = defuse_mentions(plain)
     return _LEADING_MARKDOWN.sub(r"\1\\\2", _INLINE_MARKDOWN.sub(r"\\\1", plain))
 
 

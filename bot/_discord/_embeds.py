@@ -29,7 +29,7 @@ from .._document import (
     Tone,
     table_lines,
 )
-from .._safe import clean, escape_markdown, truncate
+from .._safe import clean, defuse_mentions, escape_markdown, truncate
 
 FENCE = "```"
 BLANK = "\u200b"
@@ -70,7 +70,7 @@ def markdown_run(run: Run | str) -> str:
     if run.style is Style.EMPHASIS:
         return f"_{escape_markdown(run.text)}_"
     if run.style is Style.CODE:
-        return f"`{run.text.replace('`', '')}`"
+        return f"`{_verbatim(run.text.replace('`', ''))}`"
     if run.style is Style.LINK:  # the URL was percent-encoded where it was built (hub_url)
         return f"[{escape_markdown(run.text)}]({run.target})"
     if run.style is Style.CHANNEL:
@@ -78,9 +78,16 @@ def markdown_run(run: Run | str) -> str:
     return escape_markdown(run.text)
 
 
+def _verbatim(text: str) -> str:
+    """Code keeps its characters, but no mention survives even there (a second lock behind
+    ``allowed_mentions=none``)."""
+    return defuse_mentions(text)
+
+
 def markdown_block(block: Block) -> str:
     if isinstance(block, Table):  # a code block: no escapes inside, no fence can be closed early
-        return FENCE + "\n" + "\n".join(row.replace("`", "'") for row in table_lines(block)) + "\n" + FENCE
+        rows = (_verbatim(row.replace("`", "'")) for row in table_lines(block))
+        return FENCE + "\n" + "\n".join(rows) + "\n" + FENCE
     return "".join(markdown_run(r) for r in block)
 
 
@@ -104,7 +111,7 @@ def to_markdown(doc: Document) -> EmbedContent:
         title=escape_markdown(doc.title),
         description=_markdown_lines(doc.lines),
         fields=tuple(fields),
-        footer=clean(" ".join(doc.notes), FOOTER_LIMIT),  # footers show no markdown: nothing to escape
+        footer=defuse_mentions(clean(" ".join(doc.notes), FOOTER_LIMIT)),  # footers show no markdown
         url=doc.url,
         colour=TONE_COLOURS[doc.tone],
     )

@@ -73,6 +73,7 @@ async def open_bot(
     from .._answer_explain import render_explain
     from .._chart import render_fit_chart
     from .._discord import FitBot
+    from ._scheduler import start_bot_scheduler
 
     configure_endpoints(settings)
     async with open_database(settings) as db:
@@ -85,6 +86,7 @@ async def open_bot(
             serving=serving,
             chart=render_fit_chart,
             explain=render_explain,
+            scheduler=start_bot_scheduler,
             **options,
         )
         async with bot:

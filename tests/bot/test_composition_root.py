@@ -25,16 +25,17 @@ def _imports(path: Path) -> set[str]:
     return names
 
 
-def test_only_bot_app_imports_the_crawler() -> None:
-    """No module outside bot/app/ (in bot/, estimator/, store/) imports crawler/."""
+@pytest.mark.parametrize("wired", ["crawler", "apscheduler", "tqdm"])
+def test_only_bot_app_imports_the_crawler_and_the_scheduler(wired: str) -> None:
+    """No module outside bot/app/ (in bot/, estimator/, store/) imports crawler/, APScheduler or tqdm."""
     offenders = [
         str(path.relative_to(ROOT))
         for package in ("bot", "estimator", "store")
         for path in (ROOT / package).rglob("*.py")
-        if "crawler" in _imports(path) and (ROOT / "bot" / "app") not in path.parents
+        if wired in _imports(path) and (ROOT / "bot" / "app") not in path.parents
     ]
     assert offenders == []
-    assert any("crawler" in _imports(p) for p in (ROOT / "bot" / "app").glob("*.py"))
+    assert any(wired in _imports(p) for p in (ROOT / "bot" / "app").glob("*.py"))
 
 
 @pytest.mark.parametrize(
