@@ -82,3 +82,19 @@ def test_examples_parse_on_their_surface(surface: Surface) -> None:
             spec.parse_args(dict(example), surface)
             if surface is Surface.ASK:
                 assert parse_command(spec.example_text(surface, example))[0] is spec
+
+
+async def test_help_lists_every_command_with_examples_in_each_surfaces_syntax() -> None:
+    """`fitbot help` shows `fitbot NAME ...` examples; /help shows `/NAME ...`, for every table command."""
+    from bot._commands import CommandContext, run_help
+    from bot._document import render_text
+
+    terminal = render_text(await run_help(CommandContext(None, surface=Surface.CLI)))  # type: ignore[arg-type]
+    discord = render_text(await run_help(CommandContext(None, surface=Surface.DISCORD)))  # type: ignore[arg-type]
+    for name, spec in COMMANDS.items():
+        assert f"fitbot {name}" in terminal and f"/{name}" in discord
+        for example in spec.examples:
+            assert spec.example_text(Surface.CLI, example) in terminal
+            assert spec.example_text(Surface.ASK, example) in discord
+    assert "fitbot fit 'llama 3.1 70b' 2x3090 --context 32k" in terminal
+    assert "/fit 'llama 3.1 70b' 2x3090 context:32k" in discord
