@@ -102,7 +102,7 @@ def _kv_cases(data, configs) -> list[Case]:
             if "windowed_layers" in spec:
                 expected += spec["windowed_layers"] * spec["windowed_bytes_per_token"] * min(ctx, spec["window"])
             cases.append(Case("KV cache (exact)", f"{spec['model'].split('/')[1]} @ {ctx // 1024}K", expected,
-                              estimate_kv_cache_bytes(config, ctx), 0, "anchor-models.md: " + spec["note"]))
+                              estimate_kv_cache_bytes(config, ctx), 0, "docs/reference/anchor-models.md: " + spec["note"]))
     return cases
 
 

@@ -31,11 +31,13 @@ import time
 from pathlib import Path
 from types import SimpleNamespace
 
-from bot._cli_discord import open_bot
+from bot.app._discord_cli import open_bot
 from bot._discord._cog_lookup import LookupCog
 from bot._discord._params import BudgetTransformer, model_choices
-from bot._root import open_database
-from bot._settings import Settings
+from bot._parsers import ModelRef
+from estimator import KvCacheType
+from bot.app._database import open_database
+from bot.app._settings import Settings
 from bot.errors import ModelUnusableError
 from store import Database, count_models, insert_new_models, load_bundled_catalog
 from store.errors import ModelNotFoundError
@@ -177,7 +179,7 @@ async def bench(db_path: Path) -> None:
             t = time.perf_counter()
             budget = await transformer.transform(None, budget_text)  # type: ignore[arg-type]
             tokens = None if context is None else int(context.rstrip("k")) * 1024
-            await LookupCog.fit.callback(cog, _interaction(), model, budget, tokens, "f16")  # type: ignore[arg-type]
+            await LookupCog.fit.callback(cog, _interaction(), ModelRef(model), budget, tokens, KvCacheType.F16)  # type: ignore[arg-type]
             elapsed = time.perf_counter() - t
             samples.append(elapsed)
             per_case[case].append(elapsed)

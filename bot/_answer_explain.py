@@ -5,8 +5,8 @@ from __future__ import annotations
 from estimator import explain_option
 
 from . import _format as fmt
-from ._document import Document, Field
-from ._safe import escape
+from ._document import Document, Line, Section, code
+from ._safe import clean
 from ._service import FitAnswer
 
 
@@ -18,21 +18,30 @@ def explained_quant(answer: FitAnswer, quant: str | None) -> str:
 
 
 def render_explain(answer: FitAnswer, quant: str | None = None) -> Document:
+    """Every term of one option's estimate, with its formula and inputs."""
     quant = explained_quant(answer, quant)
     explanation = explain_option(answer.model.facts, answer.report, quant)
-    fields = []
+    sections = []
     for term in explanation.terms:
-        inputs = "\n".join(f"• {name}: {value}" for name, value in term.inputs)
-        fields.append(Field(f"{term.name} = {fmt.gib(term.value_bytes, 3)} ({term.value_bytes:,} B)", f"{term.formula}\n{inputs}"[:1024]))
+        body: tuple[Line, ...] = (
+            (code(term.formula),),
+            *((f"• {name}: {value}",) for name, value in term.inputs),
+        )
+        sections.append(
+            Section(f"{term.name} = {fmt.gib(term.value_bytes, 3)} ({term.value_bytes:,} B)", body)
+        )
     free = explanation.capacity_bytes - explanation.total_bytes
+    room = f"fits with {fmt.gib(free, 3)} free" if free >= 0 else f"short by {fmt.gib(-free, 3)}"
     return Document(
-        title=f"Why: {escape(answer.model.record.repo_id, 120)} at {quant} ({explanation.runtime})",
-        description=(
-            f"Total {fmt.gib(explanation.total_bytes, 3)} = the {len(explanation.terms)} terms below, "
-            f"against {fmt.gib(explanation.capacity_bytes, 3)} of GPU memory "
-            f"({'fits with ' + fmt.gib(free, 3) + ' free' if free >= 0 else 'short by ' + fmt.gib(-free, 3)}), "
-            f"at {fmt.tokens(explanation.context)} tokens of context."
+        title=f"Why: {clean(answer.model.record.repo_id, 120)} at {quant} ({explanation.runtime})",
+        lines=(
+            (
+                f"Total {fmt.gib(explanation.total_bytes, 3)} = the {len(explanation.terms)} terms below, "
+                f"against {fmt.gib(explanation.capacity_bytes, 3)} of GPU memory "
+                f"({room}), "
+                f"at {fmt.tokens(explanation.context)} tokens of context.",
+            ),
         ),
-        fields=tuple(fields),
-        footer="Estimates from documented models; GiB = 2^30 bytes. Parameter counts are exact.",
+        sections=tuple(sections),
+        notes=("Estimates from documented models; GiB = 2^30 bytes. Parameter counts are exact.",),
     )

@@ -6,24 +6,26 @@ from urllib.parse import quote
 
 from estimator import (
     DOES_NOT_FIT,
-    READ_AS_BYTES,
-    READ_AS_GIB,
-    READ_AS_MIB,
-    READ_AS_VENDOR_GB,
     FITS,
     FITS_REDUCED_CONTEXT,
     LLAMA_CPP_PROFILE,
     NEEDS_OFFLOAD,
+    READ_AS_BYTES,
+    READ_AS_GIB,
+    READ_AS_MIB,
+    READ_AS_VENDOR_GB,
     TRANSFORMERS_PROFILE,
     Budget,
+    Device,
+    FitReport,
     QuantOption,
+    Verdict,
 )
 
-
 from . import _format as fmt
-from ._document import Document, Field
+from ._document import Column, Document, Line, Section, Table, Tone, strong
+from ._safe import clean
 from ._recommendation import recommendation_for, recommendation_sentence
-from ._safe import escape
 from ._service import FitAnswer
 
 VERDICT_LABELS = {
@@ -32,7 +34,16 @@ VERDICT_LABELS = {
     NEEDS_OFFLOAD: "🟠 offload",
     DOES_NOT_FIT: "❌ no",
 }
-COLOUR = {FITS: 0x2ECC71, FITS_REDUCED_CONTEXT: 0xF1C40F, NEEDS_OFFLOAD: 0xE67E22, DOES_NOT_FIT: 0xE74C3C}
+TONE = {FITS: Tone.GOOD, FITS_REDUCED_CONTEXT: Tone.CAUTION, NEEDS_OFFLOAD: Tone.WARN, DOES_NOT_FIT: Tone.BAD}
+TABLE_COLUMNS = (
+    Column("quant", 9),
+    Column("weights", 8, ">"),
+    Column("KV", 6, ">"),
+    Column("other", 6, ">"),
+    Column("total", 7, ">"),
+    Column("verdict", 11, "<", gap=2),
+    Column("max ctx", 8, ">"),
+)
 ACTIVE_CONVENTION = (
     "active = what one token reads: total − input embedding (unless tied) − MTP − vision − "
     "routed experts a token skips (× (1 − k/E))"
@@ -48,8 +59,7 @@ def hub_url(repo_id: str) -> str:
 def describe_budget(budget: Budget) -> str:
     """How we read the budget, e.g. "24 GiB, as on a 24GB card"."""
     parts = []
-    for device in _grouped(budget):
-        count, d = device
+    for count, d in _grouped(budget):
         size = fmt.gib(d.memory_bytes, 0 if d.memory_bytes % (1 << 30) == 0 else 2)
         if d.cpu:
             text = f"CPU only, {size} of RAM ({fmt.gib(d.usable_bytes, 0)} for the model)"
@@ -75,117 +85,136 @@ def describe_budget(budget: Budget) -> str:
     return out
 
 
-def _grouped(budget: Budget):
-    groups: list[list] = []
+def _grouped(budget: Budget) -> list[tuple[int, Device]]:
+    groups: list[tuple[int, Device]] = []
     for device in budget.devices:
         if groups and groups[-1][1] == device:
-            groups[-1][0] += 1
+            groups[-1] = (groups[-1][0] + 1, device)
         else:
-            groups.append([1, device])
-    return [tuple(g) for g in groups]
+            groups.append((1, device))
+    return groups
 
 
 def render_fit(answer: FitAnswer) -> Document:
-    """The /fit embed content."""
+    """The /fit answer: the reading of the model and budget, the best choice, the table."""
     record, report = answer.model.record, answer.report
     resolution = answer.model.resolution
-    repo = escape(record.repo_id, 120)
-    title = f"{repo} on {escape(describe_budget(answer.budget), 100)}"
-    lines = []
+    title = f"{clean(record.repo_id, 120)} on {clean(describe_budget(answer.budget), 100)}"
+    lines: list[Line] = []
     if not resolution.exact:
-        alternatives = ", ".join(escape(a, 80) for a in resolution.alternatives[:3])
-        lines.append(f"Closest match for your text{f' (also: {alternatives})' if alternatives else ''}.")
+        alternatives = ", ".join(clean(a, 80) for a in resolution.alternatives[:3])
+        lines.append((f"Closest match for your text{f' (also: {alternatives})' if alternatives else ''}.",))
     accounting = answer.model.facts.accounting
-    size = f"{fmt.params_short(accounting.total_params)} parameters ({fmt.params_exact(accounting.total_params)})"
+    total = accounting.total_params
+    size = f"{fmt.params_short(total)} parameters ({fmt.params_exact(total)})"
     if accounting.moe:
         m = accounting.moe
-        size += f", MoE {m.num_experts} experts / top-{m.experts_per_token}, {fmt.params_short(accounting.active_params)} active"
+        active = fmt.params_short(accounting.active_params)
+        size += f", MoE {m.num_experts} experts / top-{m.experts_per_token}, {active} active"
     if not accounting.counts_known:  # issue 10: no guessed count shown as a count
         size = "Parameter counts need the safetensors headers (the crawler will read them); sizes are estimates"
-    lines.append(size + ".")
+    lines.append((size + ".",))
     rec = recommendation_for(answer)  # issue 12: the headline is the policy's pick (estimator/_advice.py)
     lines.append(_best_sentence(report) if rec.verdict == DOES_NOT_FIT else recommendation_sentence(answer, rec))
     assumed = [note for note in rec.notes if "assum" in note]
     if assumed:
-        lines.append(escape("Assumed: " + "; ".join(assumed) + ".", 600))
-    fields = [Field(f"Memory at {fmt.tokens(report.context)} tokens, in GiB (2^30 bytes)", _table(report.options))]
+        lines.append((clean("Assumed: " + "; ".join(assumed) + ".", 600),))
+    sections = [
+        Section(
+            f"Memory at {fmt.tokens(report.context)} tokens, in GiB (2^30 bytes)", (_table(report.options),)
+        )
+    ]
     offload = _offload_field(report.options)
     if offload:
-        fields.append(offload)
+        sections.append(offload)
     speed = _speed_field(answer)
     if speed:
-        fields.append(speed)
+        sections.append(speed)
+    best = report.best
     return Document(
         title=title,
-        url=hub_url(record.repo_id),
-        description="\n".join(lines),
-        fields=tuple(fields),
-        footer=_footer(answer),
-        colour=COLOUR[report.best.verdict] if report.best else COLOUR[DOES_NOT_FIT],
+        url=None if answer.model.local else hub_url(record.repo_id),
+        lines=tuple(lines),
+        sections=tuple(sections),
+        notes=(_footer(answer),),
+        tone=TONE[Verdict(best.verdict)] if best else Tone.BAD,
+        verdict=best.verdict if best else DOES_NOT_FIT,
     )
 
 
-def _best_sentence(report) -> str:
+def _best_sentence(report: FitReport) -> Line:
     best = report.best
     if best is None:
         smallest = min(report.options, key=lambda o: o.weights_bytes)
         ram = fmt.gib(report.system_ram_bytes, 0)
         assumed = " (assumed; add e.g. '+ 128GB RAM' to your budget)" if report.system_ram_assumed else ""
         return (
-            f"**Does not fit**, not even with offload into {ram} of system RAM{assumed}. "
-            f"The smallest option, {smallest.quant}, needs {fmt.gib(smallest.weights_bytes)} for weights alone."
+            strong("Does not fit"),
+            f", not even with offload into {ram} of system RAM{assumed}. "
+            f"The smallest option, {smallest.quant}, needs {fmt.gib(smallest.weights_bytes)} "
+            "for weights alone.",
         )
     if best.verdict == FITS:
         capacity = sum(d.capacity_bytes for d in best.devices)
         return (
-            f"**Best choice: {best.quant}** — {fmt.gib(best.total_bytes)} of {fmt.gib(capacity)}, "
+            strong(f"Best choice: {best.quant}"),
+            f" — {fmt.gib(best.total_bytes)} of {fmt.gib(capacity)}, "
             f"{fmt.gib(capacity - best.total_bytes)} to spare, with {fmt.tokens(report.context)} tokens "
-            f"of context (up to {fmt.tokens(best.max_context)})."
+            f"of context (up to {fmt.tokens(best.max_context)}).",
         )
     if best.verdict == FITS_REDUCED_CONTEXT:
         return (
-            f"**Best choice: {best.quant} at {fmt.tokens(best.max_context)} tokens of context** "
-            f"(you asked for {fmt.tokens(report.context)}, which does not fit)."
+            strong(f"Best choice: {best.quant} at {fmt.tokens(best.max_context)} tokens of context"),
+            f" (you asked for {fmt.tokens(report.context)}, which does not fit).",
         )
     plan = best.offload
     assert plan is not None
     what = "routed experts of" if plan.kind == "experts" else "the first"
     return (
-        f"**Nothing fits in VRAM alone. Best: {best.quant} with {what} {plan.cpu_layers} of "
-        f"{plan.total_layers} layers in system RAM** — {fmt.gib(plan.gpu_bytes)} on the GPU, "
-        f"{fmt.gib(plan.ram_bytes)} of RAM, {fmt.speed(plan.decode_tokens_per_s)} (estimate)."
+        strong(
+            f"Nothing fits in VRAM alone. Best: {best.quant} with {what} {plan.cpu_layers} of "
+            f"{plan.total_layers} layers in system RAM"
+        ),
+        f" — {fmt.gib(plan.gpu_bytes)} on the GPU, "
+        f"{fmt.gib(plan.ram_bytes)} of RAM, {fmt.speed(plan.decode_tokens_per_s)} (estimate).",
     )
 
 
-def _table(options: tuple[QuantOption, ...]) -> str:
-    header = f"{'quant':<9}{'weights':>8}{'KV':>6}{'other':>6}{'total':>7}  {'verdict':<11}{'max ctx':>8}"
-    rows = [header]
-    for o in options:
-        ctx = fmt.tokens(o.max_context) if o.max_context else "—"
-        rows.append(
-            f"{o.quant:<9}{fmt.gib_number(o.weights_gpu_bytes):>8}{fmt.gib_number(o.kv_cache_bytes):>6}"
-            f"{fmt.gib_number(o.overhead_bytes):>6}{fmt.gib_number(o.total_bytes):>7}  "
-            f"{VERDICT_LABELS[o.verdict]:<11}{ctx:>8}"
+def _table(options: tuple[QuantOption, ...]) -> Table:
+    rows = tuple(
+        (
+            str(o.quant),
+            fmt.gib_number(o.weights_gpu_bytes),
+            fmt.gib_number(o.kv_cache_bytes),
+            fmt.gib_number(o.overhead_bytes),
+            fmt.gib_number(o.total_bytes),
+            VERDICT_LABELS[Verdict(o.verdict)],
+            fmt.tokens(o.max_context) if o.max_context else "—",
         )
-    return "```\n" + "\n".join(rows) + "\n```"
+        for o in options
+    )
+    return Table(TABLE_COLUMNS, rows)
 
 
-def _offload_field(options: tuple[QuantOption, ...]) -> Field | None:
+def _offload_field(options: tuple[QuantOption, ...]) -> Section | None:
     plans = [o for o in options if o.offload and o.offload.kind == "experts" and o.verdict == NEEDS_OFFLOAD]
     if not plans:
         return None
-    lines = []
+    lines: list[Line] = []
     for o in plans[:4]:
         p = o.offload
         assert p is not None
         lines.append(
-            f"{o.quant}: experts of {p.cpu_layers}/{p.total_layers} layers in RAM → "
-            f"{fmt.gib(p.gpu_bytes)} GPU + {fmt.gib(p.ram_bytes)} RAM, {fmt.speed(p.decode_tokens_per_s)}"
+            (
+                f"{o.quant}: experts of {p.cpu_layers}/{p.total_layers} layers in RAM → "
+                f"{fmt.gib(p.gpu_bytes)} GPU + {fmt.gib(p.ram_bytes)} RAM, "
+                f"{fmt.speed(p.decode_tokens_per_s)}",
+            )
         )
-    return Field("MoE offload (llama.cpp --n-cpu-moe)", "\n".join(lines))
+    return Section("MoE offload (llama.cpp --n-cpu-moe)", tuple(lines))
 
 
-def _speed_field(answer: FitAnswer) -> Field | None:
+def _speed_field(answer: FitAnswer) -> Section | None:
     if not answer.budget.names_gpu:
         return None
     rows = [o for o in answer.report.options if o.decode_tokens_per_s]
@@ -193,9 +222,9 @@ def _speed_field(answer: FitAnswer) -> Field | None:
         return None
     shown = rows[:3] if len(rows) <= 3 else [rows[0], *rows[len(rows) // 2 : len(rows) // 2 + 1], rows[-1]]
     lines = [f"{o.quant}: {fmt.speed(o.decode_tokens_per_s)}" for o in shown]
-    return Field(
+    return Section(
         "Decode speed (estimate)",
-        " · ".join(lines) + "\nmemory bandwidth × 60-65% ÷ bytes read per token (active weights + KV)",
+        ((" · ".join(lines),), ("memory bandwidth × 60-65% ÷ bytes read per token (active weights + KV)",)),
     )
 
 
@@ -204,6 +233,8 @@ def _footer(answer: FitAnswer) -> str:
     provenance = (
         "Counts read from the checkpoint's safetensors headers."
         if answer.model.facts.accounting.provenance == "header"
+        else "Counts derived from config.json."
+        if answer.model.local
         else "Counts derived from config.json (not yet read from the checkpoint)."
     )
     llama, hf = LLAMA_CPP_PROFILE, TRANSFORMERS_PROFILE

@@ -1,7 +1,7 @@
 """The /compare, /new, /about and daily-listing answers.
 
 Like the other ``render_*`` modules these return a presentation-neutral ``Document``;
-every string from the Hub goes through ``escape``.
+every string from the Hub goes through ``clean`` (each renderer escapes for its medium).
 """
 
 from __future__ import annotations
@@ -26,8 +26,8 @@ from store import CatalogStats, ModelRecord
 
 from . import _format as fmt
 from ._answer_fit import hub_url
-from ._document import Document, Field
-from ._safe import escape
+from ._document import Document, Line, Run, Section, code, link, strong
+from ._safe import clean
 from ._service import ResolvedModel
 
 LISTING_QUANT = "Q4_K_M"
@@ -38,7 +38,14 @@ LISTING_MAX_MODELS = 20
 PRIVACY = (
     "fitbot stores, per server: the server id, the channel id of the daily listing, its hour "
     "and the date of the last post. Nothing about members: no user ids, names, messages or "
-    "command history. `/listing unsubscribe` deletes the server's row."
+    "command history. /listing unsubscribe deletes the server's row."
+)
+PRIVACY_LINES = (
+    (
+        PRIVACY.removesuffix("/listing unsubscribe deletes the server's row."),
+        code("/listing unsubscribe"),
+        " deletes the server's row.",
+    ),
 )
 
 
@@ -52,7 +59,7 @@ class ListingEntry:
 
 @cache
 def _ladder() -> tuple[tuple[GpuSpec, Budget], ...]:
-    out = []
+    out: list[tuple[GpuSpec, Budget]] = []
     for key in GPU_LADDER_KEYS:
         gpu = gpu_by_key(key)
         if gpu is not None:
@@ -72,9 +79,9 @@ def smallest_fitting_gpu(record: ModelRecord, quant: str = LISTING_QUANT) -> Gpu
     return None
 
 
-def _link(repo_id: str) -> str:
-    """A markdown link to the Hub page; the URL is percent-encoded so no name can break out of it."""
-    return f"[{escape(repo_id, 100)}]({hub_url(repo_id)})"
+def _link(repo_id: str) -> Run:
+    """A link to the Hub page; the URL is percent-encoded so no name can break out of it."""
+    return link(clean(repo_id, 100), hub_url(repo_id))
 
 
 def _size_line(record: ModelRecord) -> str:
@@ -97,114 +104,135 @@ def _size_line(record: ModelRecord) -> str:
 def _gpu_line(gpu: GpuSpec | None) -> str:
     if gpu is None:
         return f"at {LISTING_QUANT}: larger than one 80 GB card"
-    return f"at {LISTING_QUANT}: fits one {escape(gpu.name.removeprefix('NVIDIA '), 60)} ({gpu.memory_gb} GB)"
+    return f"at {LISTING_QUANT}: fits one {clean(gpu.name.removeprefix('NVIDIA '), 60)} ({gpu.memory_gb} GB)"
 
 
 def render_listing(entries: Sequence[ListingEntry], since: datetime, day: date, *, more: int = 0) -> Document:
     """The daily post: models added or re-read since the last post."""
-    lines = []
+    lines: list[Line] = []
     for entry in entries[:LISTING_MAX_MODELS]:
         record = entry.record
-        lines.append(
-            f"**{_link(record.repo_id)}** — "
-            f"{_size_line(record)}; {_gpu_line(entry.smallest_gpu)}"
-        )
+        lines.append((_link(record.repo_id), f" — {_size_line(record)}; {_gpu_line(entry.smallest_gpu)}"))
     hidden = more + max(0, len(entries) - LISTING_MAX_MODELS)
     if hidden:
-        lines.append(f"… and {hidden} more: use `/new` to see them all.")
+        lines.append((f"… and {hidden} more: use ", code("/new"), " to see them all."))
     if not lines:
-        lines.append("No models were added or re-read since the last post.")
+        lines.append(("No models were added or re-read since the last post.",))
     return Document(
         title=f"New and updated models, {day.isoformat()}",
-        description="\n".join(lines),
-        footer=(
-            f"Since {since.strftime('%Y-%m-%d %H:%M')} UTC. Smallest GPU: the first of 8/12/16/24/32/48/80 GB "
+        lines=tuple(lines),
+        notes=(
+            f"Since {since.strftime('%Y-%m-%d %H:%M')} UTC. "
+            "Smallest GPU: the first of 8/12/16/24/32/48/80 GB "
             f"cards that holds the model at {LISTING_QUANT} with 8,192 tokens of context (estimate). "
-            "Admins: /listing to change or stop this post."
+            "Admins: /listing to change or stop this post.",
         ),
     )
 
 
 def render_new(records: Sequence[ModelRecord], days: int, *, now: datetime) -> Document:
     """/new: models added or re-read in the last ``days`` days, one line each."""
-    lines = [
-        f"`{r.updated_at.strftime('%m-%d') if r.updated_at else '     '}` "
-        f"{_link(r.repo_id)} — {_size_line(r)}"
+    lines: list[Line] = [
+        (
+            code(r.updated_at.strftime("%m-%d") if r.updated_at else "     "),
+            " ",
+            _link(r.repo_id),
+            f" — {_size_line(r)}",
+        )
         for r in records
     ]
-    description = "\n".join(lines) if lines else (
-        "Nothing new: no model was added or re-read from its checkpoint in that time. "
-        "Try a longer window, e.g. `/new days:30`."
-    )
+    if not lines:
+        lines = [
+            (
+                "Nothing new: no model was added or re-read from its checkpoint in that time. "
+                "Try a longer window, e.g. ",
+                code("/new days:30"),
+                ".",
+            )
+        ]
     return Document(
         title=f"Models added or updated in the last {days} day{'s' if days != 1 else ''}",
-        description=description,
-        footer=f"As of {now.strftime('%Y-%m-%d %H:%M')} UTC. Only models whose checkpoint headers were read are listed.",
+        lines=tuple(lines),
+        notes=(
+            f"As of {now.strftime('%Y-%m-%d %H:%M')} UTC. "
+            "Only models whose checkpoint headers were read are listed.",
+        ),
     )
 
 
 def render_about(stats: CatalogStats, source_url: str) -> Document:
     """/about: data freshness, what is stored, and where the source lives."""
-    provenance = {p: n for p, n in stats.by_provenance}
-    counts = (
-        f"**{stats.models:,} models** in the catalog: {provenance.get('header', 0):,} read from "
-        f"safetensors headers, {provenance.get('config', 0):,} derived from config.json."
+    provenance = dict(stats.by_provenance)
+    counts: Line = (
+        strong(f"{stats.models:,} models"),
+        f" in the catalog: {provenance.get('header', 0):,} read from "
+        f"safetensors headers, {provenance.get('config', 0):,} derived from config.json.",
     )
     run = stats.last_run
     if run is None or run.finished_at is None:
         crawl = "No crawl has finished yet: answers come from the bundled catalog."
     else:
         crawl = (
-            f"Last crawl finished {run.finished_at.strftime('%Y-%m-%d %H:%M')} UTC ({escape(run.status, 20)}, "
-            f"source {escape(run.source, 60)})."
+            f"Last crawl finished {run.finished_at.strftime('%Y-%m-%d %H:%M')} UTC ({clean(run.status, 20)}, "
+            f"source {clean(run.source, 60)})."
         )
     return Document(
         title="About fitbot",
-        description=(
-            "Will this model run on my GPU? Exact parameter counts from checkpoint headers, "
-            "honest memory estimates per quantization."
+        lines=(
+            (
+                "Will this model run on my GPU? Exact parameter counts from checkpoint headers, "
+                "honest memory estimates per quantization.",
+            ),
         ),
-        fields=(
-            Field("Data freshness", f"{counts}\n{crawl}\nCatalog version {stats.catalog_version}."),
-            Field("Privacy", PRIVACY),
-            Field("Source", source_url),
+        sections=(
+            Section("Data freshness", (counts, (crawl,), (f"Catalog version {stats.catalog_version}.",))),
+            Section("Privacy", PRIVACY_LINES),
+            Section("Source", ((link(source_url, source_url),),)),
         ),
         url=source_url,
-        footer="Estimates, not guarantees: check the footer of each /fit answer for the assumptions.",
+        notes=("Estimates, not guarantees: check the footer of each /fit answer for the assumptions.",),
     )
 
 
 def render_compare(a: ResolvedModel, b: ResolvedModel) -> Document:
     """/compare: two models side by side."""
-    fields = [Field(escape(m.record.repo_id, 200), _compare_lines(m), inline=True) for m in (a, b)]
+    sections = [Section(clean(m.record.repo_id, 200), _compare_lines(m), inline=True) for m in (a, b)]
     ta, tb = a.facts.accounting.total_params, b.facts.accounting.total_params
     big, small = (a, b) if ta >= tb else (b, a)
     ratio = max(ta, tb) / max(1, min(ta, tb))
-    lines = []
+    lines: list[Line] = []
     if not (a.resolution.exact and b.resolution.exact):
-        lines.append("At least one name was a closest match: check the repo ids below.")
+        lines.append(("At least one name was a closest match: check the repo ids below.",))
     lines.append(
-        f"{escape(big.record.repo_id, 100)} has {ratio:,.1f}× the parameters of {escape(small.record.repo_id, 100)}."
+        (
+            f"{clean(big.record.repo_id, 100)} has {ratio:,.1f}× the parameters of "
+            f"{clean(small.record.repo_id, 100)}.",
+        )
     )
     return Document(
-        title=f"{escape(a.record.repo_id, 120)} vs {escape(b.record.repo_id, 120)}",
-        description="\n".join(lines),
-        fields=tuple(fields),
-        footer=(
+        title=f"{clean(a.record.repo_id, 120)} vs {clean(b.record.repo_id, 120)}",
+        lines=tuple(lines),
+        sections=tuple(sections),
+        notes=(
             f"Sizes in GiB (2^30 bytes). Smallest GPU at {LISTING_QUANT}: 8/12/16/24/32/48/80 GB cards, "
-            "8,192 tokens of context (estimate)."
+            "8,192 tokens of context (estimate).",
         ),
     )
 
 
-def _compare_lines(m: ResolvedModel) -> str:
+def _compare_lines(m: ResolvedModel) -> tuple[Line, ...]:
     facts = m.facts
     a, config = facts.accounting, facts.config
     q4 = layout_weights(LISTING_QUANT, a, config).total
     moe = f"{a.moe.num_experts} experts / top-{a.moe.experts_per_token}" if a.moe else "dense"
-    return "\n".join(
-        (
-            f"parameters **{fmt.params_short(a.total_params)}** ({fmt.params_exact(a.total_params)})",
+    first: Line = (
+        "parameters ",
+        strong(fmt.params_short(a.total_params)),
+        f" ({fmt.params_exact(a.total_params)})",
+    )
+    return (first,) + tuple(
+        (line,)
+        for line in (
             f"active {fmt.params_short(a.active_params)}",
             f"layout {moe}, {config.num_layers} layers",
             f"context {fmt.tokens(config.max_context) if config.max_context else 'not stated'}",

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from estimator import MemorySummary, kv_bytes_per_token, summarize_memory
+from estimator import MemorySummary, ParamAccounting, kv_bytes_per_token, summarize_memory
+from store import ModelRecord
 
 from . import _format as fmt
 from ._answer_fit import ACTIVE_CONVENTION, hub_url
-from ._document import Document, Field
-from ._safe import escape
+from ._document import Column, Document, Line, Section, Table, em, strong
+from ._safe import clean
 from ._service import ResolvedModel
 
+COMPONENT_COLUMNS = (Column("component", 22), Column("parameters", 18, ">", gap=1))
 COMPONENT_LABELS = {
     "embedding": "input embedding",
     "lm_head": "output head",
@@ -26,52 +28,62 @@ COMPONENT_LABELS = {
 
 
 def render_model(resolved: ResolvedModel) -> Document:
+    """The /model answer: exact counts, components, storage, architecture, provenance."""
     record = resolved.record
     facts = resolved.facts
     a, config = facts.accounting, facts.config
-    lines = [
-        f"**{fmt.params_exact(a.total_params)} parameters ({fmt.params_short(a.total_params)})**, "
-        f"{fmt.params_exact(a.active_params)} active ({fmt.params_short(a.active_params)}).",
-        f"_{ACTIVE_CONVENTION}_",
+    lines: list[Line] = [
+        (
+            strong(f"{fmt.params_exact(a.total_params)} parameters ({fmt.params_short(a.total_params)})"),
+            f", {fmt.params_exact(a.active_params)} active ({fmt.params_short(a.active_params)}).",
+        ),
+        (em(ACTIVE_CONVENTION),),
     ]
     if not a.counts_known:  # issue 10: an undescribed family's config-derived numbers are not counts
-        lines = ["**Parameter counts need the safetensors headers**: the crawler will read them."]
+        lines = [(strong("Parameter counts need the safetensors headers"), ": the crawler will read them.")]
     if not resolved.resolution.exact:
-        lines.insert(0, "Closest match for your text.")
+        lines.insert(0, ("Closest match for your text.",))
     if a.moe:
         m = a.moe
         lines.append(
-            f"Mixture of experts: {m.num_experts} routed experts, top-{m.experts_per_token}, "
-            f"{m.shared_experts} shared, in {m.moe_layers} of {config.num_layers} layers."
+            (
+                f"Mixture of experts: {m.num_experts} routed experts, top-{m.experts_per_token}, "
+                f"{m.shared_experts} shared, in {m.moe_layers} of {config.num_layers} layers.",
+            )
         )
     else:
-        lines.append(f"Dense model, {config.num_layers} layers.")
-    components = "\n".join(
-        f"{COMPONENT_LABELS[name]:<22} {count:>18,}" for name, count in a.components.items() if count
-    )
-    fields = [Field("Components (parameters)", f"```\n{components}\n{'total':<22} {a.total_params:>18,}\n```")]
-    fields.append(Field("Storage", _storage(a)))
+        lines.append((f"Dense model, {config.num_layers} layers.",))
+    rows = tuple((COMPONENT_LABELS[name], f"{count:,}") for name, count in a.components.items() if count)
+    table = Table(COMPONENT_COLUMNS, (*rows, ("total", f"{a.total_params:,}")), header=False)
+    sections = [Section("Components (parameters)", (table,)), Section("Storage", _storage(a))]
     kv = kv_bytes_per_token(config)
     attention = "MLA latent" if config.mla else f"{config.num_kv_heads} KV heads × {config.head_dim}"
     windowed = sum(1 for k in config.layer_kinds if k not in ("full", "mla"))
-    arch = [
-        f"type `{escape(config.model_type, 40)}`, hidden {config.hidden_size:,}, vocab {config.vocab_size:,}",
-        f"context length {fmt.tokens(config.max_context) if config.max_context else 'not stated'}",
-        f"KV cache {kv:,} bytes per token at f16 ({attention}; {config.full_attention_layers} growing layers"
-        + (f", {windowed} windowed/recurrent" if windowed else "")
-        + ")",
-        render_layer_kinds(summarize_memory(config)),
-    ]
-    fields.append(Field("Architecture", "\n".join(arch)))
-    fields.append(Field("Provenance", _provenance(record)))
+    arch: tuple[Line, ...] = (
+        (
+            "type ",
+            clean(config.model_type, 40),  # from the Hub: plain text, escaped by each renderer
+            f", hidden {config.hidden_size:,}, vocab {config.vocab_size:,}",
+        ),
+        (f"context length {fmt.tokens(config.max_context) if config.max_context else 'not stated'}",),
+        (
+            f"KV cache {kv:,} bytes per token at f16 "
+            f"({attention}; {config.full_attention_layers} growing layers"
+            + (f", {windowed} windowed/recurrent" if windowed else "")
+            + ")",
+        ),
+        (render_layer_kinds(summarize_memory(config)),),
+    )
+    sections.append(Section("Architecture", arch))
+    sections.append(Section("Provenance", _provenance(record, local=resolved.local)))
     if a.notes:
-        fields.append(Field("Notes", "\n".join(escape(n, 300) for n in a.notes[:5])))
+        sections.append(Section("Notes", tuple((clean(n, 300),) for n in a.notes[:5])))
     return Document(
-        title=escape(record.repo_id, 200),
-        url=hub_url(record.repo_id),
-        description="\n".join(lines),
-        fields=tuple(fields),
-        footer="Parameter counts are exact integers. GiB = 2^30 bytes, GB = 10^9 bytes.",
+        title=clean(record.repo_id, 200),
+        url=None if resolved.local else hub_url(record.repo_id),
+        lines=tuple(lines),
+        sections=tuple(sections),
+        notes=("Parameter counts are exact integers. GiB = 2^30 bytes, GB = 10^9 bytes.",),
     )
 
 
@@ -113,20 +125,26 @@ def _small_size(size_bytes: int) -> str:
     return f"{size_bytes / 2**20:.1f} MiB" if size_bytes >= 2**20 else f"{size_bytes / 2**10:.0f} KiB"
 
 
-def _storage(a) -> str:
+def _storage(a: ParamAccounting) -> tuple[Line, ...]:
     if a.stored_bytes is None:
-        return "not read yet: counts come from config.json"
+        return (("not read yet: counts come from config.json",),)
     dtypes = ", ".join(f"{dtype} {fmt.size_both(size)}" for dtype, size in a.stored_dtypes[:6])
-    quant = f"quantization: {escape(a.quantization, 40)}\n" if a.quantization else ""
-    return f"{quant}{fmt.size_both(a.stored_bytes)} in all\n{dtypes}"
+    quant: tuple[Line, ...] = ((f"quantization: {clean(a.quantization, 40)}",),) if a.quantization else ()
+    return (*quant, (f"{fmt.size_both(a.stored_bytes)} in all",), (dtypes,))
 
 
-def _provenance(record) -> str:
+def _provenance(record: ModelRecord, *, local: bool = False) -> tuple[Line, ...]:
+    if local:
+        return ((clean(record.status_reason or "read from local files", 300),),)
     if record.provenance == "header":
         sha = (record.sha or "")[:12]
         read = record.read_at.strftime("%Y-%m-%d %H:%M UTC") if record.read_at else "unknown"
-        text = f"read from safetensors headers at commit `{sha}` on {read}"
-        if record.count_mismatch:
-            text += f"\nthe Hub says {record.hub.hub_total_params:,} (it counts packed elements and scales)"
-        return text
-    return "derived from config.json (bundled catalog); a crawl will replace it with header-exact counts"
+        lines: list[Line] = [(f"read from safetensors headers at commit {clean(sha, 12)} on {read}",)]
+        if record.count_mismatch and record.hub.hub_total_params is not None:
+            lines.append(
+                (f"the Hub says {record.hub.hub_total_params:,} (it counts packed elements and scales)",)
+            )
+        return tuple(lines)
+    return (
+        ("derived from config.json (bundled catalog); a crawl will replace it with header-exact counts",),
+    )

@@ -14,10 +14,10 @@ from estimator.errors import BudgetParseError
 from store import ModelRecord, list_models
 
 from . import _format as fmt
-from ._root import open_service
+from .app._database import open_service
 
 if TYPE_CHECKING:
-    from .cli import CliState
+    from .app._cli import CliState
 
 # The most popular models are the ones worth ranking; the rest rarely qualify and cost time.
 _CANDIDATES = 300

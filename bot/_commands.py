@@ -1,43 +1,82 @@
-"""The commands, once: each takes the service and plain arguments and returns a Document.
+"""The command table: every command declared once, with typed parameters, help and examples.
 
-Discord cogs and ``fitbot ask`` both dispatch here, so the terminal twin shows exactly
-what the bot shows.
+The click commands (``bot.app._cli``), the Discord app commands (``bot._discord``) and
+``fitbot ask`` are built from ``COMMANDS``; ``tests/bot/test_command_table.py`` fails when a
+surface drifts from it. Each parameter names the parser that turns text into its value,
+so "24GB" fails at the edge with the same message everywhere, and the service only ever
+receives typed values.
 """
 
 from __future__ import annotations
 
 import shlex
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
-from estimator import parse_budget, parse_context, parse_kv_type
+from estimator import Budget, KvCacheType, parse_budget, parse_context, parse_kv_type
 from estimator.errors import InputError
 from store import get_model, list_updated_since
 
 from ._answer_define import render_define
 from ._answer_fit import render_fit
+from ._answer_help import HelpLine, render_help
 from ._answer_misc import render_about, render_compare, render_new
 from ._answer_model import render_model
+from ._command_spec import CommandContext, CommandSpec, Param, ParamKind, Surface
 from ._document import Document
-from ._service import CatalogService
+from ._parsers import (
+    NEW_DAYS_DEFAULT,
+    NEW_DAYS_MAX,
+    ModelRef,
+    parse_days,
+    parse_model_name,
+    parse_model_ref,
+    parse_term,
+    parse_whole_number,
+)
 from .errors import CommandParseError
 
-NEW_DAYS_DEFAULT = 7
-NEW_DAYS_MAX = 90
+__all__ = [
+    "COMMANDS",
+    "NEW_DAYS_DEFAULT",
+    "NEW_DAYS_MAX",
+    "CommandContext",
+    "CommandSpec",
+    "Param",
+    "ParamKind",
+    "Surface",
+    "parse_command",
+    "parse_whole_number",
+]
+
 NEW_LIMIT = 50
 
 
-async def run_fit(service: CatalogService, model: str, budget: str, context: str | None = None, kv_cache: str | None = None) -> Document:
-    answer = await service.fit(model, budget, context=context, kv_type=kv_cache or "f16")
-    return render_fit(answer)
+MODEL = ParamKind("model", parse_model_name, "MODEL", terminal_parse=parse_model_ref)
+BUDGET = ParamKind("budget", parse_budget, "BUDGET")
+CONTEXT = ParamKind("context", parse_context, "TOKENS")
+KV_CACHE = ParamKind("kv_cache", parse_kv_type, "TYPE", choices=tuple(KvCacheType))
+DAYS = ParamKind("days", parse_days, "DAYS")
+TERM = ParamKind("term", parse_term, "TERM")
 
 
-async def run_model(service: CatalogService, model: str) -> Document:
-    return render_model(await service.resolve(model))
+async def run_fit(
+    ctx: CommandContext,
+    model: ModelRef,
+    budget: Budget,
+    context: int | None = None,
+    kv_cache: KvCacheType = KvCacheType.F16,
+) -> Document:
+    return render_fit(await ctx.service.fit(model, budget, context=context, kv_type=kv_cache))
 
 
-async def run_define(service: CatalogService, term: str) -> Document:
+async def run_model(ctx: CommandContext, model: ModelRef) -> Document:
+    return render_model(await ctx.service.resolve(model))
+
+
+async def run_define(ctx: CommandContext, term: str) -> Document:
+    service = ctx.service
     glossary = await service.glossary()
     entry = glossary.lookup(term)
     example = await get_model(service.db, entry.example_model) if entry.example_model else None
@@ -45,58 +84,228 @@ async def run_define(service: CatalogService, term: str) -> Document:
     return render_define(entry, example, related)
 
 
-async def run_compare(service: CatalogService, a: str, b: str) -> Document:
-    return render_compare(await service.resolve(a), await service.resolve(b))
+async def run_compare(ctx: CommandContext, a: ModelRef, b: ModelRef) -> Document:
+    return render_compare(await ctx.service.resolve(a), await ctx.service.resolve(b))
 
 
-async def run_new(service: CatalogService, days: str | int | None = None) -> Document:
-    """Models added or re-read in the last ``days`` days (default a week).
+async def run_new(ctx: CommandContext, days: int = NEW_DAYS_DEFAULT) -> Document:
+    """Models added or re-read in the last ``days`` days (default a week)."""
+    now = ctx.service.db.clock()
+    records = await list_updated_since(ctx.service.db, now - timedelta(days=days), limit=NEW_LIMIT)
+    return render_new(records, days, now=now)
+
+
+async def run_about(ctx: CommandContext) -> Document:
+    return render_about(await ctx.service.stats(), ctx.source_url)
+
+
+async def run_help(ctx: CommandContext) -> Document:
+    surface = Surface.ASK if ctx.surface is Surface.DISCORD else ctx.surface
+    lines = tuple(
+        HelpLine(spec.name, spec.summary, tuple(spec.example_text(surface, e) for e in spec.examples))
+        for spec in COMMANDS.values()
+        if surface not in spec.absent
+    )
+    return render_help(lines, terminal=surface is Surface.CLI)
+
+
+_MODEL_HELP = "Model name or repo id, e.g. qwen2.5-32b"
+_CLI_MODEL_HELP = "; on the terminal also a checkpoint folder or config.json"
+
+COMMANDS: dict[str, CommandSpec] = {
+    spec.name: spec
+    for spec in (
+        CommandSpec(
+            "fit",
+            "Will a model fit in your GPU memory? Memory per quantization and the best choice.",
+            (
+                Param(
+                    "model", MODEL, _MODEL_HELP, rest=True, autocomplete=True, terminal_note=_CLI_MODEL_HELP
+                ),
+                Param(
+                    "budget", BUDGET, "Your GPU memory: 24GB, 2x3090, RTX 4090, M3 Max 128GB, 4090 + 64GB RAM"
+                ),
+                Param(
+                    "context",
+                    CONTEXT,
+                    "Context length in tokens, e.g. 8192 or 32k (default 8192)",
+                    required=False,
+                ),
+                Param(
+                    "kv_cache",
+                    KV_CACHE,
+                    "KV cache type (default f16)",
+                    required=False,
+                    default=KvCacheType.F16,
+                ),
+            ),
+            (
+                (("model", "qwen2.5-32b"), ("budget", "24GB")),
+                (("model", "llama 3.1 70b"), ("budget", "2x3090"), ("context", "32k")),
+            ),
+            run_fit,
+        ),
+        CommandSpec(
+            "model",
+            "Exact parameter count, components, MoE layout and storage of a model.",
+            (
+                Param(
+                    "model",
+                    MODEL,
+                    "Model name or repo id, e.g. deepseek v3",
+                    rest=True,
+                    autocomplete=True,
+                    terminal_note=_CLI_MODEL_HELP,
+                ),
+            ),
+            ((("model", "ds v3"),),),
+            run_model,
+        ),
+        CommandSpec(
+            "define",
+            "Explain a term: parameters, KV cache, quantization, MoE...",
+            (
+                Param(
+                    "term",
+                    TERM,
+                    "The term, e.g. kv cache, moe, Q4_K_M (aliases and typos are fine)",
+                    rest=True,
+                    autocomplete=True,
+                ),
+            ),
+            ((("term", "parameter"),), (("term", "kv cache"),)),
+            run_define,
+        ),
+        CommandSpec(
+            "compare",
+            "Two models side by side: size, layout, memory at Q4_K_M.",
+            (
+                Param("a", MODEL, "First model, e.g. qwen2.5-32b", autocomplete=True),
+                Param("b", MODEL, "Second model, e.g. llama 3.3 70b", autocomplete=True),
+            ),
+            ((("a", "qwen2.5-32b"), ("b", "llama 3.3 70b")),),
+            run_compare,
+        ),
+        CommandSpec(
+            "new",
+            "Models newly listed or re-read from their checkpoints.",
+            (
+                Param(
+                    "days",
+                    DAYS,
+                    f"How many days back (1-{NEW_DAYS_MAX}, default {NEW_DAYS_DEFAULT})",
+                    required=False,
+                    default=NEW_DAYS_DEFAULT,
+                ),
+            ),
+            ((("days", "7"),),),
+            run_new,
+        ),
+        CommandSpec(
+            "about",
+            "Data freshness, what fitbot stores (privacy) and its source.",
+            (),
+            ((),),
+            run_about,
+        ),
+        CommandSpec(
+            "help",
+            "The commands, what each answers, and an example of each.",
+            (),
+            ((),),
+            run_help,
+        ),
+    )
+}
+
+# Commands of one surface only, and why they are not on the others.
+CLI_ONLY: dict[str, str] = {
+    "models": "lists the whole catalog: too long for a chat answer",
+    "status": "operator health check of this machine's database and crawls",
+    "config": "shows this machine's settings",
+    "backup": "copies this machine's database file",
+    "export": "writes dataset files on this machine",
+    "crawl": "operator command: reads the Hub with this machine's token",
+    "crawler": "operator service: the daily crawl",
+    "bot": "starts the Discord bot itself",
+    "rank": "CLI first: the Discord /rank with paging is not built yet (issue 12)",
+    "sync-commands": "registers the Discord commands (operator)",
+    "ask": "the terminal twin of the Discord commands",
+}
+DISCORD_ONLY: dict[str, str] = {
+    "listing": "a per-server daily post, set up by server admins",
+}
+
+
+def parse_command(text: str) -> tuple[CommandSpec, dict[str, Any]]:
+    """Split "/fit 'qwen2.5 32b' 24GB context:32k" into a command and its typed arguments.
+
+    Arguments are positional in the table's order, or ``name:value``; each goes through
+    its parameter's parser, as on Discord.
 
     Raises:
-        CommandParseError: ``days`` is not a whole number from 1 to 90.
+        CommandParseError: an unknown command, a missing argument, or bad quoting.
+        InputError subclasses: a value its parser refuses.
     """
-    count = _days(days)
-    now = service.db.clock()
-    records = await list_updated_since(service.db, now - timedelta(days=count), limit=NEW_LIMIT)
-    return render_new(records, count, now=now)
+    spec, raw = split_command(text)
+    return spec, spec.parse_args(raw, Surface.ASK)
 
 
-async def run_about(service: CatalogService, source_url: str) -> Document:
-    return render_about(await service.stats(), source_url)
-
-
-def _days(days: str | int | None) -> int:
-    if days in (None, ""):
-        return NEW_DAYS_DEFAULT
-    return parse_whole_number(days, 1, NEW_DAYS_MAX, what="a number of days", example="/new 7")
-
-
-def parse_whole_number(value: str | int, low: int, high: int, *, what: str, example: str) -> int:
-    """``value`` as a whole number from ``low`` to ``high``.
-
-    Discord's client keeps an integer option in its declared range, but a raw API call
-    (or the terminal) can send anything; the answer then says what to type.
+def split_command(text: str) -> tuple[CommandSpec, dict[str, str]]:
+    """The command ``text`` names and its arguments as text, not yet parsed.
 
     Raises:
-        CommandParseError: ``value`` is not a whole number in the range.
+        CommandParseError: an unknown command, a missing argument, or bad quoting.
     """
     try:
-        number = int(str(value).strip())
-    except ValueError:
-        number = low - 1
-    if not low <= number <= high:
-        raise CommandParseError(f"'{value}' is not {what}: use a whole number from {low} to {high}, e.g. {example}")
-    return number
+        words = shlex.split(text)
+    except ValueError as e:
+        raise CommandParseError(
+            f"cannot read {text!r}: {e}; quote names with spaces, e.g. /fit 'qwen2.5 32b' 24GB"
+        ) from None
+    if not words:
+        raise CommandParseError(f"nothing to run: try {COMMANDS['fit'].usage}")
+    name = words[0].lstrip("/").lower()
+    spec = COMMANDS.get(name)
+    if spec is None or Surface.ASK in spec.absent:
+        raise CommandParseError(
+            f"'/{name}' is not a command: use one of {', '.join('/' + c for c in COMMANDS)}"
+        )
+    names = [p.name for p in spec.params]
+    args: dict[str, str] = {}
+    positional = []
+    for word in words[1:]:
+        key, sep, value = word.partition(":")
+        if sep and key in names:
+            args[key] = value
+        else:
+            positional.append(word)
+    if spec.name == "fit" and "model" not in args and "budget" not in args and len(positional) > 2:
+        args.update(_group_fit_words(spec, positional))
+        positional = []
+    free = [n for n in names if n not in args]
+    if len(free) == 1 and positional and spec.param(free[0]).rest:  # /model ds v3, /define kv cache
+        positional = [" ".join(positional)]
+    if len(positional) > len(free):
+        raise CommandParseError(
+            f"too many words for /{spec.name}: quote names with spaces, e.g. {spec.usage}"
+        )
+    args.update(zip(free, positional, strict=False))
+    missing = [p.name for p in spec.params if p.required and not args.get(p.name)]
+    if missing:
+        raise CommandParseError(f"/{spec.name} needs {', '.join(missing)}: e.g. {spec.usage}")
+    return spec, args
 
 
-def _group_fit_words(words: list[str]) -> dict[str, str]:
+def _group_fit_words(spec: CommandSpec, words: list[str]) -> dict[str, str]:
     """Read "/fit llama 3.1 8b 2x3090 32k q8_0" from the right: KV type, context, budget;
     the rest is the model name, so unquoted multi-word names work."""
     rest = list(words)
     out: dict[str, str] = {}
-    for key, parse in (("kv_cache", parse_kv_type), ("context", parse_context)):
+    for name in ("kv_cache", "context"):
+        parse = spec.param(name).kind.parse
         if len(rest) > 2 and _parses(parse, rest[-1]) and not _parses(parse_budget, rest[-1]):
-            out[key] = rest.pop()
+            out[name] = rest.pop()
     out["budget"] = rest.pop()
     out["model"] = " ".join(rest)
     return out
@@ -108,66 +317,3 @@ def _parses(parse: Callable[[str], object], word: str) -> bool:
     except InputError:
         return False
     return True
-
-
-@dataclass(frozen=True, slots=True)
-class CommandSpec:
-    name: str
-    params: tuple[str, ...]
-    required: int
-    run: Callable[..., Awaitable[Document]]
-    usage: str
-
-
-COMMANDS: dict[str, CommandSpec] = {
-    spec.name: spec
-    for spec in (
-        CommandSpec("fit", ("model", "budget", "context", "kv_cache"), 2, run_fit, '/fit qwen2.5-32b 24GB [context] [kv_cache]'),
-        CommandSpec("model", ("model",), 1, run_model, "/model qwen2.5-32b"),
-        CommandSpec("define", ("term",), 1, run_define, "/define parameter"),
-        CommandSpec("compare", ("a", "b"), 2, run_compare, "/compare qwen2.5-32b 'llama 3.1 70b'"),
-        CommandSpec("new", ("days",), 0, run_new, "/new 7"),
-        CommandSpec("about", (), 0, run_about, "/about"),
-    )
-}
-
-
-def parse_command(text: str) -> tuple[CommandSpec, dict[str, str]]:
-    """Split "/fit 'qwen2.5 32b' 24GB context:32k" into a command and its arguments.
-
-    Arguments are positional in Discord's option order, or ``name:value``.
-
-    Raises:
-        CommandParseError: an unknown command, a missing argument, or bad quoting.
-    """
-    try:
-        words = shlex.split(text)
-    except ValueError as e:
-        raise CommandParseError(f"cannot read {text!r}: {e}; quote names with spaces, e.g. /fit 'qwen2.5 32b' 24GB") from None
-    if not words:
-        raise CommandParseError(f"nothing to run: try {COMMANDS['fit'].usage}")
-    name = words[0].lstrip("/").lower()
-    spec = COMMANDS.get(name)
-    if spec is None:
-        raise CommandParseError(f"'/{name}' is not a command: use one of {', '.join('/' + c for c in COMMANDS)}")
-    args: dict[str, str] = {}
-    positional = []
-    for word in words[1:]:
-        key, sep, value = word.partition(":")
-        if sep and key in spec.params:
-            args[key] = value
-        else:
-            positional.append(word)
-    if spec.name == "fit" and "model" not in args and "budget" not in args and len(positional) > 2:
-        args.update(_group_fit_words(positional))
-        positional = []
-    free = [p for p in spec.params if p not in args]
-    if len(free) == 1 and positional:  # /model ds v3, /define kv cache: one free-text argument
-        positional = [" ".join(positional)]
-    if len(positional) > len(free):
-        raise CommandParseError(f"too many words for /{spec.name}: quote names with spaces, e.g. {spec.usage}")
-    args.update(zip(free, positional, strict=False))
-    missing = [p for p in spec.params[: spec.required] if not args.get(p)]
-    if missing:
-        raise CommandParseError(f"/{spec.name} needs {', '.join(missing)}: e.g. {spec.usage}")
-    return spec, args

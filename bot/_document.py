@@ -1,13 +1,35 @@
-"""A presentation-neutral answer: the same content becomes a Discord embed or terminal text.
+"""An answer as data: verdict, key lines, sections with tables, notes, actions.
 
-Text in documents is already safe for Discord (escaped); the terminal renderer strips
-the markdown escapes again.
+No markup lives here. Text from the Hub or from users is plain text (cleaned of invisible
+characters and cut to length by ``_safe.clean``); emphasis, code and links are runs with
+a style. Each surface renders a ``Document`` for its medium and escapes for it:
+``bot._discord._embeds`` writes Discord markdown, ``render_text`` plain terminal text.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
+from enum import StrEnum
+
+__all__ = [
+    "Action",
+    "Block",
+    "Column",
+    "Document",
+    "Line",
+    "Run",
+    "Section",
+    "Style",
+    "Table",
+    "Tone",
+    "channel",
+    "code",
+    "em",
+    "link",
+    "render_text",
+    "strong",
+    "table_lines",
+]
 
 TITLE_LIMIT = 256
 DESCRIPTION_LIMIT = 4096
@@ -18,50 +40,144 @@ FIELDS_LIMIT = 25
 TOTAL_LIMIT = 6000
 
 
+class Style(StrEnum):
+    PLAIN = "plain"
+    STRONG = "strong"
+    EMPHASIS = "emphasis"
+    CODE = "code"
+    LINK = "link"
+    CHANNEL = "channel"  # a Discord channel id; the terminal shows "#id"
+
+
+class Tone(StrEnum):
+    """The answer's overall colour: how good the news is."""
+
+    INFO = "info"
+    GOOD = "good"
+    CAUTION = "caution"
+    WARN = "warn"
+    BAD = "bad"
+
+
 @dataclass(frozen=True, slots=True)
-class Field:
+class Run:
+    """A piece of text with one style; ``target`` is a link's URL."""
+
+    text: str
+    style: Style = Style.PLAIN
+    target: str = ""
+
+
+Line = tuple[Run | str, ...]  # a bare str is a plain run
+
+
+def strong(text: str) -> Run:
+    return Run(text, Style.STRONG)
+
+
+def em(text: str) -> Run:
+    return Run(text, Style.EMPHASIS)
+
+
+def code(text: str) -> Run:
+    return Run(text, Style.CODE)
+
+
+def link(text: str, url: str) -> Run:
+    return Run(text, Style.LINK, url)
+
+
+def channel(channel_id: int) -> Run:
+    return Run(str(channel_id), Style.CHANNEL)
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    """A fixed-width column: ``align`` is "<" or ">", ``gap`` spaces go before it."""
+
     name: str
-    value: str
+    width: int
+    align: str = "<"
+    gap: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Table:
+    columns: tuple[Column, ...]
+    rows: tuple[tuple[str, ...], ...]
+    header: bool = True
+
+
+Block = Line | Table
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    heading: str
+    blocks: tuple[Block, ...]
     inline: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    """Something to try next: a label and the command that does it."""
+
+    label: str
+    command: str
 
 
 @dataclass(frozen=True, slots=True)
 class Document:
     title: str
-    description: str = ""
-    fields: tuple[Field, ...] = ()
-    footer: str = ""
+    lines: tuple[Line, ...] = ()
+    sections: tuple[Section, ...] = ()
+    notes: tuple[str, ...] = ()
     url: str | None = None
-    colour: int = 0x5865F2
+    tone: Tone = Tone.INFO
+    verdict: str | None = None  # the machine-readable verdict, where the answer has one
+    actions: tuple[Action, ...] = ()
     pages: tuple[Document, ...] = field(default=(), compare=False)  # continuation pages
 
 
+def table_lines(table: Table) -> list[str]:
+    """The table as fixed-width rows, the header first."""
+    rows = ([tuple(c.name for c in table.columns)] if table.header else []) + list(table.rows)
+    return [
+        "".join(
+            " " * c.gap + f"{cell:{c.align}{c.width}}" for c, cell in zip(table.columns, row, strict=True)
+        ).rstrip()
+        for row in rows
+    ]
+
+
+def _plain_run(run: Run | str) -> str:
+    if isinstance(run, str):
+        return run
+    if run.style is Style.CHANNEL:
+        return f"#{run.text}"
+    return run.text
+
+
+def _plain_block(block: Block) -> str:
+    if isinstance(block, Table):
+        return "\n".join(table_lines(block))
+    return "".join(_plain_run(r) for r in block)
+
+
 def render_text(doc: Document) -> str:
-    """Terminal text for a document: title, description, fields, footer."""
-    lines = [_plain(doc.title), "=" * min(len(_plain(doc.title)), 79)]
+    """Terminal text for a document: title, lines, sections, notes, actions; no markup."""
+    lines = [doc.title, "=" * min(len(doc.title), 79)]
     if doc.url:
         lines.append(doc.url)
-    if doc.description:
-        lines += ["", _plain(doc.description)]
-    for f in doc.fields:
-        lines += ["", f"{_plain(f.name)}:", _plain(f.value)]
-    if doc.footer:
-        lines += ["", _plain(doc.footer)]
+    if doc.lines:
+        lines += ["", "\n".join(_plain_block(line) for line in doc.lines)]
+    for section in doc.sections:
+        lines += ["", f"{section.heading}:", "\n".join(_plain_block(b) for b in section.blocks)]
+    if doc.actions:
+        lines += ["", "\n".join(f"{a.label}: {a.command}" for a in doc.actions)]
+    if doc.notes:
+        lines += ["", " ".join(doc.notes)]
     text = "\n".join(lines)
     for page in doc.pages:
         text += "\n\n" + render_text(page)
     return text
-
-
-_CODE_FENCE = re.compile(r"```(?:\w+)?\n?")
-_ESCAPE = re.compile(r"\\([*_`~|>\[\]()#-])")
-
-
-_ITALIC_LINE = re.compile(r"^_(.+)_$", re.MULTILINE)
-
-
-def _plain(text: str) -> str:
-    text = _CODE_FENCE.sub("", text)
-    text = _ITALIC_LINE.sub(r"\1", text)
-    text = text.replace("**", "")
-    return _ESCAPE.sub(r"\1", text).replace("\u200b", "")

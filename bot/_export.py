@@ -27,7 +27,19 @@ from store import ModelRecord
 EXPORT_CONTEXT = 8192
 GPU_SIZES_GB = (8, 12, 16, 24, 32, 48, 80)
 EXPORT_QUANTS = ("BF16", "Q8_0", "Q6_K", "Q5_K_M", "Q4_K_M", "IQ4_XS", "Q3_K_M", "IQ3_XXS", "Q2_K", "IQ2_XXS")
-COMPONENTS = ("embedding", "lm_head", "attention", "mlp", "shared_experts", "routed_experts", "router", "norm", "mtp", "vision", "other")
+COMPONENTS = (
+    "embedding",
+    "lm_head",
+    "attention",
+    "mlp",
+    "shared_experts",
+    "routed_experts",
+    "router",
+    "norm",
+    "mtp",
+    "vision",
+    "other",
+)
 
 COLUMNS = (
     "repo_id",
@@ -80,17 +92,36 @@ class BestQuantMemo:
 def export_row(record: ModelRecord, memo: BestQuantMemo | None = None) -> dict[str, object]:
     a, config = record.accounting, record.config
     row: dict[str, object] = dict.fromkeys(COLUMNS)
-    row.update(repo_id=record.repo_id, sha=record.sha, provenance=record.provenance, status=record.status,
-               hub_total_params=record.hub.hub_total_params, read_at=record.read_at.isoformat() if record.read_at else None)
+    row.update(
+        repo_id=record.repo_id,
+        sha=record.sha,
+        provenance=record.provenance,
+        status=record.status,
+        hub_total_params=record.hub.hub_total_params,
+        read_at=record.read_at.isoformat() if record.read_at else None,
+    )
     if config is not None:
-        row.update(model_type=config.model_type, max_context=config.max_context, kv_bytes_per_token_f16=kv_bytes_per_token(config))
+        row.update(
+            model_type=config.model_type,
+            max_context=config.max_context,
+            kv_bytes_per_token_f16=kv_bytes_per_token(config),
+        )
     if a is None:
         return row
-    row.update(total_params=a.total_params, active_params=a.active_params, stored_bytes=a.stored_bytes, quantization=a.quantization)
+    row.update(
+        total_params=a.total_params,
+        active_params=a.active_params,
+        stored_bytes=a.stored_bytes,
+        quantization=a.quantization,
+    )
     row.update({f"params_{name}": count for name, count in a.components.items()})
     if a.moe:
-        row.update(moe_num_experts=a.moe.num_experts, moe_experts_per_token=a.moe.experts_per_token,
-                   moe_shared_experts=a.moe.shared_experts, moe_layers=a.moe.moe_layers)
+        row.update(
+            moe_num_experts=a.moe.num_experts,
+            moe_experts_per_token=a.moe.experts_per_token,
+            moe_shared_experts=a.moe.shared_experts,
+            moe_layers=a.moe.moe_layers,
+        )
     if config is not None:
         best = (memo or BestQuantMemo()).best(record)
         row.update({f"best_quant_{size}gb": quant for size, quant in zip(GPU_SIZES_GB, best, strict=True)})
@@ -141,6 +172,10 @@ def write_parquet(rows: Iterable[dict[str, object]], path: str) -> int:
     import pyarrow.parquet as pq
 
     items = list(rows)
-    table = pa.Table.from_pylist(items, schema=None) if items else pa.table({c: pa.array([], pa.string()) for c in COLUMNS})
+    table = (
+        pa.Table.from_pylist(items, schema=None)
+        if items
+        else pa.table({c: pa.array([], pa.string()) for c in COLUMNS})
+    )
     pq.write_table(table, path)
     return len(items)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict
+from typing import Any
 
 from estimator import ModelConfig, QuantOption, kv_bytes_per_token, summarize_memory
 from store import GgufRepoRecord
@@ -11,7 +12,7 @@ from ._recommendation import recommendation_for, recommendation_json
 from ._service import FitAnswer, ResolvedModel
 
 
-def fit_json(answer: FitAnswer, query: str | None = None) -> dict:
+def fit_json(answer: FitAnswer, query: str | None = None) -> dict[str, Any]:
     report, budget = answer.report, answer.budget
     return {
         "model": answer.model.record.repo_id,
@@ -43,7 +44,7 @@ def fit_json(answer: FitAnswer, query: str | None = None) -> dict:
     }
 
 
-def _option(o: QuantOption) -> dict:
+def _option(o: QuantOption) -> dict[str, Any]:
     return {
         "quant": o.quant,
         "runtime": o.runtime,
@@ -64,12 +65,14 @@ def _option(o: QuantOption) -> dict:
             "total_layers": o.offload.total_layers,
             "gpu_bytes": o.offload.gpu_bytes,
             "ram_bytes": o.offload.ram_bytes,
-            "decode_tokens_per_s": round(o.offload.decode_tokens_per_s, 2) if o.offload.decode_tokens_per_s else None,
+            "decode_tokens_per_s": round(o.offload.decode_tokens_per_s, 2)
+            if o.offload.decode_tokens_per_s
+            else None,
         },
     }
 
 
-def gguf_repo_json(repo: GgufRepoRecord) -> dict:
+def gguf_repo_json(repo: GgufRepoRecord) -> dict[str, Any]:
     """``fitbot model ID --json`` for a GGUF repo: its base model and every file, sized exactly."""
     return {
         "repo_id": repo.repo_id,
@@ -88,7 +91,7 @@ def gguf_repo_json(repo: GgufRepoRecord) -> dict:
     }
 
 
-def model_json(resolved: ResolvedModel) -> dict:
+def model_json(resolved: ResolvedModel) -> dict[str, Any]:
     record = resolved.record
     a, config = record.accounting, record.config
     return {

@@ -11,7 +11,18 @@ import logging
 import sys
 from datetime import UTC, datetime
 
-NOISY = ("discord.http", "discord.gateway", "discord.client", "httpx", "httpx2", "httpcore", "huggingface_hub", "aiosqlite", "apscheduler.executors.default", "asyncio")
+NOISY = (
+    "discord.http",
+    "discord.gateway",
+    "discord.client",
+    "httpx",
+    "httpx2",
+    "httpcore",
+    "huggingface_hub",
+    "aiosqlite",
+    "apscheduler.executors.default",
+    "asyncio",
+)
 
 
 class RedactFilter(logging.Filter):
@@ -44,8 +55,8 @@ class KeyValueFormatter(logging.Formatter):
         }
         fields.update(getattr(record, "fields", {}) or {})
         line = " ".join(f"{k}={_kv(v)}" for k, v in fields.items())
-        if record.exc_info or record.exc_text:
-            line += "\n" + (record.exc_text or self.formatException(record.exc_info))
+        if record.exc_text or record.exc_info:
+            line += "\n" + (record.exc_text or self.formatException(record.exc_info or (None, None, None)))
         return line
 
 
@@ -58,8 +69,8 @@ class JsonFormatter(logging.Formatter):
             "msg": record.getMessage(),
         }
         fields.update(getattr(record, "fields", {}) or {})
-        if record.exc_info or record.exc_text:
-            fields["exc"] = record.exc_text or self.formatException(record.exc_info)
+        if record.exc_text or record.exc_info:
+            fields["exc"] = record.exc_text or self.formatException(record.exc_info or (None, None, None))
         return json.dumps(fields, default=str)
 
 

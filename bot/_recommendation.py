@@ -12,6 +12,7 @@ from estimator import (
 )
 
 from . import _format as fmt
+from ._document import Line, strong
 from ._service import FitAnswer
 
 
@@ -20,8 +21,17 @@ def recommendation_for(answer: FitAnswer) -> Recommendation:
     return recommend_for_report(answer.model.facts, answer.report, answer.model.record.repo_id)
 
 
-def recommendation_sentence(answer: FitAnswer, rec: Recommendation) -> str:
+def recommendation_sentence(answer: FitAnswer, rec: Recommendation) -> Line:
     """The verdict-first headline: the pick, bytes against the budget, context, speed, runtime."""
+    return _line(_sentence(answer, rec))
+
+
+def _line(text: str) -> Line:
+    """Split the sentence at its ** marks: odd pieces are the strong runs."""
+    return tuple(strong(piece) if i % 2 else piece for i, piece in enumerate(text.split("**")) if piece)
+
+
+def _sentence(answer: FitAnswer, rec: Recommendation) -> str:
     runtime = f"{rec.runtime}" + (
         f", tensor parallel {rec.tensor_parallel}" if rec.tensor_parallel > 1 else ""
     )

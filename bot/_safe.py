@@ -40,6 +40,27 @@ def escape(text: object, limit: int = 200) -> str:
     return "".join(kept).rstrip() + "…"
 
 
+_INLINE_MARKDOWN = re.compile(r"([\\*_~`|\[\]])")
+_LEADING_MARKDOWN = re.compile(r"^(\s*)([#>-])")
+
+
+def defuse_mentions(text: str) -> str:
+    """A zero-width space after every "@" and "<": @everyone, <@id>, <@&id> and <#id> stay text."""
+    return text.replace("@", "@\u200b").replace("<", "<\u200b")
+
+
+def escape_markdown(plain: str) -> str:
+    """Discord markdown escapes and defused mentions for one run of a line, without
+    cleaning or cutting (``plain`` was cleaned when the answer was built).
+
+    Emphasis, code, spoiler and link brackets are escaped anywhere; heading, quote and
+    list markers only where they could start a line. "(" and "-" inside text stay as
+    they are, so titles and footers (which Discord shows without markdown) stay clean.
+    """
+    plain = defuse_mentions(plain)
+    return _LEADING_MARKDOWN.sub(r"\1\\\2", _INLINE_MARKDOWN.sub(r"\\\1", plain))
+
+
 def _escape_all(plain: str) -> str:
     # A zero-width space after every "@" and "<" defuses @everyone, <@id>, <@&id> and <#id>.
     plain = plain.replace("@", "@\u200b").replace("<", "<\u200b")

@@ -7,22 +7,24 @@ catalog version moves (the crawler bumps it on every write).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from estimator import (
     Budget,
     FitReport,
+    KvCacheType,
     ModelFacts,
     estimate_fit,
-    parse_budget,
-    parse_context,
-    parse_kv_type,
 )
 from store import (
     STATUS_GATED,
     STATUS_OK,
+    CatalogStats,
     Database,
     GlossaryIndex,
     ModelRecord,
@@ -36,6 +38,8 @@ from store import (
 )
 from store.errors import ModelNotFoundError
 
+from ._local import read_local_model
+from ._parsers import ModelRef
 from .errors import ModelUnusableError
 
 log = logging.getLogger(__name__)
@@ -48,6 +52,7 @@ VERSION_CHECK_SECONDS = 30.0
 class ResolvedModel:
     record: ModelRecord
     resolution: Resolution
+    local: bool = False  # read from files on this machine, not from the catalog
 
     @property
     def facts(self) -> ModelFacts:
@@ -67,7 +72,7 @@ class FitAnswer:
 class CatalogService:
     """Store plus estimator, for the presentation layers."""
 
-    def __init__(self, db: Database, *, clock=time.monotonic) -> None:
+    def __init__(self, db: Database, *, clock: Callable[[], float] = time.monotonic) -> None:
         self.db = db
         self._clock = clock
         self._index: NameIndex | None = None
@@ -103,12 +108,15 @@ class CatalogService:
         """Autocomplete from memory only: fast, and empty while the index is cold."""
         return self._index.complete(text) if self._index is not None else []
 
-    async def resolve(self, text: str) -> ResolvedModel:
-        """The model ``text`` names.
+    async def resolve(self, ref: ModelRef) -> ResolvedModel:
+        """The model ``ref`` names: a catalog entry.
 
         Raises:
             ModelNotFoundError: nothing matches (with suggestions).
         """
+        if ref.path is not None:
+            return await resolve_local(ref.path)
+        text = ref.text
         await self.refresh()
         assert self._index is not None
         resolution = self._index.resolve(text)
@@ -120,27 +128,40 @@ class CatalogService:
 
     async def fit(
         self,
-        model: str,
-        budget: str,
+        model: ModelRef | ResolvedModel,
+        budget: Budget,
         *,
-        context: str | int | None = None,
-        kv_type: str = "f16",
+        context: int | None = None,
+        kv_type: KvCacheType = KvCacheType.F16,
         flash_attention: bool = True,
     ) -> FitAnswer:
-        """Resolve, parse and estimate: the whole of ``/fit``.
+        """Resolve (unless already resolved) and estimate: the whole of ``/fit``.
+
+        Every value arrives parsed, by the surface that read it.
 
         Raises:
-            InputError subclasses: a bad budget, context or KV type, an unknown model.
+            ModelNotFoundError: an unknown model.
+            ModelUnusableError: a known model without usable counts.
         """
-        parsed_budget = parse_budget(budget)
-        ctx = parse_context(context) if context not in (None, "") else None
-        kv = parse_kv_type(kv_type)
-        resolved = await self.resolve(model)
-        report = estimate_fit(resolved.facts, parsed_budget, context=ctx, kv_type=kv, flash_attention=flash_attention)
-        return FitAnswer(resolved, parsed_budget, report)
+        resolved = model if isinstance(model, ResolvedModel) else await self.resolve(model)
+        report = estimate_fit(
+            resolved.facts, budget, context=context, kv_type=kv_type, flash_attention=flash_attention
+        )
+        return FitAnswer(resolved, budget, report)
 
-    async def stats(self):
+    async def stats(self) -> CatalogStats:
+        """Counts and freshness of the catalog, for /about."""
         return await catalog_stats(self.db)
+
+
+async def resolve_local(path: Path) -> ResolvedModel:
+    """A checkpoint folder or config.json on this machine (the terminal only).
+
+    Raises:
+        LocalModelError, HeaderParseError, ConfigError: see ``read_local_model``.
+    """
+    record = await asyncio.to_thread(read_local_model, path)
+    return ResolvedModel(record, Resolution(record.repo_id, exact=True), local=True)
 
 
 def usable(record: ModelRecord) -> bool:

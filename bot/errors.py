@@ -1,9 +1,11 @@
 """Errors the presentation layers raise, on top of estimator's and store's.
 
-    FitbotError
-     └── InputError
-          ├── ModelUnusableError    the model is known but has no usable accounting
-          └── CommandParseError     ``fitbot ask`` text that is not a command
+FitbotError
+ └── InputError
+      ├── ModelUnusableError    the model is known but has no usable accounting
+      ├── ModelRefError         a model reference that names neither a model nor a local checkpoint
+      ├── LocalModelError       a local checkpoint folder or config.json that cannot be read
+      └── CommandParseError     ``fitbot ask`` text that is not a command
 """
 
 from __future__ import annotations
@@ -30,3 +32,11 @@ class ModelUnusableError(InputError):
 
 class CommandParseError(InputError):
     """Text given to ``fitbot ask`` that is not one of the commands."""
+
+
+class LocalModelError(InputError):
+    """A local checkpoint folder or config.json that cannot be read."""
+
+
+class ModelRefError(InputError):
+    """A model reference that is empty, too long, or a path that does not exist."""

@@ -1,7 +1,7 @@
 """Async Hub requests for file bytes and API JSON, with timeouts, retries, backoff and rate limits.
 
 huggingface_hub has no async Hub API, and it retries neither HEADs, ranged GETs nor
-model_info (hub-protocol.md §1, §3). We use its async client (``get_async_session()``,
+model_info (docs/reference/hub-protocol.md §1, §3). We use its async client (``get_async_session()``,
 whose hooks add the request id and read error bodies), its headers
 (``build_hf_headers``) and its error mapping (``hf_raise_for_status``), and add the
 rest here. Every error is translated to the crawler's own types in ``raise_for_hub_status``.
@@ -36,6 +36,7 @@ from ._ratelimit import (
     bucket_of,
     parse_wait_seconds,
 )
+from ._retrying import call_with_retries
 from .errors import (
     HubError,
     HubFileNotFoundError,
@@ -140,26 +141,25 @@ class HubHttp:
         self, url: str, headers: dict[str, str], read: Callable[[httpx2.Response], Awaitable[T]], target: Target
     ) -> T:
         bucket = bucket_of(url)
-        budget = RetryBudget(self._policy, self._rng, _path(url))
-        while True:
-            async with self._slots:
-                # Claimed only once a slot is free, so a request counted against the
-                # window is one that goes out now.
-                hold = self._governor.claim(bucket)
-                if hold <= 0:
-                    try:
+
+        async def once() -> T:
+            while True:
+                async with self._slots:
+                    # Claimed only once a slot is free, so a request counted against the
+                    # window is one that goes out now.
+                    hold = self._governor.claim(bucket)
+                    if hold <= 0:
                         return await self._attempt(url, bucket, headers, read, target)
-                    except HubTransientError as e:
-                        error = e
-            if hold > 0:
                 self._meter.record_wait(hold)
                 await self.sleep(hold)
-                continue
-            delay = budget.next_delay(error.problem, wait_s=error.wait_s, rate_limited=error.rate_limited)
+
+        def on_retry(error: HubTransientError, delay: float) -> None:
             if error.rate_limited:
                 self._governor.pause(bucket, delay)
             self._meter.record_retry(delay, rate_limited=error.rate_limited)
-            await self.sleep(delay)
+
+        budget = RetryBudget(self._policy, self._rng, _path(url))
+        return await call_with_retries(once, budget, sleep=self.sleep, on_retry=on_retry)
 
     async def _attempt(
         self, url: str, bucket: str, headers: dict[str, str], read: Callable[[httpx2.Response], Awaitable[T]],

@@ -20,6 +20,7 @@ from ._http import HubHttp, Target, translate_hf_error
 from ._meter import FetchMeter
 from ._ratelimit import API, RESOLVERS, RateGovernor, RetryBudget, RetryPolicy
 from ._records import FetchStats
+from ._retrying import call_with_retries
 from ._session import CallScope, run_in_scope
 from .errors import HubTransientError
 
@@ -94,20 +95,21 @@ class HubClient:
             HubError: the call failed for good (see ``translate_hf_error``).
         """
         budget = RetryBudget(self.config.policy, self._rng, f"HfApi.{getattr(fn, '__name__', 'call')}")
-        while True:
+
+        async def once() -> T:
             try:
                 return await run_in_scope(self._scope, fn, *args, **kwargs)
             except HfHubHTTPError as e:
-                error = translate_hf_error(e, target, budget.url_path)
-                if not isinstance(error, HubTransientError):
-                    raise error from e
+                raise translate_hf_error(e, target, budget.url_path) from e
             except httpx2.RequestError as e:
-                error = HubTransientError(budget.url_path, type(e).__name__)
-            delay = budget.next_delay(error.problem, wait_s=error.wait_s, rate_limited=error.rate_limited)
+                raise HubTransientError(budget.url_path, type(e).__name__) from e
+
+        def on_retry(error: HubTransientError, delay: float) -> None:
             if error.rate_limited:
                 self.governor.pause(API, delay)
             self.meter.record_retry(delay, rate_limited=error.rate_limited)
-            await self.http.sleep(delay)
+
+        return await call_with_retries(once, budget, sleep=self.http.sleep, on_retry=on_retry)
 
 
 @asynccontextmanager

@@ -50,7 +50,7 @@ def bucket_of(url: str) -> str:
 def backoff_delay(failures: int, policy: RetryPolicy, rng: random.Random) -> float:
     """Exponential backoff with full jitter: 0..min(max, base·2^(n-1)) seconds."""
     ceiling = min(policy.max_delay_s, policy.base_delay_s * 2 ** max(0, failures - 1))
-    return rng.uniform(ceiling / 2, ceiling)
+    return rng.uniform(0, ceiling)
 
 
 def parse_wait_seconds(headers: Mapping[str, str]) -> float | None:

@@ -2,7 +2,7 @@
 
 HfApi cannot be handed a client: every call goes through the process-wide
 ``get_session()``, and ``list_models``/``model_info`` send ``timeout=None``
-(hub-protocol.md §1), so a stalled connection would hang a listing for ever. We add two
+(docs/reference/hub-protocol.md §1), so a stalled connection would hang a listing for ever. We add two
 event hooks to that client. The request hook sets the timeout, holds the request back
 while its rate-limit bucket is spent, and counts it; the response hook reads the
 RateLimit headers and counts the bytes. Which crawl is asking is found in a ContextVar

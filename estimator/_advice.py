@@ -45,8 +45,8 @@ from ._fit import (
     estimate_fit,
     offload_plan,
 )
-from ._launch import OLLAMA, Runtime, gguf_file_name, llama_server, mlx_server, ollama_run, vllm_serve
-from ._runtime import LLAMA_CPP, LLAMA_CPP_PROFILE, estimate_compute_buffers
+from ._launch import OLLAMA, gguf_file_name, llama_server, mlx_server, ollama_run, vllm_serve
+from ._runtime import LLAMA_CPP, LLAMA_CPP_PROFILE, Runtime, estimate_compute_buffers
 from ._units import GIB, MIB
 from ._vllm_fit import GPU_MEMORY_UTILIZATION, VllmPlan, plan_vllm, vllm_capable
 from ._weights import STORED, layout_weights, stored_available

@@ -7,6 +7,7 @@ Every figure is an estimate from the documented models in ``_runtime``, ``_kv_ca
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from enum import StrEnum
 
 from ._accounting import ParamAccounting
 from ._budget import ASSUMED_SYSTEM_RAM_BYTES, SYSTEM_RAM_BANDWIDTH, Budget, Device
@@ -29,10 +30,21 @@ from ._runtime import (
 )
 from ._weights import NON_GGUF, STORED, WeightLayout, layout_weights, stored_available
 
-FITS = "fits"
-FITS_REDUCED_CONTEXT = "fits_reduced_context"
-NEEDS_OFFLOAD = "needs_offload"
-DOES_NOT_FIT = "does_not_fit"
+
+
+class Verdict(StrEnum):
+    """How one quantization fits a budget."""
+
+    FITS = "fits"
+    FITS_REDUCED_CONTEXT = "fits_reduced_context"
+    NEEDS_OFFLOAD = "needs_offload"
+    DOES_NOT_FIT = "does_not_fit"
+
+
+FITS = Verdict.FITS
+FITS_REDUCED_CONTEXT = Verdict.FITS_REDUCED_CONTEXT
+NEEDS_OFFLOAD = Verdict.NEEDS_OFFLOAD
+DOES_NOT_FIT = Verdict.DOES_NOT_FIT
 
 DEFAULT_CONTEXT = 8192
 # The desktop, browser and driver also use VRAM: the recommended option leaves 5% free.

@@ -34,8 +34,18 @@ from ._config import ModelConfig
 from ._layers import AttentionCache, Layer, LayerKind, RecurrentState
 from .errors import InputError
 
+
+
+class KvCacheType(StrEnum):
+    """The KV cache element types we model (llama.cpp's -ctk/-ctv names)."""
+
+    F16 = "f16"
+    Q8_0 = "q8_0"
+    Q4_0 = "q4_0"
+
+
 # Cache element types: (elements per block, bytes per block), from ggml.
-KV_TYPES: dict[str, tuple[int, int]] = {"f16": (1, 2), "q8_0": (32, 34), "q4_0": (32, 18)}
+KV_TYPES: dict[str, tuple[int, int]] = {KvCacheType.F16: (1, 2), KvCacheType.Q8_0: (32, 34), KvCacheType.Q4_0: (32, 18)}
 _F32 = 4
 _VLLM_INDEXER_BLOCK = 128  # quant_block_size of vLLM's FP8 indexer cache
 _VLLM_BLOCK_TOKENS = 16
@@ -78,7 +88,7 @@ LLAMA_CPP_POLICY = KvCachePolicy(pad_cells=256, window_slack=512, rule=CacheRule
 VLLM_POLICY = KvCachePolicy(pad_cells=1, window_slack=2048, rule=CacheRule.VLLM)
 
 
-def parse_kv_type(text: str) -> str:
+def parse_kv_type(text: str) -> KvCacheType:
     """Normalise a KV cache type name ("F16", "q8") to f16, q8_0 or q4_0.
 
     Raises:
@@ -88,7 +98,7 @@ def parse_kv_type(text: str) -> str:
     key = {"fp16": "f16", "16": "f16", "q8": "q8_0", "q4": "q4_0", "8": "q8_0", "4": "q4_0"}.get(key, key)
     if key not in KV_TYPES:
         raise KvTypeError(text)
-    return key
+    return KvCacheType(key)
 
 
 def kv_row_bytes(elements: int, kv_type: str) -> int:

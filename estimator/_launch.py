@@ -16,16 +16,6 @@ Every flag was checked against the runtime's own source:
 
 from __future__ import annotations
 
-from enum import StrEnum
-
-
-class Runtime(StrEnum):
-    """The runtimes a recommendation can name."""
-
-    LLAMA_CPP = "llama.cpp"
-    VLLM = "vllm"
-    MLX = "mlx"
-    TRANSFORMERS = "transformers"
 
 
 OLLAMA = "ollama"  # a launch-map key only: Ollama runs llama.cpp underneath

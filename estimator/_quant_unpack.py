@@ -3,7 +3,7 @@
 Quantized checkpoints store several low-bit values in one integer and add bookkeeping
 tensors (scales, zero points, group indexes). The Hub's ``safetensors.total`` counts raw
 elements; we count what the model has. The rules are in
-../shared/reference/hub-protocol.md §6 and huggingface.js ``parse-safetensors-metadata.ts``.
+docs/reference/hub-protocol.md §6 and huggingface.js ``parse-safetensors-metadata.ts``.
 """
 
 from __future__ import annotations

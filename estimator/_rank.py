@@ -24,7 +24,7 @@ from enum import StrEnum
 from ._advice import LOW_BIT_QUANTS, RUNS_FROM_DISK, USABLE_TOKENS_PER_S, recommend
 from ._budget import Budget
 from ._fit import DOES_NOT_FIT, ModelFacts
-from ._launch import Runtime
+from ._runtime import Runtime
 
 MIN_CONTEXT = 8192
 LONG_CONTEXT = 32768

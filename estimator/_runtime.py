@@ -2,7 +2,7 @@
 
 llama.cpp (GGUF types, BF16) is modelled from its own buffer logs (research notes in the
 closing note of the foundation issue; the published measured run is in
-../shared/reference/anchor-models.md):
+docs/reference/anchor-models.md):
 
 * device compute buffer = the larger of two graph stages, both F32 with n_ubatch rows:
   logits (n_vocab + n_embd) · n_ubatch · 4, and attention. Without flash attention the
@@ -29,13 +29,25 @@ state is kept in the model dtype.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
 from ._config import ModelConfig
 from ._kv_cache import LLAMA_CPP_POLICY, VLLM_POLICY, KvCachePolicy
 from ._units import GIB, MIB
 
-LLAMA_CPP = "llama.cpp"
-TRANSFORMERS = "transformers"
+
+
+class Runtime(StrEnum):
+    """The runtimes whose memory layout we model, and that a recommendation can name."""
+
+    LLAMA_CPP = "llama.cpp"
+    VLLM = "vllm"
+    MLX = "mlx"
+    TRANSFORMERS = "transformers"
+
+
+LLAMA_CPP = Runtime.LLAMA_CPP
+TRANSFORMERS = Runtime.TRANSFORMERS
 
 
 @dataclass(frozen=True, slots=True)

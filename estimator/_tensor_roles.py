@@ -2,7 +2,7 @@
 llama.cpp tensor role they would take in a GGUF file.
 
 Names follow the transformers checkpoint conventions (``model.layers.3.mlp.experts.7.down_proj``);
-the table in ../shared/reference/hub-protocol.md §5 lists the families covered.
+the table in docs/reference/hub-protocol.md §5 lists the families covered.
 """
 
 from __future__ import annotations

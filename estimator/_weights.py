@@ -8,6 +8,7 @@ multi-GPU splits and ``-ngl`` offload), which of those are routed experts (for
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 from functools import lru_cache
 
 from ._accounting import HEADER, ParamAccounting, TensorGroup
@@ -19,6 +20,30 @@ STORED = "stored"
 FP8 = "FP8"
 NON_GGUF = (STORED, FP8)
 QUANT_NAMES = (STORED, "BF16", "F16", FP8, *(q for q in FILE_TYPES if q not in ("F16", "BF16")))
+
+
+class Quant(StrEnum):
+    """The quantizations we model, in QUANT_NAMES order (a test keeps the two equal)."""
+
+    STORED = "stored"
+    BF16 = "BF16"
+    F16 = "F16"
+    FP8 = "FP8"
+    Q8_0 = "Q8_0"
+    Q6_K = "Q6_K"
+    Q5_K_M = "Q5_K_M"
+    Q5_K_S = "Q5_K_S"
+    Q4_K_M = "Q4_K_M"
+    Q4_K_S = "Q4_K_S"
+    Q4_0 = "Q4_0"
+    Q3_K_L = "Q3_K_L"
+    Q3_K_M = "Q3_K_M"
+    Q3_K_S = "Q3_K_S"
+    Q2_K = "Q2_K"
+    IQ4_XS = "IQ4_XS"
+    IQ3_XXS = "IQ3_XXS"
+    IQ2_XXS = "IQ2_XXS"
+    MXFP4_MOE = "MXFP4_MOE"
 _EXCLUDED_ROLES = frozenset({"mtp"})
 _GGUF_EXCLUDED_ROLES = frozenset({"mtp", "vision"})
 _FP8_ROLES_PREFIX = ("attn_", "ffn_")
@@ -41,7 +66,7 @@ class WeightLayout:
         return sum(self.per_layer) + self.embedding + self.output + self.other
 
 
-def parse_quant(text: str) -> str:
+def parse_quant(text: str) -> Quant:
     """Normalise a quantization name ("q4_k_m", "bf16", "fp8", "stored").
 
     Raises:
@@ -50,10 +75,10 @@ def parse_quant(text: str) -> str:
     key = text.strip().upper().replace("-", "_")
     key = {"FP16": "F16", "AS_STORED": STORED.upper(), "F8": FP8}.get(key, key)
     if key == STORED.upper():
-        return STORED
+        return Quant.STORED
     if key not in QUANT_NAMES:
         raise QuantParseError(text, QUANT_NAMES)
-    return key
+    return Quant(key)
 
 
 @lru_cache(maxsize=1024)

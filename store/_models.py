@@ -2,26 +2,16 @@
 
 from __future__ import annotations
 
-import json
-import logging
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import replace
 from datetime import datetime
 
-from estimator import ConfigError, parse_model_config
-
-from ._codec import decode_accounting, decode_time, encode_accounting, encode_time
+from ._codec import INSERT_ONLY_COLUMNS, MODEL_COLUMNS, QUERY_COLUMNS, encode_time, model_row, record_from_row, row_by_name
 from ._db import Database
 from ._name_tables import reindex_names
-from ._records import HubFacts, ModelRecord
+from ._records import ModelRecord
 
-log = logging.getLogger(__name__)
-
-_COLUMNS = (
-    "repo_id, sha, provenance, status, status_reason, author, created_at, last_modified, downloads, "
-    "likes, trending_score, gated, pipeline_tag, library_name, tags_json, hub_total_params, "
-    "config_json, accounting_json, popularity, read_at, first_seen_at, updated_at"
-)
+_COLUMNS = ", ".join(MODEL_COLUMNS)
 
 
 async def upsert_model(db: Database, record: ModelRecord) -> None:
@@ -60,54 +50,15 @@ async def _upsert(db: Database, r: ModelRecord, now: datetime) -> bool:
     stored = await db.fetchone("SELECT repo_id FROM models WHERE repo_key = ?", (r.repo_id.lower(),))
     if stored and stored[0] != r.repo_id:  # one repo, spelt with other capitals: keep the stored id
         r = replace(r, repo_id=stored[0])
-    h = r.hub
-    accounting = r.accounting
+    row = model_row(r, now)
+    columns = (*MODEL_COLUMNS, *QUERY_COLUMNS)
+    updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in INSERT_ONLY_COLUMNS)
+    compared = [c.strip() for c in _COMPARED.split(",")]
     changed = await db.execute(
-        f"""INSERT INTO models ({_COLUMNS}, repo_key, model_type, total_params, active_params, stored_bytes)
-        VALUES ({", ".join("?" * 22)}, ?, ?, ?, ?, ?)
-        ON CONFLICT (repo_id) DO UPDATE SET
-            sha = excluded.sha, provenance = excluded.provenance, status = excluded.status,
-            status_reason = excluded.status_reason, author = excluded.author,
-            created_at = excluded.created_at, last_modified = excluded.last_modified,
-            downloads = excluded.downloads, likes = excluded.likes,
-            trending_score = excluded.trending_score, gated = excluded.gated,
-            pipeline_tag = excluded.pipeline_tag, library_name = excluded.library_name,
-            tags_json = excluded.tags_json, hub_total_params = excluded.hub_total_params,
-            config_json = excluded.config_json, accounting_json = excluded.accounting_json,
-            popularity = excluded.popularity, read_at = excluded.read_at,
-            updated_at = excluded.updated_at, model_type = excluded.model_type,
-            total_params = excluded.total_params, active_params = excluded.active_params,
-            stored_bytes = excluded.stored_bytes
-        WHERE ({_COMPARED}) IS NOT ({", ".join(f"excluded.{c.strip()}" for c in _COMPARED.split(","))})""",
-        (
-            r.repo_id,
-            r.sha,
-            r.provenance,
-            r.status,
-            r.status_reason,
-            h.author,
-            encode_time(h.created_at),
-            encode_time(h.last_modified),
-            h.downloads,
-            h.likes,
-            h.trending_score,
-            h.gated,
-            h.pipeline_tag,
-            h.library_name,
-            json.dumps(list(h.tags)),
-            h.hub_total_params,
-            r.config_json,
-            encode_accounting(accounting) if accounting else None,
-            r.popularity,
-            encode_time(r.read_at),
-            encode_time(r.first_seen_at or now),
-            encode_time(now),
-            r.repo_id.lower(),
-            r.config.model_type if r.config else None,
-            accounting.total_params if accounting else None,
-            accounting.active_params if accounting else None,
-            accounting.stored_bytes if accounting else None,
-        ),
+        f"""INSERT INTO models ({", ".join(columns)}) VALUES ({", ".join("?" for _ in columns)})
+        ON CONFLICT (repo_id) DO UPDATE SET {updates}
+        WHERE ({", ".join(compared)}) IS NOT ({", ".join(f"excluded.{c}" for c in compared)})""",
+        tuple(row[c] for c in columns),
     )
     owners = await _add_aliases(db, r.repo_id, r.aliases) if r.aliases else set()
     if changed or owners:
@@ -146,8 +97,9 @@ async def get_model(db: Database, repo_id: str) -> ModelRecord | None:
     rows = await db.fetchall(f"SELECT {_COLUMNS} FROM models WHERE repo_key = ?", (repo_id.lower(),))
     if not rows:
         return None
-    aliases = await db.fetchall("SELECT alias FROM aliases WHERE repo_id = ? ORDER BY alias", (rows[0][0],))
-    return _record(rows[0], tuple(a[0] for a in aliases))
+    row = row_by_name(rows[0])
+    aliases = await db.fetchall("SELECT alias FROM aliases WHERE repo_id = ? ORDER BY alias", (row["repo_id"],))
+    return record_from_row(row, tuple(a[0] for a in aliases))
 
 
 async def list_models(
@@ -161,7 +113,7 @@ async def list_models(
         f"SELECT {_COLUMNS} FROM models {where} ORDER BY popularity DESC, repo_id LIMIT ? OFFSET ?",
         (*params, limit, offset),
     )
-    return tuple(_record(row) for row in rows)
+    return tuple(record_from_row(row_by_name(row)) for row in rows)
 
 
 async def list_updated_since(db: Database, since: datetime, *, limit: int = 100) -> tuple[ModelRecord, ...]:
@@ -172,7 +124,7 @@ async def list_updated_since(db: Database, since: datetime, *, limit: int = 100)
         ORDER BY updated_at DESC LIMIT ?""",
         (encode_time(since), limit),
     )
-    return tuple(_record(row) for row in rows)
+    return tuple(record_from_row(row_by_name(row)) for row in rows)
 
 
 async def list_shas(db: Database) -> dict[str, str]:
@@ -193,46 +145,6 @@ async def count_models(db: Database) -> int:
     return int(row[0]) if row else 0
 
 
-def _record(row: tuple, aliases: tuple[str, ...] = ()) -> ModelRecord:
-    (repo_id, sha, provenance, status, reason, author, created, modified, downloads, likes, trending,
-     gated, pipeline, library, tags, hub_total, config_json, accounting_json, popularity, read_at,
-     first_seen, updated) = row
-    config = None
-    if config_json:
-        try:
-            config = parse_model_config(json.loads(config_json))
-        except (ConfigError, ValueError) as e:
-            log.warning("stored config of %s no longer parses: %s", repo_id, e)
-    return ModelRecord(
-        repo_id=repo_id,
-        sha=sha,
-        provenance=provenance,
-        status=status,
-        status_reason=reason,
-        config=config,
-        accounting=decode_accounting(accounting_json) if accounting_json else None,
-        hub=HubFacts(
-            author=author,
-            created_at=decode_time(created),
-            last_modified=decode_time(modified),
-            downloads=downloads,
-            likes=likes,
-            trending_score=trending,
-            gated=gated,
-            pipeline_tag=pipeline,
-            library_name=library,
-            hub_total_params=hub_total,
-            tags=tuple(json.loads(tags or "[]")),
-        ),
-        config_json=config_json,
-        read_at=decode_time(read_at),
-        first_seen_at=decode_time(first_seen),
-        updated_at=decode_time(updated),
-        aliases=aliases,
-        popularity=float(popularity or 0),
-    )
-
-
 def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
@@ -251,6 +163,6 @@ async def iter_models(db: Database, *, batch: int = 1000) -> AsyncIterator[tuple
         )
         if not rows:
             return
-        page = tuple(_record(row) for row in rows)
+        page = tuple(record_from_row(row_by_name(row)) for row in rows)
         yield page
         after = (page[-1].popularity, page[-1].repo_id)

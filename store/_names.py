@@ -15,6 +15,7 @@ Among equally good matches, the more popular model wins.
 from __future__ import annotations
 
 import heapq
+import re
 import sqlite3
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass

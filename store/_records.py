@@ -4,20 +4,42 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 
 from estimator import ModelConfig, ParamAccounting
 
-STATUS_OK = "ok"
-STATUS_GATED = "gated"
-STATUS_NOT_FOUND = "not_found"
-STATUS_NO_SAFETENSORS = "no_safetensors"
-STATUS_ERROR = "error"
-STATUSES = (STATUS_OK, STATUS_GATED, STATUS_NOT_FOUND, STATUS_NO_SAFETENSORS, STATUS_ERROR)
 
-RUN_RUNNING = "running"
-RUN_COMPLETED = "completed"
-RUN_INTERRUPTED = "interrupted"
-RUN_FAILED = "failed"
+
+class ModelStatus(StrEnum):
+    """How the last read of a repo ended (a model row's ``status``; a crawl outcome)."""
+
+    OK = "ok"
+    GATED = "gated"
+    NOT_FOUND = "not_found"
+    NO_SAFETENSORS = "no_safetensors"
+    ERROR = "error"
+
+
+class RunStatus(StrEnum):
+    """Where a crawl run stands (a ``crawl_runs`` row's ``status``)."""
+
+    RUNNING = "running"
+    COMPLETED = "completed"
+    INTERRUPTED = "interrupted"
+    FAILED = "failed"
+
+
+STATUS_OK = ModelStatus.OK
+STATUS_GATED = ModelStatus.GATED
+STATUS_NOT_FOUND = ModelStatus.NOT_FOUND
+STATUS_NO_SAFETENSORS = ModelStatus.NO_SAFETENSORS
+STATUS_ERROR = ModelStatus.ERROR
+STATUSES = tuple(ModelStatus)
+
+RUN_RUNNING = RunStatus.RUNNING
+RUN_COMPLETED = RunStatus.COMPLETED
+RUN_INTERRUPTED = RunStatus.INTERRUPTED
+RUN_FAILED = RunStatus.FAILED
 
 
 @dataclass(frozen=True, slots=True)

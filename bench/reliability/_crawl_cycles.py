@@ -16,9 +16,9 @@ import time
 
 
 async def cycles(count: int) -> None:
-    from bot._cli_crawl import open_crawler
+    from bot.app._crawl_cli import open_crawler
     from bot._logging import setup_logging
-    from bot._settings import load_settings
+    from bot.app._settings import load_settings
     from crawler import CrawlOptions, crawl_once, load_sources
 
     settings = load_settings()

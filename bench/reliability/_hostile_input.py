@@ -49,8 +49,8 @@ with warnings.catch_warnings():
     import discord.http
 
     from bot._discord import command_payload
-    from bot._root import open_database
-    from bot._settings import Settings
+    from bot.app._database import open_database
+    from bot.app._settings import Settings
     from tests.bot.discord.conftest import running_bot
 
 FALLBACK_MARK = "Something went wrong on my side"

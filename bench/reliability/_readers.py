@@ -87,13 +87,16 @@ class Phase:
 
 async def one_round(cog, transformer, n: int, rng: random.Random, phase: Phase, crawled: list[str]) -> None:
     """One /fit and three autocomplete keystrokes, each timed."""
+    from bot._parsers import ModelRef
+    from estimator import KvCacheType
+
     model, budget_text, context = FIT_CASES[n % len(FIT_CASES)]
     if crawled and n % 3 == 0:
         model, budget_text, context = rng.choice(crawled), "24GB", None
     started = time.perf_counter()
     try:
         budget = await transformer.transform(None, budget_text)
-        await type(cog).fit.callback(cog, _interaction(n), model, budget, context, "f16")
+        await type(cog).fit.callback(cog, _interaction(n), ModelRef(model), budget, context, KvCacheType.F16)
     except Exception as e:  # every failure is a finding: counted, reported
         phase.fail(e)
     phase.fit_s.append(time.perf_counter() - started)
@@ -134,8 +137,8 @@ async def loop_while(process: subprocess.Popen | None, bot, rounds: int, limit_s
 
 
 async def measure(workdir: Path, repos: int) -> tuple[Phase, Phase, dict]:
-    from bot._cli_discord import open_bot
-    from bot._settings import Settings
+    from bot.app._discord_cli import open_bot
+    from bot.app._settings import Settings
 
     db = await seeded_database(workdir / "fitbot.sqlite")
     sources = workdir / "sources.toml"

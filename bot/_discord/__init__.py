@@ -1,7 +1,7 @@
 """fitbot on Discord: the client, its cogs, embeds, views, the daily listing and command sync.
 
 Presentation only: every command calls the same code as ``fitbot ask`` and renders the
-shared ``Document``. Built and started by ``bot._cli_discord`` (the composition root).
+shared ``Document``. Built and started by ``bot.app._discord_cli`` (the composition root).
 """
 
 from ._client import FitBot, FitTree

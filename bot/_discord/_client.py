@@ -3,7 +3,8 @@ the constructor (discord.py ``examples/advanced_startup.py``), never from global
 
 ``setup_hook`` runs once, inside ``login()`` and before the gateway connects: it warms the
 name index and glossary (so autocomplete has answers from the first keystroke), loads
-the cogs, compares the command set with the last sync, and starts the scheduler.
+the cogs, compares the command set with the last sync, and starts the scheduler it was
+given (``bot.app._scheduler``: the jobs run ``listing.run`` and ``refresh_index``).
 """
 
 from __future__ import annotations
@@ -13,11 +14,10 @@ import gc
 import logging
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
+from typing import Any, Protocol
 
 import discord
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from apscheduler.triggers.interval import IntervalTrigger
 from discord import app_commands
 from discord.ext import commands
 
@@ -40,15 +40,10 @@ from ._views import CLAIMED_BY_VIEW
 log = logging.getLogger(__name__)
 
 NONE = discord.AllowedMentions.none()
-LISTING_JOB_ID = "daily-listing"
-INDEX_JOB_ID = "name-index-refresh"
-LISTING_CHECK = timedelta(hours=1)
-INDEX_CHECK = timedelta(seconds=60)
-# APScheduler's default grace is 1 s: a job delayed longer is silently skipped. An hour
-# of grace, coalescing and one instance at a time make a busy loop delay it, never drop it.
-JOB_DEFAULTS = {"misfire_grace_time": 3600, "coalesce": True, "max_instances": 1}
 STALE_PRESS_GRACE_SECONDS = 0.5  # well inside the 3 s Discord gives a first response
-STALE_PRESS_REPLY = "These buttons have expired (the bot restarted, or 10 minutes passed): run the command again."
+STALE_PRESS_REPLY = (
+    "These buttons have expired (the bot restarted, or 10 minutes passed): run the command again."
+)
 
 
 def _freeze_long_lived_objects() -> None:
@@ -69,6 +64,20 @@ def _freeze_long_lived_objects() -> None:
     gc.freeze()
 
 
+class Scheduler(Protocol):
+    """What the bot needs of the scheduler the composition root starts (APScheduler's)."""
+
+    @property
+    def running(self) -> bool: ...
+
+    def pause(self) -> None: ...
+
+    def shutdown(self, wait: bool = True) -> None: ...
+
+
+SchedulerFactory = Callable[["FitBot"], Scheduler]
+
+
 class FitTree(app_commands.CommandTree):
     """The command tree whose ``on_error`` is the bot's only error handler.
 
@@ -80,7 +89,9 @@ class FitTree(app_commands.CommandTree):
         interaction.extras["started"] = time.perf_counter()
         return True
 
-    async def on_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError, /) -> None:
+    async def on_error(
+        self, interaction: discord.Interaction, error: app_commands.AppCommandError, /
+    ) -> None:
         await answer_error(interaction, error)
         log_command(interaction, f"error:{type(unwrap(error)).__name__}")
 
@@ -112,7 +123,8 @@ class FitBot(commands.AutoShardedBot):
         explain: Explain | None = None,
         freeze_gc: bool = True,
         shard_count: int | None = 1,
-        **options,
+        scheduler: SchedulerFactory | None = None,
+        **options: Any,
     ) -> None:
         # A text-only bot: silence discord.py's start-up warnings about voice libraries.
         discord.VoiceClient.warn_nacl = False
@@ -136,7 +148,8 @@ class FitBot(commands.AutoShardedBot):
         self.explain = explain
         self.freeze_gc = freeze_gc  # tests turn it off: many bots share one test process
         self.listing = DailyListing(self.db, self.post_document, clock)
-        self.scheduler: AsyncIOScheduler | None = None
+        self.start_scheduler = scheduler  # the composition root's (bot.app._scheduler)
+        self.scheduler: Scheduler | None = None
 
     async def on_interaction(self, interaction: discord.Interaction) -> None:
         """Answer a button press no live view claims, which discord.py drops silently.
@@ -168,23 +181,8 @@ class FitBot(commands.AutoShardedBot):
         await self.add_cog(ListingCog(self.db, default_hour_utc=self.listing_hour_utc))
         if self.serving:  # not for one-off uses such as `fitbot sync-commands`
             await warn_if_unsynced(self.tree, self.db)
-            self.scheduler = self._start_scheduler()
-
-    def _start_scheduler(self) -> AsyncIOScheduler:
-        scheduler = AsyncIOScheduler(timezone=UTC, job_defaults=JOB_DEFAULTS)
-        now = datetime.now(UTC)
-        # Code-defined jobs in the memory store, re-added under fixed ids at every start;
-        # the first listing check runs now, which is how a missed day gets caught up.
-        scheduler.add_job(
-            self.listing.run, IntervalTrigger(seconds=LISTING_CHECK.total_seconds(), timezone=UTC),
-            id=LISTING_JOB_ID, replace_existing=True, next_run_time=now,
-        )
-        scheduler.add_job(
-            self.refresh_index, IntervalTrigger(seconds=INDEX_CHECK.total_seconds(), timezone=UTC),
-            id=INDEX_JOB_ID, replace_existing=True,
-        )
-        scheduler.start()
-        return scheduler
+            if self.start_scheduler is not None:
+                self.scheduler = self.start_scheduler(self)
 
     async def refresh_index(self) -> None:
         """Rebuild the name index when the crawler moved the catalog version."""

@@ -8,13 +8,15 @@ from discord.ext import commands
 
 from store import GlossaryIndex
 
-from .._commands import run_define
+from .._commands import COMMANDS, CommandContext, Surface, run_define
 from .._service import CatalogService
 from ._cog_lookup import COOLDOWN_RATE, COOLDOWN_SECONDS
 from ._define_view import DefineView
 from ._embeds import render_embeds
-from ._params import term_choices
+from ._params import TermTransformer, term_choices
 from ._reply import send_view
+
+DEFINE = COMMANDS["define"]
 
 
 class DefineCog(commands.Cog):
@@ -26,16 +28,22 @@ class DefineCog(commands.Cog):
         # Loaded once, before the gateway connects, so autocomplete never reads the database.
         self.glossary = await self.service.glossary()
 
-    async def term_autocomplete(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+    async def term_autocomplete(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
         return term_choices(self.glossary, current)
 
-    @app_commands.command(name="define", description="Explain a term: parameters, KV cache, quantization, MoE...")
-    @app_commands.describe(term="The term, e.g. kv cache, moe, Q4_K_M (aliases and typos are fine)")
+    @app_commands.command(name=DEFINE.name, description=DEFINE.summary)
+    @app_commands.describe(**DEFINE.describe())
     @app_commands.autocomplete(term=term_autocomplete)
     @app_commands.checks.cooldown(COOLDOWN_RATE, COOLDOWN_SECONDS)
-    async def define(self, interaction: discord.Interaction, term: app_commands.Range[str, 1, 100]) -> None:
+    async def define(
+        self, interaction: discord.Interaction, term: app_commands.Transform[str, TermTransformer]
+    ) -> None:
         await interaction.response.defer(thinking=True)
-        doc = await run_define(self.service, term)
+        doc = await run_define(CommandContext(self.service, surface=Surface.DISCORD), term)
         glossary = self.glossary or await self.service.glossary()
         key = glossary.lookup(term).key
-        await send_view(interaction, DefineView(interaction.user.id, self.service, glossary, key, render_embeds(doc)))
+        await send_view(
+            interaction, DefineView(interaction.user.id, self.service, glossary, key, render_embeds(doc))
+        )

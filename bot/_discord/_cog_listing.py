@@ -13,8 +13,9 @@ from discord.ext import commands
 
 from store import Database, delete_subscription, get_guild_settings, upsert_subscription
 
-from .._commands import parse_whole_number
-from .._document import Document, Field
+from .._document import Document, Line, Section, code
+from .._document import channel as channel_run
+from .._parsers import parse_whole_number
 from ._reply import send_document
 
 ADMIN = discord.Permissions(manage_guild=True)
@@ -54,15 +55,23 @@ class ListingCog(commands.Cog):
         assert channel_id is not None
         post_hour = self.default_hour_utc if hour is None else hour
         await upsert_subscription(self.db, interaction.guild_id, channel_id, post_hour)
-        lines = [f"New and updated models will be posted in <#{channel_id}> every day at {post_hour:02d}:00 UTC."]
+        lines: list[Line] = [
+            (
+                "New and updated models will be posted in ",
+                channel_run(channel_id),
+                f" every day at {post_hour:02d}:00 UTC.",
+            )
+        ]
         if channel is None and not _can_post(interaction.app_permissions):
-            lines.append("⚠️ I cannot post embeds here yet: give me Send Messages and Embed Links in this channel.")
+            lines.append(
+                ("⚠️ I cannot post embeds here yet: give me Send Messages and Embed Links in this channel.",)
+            )
         elif channel is not None:
-            lines.append("Make sure I can send messages and embed links there.")
+            lines.append(("Make sure I can send messages and embed links there.",))
         doc = Document(
             title="Daily listing on",
-            description="\n".join(lines),
-            footer="Stored: this server's id, the channel id and the hour. Nothing about members.",
+            lines=tuple(lines),
+            notes=("Stored: this server's id, the channel id and the hour. Nothing about members.",),
         )
         await send_document(interaction, doc, ephemeral=True)
 
@@ -72,8 +81,14 @@ class ListingCog(commands.Cog):
         await interaction.response.defer(thinking=True, ephemeral=True)
         assert interaction.guild_id is not None
         removed = await delete_subscription(self.db, interaction.guild_id)
-        text = "Daily listing stopped; this server's settings are deleted." if removed else "This server had no daily listing."
-        await send_document(interaction, Document(title="Daily listing off", description=text), ephemeral=True)
+        text = (
+            "Daily listing stopped; this server's settings are deleted."
+            if removed
+            else "This server had no daily listing."
+        )
+        await send_document(
+            interaction, Document(title="Daily listing off", lines=((text,),)), ephemeral=True
+        )
 
     @listing.command(name="status", description="Where and when the daily post goes, and when it last went.")
     @app_commands.checks.has_permissions(manage_guild=True)
@@ -82,14 +97,16 @@ class ListingCog(commands.Cog):
         assert interaction.guild_id is not None
         settings = await get_guild_settings(self.db, interaction.guild_id)
         if settings is None or settings.channel_id is None:
-            doc = Document(title="Daily listing off", description="Turn it on with `/listing subscribe`.")
+            doc = Document(
+                title="Daily listing off", lines=(("Turn it on with ", code("/listing subscribe"), "."),)
+            )
         else:
             doc = Document(
                 title="Daily listing on",
-                fields=(
-                    Field("Channel", f"<#{settings.channel_id}>", inline=True),
-                    Field("Hour", f"{settings.post_hour_utc:02d}:00 UTC", inline=True),
-                    Field("Last post", settings.last_posted_on or "not yet", inline=True),
+                sections=(
+                    Section("Channel", ((channel_run(settings.channel_id),),), inline=True),
+                    Section("Hour", ((f"{settings.post_hour_utc:02d}:00 UTC",),), inline=True),
+                    Section("Last post", ((settings.last_posted_on or "not yet",),), inline=True),
                 ),
             )
         await send_document(interaction, doc, ephemeral=True)

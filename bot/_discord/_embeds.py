@@ -20,12 +20,103 @@ from .._document import (
     FOOTER_LIMIT,
     TITLE_LIMIT,
     TOTAL_LIMIT,
+    Block,
     Document,
+    Line,
+    Run,
+    Style,
+    Table,
+    Tone,
+    table_lines,
 )
-from .._safe import truncate
+from .._safe import clean, defuse_mentions, escape_markdown, truncate
 
 FENCE = "```"
 BLANK = "\u200b"
+TONE_COLOURS = {
+    Tone.INFO: 0x5865F2,
+    Tone.GOOD: 0x2ECC71,
+    Tone.CAUTION: 0xF1C40F,
+    Tone.WARN: 0xE67E22,
+    Tone.BAD: 0xE74C3C,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class EmbedField:
+    name: str
+    value: str
+    inline: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class EmbedContent:
+    """One document as Discord markdown, before it is cut to Discord's limits."""
+
+    title: str
+    description: str = ""
+    fields: tuple[EmbedField, ...] = ()
+    footer: str = ""
+    url: str | None = None
+    colour: int = TONE_COLOURS[Tone.INFO]
+
+
+def markdown_run(run: Run | str) -> str:
+    """One run as Discord markdown: plain text escaped, mentions defused."""
+    if isinstance(run, str):
+        return escape_markdown(run)
+    if run.style is Style.STRONG:
+        return f"**{escape_markdown(run.text)}**"
+    if run.style is Style.EMPHASIS:
+        return f"_{escape_markdown(run.text)}_"
+    if run.style is Style.CODE:
+        return f"`{_verbatim(run.text.replace('`', ''))}`"
+    if run.style is Style.LINK:  # the URL was percent-encoded where it was built (hub_url)
+        return f"[{escape_markdown(run.text)}]({run.target})"
+    if run.style is Style.CHANNEL:
+        return f"<#{int(run.text)}>"
+    return escape_markdown(run.text)
+
+
+def _verbatim(text: str) -> str:
+    """Code keeps its characters, but no mention survives even there (a second lock behind
+    ``allowed_mentions=none``)."""
+    return defuse_mentions(text)
+
+
+def markdown_block(block: Block) -> str:
+    if isinstance(block, Table):  # a code block: no escapes inside, no fence can be closed early
+        rows = (_verbatim(row.replace("`", "'")) for row in table_lines(block))
+        return FENCE + "\n" + "\n".join(rows) + "\n" + FENCE
+    return "".join(markdown_run(r) for r in block)
+
+
+def _markdown_lines(lines: tuple[Line, ...] | tuple[Block, ...]) -> str:
+    return "\n".join(markdown_block(b) for b in lines)
+
+
+def to_markdown(doc: Document) -> EmbedContent:
+    """The document as Discord markdown; every plain run is escaped here, and only here."""
+    fields = [
+        EmbedField(escape_markdown(s.heading), _markdown_lines(s.blocks), s.inline) for s in doc.sections
+    ]
+    if doc.actions:
+        fields.append(
+            EmbedField(
+                "Try",
+                "\n".join(f"{escape_markdown(a.label)}: `{a.command.replace('`', '')}`" for a in doc.actions),
+            )
+        )
+    return EmbedContent(
+        title=escape_markdown(doc.title),
+        description=_markdown_lines(doc.lines),
+        fields=tuple(fields),
+        footer=defuse_mentions(clean(" ".join(doc.notes), FOOTER_LIMIT)),  # footers show no markdown
+        url=doc.url,
+        colour=TONE_COLOURS[doc.tone],
+    )
+
+
 # Room kept in the footer for " · page 12/12"; more pages than 99 are not rendered.
 _PAGE_MARK_ROOM = 16
 MAX_PAGES = 99
@@ -44,10 +135,11 @@ class _Part:
         return len(self.value) + (len(self.name) if self.name is not None else 0)
 
 
-def render_embeds(doc: Document) -> list[discord.Embed]:
+def render_embeds(doc: Document | EmbedContent) -> list[discord.Embed]:
     """Pages of embeds for ``doc`` and its continuation pages, each within every limit."""
     pages: list[discord.Embed] = []
-    for part_doc in (doc, *doc.pages):
+    parts = [to_markdown(d) for d in (doc, *doc.pages)] if isinstance(doc, Document) else [doc]
+    for part_doc in parts:
         pages.extend(_render_one(part_doc))
     pages = pages[:MAX_PAGES]
     if len(pages) > 1:
@@ -58,7 +150,7 @@ def render_embeds(doc: Document) -> list[discord.Embed]:
     return pages
 
 
-def _render_one(doc: Document) -> list[discord.Embed]:
+def _render_one(doc: EmbedContent) -> list[discord.Embed]:
     title = truncate(doc.title, TITLE_LIMIT) or "fitbot"
     footer = truncate(doc.footer, FOOTER_LIMIT - _PAGE_MARK_ROOM)
     room = TOTAL_LIMIT - len(title) - len(footer) - _PAGE_MARK_ROOM
@@ -96,7 +188,7 @@ def _render_one(doc: Document) -> list[discord.Embed]:
     return embeds
 
 
-def _new_embed(doc: Document, title: str) -> discord.Embed:
+def _new_embed(doc: EmbedContent, title: str) -> discord.Embed:
     return discord.Embed(title=title, url=doc.url or None, colour=doc.colour)
 
 

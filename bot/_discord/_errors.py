@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import discord
@@ -63,7 +63,11 @@ ERROR_TABLE: tuple[tuple[type[BaseException], Callable[[BaseException], str], bo
     (app_commands.CommandOnCooldown, _cooldown, False),
     (app_commands.MissingPermissions, _missing_permissions, False),
     (app_commands.BotMissingPermissions, _bot_missing, False),
-    (app_commands.NoPrivateMessage, lambda e: "This command works in a server, not in direct messages.", False),
+    (
+        app_commands.NoPrivateMessage,
+        lambda e: "This command works in a server, not in direct messages.",
+        False,
+    ),
     (app_commands.CheckFailure, lambda e: "You cannot use this command here.", False),
     (app_commands.TransformerError, _transformer, False),
     (InputError, str, False),
@@ -118,5 +122,5 @@ async def answer_error(interaction: discord.Interaction, error: BaseException) -
 
 
 def _custom_id(interaction: discord.Interaction) -> str:
-    data = interaction.data or {}
+    data: Mapping[str, object] = interaction.data or {}
     return f"component {data.get('custom_id', '?')}"

@@ -6,22 +6,29 @@ fuzzy match), keeps how the name was resolved, and edits the message in place.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import functools
+from collections.abc import Callable, Coroutine
 from dataclasses import replace
+from typing import Any
 
 import discord
 
+from estimator import KvCacheType
+
 from .._answer_fit import render_fit
 from .._document import Document
+from .._parsers import ModelRef
 from .._service import CatalogService, FitAnswer, ResolvedModel
 from ._embeds import render_embeds
 from ._reply import attach_chart, chart_file
 from ._views import NONE, PagedView
 
 CONTEXT_STEPS = (4096, 8192, 16384, 32768, 131072)
-KV_CHOICES = ("f16", "q8_0", "q4_0")
+KV_CHOICES = tuple(KvCacheType)
 Chart = Callable[[FitAnswer], bytes | None]
 Explain = Callable[[FitAnswer], Document]
+Press = Callable[..., Coroutine[Any, Any, None]]  # (interaction, *, button) -> None
+Button = discord.ui.Button["FitView"]
 
 
 def context_label(tokens: int) -> str:
@@ -45,7 +52,7 @@ class FitView(PagedView):
         self.answer = answer
         self.chart = chart
         self.explain = explain  # issue 6 plugs the "why?" explanation in here
-        self._controls: list[discord.ui.Item] = []
+        self._controls: list[discord.ui.Item[FitView]] = []
         self._build_controls()
 
     def png(self) -> bytes | None:
@@ -61,40 +68,47 @@ class FitView(PagedView):
         self._controls = []
         report = self.answer.report
         for tokens in self.context_steps():
-            self._add(context_label(tokens), f"fit:ctx:{tokens}", 0, tokens == report.context, self._on_context)
+            self._add(
+                context_label(tokens), f"fit:ctx:{tokens}", 0, tokens == report.context, self._on_context
+            )
         for kv in KV_CHOICES:
             self._add(f"KV {kv}", f"fit:kv:{kv}", 1, kv == report.kv_type, self._on_kv)
         if self.explain is not None:
             self._add("Why?", "fit:why", 2, False, self._on_why)
 
-    def _add(self, label: str, custom_id: str, row: int, current: bool, callback) -> None:
-        button: discord.ui.Button = discord.ui.Button(
+    def _add(self, label: str, custom_id: str, row: int, current: bool, callback: Press) -> None:
+        button: Button = discord.ui.Button(
             label=label,
             custom_id=custom_id,
             row=row,
             style=discord.ButtonStyle.primary if current else discord.ButtonStyle.secondary,
             disabled=current,
         )
-        button.callback = lambda interaction, b=button: callback(interaction, b)  # type: ignore[method-assign]
+        button.callback = functools.partial(callback, button=button)  # type: ignore[method-assign]
         self.add_item(button)
         self._controls.append(button)
 
-    async def _on_context(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
+    async def _on_context(
+        self, interaction: discord.Interaction, *, button: discord.ui.Button[FitView]
+    ) -> None:
         tokens = int(str(button.custom_id).rsplit(":", 1)[1])
-        await self._refit(interaction, context=tokens, kv_type=self.answer.report.kv_type)
+        await self._refit(interaction, context=tokens, kv_type=KvCacheType(self.answer.report.kv_type))
 
-    async def _on_kv(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
-        kv = str(button.custom_id).rsplit(":", 1)[1]
+    async def _on_kv(self, interaction: discord.Interaction, *, button: Button) -> None:
+        kv = KvCacheType(str(button.custom_id).rsplit(":", 1)[1])
         await self._refit(interaction, context=self.answer.report.context, kv_type=kv)
 
-    async def _on_why(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
+    async def _on_why(self, interaction: discord.Interaction, *, button: Button) -> None:
         assert self.explain is not None
         embeds = render_embeds(self.explain(self.answer))
         await interaction.response.send_message(embed=embeds[0], ephemeral=True, allowed_mentions=NONE)
 
-    async def _refit(self, interaction: discord.Interaction, *, context: int, kv_type: str) -> None:
+    async def _refit(self, interaction: discord.Interaction, *, context: int, kv_type: KvCacheType) -> None:
         old = self.answer
-        new = await self.service.fit(old.model.record.repo_id, old.budget.text, context=context, kv_type=kv_type)
+        # The parsed budget and the exact repo id: nothing the user typed is read twice.
+        new = await self.service.fit(
+            ModelRef(old.model.record.repo_id), old.budget, context=context, kv_type=kv_type
+        )
         # Keep how the user's words were resolved: the footnote about a fuzzy match stays true.
         self.answer = replace(new, model=ResolvedModel(new.model.record, old.model.resolution))
         self.set_document(render_fit(self.answer))

@@ -9,34 +9,84 @@ never touches the database and returns nothing while the index is cold.
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import Literal
+from typing import Any, ClassVar
 
 import discord
 from discord import app_commands
 
-from estimator import Budget, parse_budget, parse_context
 from store import GlossaryIndex
 
+from .._commands import BUDGET, CONTEXT, KV_CACHE, MODEL, TERM, ParamKind
+from .._parsers import MODEL_TEXT_LIMIT, TERM_TEXT_LIMIT
 from .._service import CatalogService
 
 CHOICES_LIMIT = 25
 CHOICE_NAME_LIMIT = 100
 CACHED_QUERIES = 4096
-KvCache = Literal["f16", "q8_0", "q4_0"]
 
 
-class BudgetTransformer(app_commands.Transformer):
+class TableTransformer(app_commands.Transformer):
+    """A string option read by the command table's parser for its kind (``ParamKind``).
+
+    The same parser runs on the terminal and in ``fitbot ask``, so a bad value gets the same
+    message everywhere; discord.py wraps the parser's error in ``TransformerError``.
+    """
+
+    kind: ClassVar[ParamKind]
+    max_length: ClassVar[int | None] = None
+
+    async def transform(self, interaction: discord.Interaction[Any] | None, value: str, /) -> Any:
+        return self.kind.parse(value)
+
+    @property
+    def min_value(self) -> int | None:
+        return 1 if self.max_length else None
+
+    @property
+    def max_value(self) -> int | None:
+        return self.max_length
+
+    @property
+    def choices(self) -> list[app_commands.Choice[int | float | str]] | None:
+        return [app_commands.Choice[int | float | str](name=c, value=c) for c in self.kind.choices] or None
+
+
+class ModelTransformer(TableTransformer):
+    """A catalog name or repo id → a ``ModelRef`` (never a path on Discord)."""
+
+    kind = MODEL
+    max_length = MODEL_TEXT_LIMIT
+
+
+class BudgetTransformer(TableTransformer):
     """ "24GB", "2x3090", "M3 Max 128GB" → a ``Budget``, or the parser's message."""
 
-    async def transform(self, interaction: discord.Interaction, value: str, /) -> Budget:
-        return parse_budget(value)
+    kind = BUDGET
 
 
-class ContextTransformer(app_commands.Transformer):
+class ContextTransformer(TableTransformer):
     """ "32k", "8192" → a token count, or the parser's message."""
 
-    async def transform(self, interaction: discord.Interaction, value: str, /) -> int:
-        return parse_context(value)
+    kind = CONTEXT
+
+
+class KvCacheTransformer(TableTransformer):
+    """One of the KV cache types, offered as choices."""
+
+    kind = KV_CACHE
+
+
+class TermTransformer(TableTransformer):
+    """A glossary term as typed."""
+
+    kind = TERM
+    max_length = TERM_TEXT_LIMIT
+
+
+TRANSFORMERS: dict[str, type[TableTransformer]] = {
+    t.kind.name: t
+    for t in (ModelTransformer, BudgetTransformer, ContextTransformer, KvCacheTransformer, TermTransformer)
+}
 
 
 def _name(text: str) -> str:
@@ -52,7 +102,9 @@ def model_choices(service: CatalogService, current: str) -> list[app_commands.Ch
 
 def _model_names(service: CatalogService, current: str) -> tuple[str, ...]:
     # The value has the same 1-100 character limit as the name.
-    return tuple(r for r in service.complete_model(current)[:CHOICES_LIMIT] if 1 <= len(r) <= CHOICE_NAME_LIMIT)
+    return tuple(
+        r for r in service.complete_model(current)[:CHOICES_LIMIT] if 1 <= len(r) <= CHOICE_NAME_LIMIT
+    )
 
 
 def _choices(names: tuple[str, ...]) -> list[app_commands.Choice[str]]:

@@ -7,6 +7,7 @@ which the view keeps so it can disable its buttons when it times out.
 from __future__ import annotations
 
 import io
+from typing import Any
 
 import discord
 
@@ -32,7 +33,7 @@ async def send_view(
 ) -> None:
     """Send ``view``'s current page as the followup to a deferred interaction."""
     embed = attach_chart(view.embed, png) if view.page == 0 else view.embed
-    kwargs: dict = {"embed": embed, "allowed_mentions": NONE, "wait": True, "ephemeral": ephemeral}
+    kwargs: dict[str, Any] = {"embed": embed, "allowed_mentions": NONE, "wait": True, "ephemeral": ephemeral}
     if view.has_controls():
         kwargs["view"] = view
     file = chart_file(png)

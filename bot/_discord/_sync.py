@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from typing import Any
 
 import discord
 from discord import app_commands
@@ -22,9 +23,12 @@ HASH_KEY = "discord_commands_hash"
 SCOPE_KEY = "discord_commands_scope"
 
 
-def command_payload(tree: app_commands.CommandTree) -> list[dict]:
+def command_payload(tree: app_commands.CommandTree[Any]) -> list[dict[str, Any]]:
     """What a sync would send for the global commands, in a stable order."""
-    return sorted((command.to_dict(tree) for command in tree.get_commands()), key=lambda c: (c["name"], c.get("type", 1)))
+    return sorted(
+        (command.to_dict(tree) for command in tree.get_commands()),
+        key=lambda c: (c["name"], c.get("type", 1)),
+    )
 
 
 def command_hash(tree: app_commands.CommandTree) -> str:

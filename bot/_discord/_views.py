@@ -8,7 +8,6 @@ interaction token lives, so the final edit still goes through.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from typing import Any
 
@@ -53,7 +52,7 @@ class OwnedView(discord.ui.View):
                 await self.message.edit(view=self, allowed_mentions=NONE)
             # Disabling is cosmetic, and discord.py runs this in a task nobody awaits: a lost
             # connection (aiohttp's error, not discord.py's) must not surface as an unretrieved task error.
-            except (discord.HTTPException, aiohttp.ClientError, asyncio.TimeoutError) as e:
+            except (TimeoutError, discord.HTTPException, aiohttp.ClientError) as e:
                 log.debug("could not disable an expired view: %s", e)
 
     async def on_error(self, interaction: discord.Interaction, error: Exception, item: Any, /) -> None:
@@ -63,7 +62,9 @@ class OwnedView(discord.ui.View):
 class PagedView(OwnedView):
     """Previous/next buttons over pages of embeds (shown only when there is more than one)."""
 
-    def __init__(self, owner_id: int, pages: list[discord.Embed], *, timeout: float = VIEW_TIMEOUT_SECONDS) -> None:
+    def __init__(
+        self, owner_id: int, pages: list[discord.Embed], *, timeout: float = VIEW_TIMEOUT_SECONDS
+    ) -> None:
         super().__init__(owner_id, timeout=timeout)
         self.pages = pages
         self.page = 0
@@ -98,12 +99,16 @@ class PagedView(OwnedView):
         self._sync_buttons()
         await interaction.response.edit_message(embed=self.embed, view=self, allowed_mentions=NONE)
 
-    @discord.ui.button(label="◀ Previous", style=discord.ButtonStyle.secondary, custom_id="page:previous", row=4)
-    async def previous_page(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
+    @discord.ui.button(
+        label="◀ Previous", style=discord.ButtonStyle.secondary, custom_id="page:previous", row=4
+    )
+    async def previous_page(
+        self, interaction: discord.Interaction, button: discord.ui.Button[PagedView]
+    ) -> None:
         await self._turn(interaction, -1)
 
     @discord.ui.button(label="Next ▶", style=discord.ButtonStyle.secondary, custom_id="page:next", row=4)
-    async def next_page(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
+    async def next_page(self, interaction: discord.Interaction, button: discord.ui.Button[PagedView]) -> None:
         await self._turn(interaction, +1)
 
     def has_controls(self) -> bool:

@@ -8,8 +8,8 @@ def seeded_db_template(tmp_path_factory):
     """A database with the bundled catalog, built once through the real composition root."""
     import asyncio
 
-    from bot._root import open_database
-    from bot._settings import load_settings
+    from bot.app._database import open_database
+    from bot.app._settings import load_settings
 
     path = tmp_path_factory.mktemp("cli") / "fitbot.sqlite"
 

@@ -5,7 +5,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot._commands import parse_command
-from bot._document import Document, Field, render_text
+from bot._parsers import ModelRef
+from estimator import KvCacheType, parse_budget
+from bot._document import Document, Section, Table, Column, code, render_text, strong
 from bot._safe import clean, escape
 from bot.errors import CommandParseError
 
@@ -14,17 +16,25 @@ from bot.errors import CommandParseError
     ("text", "expected"),
     [
         ("/fit qwen2.5-32b 24GB", {"model": "qwen2.5-32b", "budget": "24GB"}),
-        ("/fit llama 3.1 8b 2x3090 32k q8_0", {"model": "llama 3.1 8b", "budget": "2x3090", "context": "32k", "kv_cache": "q8_0"}),
-        ("/fit 'qwen2.5 32b' 24GB 32k", {"model": "qwen2.5 32b", "budget": "24GB", "context": "32k"}),
+        ("/fit llama 3.1 8b 2x3090 32k q8_0", {"model": "llama 3.1 8b", "budget": "2x3090", "context": 32768, "kv_cache": "q8_0"}),
+        ("/fit 'qwen2.5 32b' 24GB 32k", {"model": "qwen2.5 32b", "budget": "24GB", "context": 32768}),
         ("fit model:qwen budget:24GB", {"model": "qwen", "budget": "24GB"}),
         ("/model ds v3", {"model": "ds v3"}),
         ("/define kv cache", {"term": "kv cache"}),
     ],
 )
 def test_parse_command(text, expected):
-    """Positional and name:value arguments land on the right options."""
+    """Positional and name:value arguments land on the right options, parsed into typed values."""
     _, args = parse_command(text)
-    assert args == expected
+    want = dict(expected)
+    if "model" in want:
+        want["model"] = ModelRef(want["model"])
+    if "budget" in want:
+        want["budget"] = parse_budget(want["budget"])
+    if "kv_cache" in want:
+        want["kv_cache"] = KvCacheType(want["kv_cache"])
+    assert {k: v for k, v in args.items() if k in want} == want
+    assert all(v in (None, KvCacheType.F16) for k, v in args.items() if k not in want)
 
 
 @pytest.mark.parametrize("text", ["", "/nope x", "/fit onlyone", "/fit 'unclosed 24GB"])
@@ -56,12 +66,18 @@ def test_escape_fits_its_limit_with_the_escapes_counted(text, limit):
     assert len(out) <= limit
 
 
-def test_render_text_strips_discord_markdown():
-    """The terminal shows plain text: no fences, bold markers or escapes."""
-    doc = Document("T\\_1", description="**bold** a\\*b", fields=(Field("f", "```\ntable\n```"),), footer="foot")
+def test_each_renderer_escapes_for_its_own_medium():
+    """The same document: plain text on the terminal, escaped markdown on Discord; nothing to undo."""
+    from bot._discord._embeds import to_markdown
+
+    table = Table((Column("a_b", 5),), (("x*y",),))
+    doc = Document("T_1", lines=((strong("bold"), " a*b ", code("c`d")),), sections=(Section("f", (table,)),), notes=("foot",))
     text = render_text(doc)
-    assert "T_1" in text and "bold" in text and "a*b" in text and "table" in text
-    assert "**" not in text and "```" not in text
+    assert "T_1" in text and "bold a*b cd" not in text and "bold a*b c`d" in text and "x*y" in text
+    assert "**" not in text and "```" not in text and "\\" not in text
+    md = to_markdown(doc)
+    assert md.title == "T\\_1" and md.description == "**bold** a\\*b `cd`"
+    assert md.fields[0].value == "```\na_b\nx*y\n```"  # inside a code block nothing is escaped
 
 
 def test_hub_links_percent_encode_the_repo_id_once():
@@ -71,4 +87,4 @@ def test_hub_links_percent_encode_the_repo_id_once():
 
     assert hub_url("Qwen/Qwen2.5-7B") == "https://huggingface.co/Qwen/Qwen2.5-7B"
     assert hub_url("org/a b%c)d") == "https://huggingface.co/org/a%20b%25c%29d"
-    assert _link("org/a b%c)d").endswith("(https://huggingface.co/org/a%20b%25c%29d)")
+    assert _link("org/a b%c)d").target == "https://huggingface.co/org/a%20b%25c%29d"

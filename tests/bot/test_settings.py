@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from bot._settings import Secret, SettingsError, load_settings
+from bot.app._settings import Secret, SettingsError, load_settings
 
 
 def test_environment_beats_file_and_flags_beat_environment(tmp_path):

@@ -1,6 +1,6 @@
 """A local stand-in for the Hugging Face Hub, on 127.0.0.1, for crawler tests and the benchmark.
 
-It serves what huggingface_hub 2.4 and the crawler call (hub-protocol.md §3):
+It serves what huggingface_hub 2.4 and the crawler call (docs/reference/hub-protocol.md §3):
 
 * ``GET /api/models`` with filters, sort, ``expand``/``expand[]`` and ``Link`` cursor pages;
 * ``GET /api/models/{id}`` and ``/api/models/{id}/revision/{rev}``;

@@ -1,4 +1,4 @@
-"""`fitbot crawl` end to end against the stand-in (the command lives in bot/_cli_crawl.py)."""
+"""`fitbot crawl` end to end against the stand-in (the command lives in bot/app/_crawl_cli.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import sys
 import pytest
 from click.testing import CliRunner
 
-from bot._cli_crawl import _Bar
+from bot.app._crawl_cli import _Bar
 from bot.cli import main
 from crawler import CrawlFailedError, crawl_once
 from store import RUN_FAILED, last_run

@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot._settings import SPECS, SettingsError
-from bot.cli import ERROR_TABLE, EXIT_CONFIG, main
+from bot.app._cli import ERROR_TABLE, EXIT_CONFIG
+from bot.app._settings import SPECS, SettingsError
+from bot.cli import main
 
 ROOT = Path(__file__).parents[2]
 DEPLOY = ROOT / "deploy"
@@ -80,7 +81,7 @@ def test_every_setting_is_in_env_example():
     documented = set(re.findall(r"^#?([A-Z][A-Z0-9_]+)=", text, re.MULTILINE))
     read_by_code = {spec.env[0] for spec in SPECS} | {"FITBOT_CONFIG"}
     assert read_by_code <= documented, read_by_code - documented
-    settings_source = (ROOT / "bot" / "_settings.py").read_text()
+    settings_source = (ROOT / "bot" / "app" / "_settings.py").read_text()
     assert set(re.findall(r'"((?:FITBOT|DISCORD|HF)_[A-Z_]+)"', settings_source)) <= documented | {"FITBOT_DISCORD_TOKEN", "FITBOT_HF_TOKEN", "FITBOT_HF_ENDPOINT"}
 
 

@@ -17,7 +17,7 @@ from estimator._advice import (
     hardware_wording,
     recommend,
 )
-from estimator._launch import Runtime
+from estimator._runtime import Runtime
 from tests.factories import replica
 
 

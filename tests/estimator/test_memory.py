@@ -15,7 +15,7 @@ from tests.factories import replica
 
 CONTEXTS = (4096, 32768, 131072)
 
-# Per anchor, from config.json (anchor-models.md "KV cache per token"): layers whose cache grows with
+# Per anchor, from config.json (docs/reference/anchor-models.md "KV cache per token"): layers whose cache grows with
 # context, windowed layers and their window, and the values each layer caches per token, row by row
 # (K and V rows of kv_heads·head_dim; MLA caches one latent row of kv_lora_rank + qk_rope_head_dim).
 KV_FACTS = {

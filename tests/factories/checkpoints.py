@@ -3,7 +3,7 @@
 A ``Replica`` is what a Hub repo serves, minus the tensor data. Builders are cached (the
 DeepSeek-V3 replica has ~92k tensors): treat what they return as read-only and
 ``copy.deepcopy`` before changing anything. Expected totals are the published figures
-(../shared/reference/anchor-models.md) where there are some; the rest come from the
+(docs/reference/anchor-models.md) where there are some; the rest come from the
 family generators in ``families``, which tag every tensor by construction.
 """
 

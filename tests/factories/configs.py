@@ -1,6 +1,6 @@
 """config.json dicts of the replicated checkpoints, as their repos publish them, and tiny configs.
 
-Values are those of the real config.json files (anchor-models.md "Configs"); keys that
+Values are those of the real config.json files (docs/reference/anchor-models.md "Configs"); keys that
 only affect inference numerics are kept where they are part of a known trap (Qwen2.5's
 ``sliding_window`` with ``use_sliding_window: false``) and dropped otherwise.
 """

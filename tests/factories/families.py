@@ -4,7 +4,7 @@ Each generator reads a config.json dict and returns a ``LogicalModel``: every pa
 tensor in state-dict order, tagged by construction with its component and layer. The tags
 come from how the model is built, never from parsing names, so the expected totals,
 components and active counts derived here are an independent oracle for the estimator.
-Naming follows the checkpoint patterns in ../shared/reference/hub-protocol.md §5.
+Naming follows the checkpoint patterns in docs/reference/hub-protocol.md §5.
 """
 
 from __future__ import annotations

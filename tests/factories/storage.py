@@ -1,7 +1,7 @@
 """How quantizers store a logical model: the tensors they write, with real names, dtypes, shapes.
 
 Each function maps a ``LogicalModel`` to the stored tensor list of one scheme (see
-../shared/reference/hub-protocol.md §6 and anchor-models.md "Quantized storage"), plus the
+docs/reference/hub-protocol.md §6 and docs/reference/anchor-models.md "Quantized storage"), plus the
 data bytes of the few tensors whose contents matter to a reader (bitsandbytes
 ``quant_state`` JSON, compressed-tensors ``weight_shape``). Embeddings, the output head,
 norms and routers stay unquantized, as GPTQ/AWQ/bitsandbytes/llm-compressor leave them.

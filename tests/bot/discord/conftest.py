@@ -21,10 +21,10 @@ with warnings.catch_warnings():
     import discord.gateway
     import discord.http
 
-from bot._cli_discord import serve
+from bot.app._discord_cli import serve
 from bot._discord import FitBot
 from bot._service import CatalogService
-from bot._settings import Secret, Settings
+from bot.app._settings import Secret, Settings
 from store import Database
 
 from .discord_standin import DiscordStandin

@@ -6,7 +6,7 @@ settings ``fitbot bot`` reads). Tests inject gateway events (``INTERACTION_CREAT
 assert on the REST requests the bot made, which are all recorded.
 
 Protocol details that discord.py depends on (found by building it, see
-shared/reference/discord-notes.md §3c):
+docs/reference/discord-notes.md §3c):
 
 * ``json_or_text`` parses a body only when Content-Type is exactly ``application/json``
   (aiohttp's ``json_response`` appends a charset), so bodies are sent as raw bytes;

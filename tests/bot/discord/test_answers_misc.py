@@ -14,7 +14,9 @@ from bot._answer_misc import (
     render_listing,
     smallest_fitting_gpu,
 )
-from bot._commands import parse_command, run_about, run_compare, run_new
+from bot._commands import CommandContext, parse_command, run_about, run_compare, run_new
+from bot._parsers import ModelRef
+from bot._discord._embeds import to_markdown
 from bot._document import render_text
 from bot._service import CatalogService
 from bot.errors import CommandParseError
@@ -50,9 +52,9 @@ def test_listing_shows_exact_size_moe_layout_and_gpu() -> None:
     record = CATALOG["Qwen/Qwen3-30B-A3B"]
     doc = render_listing([ListingEntry(record, gpu_by_key("rtx-4090"))], datetime(2026, 1, 1, 9, tzinfo=UTC), date(2026, 1, 2))
     a = record.accounting
-    assert f"{a.total_params:,} parameters" in doc.description
-    assert f"MoE {a.moe.num_experts} experts / top-{a.moe.experts_per_token}" in doc.description
-    assert "fits one GeForce RTX 4090 (24 GB)" in doc.description
+    assert f"{a.total_params:,} parameters" in render_text(doc)
+    assert f"MoE {a.moe.num_experts} experts / top-{a.moe.experts_per_token}" in render_text(doc)
+    assert "fits one GeForce RTX 4090 (24 GB)" in render_text(doc)
     assert doc.title == "New and updated models, 2026-01-02"
 
 
@@ -60,12 +62,12 @@ def test_listing_escapes_hub_names() -> None:
     """A hostile repo id cannot ping or format."""
     record = replace(CATALOG["Qwen/Qwen3-8B"], repo_id="x/@everyone_**bold**")
     doc = render_listing([ListingEntry(record, None)], datetime(2026, 1, 1, tzinfo=UTC), date(2026, 1, 2))
-    assert "@everyone" not in doc.description and "\\*\\*bold\\*\\*" in doc.description
+    assert "@everyone" not in to_markdown(doc).description and "\\*\\*bold\\*\\*" in to_markdown(doc).description
 
 
 async def test_about_states_freshness_privacy_and_source(service: CatalogService) -> None:
     """/about counts the catalog, says no crawl has run yet, states what is stored, and links the source."""
-    doc = await run_about(service, "https://example.invalid/src")
+    doc = await run_about(CommandContext(service, "https://example.invalid/src"))
     text = render_text(doc)
     assert f"{await count_models(service.db):,} models" in text
     assert "No crawl has finished yet" in text
@@ -77,9 +79,9 @@ async def test_new_lists_models_read_from_headers_only(service: CatalogService) 
     """/new shows a crawled (header) model and not the bundled config-derived ones."""
     fresh = replace(CATALOG["Qwen/Qwen3-8B"], repo_id="org/Brand-New-8B", provenance="header", sha="c" * 40, aliases=())
     await upsert_model(service.db, fresh)
-    doc = await run_new(service, "3")
-    assert "org/Brand\\-New\\-8B" in doc.description
-    assert "Qwen/Qwen3\\-8B)" not in doc.description
+    doc = await run_new(CommandContext(service), 3)
+    assert "org/Brand-New-8B" in to_markdown(doc).description
+    assert "Qwen/Qwen3-8B)" not in to_markdown(doc).description
     assert doc.title == "Models added or updated in the last 3 days"
 
 
@@ -87,22 +89,22 @@ async def test_new_lists_models_read_from_headers_only(service: CatalogService) 
 async def test_new_refuses_bad_day_counts(service: CatalogService, days: str) -> None:
     """Days outside 1-90 get a message with an example."""
     with pytest.raises(CommandParseError, match="e.g. /new 7"):
-        await run_new(service, days)
+        parse_command(f"/new {days}")
 
 
 async def test_compare_names_both_and_the_ratio(service: CatalogService) -> None:
     """/compare shows both exact counts and the size ratio."""
-    doc = await run_compare(service, "qwen2.5-32b", "llama 3.3 70b")
+    doc = await run_compare(CommandContext(service), ModelRef("qwen2.5-32b"), ModelRef("llama 3.3 70b"))
     big, small = CATALOG["meta-llama/Llama-3.3-70B-Instruct"], CATALOG["Qwen/Qwen2.5-32B-Instruct"]
     ratio = big.accounting.total_params / small.accounting.total_params
-    assert f"{ratio:,.1f}× the parameters" in doc.description
-    values = " ".join(f.value for f in doc.fields)
+    assert f"{ratio:,.1f}× the parameters" in to_markdown(doc).description
+    values = " ".join(f.value for f in to_markdown(doc).fields)
     assert f"{big.accounting.total_params:,}" in values and f"{small.accounting.total_params:,}" in values
 
 
 def test_ask_parses_the_new_commands() -> None:
     """`fitbot ask` knows /compare, /new and /about."""
     spec, args = parse_command("/compare 'qwen2.5 32b' llama-3.3-70b")
-    assert spec.name == "compare" and args == {"a": "qwen2.5 32b", "b": "llama-3.3-70b"}
-    assert parse_command("/new 3")[1] == {"days": "3"}
+    assert spec.name == "compare" and args == {"a": ModelRef("qwen2.5 32b"), "b": ModelRef("llama-3.3-70b")}
+    assert parse_command("/new 3")[1] == {"days": 3}
     assert parse_command("/about")[0].name == "about"

@@ -10,8 +10,10 @@ from hypothesis import strategies as st
 
 from bot._answer_fit import render_fit
 from bot._discord import render_embeds, split_text
-from bot._document import Document, Field
-from bot._safe import escape
+from bot._discord._embeds import EmbedContent as Document
+from bot._discord._embeds import EmbedField as Field
+from bot._document import Document as Answer
+from bot._safe import clean
 from bot._service import FitAnswer, ResolvedModel
 from estimator import ModelFacts, estimate_fit, parse_budget
 from store import Resolution, load_bundled_catalog
@@ -110,7 +112,7 @@ def test_every_bundled_model_renders_within_limits(budget: str) -> None:
 def test_hostile_repo_ids_render_safely(name: str, params: int) -> None:
     """Any repo id (markdown, mentions, huge) renders within limits and never as a live mention."""
     hostile = f"{name}/@everyone<@123>**x**"
-    doc = Document(title=escape(hostile, 200), description=f"{escape(hostile, 100)} has {params:,} parameters")
+    doc = Answer(title=clean(hostile, 200), lines=((clean(hostile, 100), f" has {params:,} parameters"),))
     for embed in render_embeds(doc):
         assert_within_limits(embed)
         assert "@everyone" not in embed.title and "<@123>" not in embed.description

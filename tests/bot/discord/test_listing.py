@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from bot._document import render_text
+
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
@@ -76,8 +78,8 @@ async def test_a_missed_week_is_caught_up_once(db: Database) -> None:
     second = await post_due_listings(db, send, now + timedelta(minutes=5))
     assert (first.posted, second.posted, second.not_due) == (1, 0, 1)
     channel, doc = send.posts[0]
-    assert channel == CHANNEL and "org/Fresh\\-7B" in doc.description
-    assert (today - timedelta(days=7)).isoformat() in doc.footer
+    assert channel == CHANNEL and "org/Fresh-7B" in render_text(doc)
+    assert (today - timedelta(days=7)).isoformat() in " ".join(doc.notes)
     stored = await get_guild_settings(db, GUILD)
     assert stored is not None and stored.last_posted_on == today.isoformat()
 

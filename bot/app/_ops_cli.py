@@ -8,22 +8,27 @@ import json
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from store import RUN_COMPLETED, Database, catalog_stats, iter_models
 from store.errors import StoreError
 
-from ._export import stream_rows, write_csv, write_json, write_parquet
-from ._root import open_database
+from .._export import stream_rows, write_csv, write_json, write_parquet
+from ._database import open_database
+
+if TYPE_CHECKING:
+    from ._cli import CliState
 
 STALE_AFTER = timedelta(hours=36)
 EXPORT_PAGE = 1000
 
 
-def _state():
+def _state() -> CliState:
     """The root command's state (settings, logging), whichever module object defined it."""
-    return click.get_current_context().find_root().obj
+    state: CliState = click.get_current_context().find_root().obj
+    return state
 
 
 @click.group(name="config")
@@ -74,7 +79,9 @@ def status_command(as_json: bool) -> None:
 async def _status(path: Path) -> dict[str, object]:
     report: dict[str, object] = {"database": str(path), "healthy": False}
     if not path.exists():
-        report["problem"] = "the database file does not exist yet: start the crawler or run `fitbot models` once"
+        report["problem"] = (
+            "the database file does not exist yet: start the crawler or run `fitbot models` once"
+        )
         return report
     try:
         db = await Database.open(path, migrate=False)
@@ -86,13 +93,19 @@ async def _status(path: Path) -> dict[str, object]:
     finally:
         await db.close()
     run = stats.last_run
-    report.update(models=stats.models, by_provenance=dict(stats.by_provenance), by_status=dict(stats.by_status))
+    report.update(
+        models=stats.models, by_provenance=dict(stats.by_provenance), by_status=dict(stats.by_status)
+    )
     if run is None:
         report["problem"] = "no crawl has finished yet"
         return report
     age = datetime.now(UTC) - (run.finished_at or run.started_at)
-    report.update(last_crawl_status=run.status, last_crawl_finished=run.finished_at.isoformat() if run.finished_at else None,
-                  last_crawl_age_hours=round(age.total_seconds() / 3600, 1), last_crawl_outcomes=dict(run.outcomes))
+    report.update(
+        last_crawl_status=run.status,
+        last_crawl_finished=run.finished_at.isoformat() if run.finished_at else None,
+        last_crawl_age_hours=round(age.total_seconds() / 3600, 1),
+        last_crawl_outcomes=dict(run.outcomes),
+    )
     if run.status != RUN_COMPLETED:
         report["problem"] = f"the last crawl ended as {run.status}: {run.error or 'see the crawler log'}"
     elif age > STALE_AFTER:
@@ -172,8 +185,19 @@ async def _backup(source: Path, target: Path) -> int:
 
 
 @click.command(name="export")
-@click.option("--format", "fmt", type=click.Choice(["csv", "json", "parquet"]), default="csv", show_default=True, help="Output format.")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="File to write (default: stdout; required for parquet).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["csv", "json", "parquet"]),
+    default="csv",
+    show_default=True,
+    help="Output format.",
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="File to write (default: stdout; required for parquet).",
+)
 def export_command(fmt: str, out: Path | None) -> None:
     """Write the GPU–LLM fit dataset: one row per model (columns in the README).
 

@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 
 from store import Database, seed_bundled_data
 
-from ._service import CatalogService
+from .._service import CatalogService
 from ._settings import Settings
 
 

@@ -16,20 +16,21 @@ import signal
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, suppress
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from estimator.errors import FitbotError
 from store import utc_now
 
-from ._logging import setup_logging
-from ._root import open_database
-from ._service import CatalogService
+from .._logging import setup_logging
+from .._service import CatalogService
+from ._database import open_database
 from ._settings import Settings, SettingsError
 
 if TYPE_CHECKING:
-    from ._discord import FitBot
+    from .._discord import FitBot
+    from ._cli import CliState
 
 log = logging.getLogger(__name__)
 
@@ -66,12 +67,13 @@ def require_token(settings: Settings) -> str:
 
 @asynccontextmanager
 async def open_bot(
-    settings: Settings, *, clock: Callable[[], datetime] = utc_now, serving: bool = True, **options
+    settings: Settings, *, clock: Callable[[], datetime] = utc_now, serving: bool = True, **options: Any
 ) -> AsyncIterator[FitBot]:
     """The database, the catalog service and the bot, closed in reverse order."""
-    from ._answer_explain import render_explain
-    from ._chart import render_fit_chart
-    from ._discord import FitBot
+    from .._answer_explain import render_explain
+    from .._chart import render_fit_chart
+    from .._discord import FitBot
+    from ._scheduler import start_bot_scheduler
 
     configure_endpoints(settings)
     async with open_database(settings) as db:
@@ -85,6 +87,7 @@ async def open_bot(
             chart=render_fit_chart,
             explain=render_explain,
             shard_count=settings.shard_count or None,
+            scheduler=start_bot_scheduler,
             **options,
         )
         async with bot:
@@ -97,7 +100,7 @@ async def serve(
     *,
     clock: Callable[[], datetime] = utc_now,
     on_start: Callable[[FitBot], None] | None = None,
-    **options,
+    **options: Any,
 ) -> None:
     """Run the bot until ``stop`` is set or the gateway ends; then close everything.
 
@@ -121,15 +124,20 @@ async def serve(
             try:
                 await runner
             except discord.LoginFailure:
-                raise SettingsError("Discord rejected DISCORD_TOKEN: reset the bot token and set it again") from None
+                raise SettingsError(
+                    "Discord rejected DISCORD_TOKEN: reset the bot token and set it again"
+                ) from None
             except (OSError, aiohttp.ClientError) as e:
-                raise FitbotError(f"cannot reach Discord ({type(e).__name__}): check the network, or FITBOT_DISCORD_API_BASE") from e
+                raise FitbotError(
+                    f"cannot reach Discord ({type(e).__name__}): "
+                    "check the network, or FITBOT_DISCORD_API_BASE"
+                ) from e
     log.info("fitbot stopped")
 
 
 @click.command()
 @click.pass_obj
-def bot_command(state) -> None:
+def bot_command(state: CliState) -> None:
     """Run the Discord bot until SIGTERM or Ctrl-C.
 
     \b
@@ -164,7 +172,7 @@ def bot_command(state) -> None:
 @click.command()
 @click.option("--guild", "guild_id", type=int, help="Sync to this server only (instant; for testing).")
 @click.pass_obj
-def sync_commands_command(state, guild_id: int | None) -> None:
+def sync_commands_command(state: CliState, guild_id: int | None) -> None:
     """Register the slash commands with Discord and record what was synced.
 
     \b
@@ -180,13 +188,15 @@ def sync_commands_command(state, guild_id: int | None) -> None:
     async def run() -> int:
         import discord
 
-        from ._discord import sync_commands
+        from .._discord import sync_commands
 
         async with open_bot(settings, serving=False) as bot:
             try:
                 await bot.login(token)
             except discord.LoginFailure:
-                raise SettingsError("Discord rejected DISCORD_TOKEN: reset the bot token and set it again") from None
+                raise SettingsError(
+                    "Discord rejected DISCORD_TOKEN: reset the bot token and set it again"
+                ) from None
             return await sync_commands(bot.tree, bot.db, guild_id)
 
     count = asyncio.run(run())

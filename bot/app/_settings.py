@@ -97,18 +97,76 @@ def _secret(text: str) -> Secret:
 
 SPECS: tuple[Spec, ...] = (
     Spec("db_path", ("FITBOT_DB",), "/var/lib/fitbot/fitbot.sqlite", "SQLite database file", _path),
-    Spec("log_format", ("FITBOT_LOG_FORMAT",), "json", "log lines as 'text' (key=value) or 'json'", _choice("text", "json")),
-    Spec("log_level", ("FITBOT_LOG_LEVEL",), "INFO", "DEBUG, INFO, WARNING or ERROR", lambda t: _choice("debug", "info", "warning", "error")(t).upper()),
-    Spec("discord_token", ("DISCORD_TOKEN", "FITBOT_DISCORD_TOKEN"), "<bot token>", "Discord bot token (secret)", _secret, secret=True),
-    Spec("hf_token", ("HF_TOKEN", "FITBOT_HF_TOKEN"), "hf_xxx", "Hugging Face token for higher rate limits (secret)", _secret, secret=True),
-    Spec("hf_endpoint", ("HF_ENDPOINT", "FITBOT_HF_ENDPOINT"), "https://huggingface.co", "Hub endpoint", _url),
-    Spec("discord_api_base", ("FITBOT_DISCORD_API_BASE",), "http://127.0.0.1:8080/api/v10", "Discord REST base (a proxy or stand-in)", _url),
-    Spec("discord_gateway", ("FITBOT_DISCORD_GATEWAY",), "ws://127.0.0.1:8080/gateway", "Discord gateway URL (a stand-in)", _url),
+    Spec(
+        "log_format",
+        ("FITBOT_LOG_FORMAT",),
+        "json",
+        "log lines as 'text' (key=value) or 'json'",
+        _choice("text", "json"),
+    ),
+    Spec(
+        "log_level",
+        ("FITBOT_LOG_LEVEL",),
+        "INFO",
+        "DEBUG, INFO, WARNING or ERROR",
+        lambda t: _choice("debug", "info", "warning", "error")(t).upper(),
+    ),
+    Spec(
+        "discord_token",
+        ("DISCORD_TOKEN", "FITBOT_DISCORD_TOKEN"),
+        "<bot token>",
+        "Discord bot token (secret)",
+        _secret,
+        secret=True,
+    ),
+    Spec(
+        "hf_token",
+        ("HF_TOKEN", "FITBOT_HF_TOKEN"),
+        "hf_xxx",
+        "Hugging Face token for higher rate limits (secret)",
+        _secret,
+        secret=True,
+    ),
+    Spec(
+        "hf_endpoint", ("HF_ENDPOINT", "FITBOT_HF_ENDPOINT"), "https://huggingface.co", "Hub endpoint", _url
+    ),
+    Spec(
+        "discord_api_base",
+        ("FITBOT_DISCORD_API_BASE",),
+        "http://127.0.0.1:8080/api/v10",
+        "Discord REST base (a proxy or stand-in)",
+        _url,
+    ),
+    Spec(
+        "discord_gateway",
+        ("FITBOT_DISCORD_GATEWAY",),
+        "ws://127.0.0.1:8080/gateway",
+        "Discord gateway URL (a stand-in)",
+        _url,
+    ),
     Spec("crawl_hour_utc", ("FITBOT_CRAWL_HOUR",), "4", "UTC hour of the daily crawl", _int_range(0, 23)),
-    Spec("crawl_jitter_seconds", ("FITBOT_CRAWL_JITTER",), "1800", "random delay added to the crawl time", _int_range(0, 6 * 3600)),
+    Spec(
+        "crawl_jitter_seconds",
+        ("FITBOT_CRAWL_JITTER",),
+        "1800",
+        "random delay added to the crawl time",
+        _int_range(0, 6 * 3600),
+    ),
     Spec("crawl_concurrency", ("FITBOT_CRAWL_CONCURRENCY",), "8", "parallel Hub requests", _int_range(1, 64)),
-    Spec("sources_path", ("FITBOT_SOURCES",), "/etc/fitbot/sources.toml", "crawl sources TOML (default: the bundled one)", _path),
-    Spec("listing_hour_utc", ("FITBOT_LISTING_HOUR",), "9", "default UTC hour of daily listings", _int_range(0, 23)),
+    Spec(
+        "sources_path",
+        ("FITBOT_SOURCES",),
+        "/etc/fitbot/sources.toml",
+        "crawl sources TOML (default: the bundled one)",
+        _path,
+    ),
+    Spec(
+        "listing_hour_utc",
+        ("FITBOT_LISTING_HOUR",),
+        "9",
+        "default UTC hour of daily listings",
+        _int_range(0, 23),
+    ),
     Spec("source_url", ("FITBOT_SOURCE_URL",), "https://github.com/you/fitbot", "link shown by /about", _url),
     Spec("shard_count", ("FITBOT_SHARD_COUNT",), "2", "Discord gateway shards (0: as many as Discord recommends)", _int_range(0, 1024)),
 )
@@ -150,7 +208,10 @@ class Settings:
 
 
 def load_settings(
-    environ: Mapping[str, str] | None = None, *, config_file: Path | None = None, overrides: Mapping[str, object] | None = None
+    environ: Mapping[str, str] | None = None,
+    *,
+    config_file: Path | None = None,
+    overrides: Mapping[str, object] | None = None,
 ) -> Settings:
     """Build the settings from flags (``overrides``), environment and TOML file.
 
@@ -174,7 +235,7 @@ def load_settings(
         if value is not None:
             values[key] = value
     known = {f.name for f in fields(Settings)}
-    return Settings(**{k: v for k, v in values.items() if k in known})
+    return Settings(**{k: v for k, v in values.items() if k in known})  # type: ignore[arg-type]  # each parsed by its Spec
 
 
 def _raw_value(spec: Spec, env: Mapping[str, str], toml_values: Mapping[str, object]) -> tuple[object, str]:

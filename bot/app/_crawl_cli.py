@@ -14,6 +14,7 @@ import logging
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING, Any
 
 import click
 from tqdm import tqdm
@@ -31,9 +32,12 @@ from crawler import (
 )
 from store import Database, get_last_completed_run
 
-from ._logging import setup_logging
-from ._root import open_database
+from .._logging import setup_logging
+from ._database import open_database
 from ._settings import Settings
+
+if TYPE_CHECKING:
+    from ._cli import CliState
 
 
 def hub_config(settings: Settings) -> HubConfig:
@@ -69,14 +73,22 @@ class _Bar:
 
 
 @click.command()
-@click.option("--repo", "repos", multiple=True, metavar="ID", help="Read only this repo (repeatable), e.g. openai/gpt-oss-20b.")
-@click.option("--limit", type=click.IntRange(1, 100_000), help="Read at most N of the repos the sources list.")
+@click.option(
+    "--repo",
+    "repos",
+    multiple=True,
+    metavar="ID",
+    help="Read only this repo (repeatable), e.g. openai/gpt-oss-20b.",
+)
+@click.option(
+    "--limit", type=click.IntRange(1, 100_000), help="Read at most N of the repos the sources list."
+)
 @click.option("--source", metavar="NAME", help="Use only this source of the sources file (e.g. trending).")
 @click.option("--force", is_flag=True, help="Read repos again even if their commit did not change.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.pass_obj
 def crawl_command(
-    state, repos: tuple[str, ...], limit: int | None, source: str | None, force: bool, as_json: bool
+    state: CliState, repos: tuple[str, ...], limit: int | None, source: str | None, force: bool, as_json: bool
 ) -> None:
     """Crawl the Hub once now: read the safetensors headers of new or changed models.
 
@@ -108,7 +120,7 @@ def crawl_command(
 
 @click.command()
 @click.pass_obj
-def crawler_command(state) -> None:
+def crawler_command(state: CliState) -> None:
     """Run the crawler as a service: one crawl a day, until SIGTERM or Ctrl-C.
 
     \b
@@ -149,7 +161,8 @@ def render_summary(summary: CrawlSummary) -> str:
     stats = summary.stats
     counts = ", ".join(f"{n} {status}" for status, n in sorted(summary.counts().items())) or "nothing listed"
     lines = [
-        f"crawl {summary.run_id} {summary.status} in {summary.elapsed_s:.1f}s: {summary.seen} repos seen ({counts})",
+        f"crawl {summary.run_id} {summary.status} in {summary.elapsed_s:.1f}s: "
+        f"{summary.seen} repos seen ({counts})",
         f"requests: {stats.requests} ({stats.api_requests} API, {stats.resolve_requests} resolve), "
         f"{stats.bytes_received:,} bytes received, {stats.retries} retries",
     ]
@@ -164,7 +177,7 @@ def render_summary(summary: CrawlSummary) -> str:
     return "\n".join(lines)
 
 
-def summary_json(summary: CrawlSummary) -> dict:
+def summary_json(summary: CrawlSummary) -> dict[str, Any]:
     stats = summary.stats
     return {
         "run_id": summary.run_id,
@@ -177,8 +190,14 @@ def summary_json(summary: CrawlSummary) -> dict:
         "retries": stats.retries,
         "elapsed_s": round(summary.elapsed_s, 3),
         "outcomes": [
-            {"repo_id": o.repo_id, "status": o.status, "reason": o.reason, "total_params": o.total_params,
-             "hub_total_params": o.hub_total_params, "count_mismatch": o.count_mismatch}
+            {
+                "repo_id": o.repo_id,
+                "status": o.status,
+                "reason": o.reason,
+                "total_params": o.total_params,
+                "hub_total_params": o.hub_total_params,
+                "count_mismatch": o.count_mismatch,
+            }
             for o in summary.outcomes
         ],
     }
