@@ -24,8 +24,8 @@ from estimator import (
 
 from . import _format as fmt
 from ._document import Column, Document, Line, Section, Table, Tone, strong
-from ._safe import clean
 from ._recommendation import recommendation_for, recommendation_sentence
+from ._safe import clean
 from ._service import FitAnswer
 
 VERDICT_LABELS = {
@@ -112,10 +112,14 @@ def render_fit(answer: FitAnswer) -> Document:
         active = fmt.params_short(accounting.active_params)
         size += f", MoE {m.num_experts} experts / top-{m.experts_per_token}, {active} active"
     if not accounting.counts_known:  # issue 10: no guessed count shown as a count
-        size = "Parameter counts need the safetensors headers (the crawler will read them); sizes are estimates"
+        size = (
+            "Parameter counts need the safetensors headers (the crawler will read them); sizes are estimates"
+        )
     lines.append((size + ".",))
     rec = recommendation_for(answer)  # issue 12: the headline is the policy's pick (estimator/_advice.py)
-    lines.append(_best_sentence(report) if rec.verdict == DOES_NOT_FIT else recommendation_sentence(answer, rec))
+    lines.append(
+        _best_sentence(report) if rec.verdict == DOES_NOT_FIT else recommendation_sentence(answer, rec)
+    )
     assumed = [note for note in rec.notes if "assum" in note]
     if assumed:
         lines.append((clean("Assumed: " + "; ".join(assumed) + ".", 600),))

@@ -79,10 +79,19 @@ class BestQuantMemo:
     def best(self, record: ModelRecord) -> tuple[str | None, ...]:
         a, config = record.accounting, record.config
         assert a is not None and config is not None
-        key = (record.config_json, a.tensor_groups, a.tied_embeddings, a.quantization, a.stored_bytes, a.total_params)
+        key = (
+            record.config_json,
+            a.tensor_groups,
+            a.tied_embeddings,
+            a.quantization,
+            a.stored_bytes,
+            a.total_params,
+        )
         found = self._known.get(key)
         if found is None:
-            found = best_fitting_quants(ModelFacts(config, a), _budgets(), EXPORT_QUANTS, context=EXPORT_CONTEXT)
+            found = best_fitting_quants(
+                ModelFacts(config, a), _budgets(), EXPORT_QUANTS, context=EXPORT_CONTEXT
+            )
             if len(self._known) >= self._limit:
                 self._known.clear()
             self._known[key] = found
@@ -133,7 +142,9 @@ def _budgets() -> tuple[Budget, ...]:
     return tuple(parse_budget(f"{size}GB") for size in GPU_SIZES_GB)
 
 
-def stream_rows(pages: AsyncIterator[tuple[ModelRecord, ...]], loop: asyncio.AbstractEventLoop) -> Iterator[dict[str, object]]:
+def stream_rows(
+    pages: AsyncIterator[tuple[ModelRecord, ...]], loop: asyncio.AbstractEventLoop
+) -> Iterator[dict[str, object]]:
     """Export rows as the store pages them in: memory stays one page deep at any catalog size."""
     memo = BestQuantMemo()
     while True:

@@ -82,9 +82,17 @@ def gguf_repo_json(repo: GgufRepoRecord) -> dict[str, Any]:
         "status_reason": repo.status_reason,
         "base_model": next((f.base_model for f in repo.files if f.base_model), None),
         "files": [
-            {"file": f.file, "quant": f.quant, "kind": f.kind, "bytes": f.size_bytes, "split_count": f.split_count,
-             "tensor_bytes": f.tensor_bytes, "total_params": f.total_params, "status": f.status,
-             "status_reason": f.status_reason}
+            {
+                "file": f.file,
+                "quant": f.quant,
+                "kind": f.kind,
+                "bytes": f.size_bytes,
+                "split_count": f.split_count,
+                "tensor_bytes": f.tensor_bytes,
+                "total_params": f.total_params,
+                "status": f.status,
+                "status_reason": f.status_reason,
+            }
             for f in repo.files
         ],
         "read_at": repo.read_at.isoformat(),
@@ -119,7 +127,7 @@ def model_json(resolved: ResolvedModel) -> dict[str, Any]:
     }
 
 
-def memory_json(config: ModelConfig) -> dict:
+def memory_json(config: ModelConfig) -> dict[str, Any]:
     """The ``memory`` key: growing KV per token (f16), window groups, fixed state (llama.cpp F32), kinds."""
     summary = summarize_memory(config)
     return {

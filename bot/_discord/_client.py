@@ -206,5 +206,5 @@ class FitBot(commands.AutoShardedBot):
             # discord.py's AutoShardedClient.close() posts "closed" to a queue that only
             # login() creates; a bot closed without ever logging in (one-off commands,
             # tests) gets an empty one, as Client.close() needs nothing of the kind.
-            self._AutoShardedClient__queue = asyncio.PriorityQueue()
+            self._AutoShardedClient__queue: asyncio.PriorityQueue[Any] = asyncio.PriorityQueue()
         await super().close()

@@ -16,13 +16,12 @@ from typing import Any
 import click
 
 from estimator import parse_quant
+from store import get_gguf_repo
 
 from .._answer_explain import render_explain
 from .._answer_fit import render_fit
 from .._commands import COMMANDS, CommandContext, CommandSpec, ParamKind, Surface
 from .._document import render_text
-from store import get_gguf_repo
-
 from .._json import fit_json, gguf_repo_json, model_json
 from ._cli import CliState, main
 from ._database import open_service

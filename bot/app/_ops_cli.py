@@ -121,7 +121,9 @@ BACKUP_SUFFIX = ".sqlite"
 
 @click.command(name="backup")
 @click.argument("path", type=click.Path(path_type=Path))
-@click.option("--keep", type=click.IntRange(1, 10_000), help="With a folder: keep only the N newest backups in it.")
+@click.option(
+    "--keep", type=click.IntRange(1, 10_000), help="With a folder: keep only the N newest backups in it."
+)
 def backup_command(path: Path, keep: int | None) -> None:
     """Copy the database to PATH with SQLite's online backup (safe while the crawler writes).
 
@@ -137,7 +139,9 @@ def backup_command(path: Path, keep: int | None) -> None:
     settings = _state().settings
     source = settings.db_path
     if not source.is_file():
-        raise StoreError(f"there is no database at {source}: set FITBOT_DB or pass --db to the one the services use")
+        raise StoreError(
+            f"there is no database at {source}: set FITBOT_DB or pass --db to the one the services use"
+        )
     into_folder = path.is_dir() or str(path).endswith("/")
     if keep is not None and not into_folder:
         raise click.UsageError("--keep needs a folder as PATH (e.g. /var/lib/fitbot/backups/)")
@@ -212,7 +216,9 @@ def export_command(fmt: str, out: Path | None) -> None:
         try:
             import pyarrow  # noqa: F401
         except ImportError:
-            raise click.UsageError("parquet needs the optional extra: pip install 'fitbot[parquet]'") from None
+            raise click.UsageError(
+                "parquet needs the optional extra: pip install 'fitbot[parquet]'"
+            ) from None
     # Rows stream from the store a page at a time (keyset pages), so memory does not grow
     # with the catalog; the event loop runs only while the next page is read.
     loop, exits = asyncio.new_event_loop(), contextlib.AsyncExitStack()
@@ -222,8 +228,12 @@ def export_command(fmt: str, out: Path | None) -> None:
         if fmt == "parquet":
             count = write_parquet(rows, str(out))
         else:
-            with out.open("w", encoding="utf-8", newline="") if out else contextlib.nullcontext(sys.stdout) as stream:
-                count = (write_csv if fmt == "csv" else write_json)(rows, stream)
+            with (
+                out.open("w", encoding="utf-8", newline="")
+                if out
+                else contextlib.nullcontext(sys.stdout) as stream
+            ):
+                count = (write_csv if fmt == "csv" else write_json)(rows, stream)  # type: ignore[arg-type]
     finally:
         loop.run_until_complete(exits.aclose())
         loop.close()

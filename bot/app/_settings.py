@@ -168,7 +168,13 @@ SPECS: tuple[Spec, ...] = (
         _int_range(0, 23),
     ),
     Spec("source_url", ("FITBOT_SOURCE_URL",), "https://github.com/you/fitbot", "link shown by /about", _url),
-    Spec("shard_count", ("FITBOT_SHARD_COUNT",), "2", "Discord gateway shards (0: as many as Discord recommends)", _int_range(0, 1024)),
+    Spec(
+        "shard_count",
+        ("FITBOT_SHARD_COUNT",),
+        "2",
+        "Discord gateway shards (0: as many as Discord recommends)",
+        _int_range(0, 1024),
+    ),
 )
 
 

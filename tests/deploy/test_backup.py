@@ -9,7 +9,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bot._cli_ops import backup_name, prune_backups
+from bot.app._ops_cli import backup_name, prune_backups
 
 ROOT = Path(__file__).parents[2]
 

@@ -6,13 +6,13 @@ import shlex
 
 from estimator._launch import (
     OLLAMA_TAGS,
-    Runtime,
     gguf_file_name,
     llama_server,
     mlx_server,
     ollama_run,
     vllm_serve,
 )
+from estimator._runtime import Runtime
 
 
 def test_llama_server_matches_the_issue_shape():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot._settings import load_settings
+from bot.app._settings import load_settings
 
 from .conftest import running_bot
 from .discord_standin import OPTION_STRING, DiscordStandin
