@@ -10,8 +10,9 @@ trailing blocks that llama.cpp gives no KV cache, and the SSM state sizes ``n_em
 
 from __future__ import annotations
 
-from ._config import FULL, RECURRENT, SLIDING, MlaDims, ModelConfig
+from ._config import MlaDims, ModelConfig
 from ._gguf_facts import GgufFacts
+from ._layers import AttentionCache, Layer, LayerKind, LayerMap, RecurrentState
 from .errors import ConfigError
 
 # Architectures whose files may omit the window pattern: llama.cpp sets it in code
@@ -33,6 +34,7 @@ def gguf_model_config(facts: GgufFacts) -> ModelConfig:
     kv_heads = _per_layer(facts.head_count_kv or facts.head_count, layers)
     mla = _mla(facts)
     head_dim = facts.key_length or facts.embedding_length // heads
+    layer_map = _layer_map(facts, kv_heads, layers, head_dim, mla)
     return ModelConfig(
         model_type=facts.arch,
         architectures=(facts.arch,),
@@ -45,11 +47,11 @@ def gguf_model_config(facts: GgufFacts) -> ModelConfig:
         vocab_size=facts.vocab_size or 0,
         tie_word_embeddings=facts.tied_embeddings,
         max_context=facts.context_length,
-        layer_kinds=_layer_kinds(facts, kv_heads, layers),
+        layer_kinds=tuple(layer.kind for layer in layer_map.layers),
         sliding_window=facts.sliding_window,
         mla=mla,
         mtp_layers=nextn,
-        recurrent_state_elements=_recurrent_state_elements(facts),
+        layer_map=layer_map,
     )
 
 
@@ -59,17 +61,26 @@ def _per_layer(values: tuple[int, ...], layers: int) -> list[int]:
     return [values[0]] * layers if values else [0] * layers
 
 
-def _layer_kinds(facts: GgufFacts, kv_heads: list[int], layers: int) -> tuple[str, ...]:
+def _layer_map(
+    facts: GgufFacts, kv_heads: list[int], layers: int, head_dim: int, mla: MlaDims | None
+) -> LayerMap:
+    """The per-layer memory map (estimator/_layers.py) the metadata describes."""
     recurrent_only = facts.ssm_state_size is not None and len(facts.head_count_kv) <= 1 and not any(kv_heads)
-    kinds = []
+    v_dim = facts.value_length or head_dim
+    out = []
     for layer in range(layers):
         if recurrent_only or (facts.ssm_state_size is not None and kv_heads[layer] == 0):
-            kinds.append(RECURRENT)
+            out.append(Layer(LayerKind.MAMBA2 if facts.ssm_group_count else LayerKind.MAMBA, state=_state(facts)))
+        elif mla is not None:
+            latent = mla.kv_lora_rank + mla.qk_rope_head_dim
+            out.append(Layer(LayerKind.MLA, attention=AttentionCache(LayerKind.MLA, 1, latent, 0)))
         elif facts.sliding_window and _is_sliding(_pattern(facts), layer):
-            kinds.append(SLIDING)
+            cache = AttentionCache(LayerKind.SLIDING, kv_heads[layer], head_dim, v_dim, facts.sliding_window)
+            out.append(Layer(LayerKind.SLIDING, attention=cache))
         else:
-            kinds.append(FULL)
-    return tuple(kinds)
+            cache = AttentionCache(LayerKind.FULL, kv_heads[layer] or max(kv_heads), head_dim, v_dim)
+            out.append(Layer(LayerKind.FULL, attention=cache))
+    return LayerMap(tuple(out))
 
 
 def _pattern(facts: GgufFacts) -> tuple[int, ...]:
@@ -102,13 +113,14 @@ def _mla(facts: GgufFacts) -> MlaDims | None:
     )
 
 
-def _recurrent_state_elements(facts: GgufFacts) -> int:
-    """llama.cpp's ``n_embd_r() + n_embd_s()``: the conv and SSM states of one recurrent layer."""
+def _state(facts: GgufFacts) -> RecurrentState:
+    """llama.cpp's ``n_embd_r()`` (conv) and ``n_embd_s()`` (SSM) states of one recurrent layer."""
+    kind = LayerKind.MAMBA2 if facts.ssm_group_count else LayerKind.MAMBA
     if not facts.ssm_state_size or not facts.ssm_inner_size:
-        return 0
+        return RecurrentState(kind, 0, 0)
     groups = facts.ssm_group_count or 0
     conv = max(0, (facts.ssm_conv_kernel or 1) - 1) * (facts.ssm_inner_size + 2 * groups * facts.ssm_state_size)
-    return conv + facts.ssm_state_size * facts.ssm_inner_size
+    return RecurrentState(kind, conv, facts.ssm_state_size * facts.ssm_inner_size)
 
 
 def compare_param_counts(gguf_total: int, base_total: int | None, nextn_params: int = 0) -> str | None:

@@ -59,7 +59,7 @@ def test_hybrid_layers_and_state_from_ssm_keys():
         "granitehybrid.ssm.inner_size": 512, "granitehybrid.ssm.group_count": 1,
     })
     config = gguf_model_config(facts)
-    assert config.layer_kinds == ("recurrent", "full")
+    assert config.layer_kinds == ("mamba2", "full")  # layer kinds of estimator/_layers.py
     assert config.recurrent_state_elements == (4 - 1) * (512 + 2 * 1 * 128) + 128 * 512
     assert config.num_kv_heads == 2
 
