@@ -30,8 +30,20 @@ from .errors import CrawlFailedError, HubError, HubUnavailableError, RepoNotFoun
 log = logging.getLogger(__name__)
 
 EXPAND = [
-    "sha", "lastModified", "createdAt", "downloads", "likes", "trendingScore", "gated", "tags",
-    "pipeline_tag", "library_name", "config", "safetensors", "siblings", "cardData",
+    "sha",
+    "lastModified",
+    "createdAt",
+    "downloads",
+    "likes",
+    "trendingScore",
+    "gated",
+    "tags",
+    "pipeline_tag",
+    "library_name",
+    "config",
+    "safetensors",
+    "siblings",
+    "cardData",
 ]
 _SORT_KEYS = {
     "downloads": lambda c: c.hub.downloads or 0,
@@ -68,9 +80,13 @@ async def check_hub_reachable(hub: HubClient) -> None:
             hub.http.fetch_json(url, Target("the model listing"), max_bytes=PROBE_MAX_BYTES), PROBE_DEADLINE_S
         )
     except TimeoutError:
-        raise CrawlFailedError(f"the Hub at {hub.endpoint} gave no answer within {PROBE_DEADLINE_S:.0f} s") from None
+        raise CrawlFailedError(
+            f"the Hub at {hub.endpoint} gave no answer within {PROBE_DEADLINE_S:.0f} s"
+        ) from None
     except HubUnavailableError as e:
-        raise CrawlFailedError(f"the Hub at {hub.endpoint} cannot be reached: {e.problem}, {e.attempts} tries") from e
+        raise CrawlFailedError(
+            f"the Hub at {hub.endpoint} cannot be reached: {e.problem}, {e.attempts} tries"
+        ) from e
     except HubError:
         return
 
@@ -136,9 +152,15 @@ async def list_source(
 
 async def _list(hub: HubClient, source: Source, scope: Scope, **query: str) -> list[Candidate]:
     def run() -> list[ModelInfo]:
-        return list(hub.api.list_models(
-            filter=[scope.library, "safetensors"], sort=source.sort, limit=source.limit, expand=EXPAND, **query
-        ))
+        return list(
+            hub.api.list_models(
+                filter=[scope.library, "safetensors"],
+                sort=source.sort,
+                limit=source.limit,
+                expand=EXPAND,
+                **query,
+            )
+        )
 
     infos = await hub.call_api(run, target=Target(f"listing '{source.name}'"))
     return [parse_model_info(info, source.name) for info in infos]
@@ -154,12 +176,15 @@ async def _explicit(hub: HubClient, source: Source) -> tuple[list[Candidate], li
             except RepoNotFoundError as e:
                 return RepoOutcome(repo_id, STATUS_NOT_FOUND, str(e))
             except HubError as e:
-                return RepoOutcome(repo_id, STATUS_ERROR, str(e), transient=True,
-                                   outage=isinstance(e, HubUnavailableError))
+                return RepoOutcome(
+                    repo_id, STATUS_ERROR, str(e), transient=True, outage=isinstance(e, HubUnavailableError)
+                )
         return parse_model_info(info, source.name)
 
     results = await asyncio.gather(*(look_up(r) for r in dict.fromkeys(source.repos)))
-    return [r for r in results if isinstance(r, Candidate)], [r for r in results if isinstance(r, RepoOutcome)]
+    return [r for r in results if isinstance(r, Candidate)], [
+        r for r in results if isinstance(r, RepoOutcome)
+    ]
 
 
 def _in_scope(candidates: list[Candidate], scope: Scope) -> list[Candidate]:

@@ -176,7 +176,9 @@ def parse_model_config(raw: Mapping[str, object]) -> ModelConfig:
     mla = _parse_mla(text)
     latent = mla.kv_lora_rank + mla.qk_rope_head_dim if mla else 0
     layer_map = parse_layer_map(
-        _with_layer_sections(text, raw), model_type, AttentionShape(hidden, layers, heads, kv_heads, head_dim, latent)
+        _with_layer_sections(text, raw),
+        model_type,
+        AttentionShape(hidden, layers, heads, kv_heads, head_dim, latent),
     )
     moe = _parse_moe(text, raw, model_type, layers)
     tie_default = model_type not in _UNTIED_BY_DEFAULT

@@ -107,7 +107,9 @@ def _recurrent_state_elements(facts: GgufFacts) -> int:
     if not facts.ssm_state_size or not facts.ssm_inner_size:
         return 0
     groups = facts.ssm_group_count or 0
-    conv = max(0, (facts.ssm_conv_kernel or 1) - 1) * (facts.ssm_inner_size + 2 * groups * facts.ssm_state_size)
+    conv = max(0, (facts.ssm_conv_kernel or 1) - 1) * (
+        facts.ssm_inner_size + 2 * groups * facts.ssm_state_size
+    )
     return conv + facts.ssm_state_size * facts.ssm_inner_size
 
 
@@ -117,5 +119,7 @@ def compare_param_counts(gguf_total: int, base_total: int | None, nextn_params: 
     if base_total is None or gguf_total - nextn_params == base_total:
         return None
     diff = gguf_total - nextn_params - base_total
-    return (f"the file holds {gguf_total - nextn_params:,} parameters, {abs(diff):,} "
-            f"{'more' if diff > 0 else 'fewer'} than its base model's {base_total:,}")
+    return (
+        f"the file holds {gguf_total - nextn_params:,} parameters, {abs(diff):,} "
+        f"{'more' if diff > 0 else 'fewer'} than its base model's {base_total:,}"
+    )

@@ -45,13 +45,11 @@ _VISION_SEGMENTS = frozenset(
 )
 _MTP_SEGMENTS = frozenset({"mtp", "mtp_layers", "nextn", "mtp_block"})
 _EMBED_SEGMENTS = frozenset(
-    "embed_tokens wte wpe tok_embeddings word_embeddings embed_in embed_tokens_per_layer "
-    "embeddings".split()
+    "embed_tokens wte wpe tok_embeddings word_embeddings embed_in embed_tokens_per_layer embeddings".split()
 )
 _HEAD_SEGMENTS = frozenset({"lm_head", "embed_out", "output_layer"})
 _ATTN_SEGMENTS = frozenset(
-    "self_attn attention attn self_attention cross_attn linear_attn mamba mixer conv "
-    "token_mixer".split()
+    "self_attn attention attn self_attention cross_attn linear_attn mamba mixer conv token_mixer".split()
 )
 _MLP_SEGMENTS = frozenset("mlp feed_forward ffn block_sparse_moe moe dense_mlp".split())
 _SHARED_SEGMENTS = frozenset({"shared_expert", "shared_experts", "shared_mlp"})

@@ -44,6 +44,8 @@ class Quant(StrEnum):
     IQ3_XXS = "IQ3_XXS"
     IQ2_XXS = "IQ2_XXS"
     MXFP4_MOE = "MXFP4_MOE"
+
+
 _EXCLUDED_ROLES = frozenset({"mtp"})
 _GGUF_EXCLUDED_ROLES = frozenset({"mtp", "vision"})
 _FP8_ROLES_PREFIX = ("attn_", "ffn_")
@@ -151,8 +153,13 @@ def _mla_split(config: ModelConfig) -> tuple[int, int, int, int] | None:
     return heads * mla.qk_nope_head_dim * rank, mla.qk_nope_head_dim, heads * mla.v_head_dim * rank, rank
 
 
-def _gguf_sizer(quant: str, groups: tuple[TensorGroup, ...], ctx: MixContext, tied: bool,
-                mla_split: tuple[int, int, int, int] | None = None):
+def _gguf_sizer(
+    quant: str,
+    groups: tuple[TensorGroup, ...],
+    ctx: MixContext,
+    tied: bool,
+    mla_split: tuple[int, int, int, int] | None = None,
+):
     # llama.cpp numbers tensors of a role in file order (block by block); rules such as
     # use_more_bits pick by that number.
     pairs = sorted(

@@ -42,7 +42,12 @@ def bundled_files() -> list[tuple[str, str]]:
 
 def bundled_entries() -> list[dict]:
     """The bundled catalog's entries as written in store/data/catalog."""
-    return [entry for name, text in bundled_files() if name.startswith("catalog/") for entry in json.loads(text)["models"]]
+    return [
+        entry
+        for name, text in bundled_files()
+        if name.startswith("catalog/")
+        for entry in json.loads(text)["models"]
+    ]
 
 
 def load_bundled_catalog() -> tuple[ModelRecord, ...]:
@@ -74,7 +79,9 @@ async def seed_bundled_data(db: Database) -> bool:
     """
     files = bundled_files()
     fingerprint = hashlib.sha256("\n".join(f"{n}\n{t}" for n, t in files).encode()).hexdigest()
-    if await get_meta(db, _FINGERPRINT_KEY) == fingerprint and await db.fetchone("SELECT 1 FROM models LIMIT 1"):
+    if await get_meta(db, _FINGERPRINT_KEY) == fingerprint and await db.fetchone(
+        "SELECT 1 FROM models LIMIT 1"
+    ):
         return False
     records = load_bundled_catalog()
     if await db.fetchone("SELECT 1 FROM models LIMIT 1") is None:  # a fresh store: the bulk path

@@ -51,8 +51,17 @@ async def replace_glossary(db: Database, entries: tuple[GlossaryEntry, ...]) -> 
             """INSERT INTO glossary (key, title, text, aliases_json, related_json, example, example_model,
             example_quant, example_gpu) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
             [
-                (e.key, e.title, e.text, json.dumps(e.aliases), json.dumps(e.related), e.example,
-                 e.example_model, e.example_quant, e.example_gpu)
+                (
+                    e.key,
+                    e.title,
+                    e.text,
+                    json.dumps(e.aliases),
+                    json.dumps(e.related),
+                    e.example,
+                    e.example_model,
+                    e.example_quant,
+                    e.example_gpu,
+                )
                 for e in entries
             ],
         )
@@ -106,7 +115,9 @@ class GlossaryIndex:
         raise TermNotFoundError(text.strip()[:100], self.suggest(query))
 
     def suggest(self, text: str, limit: int = 3) -> tuple[str, ...]:
-        matches = process.extract(_normalise(text), self._choices, scorer=fuzz.WRatio, limit=limit * 3, score_cutoff=50)
+        matches = process.extract(
+            _normalise(text), self._choices, scorer=fuzz.WRatio, limit=limit * 3, score_cutoff=50
+        )
         keys = dict.fromkeys(self._names[m] for m, _, _ in matches)
         return tuple(self.entries[k].title for k in keys)[:limit]
 

@@ -58,7 +58,9 @@ async def claim_listing_post(db: Database, guild_id: int, channel_id: int, day: 
 async def release_listing_post(db: Database, guild_id: int, day: date) -> None:
     """Undo a claim whose post failed, so the next attempt can post."""
     async with db.write():
-        await db.execute("DELETE FROM listing_posts WHERE guild_id = ? AND posted_on = ?", (guild_id, day.isoformat()))
+        await db.execute(
+            "DELETE FROM listing_posts WHERE guild_id = ? AND posted_on = ?", (guild_id, day.isoformat())
+        )
         # "last posted" must name a post that happened, so status and catch-up stay true.
         await db.execute(
             "UPDATE guild_settings SET last_posted_on = (SELECT MAX(posted_on) FROM listing_posts WHERE guild_id = ?) WHERE guild_id = ?",

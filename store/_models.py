@@ -6,7 +6,15 @@ from collections.abc import AsyncIterator, Iterable
 from dataclasses import replace
 from datetime import datetime
 
-from ._codec import INSERT_ONLY_COLUMNS, MODEL_COLUMNS, QUERY_COLUMNS, encode_time, model_row, record_from_row, row_by_name
+from ._codec import (
+    INSERT_ONLY_COLUMNS,
+    MODEL_COLUMNS,
+    QUERY_COLUMNS,
+    encode_time,
+    model_row,
+    record_from_row,
+    row_by_name,
+)
 from ._db import Database
 from ._name_tables import reindex_names
 from ._records import ModelRecord
@@ -29,7 +37,9 @@ async def replace_config_models(db: Database, records: Iterable[ModelRecord]) ->
     now = db.clock()
     async with db.write():
         for record in records:
-            row = await db.fetchone("SELECT provenance FROM models WHERE repo_key = ?", (record.repo_id.lower(),))
+            row = await db.fetchone(
+                "SELECT provenance FROM models WHERE repo_key = ?", (record.repo_id.lower(),)
+            )
             if (row is None or row[0] == "config") and await _upsert(db, record, now):
                 changed += 1
         if changed:
@@ -98,7 +108,9 @@ async def get_model(db: Database, repo_id: str) -> ModelRecord | None:
     if not rows:
         return None
     row = row_by_name(rows[0])
-    aliases = await db.fetchall("SELECT alias FROM aliases WHERE repo_id = ? ORDER BY alias", (row["repo_id"],))
+    aliases = await db.fetchall(
+        "SELECT alias FROM aliases WHERE repo_id = ? ORDER BY alias", (row["repo_id"],)
+    )
     return record_from_row(row, tuple(a[0] for a in aliases))
 
 
@@ -159,7 +171,8 @@ async def iter_models(db: Database, *, batch: int = 1000) -> AsyncIterator[tuple
             where = "WHERE popularity <= ? AND NOT (popularity = ? AND repo_id <= ?)"
             params = (after[0], after[0], after[1])
         rows = await db.fetchall(
-            f"SELECT {_COLUMNS} FROM models {where} ORDER BY popularity DESC, repo_id LIMIT ?", (*params, batch)
+            f"SELECT {_COLUMNS} FROM models {where} ORDER BY popularity DESC, repo_id LIMIT ?",
+            (*params, batch),
         )
         if not rows:
             return

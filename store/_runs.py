@@ -44,14 +44,24 @@ async def finish_run(
         await db.execute(
             """UPDATE crawl_runs SET finished_at = ?, status = ?, outcomes_json = ?, requests = ?,
             bytes_received = ?, error = ? WHERE run_id = ?""",
-            (encode_time(db.clock()), status, json.dumps(outcomes, sort_keys=True), requests, bytes_received, error, run_id),
+            (
+                encode_time(db.clock()),
+                status,
+                json.dumps(outcomes, sort_keys=True),
+                requests,
+                bytes_received,
+                error,
+                run_id,
+            ),
         )
 
 
 async def heartbeat_run(db: Database, run_id: int) -> None:
     """Say the run is still alive (the crawler does this every few seconds)."""
     async with db.write():
-        await db.execute("UPDATE crawl_runs SET heartbeat_at = ? WHERE run_id = ?", (encode_time(db.clock()), run_id))
+        await db.execute(
+            "UPDATE crawl_runs SET heartbeat_at = ? WHERE run_id = ?", (encode_time(db.clock()), run_id)
+        )
 
 
 async def mark_interrupted_runs(db: Database, *, is_dead: Callable[[CrawlRun], bool] | None = None) -> int:
