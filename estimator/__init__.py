@@ -17,6 +17,7 @@ from ._accounting import (
 from ._advice import RUNS_FROM_DISK, USABLE_TOKENS_PER_S, Recommendation, recommend, recommend_for_report
 from ._best_quant import best_fitting_quants
 from ._budget import (
+    ASSUMED_SYSTEM_RAM_BYTES,
     READ_AS_BYTES,
     READ_AS_GIB,
     READ_AS_GPU,
@@ -33,14 +34,12 @@ from ._config import MlaDims, ModelConfig, MoeConfig, QuantConfig, parse_model_c
 from ._context import MAX_CONTEXT, parse_context
 from ._explain import Explanation, Term, explain_option
 from ._fit import (
-    ASSUMED_SYSTEM_RAM_BYTES,
     DEFAULT_CONTEXT,
     DOES_NOT_FIT,
     FITS,
     FITS_REDUCED_CONTEXT,
     MIN_USEFUL_CONTEXT,
     NEEDS_OFFLOAD,
-    DeviceUse,
     FitReport,
     ModelFacts,
     OffloadPlan,
@@ -93,6 +92,7 @@ from ._kv_cache import (
 )
 from ._launch import OLLAMA_TAGS
 from ._layers import AttentionCache, Layer, LayerKind, LayerMap, RecurrentState
+from ._placement import DeviceUse
 from ._rank import RankCandidate, RankedModel, Use, parse_use, rank_models
 from ._runtime import (
     LLAMA_CPP_PROFILE,

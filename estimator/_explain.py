@@ -12,7 +12,7 @@ from ._config import SLIDING
 from ._fit import FitReport, ModelFacts, QuantOption
 from ._gguf import FILE_TYPES, GGML_TYPES
 from ._kv_cache import KV_TYPES, layer_bytes_per_token, state_bytes_per_sequence
-from ._runtime import LLAMA_CPP_PROFILE, TRANSFORMERS_PROFILE, estimate_compute_buffers
+from ._runtime import LLAMA_CPP_PROFILE, TRANSFORMERS_PROFILE, RuntimeProfile, estimate_compute_buffers
 from ._weights import NON_GGUF, layout_weights
 
 
@@ -81,13 +81,15 @@ def _weights_term(model: ModelFacts, option: QuantOption) -> Term:
             inputs.append(
                 (
                     "base type",
-                    f"{base.name}: {base.block_bytes} bytes per {base.block_elements} weights ({base.bits_per_weight:.4g} bits)",
+                    f"{base.name}: {base.block_bytes} bytes per {base.block_elements} weights"
+                    f" ({base.bits_per_weight:.4g} bits)",
                 )
             )
         inputs.append(
             (
                 "mix",
-                "llama.cpp per-tensor rules (e.g. Q4_K_M: attn_v/ffn_down at Q6_K in use_more_bits layers, output at Q6_K)",
+                "llama.cpp per-tensor rules"
+                " (e.g. Q4_K_M: attn_v/ffn_down at Q6_K in use_more_bits layers, output at Q6_K)",
             )
         )
     inputs.append(("all weights", f"{layout.total:,} B"))
@@ -106,7 +108,7 @@ def _weights_term(model: ModelFacts, option: QuantOption) -> Term:
     return Term("weights on the GPU", formula, tuple(inputs), option.weights_gpu_bytes)
 
 
-def _kv_term(model: ModelFacts, report: FitReport, option: QuantOption, profile) -> Term:
+def _kv_term(model: ModelFacts, report: FitReport, option: QuantOption, profile: RuntimeProfile) -> Term:
     config = model.config
     per_layer = layer_bytes_per_token(config, report.kv_type)
     block_elements, block_bytes = KV_TYPES[report.kv_type]
@@ -131,7 +133,8 @@ def _kv_term(model: ModelFacts, report: FitReport, option: QuantOption, profile)
         inputs.append(
             (
                 "window",
-                f"sliding layers keep min(cells, {config.sliding_window} + {profile.kv_policy.window_slack}) cells",
+                f"sliding layers keep min(cells, {config.sliding_window}"
+                f" + {profile.kv_policy.window_slack}) cells",
             )
         )
     if any(layer.state for layer in config.layer_map.layers):
@@ -142,12 +145,12 @@ def _kv_term(model: ModelFacts, report: FitReport, option: QuantOption, profile)
     return Term("KV cache", formula, tuple(inputs), option.kv_cache_bytes)
 
 
-def _compute_term(model: ModelFacts, report: FitReport, option: QuantOption, profile) -> Term:
+def _compute_term(model: ModelFacts, report: FitReport, option: QuantOption, profile: RuntimeProfile) -> Term:
     config = model.config
     buffers = estimate_compute_buffers(config, report.context, profile)
     if profile.activation_chunk_tokens:
         formula = "prefill chunk × (2·intermediate + 4·hidden) × 2 B + last-token logits (uncalibrated)"
-        inputs = (
+        inputs: tuple[tuple[str, str], ...] = (
             ("chunk", f"{profile.activation_chunk_tokens} tokens"),
             ("intermediate", str(config.intermediate_size)),
             ("hidden", str(config.hidden_size)),
@@ -158,7 +161,10 @@ def _compute_term(model: ModelFacts, report: FitReport, option: QuantOption, pro
             if profile.flash_attention
             else "n_head × n_kv × n_ubatch × 4 + n_kv × n_ubatch × 4 + 4 × n_embd × n_ubatch × 4"
         )
-        formula = f"max(logits stage, attention stage); logits = (n_vocab + n_embd) × n_ubatch × 4; attention = {attention}"
+        formula = (
+            "max(logits stage, attention stage); logits = (n_vocab + n_embd) × n_ubatch × 4;"
+            f" attention = {attention}"
+        )
         inputs = (
             ("n_vocab, n_embd, n_head", f"{config.vocab_size:,}, {config.hidden_size:,}, {config.num_heads}"),
             (

@@ -6,10 +6,9 @@ from __future__ import annotations
 from dataclasses import replace
 
 from ._accounting import HEADER, Components, MoeLayout, ParamAccounting
-from ._budget import Budget
+from ._budget import ASSUMED_SYSTEM_RAM_BYTES, Budget
 from ._config import ModelConfig
 from ._fit import (
-    ASSUMED_SYSTEM_RAM_BYTES,
     DEFAULT_CONTEXT,
     ModelFacts,
     QuantOption,

@@ -263,7 +263,8 @@ def _parse(cur: _Cursor) -> HeaderSteps:
 def _bound_count(cur: _Cursor, count: int, min_bytes: int, what: str) -> None:
     if count * min_bytes > cur.remaining():
         raise GgufHeaderError(
-            f"{what} {count} needs at least {count * min_bytes} bytes; only {cur.remaining()} remain in the file"
+            f"{what} {count} needs at least {count * min_bytes} bytes;"
+            f" only {cur.remaining()} remain in the file"
         )
 
 

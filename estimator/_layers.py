@@ -322,7 +322,10 @@ def _layer_overrides(text: Mapping[str, object], index: int) -> Mapping[str, obj
 
 
 def _short_conv_state(text: Mapping[str, object], shape: AttentionShape) -> RecurrentState:
-    """LFM2: ``n_embd · (L_cache − 1)`` conv values (llama.cpp ``n_embd_r``; transformers default L_cache 3)."""
+    """LFM2: ``n_embd · (L_cache − 1)`` conv values.
+
+    llama.cpp ``n_embd_r``; transformers' default L_cache is 3.
+    """
     cache = _int(text.get("conv_L_cache")) or 3
     return RecurrentState(LayerKind.SHORT_CONV, shape.hidden_size * (cache - 1), 0)
 

@@ -91,7 +91,7 @@ def parse_header_length(prefix: bytes, *, filename: str | None = None) -> int:
         raise HeaderParseError(
             f"file is {len(prefix)} bytes long, too short for the 8-byte length", filename=filename
         )
-    (length,) = struct.unpack("<Q", prefix[:8])
+    length: int = struct.unpack("<Q", prefix[:8])[0]
     if length > MAX_HEADER_BYTES:
         raise HeaderParseError(
             f"declared header length {length:,} bytes is over the {MAX_HEADER_BYTES:,} limit",
@@ -204,7 +204,7 @@ def select_checkpoint_files(filenames: Iterable[str]) -> str | None:
     return None
 
 
-def _load_json_object(content: bytes, filename: str | None) -> dict:
+def _load_json_object(content: bytes, filename: str | None) -> dict[str, object]:
     try:
         value = json.loads(content.decode("utf-8"))
     except UnicodeDecodeError as e:
@@ -233,9 +233,10 @@ def _parse_tensor(name: str, entry: object, filename: str | None) -> TensorInfo:
     which names the defect."""
     if type(entry) is dict:
         dtype, shape, offsets = entry.get("dtype"), entry.get("shape"), entry.get("data_offsets")
-        bits = DTYPE_BITS.get(dtype) if type(dtype) is str else None
+        bits = DTYPE_BITS.get(dtype) if isinstance(dtype, str) else None
         if (
             bits
+            and isinstance(dtype, str)
             and type(shape) is list
             and len(shape) <= MAX_SHAPE_RANK
             and type(offsets) is list

@@ -128,14 +128,14 @@ def _component(segments: list[str], seg_set: set[str], layer: int | None, ndim: 
     return OTHER
 
 
-_ATTN_ROLES = (
+_ATTN_ROLES: tuple[tuple[tuple[str, ...], str], ...] = (
     (("q_proj", "wq", "query", "q_b_proj"), "attn_q"),
     (("k_proj", "wk", "key"), "attn_k"),
     (("v_proj", "wv", "value"), "attn_v"),
     (("o_proj", "out_proj", "wo", "dense", "c_proj", "proj"), "attn_output"),
     (("qkv_proj", "query_key_value", "wqkv", "c_attn", "in_proj"), "attn_qkv"),
 )
-_FFN_ROLES = (
+_FFN_ROLES: tuple[tuple[tuple[str, ...], str], ...] = (
     (("gate_proj", "w1", "gate_up_proj", "fc1", "c_fc", "dense_h_to_4h", "input_linear"), "gate"),
     (("up_proj", "w3", "v1"), "up"),
     (("down_proj", "w2", "fc2", "dense_4h_to_h", "output_linear"), "down"),
