@@ -19,8 +19,10 @@ from ._records import ModelRecord
 
 _BATCH = 20_000
 _INSERT = (
-    "INSERT OR IGNORE INTO models (repo_id, repo_key, sha, provenance, status, status_reason, author, downloads, "
-    "likes, pipeline_tag, library_name, tags_json, hub_total_params, model_type, config_json, accounting_json, "
+    "INSERT OR IGNORE INTO models (repo_id, repo_key, sha, provenance, status, status_reason, "
+    "author, downloads, "
+    "likes, pipeline_tag, library_name, tags_json, hub_total_params, model_type, config_json, "
+    "accounting_json, "
     "total_params, active_params, stored_bytes, popularity, read_at, first_seen_at, updated_at) "
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
@@ -64,7 +66,8 @@ async def _take_aliases(db: Database, fresh: list[ModelRecord]) -> list[str]:
     marks = ",".join("?" * len(pairs))
     before = await db.fetchall(f"SELECT DISTINCT repo_id FROM aliases WHERE alias IN ({marks})", tuple(pairs))
     await db.executemany(
-        "INSERT INTO aliases (alias, repo_id) VALUES (?, ?) ON CONFLICT (alias) DO UPDATE SET repo_id = excluded.repo_id",
+        "INSERT INTO aliases (alias, repo_id) VALUES (?, ?) ON CONFLICT (alias) DO UPDATE SET "
+        "repo_id = excluded.repo_id",
         list(pairs.items()),
     )
     return [str(r[0]) for r in before]

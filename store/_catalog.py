@@ -10,6 +10,7 @@ import hashlib
 import json
 import logging
 from importlib import resources
+from typing import Any
 
 from estimator import parse_model_config
 
@@ -40,7 +41,7 @@ def bundled_files() -> list[tuple[str, str]]:
     return files
 
 
-def bundled_entries() -> list[dict]:
+def bundled_entries() -> list[dict[str, Any]]:
     """The bundled catalog's entries as written in store/data/catalog."""
     return [
         entry
@@ -56,7 +57,7 @@ def load_bundled_catalog() -> tuple[ModelRecord, ...]:
     return tuple(_record(entry, precomputed, estimator) for entry in bundled_entries())
 
 
-def _record(entry: dict, precomputed: dict[str, str], estimator: str) -> ModelRecord:
+def _record(entry: dict[str, Any], precomputed: dict[str, str], estimator: str) -> ModelRecord:
     config = entry["config"]
     return ModelRecord(
         repo_id=entry["repo_id"],

@@ -59,9 +59,11 @@ async def update_hub_facts(db: Database, facts: Iterable[tuple[str, HubFacts]]) 
             # Facts equal to the stored ones write nothing: a re-crawl where nothing changed
             # leaves the catalog version alone, so readers have nothing to refresh.
             n = await db.execute(
-                """UPDATE models SET downloads = ?, likes = ?, trending_score = ?, gated = ?, last_modified = ?,
+                """UPDATE models SET downloads = ?, likes = ?, trending_score = ?, gated = ?,
+                last_modified = ?,
                 tags_json = ?, hub_total_params = ?, popularity = ? WHERE repo_key = ?
-                AND (downloads, likes, trending_score, gated, last_modified, tags_json, hub_total_params, popularity)
+                AND (downloads, likes, trending_score, gated, last_modified, tags_json,
+                hub_total_params, popularity)
                 IS NOT (?, ?, ?, ?, ?, ?, ?, ?)""",
                 (*row, *row[:-1]),
             )

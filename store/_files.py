@@ -61,7 +61,8 @@ async def replace_gguf_repo(db: Database, repo: GgufRepoRecord) -> None:
             """INSERT INTO gguf_repos (repo_id, sha, downloads, status, status_reason, read_at)
             VALUES (?, ?, ?, ?, ?, ?)
             ON CONFLICT (repo_id) DO UPDATE SET sha = excluded.sha, downloads = excluded.downloads,
-                status = excluded.status, status_reason = excluded.status_reason, read_at = excluded.read_at""",
+                status = excluded.status, status_reason = excluded.status_reason, read_at =
+                excluded.read_at""",
             (
                 repo.repo_id,
                 repo.sha,

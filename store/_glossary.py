@@ -69,7 +69,8 @@ async def replace_glossary(db: Database, entries: tuple[GlossaryEntry, ...]) -> 
 
 async def list_glossary(db: Database) -> tuple[GlossaryEntry, ...]:
     rows = await db.fetchall(
-        "SELECT key, title, text, aliases_json, related_json, example, example_model, example_quant, example_gpu FROM glossary ORDER BY key"
+        "SELECT key, title, text, aliases_json, related_json, example, example_model, example_quant, "
+        "example_gpu FROM glossary ORDER BY key"
     )
     return tuple(
         GlossaryEntry(k, t, x, tuple(json.loads(a)), tuple(json.loads(r)), e, m, q, g)

@@ -49,8 +49,10 @@ async def replace_config_models(db: Database, records: Iterable[ModelRecord]) ->
 
 # What makes a row different; read_at, first_seen_at and updated_at alone do not.
 _COMPARED = (
-    "sha, provenance, status, status_reason, author, created_at, last_modified, downloads, likes, trending_score, "
-    "gated, pipeline_tag, library_name, tags_json, hub_total_params, config_json, accounting_json, popularity, "
+    "sha, provenance, status, status_reason, author, created_at, last_modified, downloads, likes, "
+    "trending_score, "
+    "gated, pipeline_tag, library_name, tags_json, hub_total_params, config_json, accounting_json, "
+    "popularity, "
     "model_type, total_params, active_params, stored_bytes"
 )
 
@@ -85,7 +87,8 @@ async def _add_aliases(db: Database, repo_id: str, aliases: Iterable[str]) -> se
         if before is not None and before[0] == repo_id:
             continue
         await db.execute(
-            "INSERT INTO aliases (alias, repo_id) VALUES (?, ?) ON CONFLICT (alias) DO UPDATE SET repo_id = excluded.repo_id",
+            "INSERT INTO aliases (alias, repo_id) VALUES (?, ?) ON CONFLICT (alias) DO UPDATE SET "
+            "repo_id = excluded.repo_id",
             (key, repo_id),
         )
         touched.update([repo_id, *(before or ())])
@@ -118,7 +121,8 @@ async def list_models(
     db: Database, *, search: str | None = None, limit: int = 50, offset: int = 0
 ) -> tuple[ModelRecord, ...]:
     """Models by popularity, optionally those whose repo id contains ``search``."""
-    where, params = "", ()
+    where = ""
+    params: tuple[str, ...] = ()
     if search:
         where, params = "WHERE repo_key LIKE ? ESCAPE '\\'", (f"%{_escape_like(search.lower())}%",)
     rows = await db.fetchall(

@@ -20,7 +20,7 @@ import sqlite3
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # _db imports the schema, which imports this module's DDL
     from ._db import Database
@@ -58,7 +58,8 @@ DDL: tuple[str, ...] = (
     "CREATE TABLE name_count (n INTEGER NOT NULL)",
     "INSERT INTO name_count (n) VALUES (0)",
     "CREATE TRIGGER name_models_added AFTER INSERT ON name_models BEGIN UPDATE name_count SET n = n + 1; END",
-    "CREATE TRIGGER name_models_removed AFTER DELETE ON name_models BEGIN UPDATE name_count SET n = n - 1; END",
+    "CREATE TRIGGER name_models_removed AFTER DELETE ON name_models BEGIN UPDATE name_count SET n = "
+    "n - 1; END",
 )
 
 
@@ -127,21 +128,27 @@ def _fuzzy(word: str) -> int:
     return int(word.isalpha() and len(word) >= 3)
 
 
-def _stored_entry(row: Sequence[object]) -> NameEntry:
+def _stored_entry(row: Sequence[Any]) -> NameEntry:
     repo_id, rank, name, toks, n_name, terms, keys = row
     return NameEntry(
         repo_id=str(repo_id),
         rank=float(rank),
-        name=str(name),  # type: ignore[arg-type]
+        name=str(name),
         tokens=tuple(str(toks).split()),
-        name_tokens=int(n_name),  # type: ignore[call-overload]
+        name_tokens=int(n_name),
         terms=tuple(str(terms).split()),
         keys=tuple((k[1:], int(k[0])) for k in str(keys).split()),
     )
 
 
-_INSERT_MODEL = "INSERT INTO name_models (repo_id, rank, name, tokens, name_tokens, terms, keys) VALUES (?, ?, ?, ?, ?, ?, ?)"
-_INSERT_POSTING = "INSERT OR IGNORE INTO name_postings (word, rank, repo_id, terms, name, name_tokens) VALUES (?, ?, ?, ?, ?, ?)"
+_INSERT_MODEL = (
+    "INSERT INTO name_models (repo_id, rank, name, tokens, name_tokens, terms, keys) VALUES (?, "
+    "?, ?, ?, ?, ?, ?)"
+)
+_INSERT_POSTING = (
+    "INSERT OR IGNORE INTO name_postings (word, rank, repo_id, terms, name, name_tokens) VALUES "
+    "(?, ?, ?, ?, ?, ?)"
+)
 _INSERT_KEY = "INSERT OR IGNORE INTO name_keys (key, kind, rank, repo_id) VALUES (?, ?, ?, ?)"
 _ADD_WORD = (
     "INSERT INTO name_words (word, postings, fuzzy) VALUES (?, 1, ?) "
