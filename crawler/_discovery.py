@@ -15,8 +15,10 @@ import asyncio
 import json
 import logging
 from datetime import datetime, timedelta
+from typing import cast
 
 from huggingface_hub import ModelInfo
+from huggingface_hub.hf_api import ExpandModelProperty_T, ModelSort_T
 
 from store import STATUS_ERROR, STATUS_NOT_FOUND, HubFacts
 
@@ -29,7 +31,7 @@ from .errors import CrawlFailedError, HubError, HubUnavailableError, RepoNotFoun
 
 log = logging.getLogger(__name__)
 
-EXPAND = [
+EXPAND: list[ExpandModelProperty_T] = [
     "sha",
     "lastModified",
     "createdAt",
@@ -150,15 +152,25 @@ async def list_source(
     return found, []
 
 
-async def _list(hub: HubClient, source: Source, scope: Scope, **query: str) -> list[Candidate]:
+async def _list(
+    hub: HubClient,
+    source: Source,
+    scope: Scope,
+    *,
+    author: str | None = None,
+    pipeline_tag: str | None = None,
+) -> list[Candidate]:
+    sort = cast("ModelSort_T", source.sort)  # parse_sources admits only SORTS, the hub's sort keys
+
     def run() -> list[ModelInfo]:
         return list(
             hub.api.list_models(
                 filter=[scope.library, "safetensors"],
-                sort=source.sort,
+                sort=sort,
                 limit=source.limit,
                 expand=EXPAND,
-                **query,
+                author=author,
+                pipeline_tag=pipeline_tag,
             )
         )
 

@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from huggingface_hub import ModelInfo
+from huggingface_hub.hf_api import ExpandModelProperty_T
 
 from store import (
     Database,
@@ -36,7 +37,16 @@ from .errors import HubError, RepoGatedError, RepoNotFoundError
 log = logging.getLogger(__name__)
 
 GGUF_LIBRARY = "gguf"
-GGUF_EXPAND = ["sha", "downloads", "likes", "lastModified", "tags", "library_name", "gated", "cardData"]
+GGUF_EXPAND: list[ExpandModelProperty_T] = [
+    "sha",
+    "downloads",
+    "likes",
+    "lastModified",
+    "tags",
+    "library_name",
+    "gated",
+    "cardData",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +110,7 @@ async def _list(
             hub.api.list_models(
                 filter=filters, author=author, sort="downloads", limit=limit, expand=GGUF_EXPAND
             )
-        )  # type: ignore[arg-type]
+        )
 
     return await hub.call_api(run, target=Target(f"listing '{name}'"))
 

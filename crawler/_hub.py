@@ -14,7 +14,7 @@ from urllib.parse import quote
 import httpx2
 from huggingface_hub import HfApi, get_async_session
 from huggingface_hub.errors import HfHubHTTPError
-from huggingface_hub.utils import build_hf_headers
+from huggingface_hub.utils import build_hf_headers  # type: ignore[attr-defined]  # re-exported lazily; the stub names it without ``as``
 
 from ._http import HubHttp, Target, translate_hf_error
 from ._meter import FetchMeter

@@ -206,7 +206,8 @@ async def fetch_header_bytes(hub: HubClient, candidate: Candidate, filename: str
     needed = 8 + parse_header_length(first.content, filename=filename)
     if first.file_size is not None and needed > first.file_size:
         raise HeaderParseError(
-            f"header is truncated: it declares {needed - 8:,} bytes but the file holds {first.file_size - 8:,}",
+            f"header is truncated: it declares {needed - 8:,} bytes"
+            f" but the file holds {first.file_size - 8:,}",
             filename=filename,
         )
     if len(first.content) >= needed:
@@ -249,7 +250,7 @@ def _join(headers: list[tuple[str, SafetensorsHeader]]) -> tuple[TensorInfo, ...
     return tuple(tensor for _, header in headers for tensor in header.tensors)
 
 
-def _config_dict(raw: bytes | None) -> dict | None:
+def _config_dict(raw: bytes | None) -> dict[str, Any] | None:
     try:
         value = json.loads(raw) if raw else None
     except ValueError:
