@@ -6,6 +6,7 @@ estimator and writes each repo to the store as soon as it is read. ``crawl_once`
 the whole of one crawl; ``serve_daily_crawls`` schedules it.
 """
 
+from ._base_model import parse_card_base_model, parse_quantized_base
 from ._crawl import CrawlOptions, NoProgress, Progress, crawl_once, discover, read_repo
 from ._discovery import EXPAND, in_scope, parse_model_info
 from ._gguf_crawl import (
@@ -17,11 +18,9 @@ from ._gguf_crawl import (
     discover_gguf,
     read_gguf_candidate,
 )
-from ._base_model import parse_card_base_model, parse_quantized_base
-from ._gguf_sources import GgufSources, load_gguf_sources, parse_gguf_sources
 from ._gguf_files import GgufFileGroup, group_gguf_files, parse_tree_entries, quant_from_name
 from ._gguf_read import HeaderRead, fetch_gguf_header, fetch_gguf_tree, read_gguf_repo
-from ._on_demand import OnDemandRead, is_gguf_repo, read_repo_on_demand
+from ._gguf_sources import GgufSources, load_gguf_sources, parse_gguf_sources
 from ._hub import (
     AUTO,
     METADATA_API,
@@ -31,6 +30,7 @@ from ._hub import (
     HubConfig,
     open_hub,
 )
+from ._on_demand import OnDemandRead, is_gguf_repo, read_repo_on_demand
 from ._ratelimit import (
     API,
     RESOLVERS,

@@ -120,7 +120,11 @@ class _Run:
 
 
 async def crawl_once(
-    hub: HubClient, db: Database, options: CrawlOptions, *, progress: Progress | None = None,
+    hub: HubClient,
+    db: Database,
+    options: CrawlOptions,
+    *,
+    progress: Progress | None = None,
     heartbeat_s: float = HEARTBEAT_SECONDS,
 ) -> CrawlSummary:
     """Run one crawl now and record it as a crawl run.
@@ -132,14 +136,18 @@ async def crawl_once(
         SourcesError: ``options.only_source`` names no source.
     """
     options.selected()  # an unknown source name fails before a run is recorded
-    await mark_interrupted_runs(db, is_dead=partial(run_is_dead, now=db.clock(), host=socket.gethostname(), pid=os.getpid()))
+    await mark_interrupted_runs(
+        db, is_dead=partial(run_is_dead, now=db.clock(), host=socket.gethostname(), pid=os.getpid())
+    )
     run_id = await start_run(db, options.label, pid=os.getpid(), host=socket.gethostname())
     run = _Run(run_id, options.label, hub.stats(), time.monotonic())
     beat = asyncio.create_task(_heartbeat(db, run_id, heartbeat_s))
     try:
         await _crawl(hub, db, options, run, progress or NoProgress())
     except asyncio.CancelledError:
-        await asyncio.shield(_close(db, hub, run, RUN_INTERRUPTED, "stopped before the end (signal or shutdown)"))
+        await asyncio.shield(
+            _close(db, hub, run, RUN_INTERRUPTED, "stopped before the end (signal or shutdown)")
+        )
         raise
     except CrawlFailedError as e:
         await _close(db, hub, run, RUN_FAILED, str(e))
@@ -192,7 +200,9 @@ async def _crawl(hub: HubClient, db: Database, options: CrawlOptions, run: _Run,
     known = await list_shas(db)
     writer = _Writer(db, await list_repo_keys(db))
     shas = {repo.lower(): sha for repo, sha in known.items()}
-    unchanged = [c for c in candidates if not options.force and c.sha and shas.get(c.repo_id.lower()) == c.sha]
+    unchanged = [
+        c for c in candidates if not options.force and c.sha and shas.get(c.repo_id.lower()) == c.sha
+    ]
     skip = {c.repo_id for c in unchanged}
     todo = [c for c in candidates if c.repo_id not in skip]
     run.seen, run.unchanged = len(candidates) + len(early), len(unchanged)
@@ -218,7 +228,9 @@ async def _crawl(hub: HubClient, db: Database, options: CrawlOptions, run: _Run,
         await crawl_gguf_stage(hub, db, options.sources.gguf, force=options.force)
 
 
-async def discover(hub: HubClient, options: CrawlOptions, now: datetime) -> tuple[list[Candidate], list[RepoOutcome]]:
+async def discover(
+    hub: HubClient, options: CrawlOptions, now: datetime
+) -> tuple[list[Candidate], list[RepoOutcome]]:
     """Every source's candidates, de-duplicated (first mention wins) and capped at ``limit``.
 
     Raises:
@@ -271,7 +283,9 @@ async def _with_files(hub: HubClient, candidate: Candidate) -> Candidate:
     """The listing normally names the files; ask once if it did not."""
     if candidate.files is not None:
         return candidate
-    info = await hub.call_api(hub.api.model_info, candidate.repo_id, expand=["siblings"], target=Target(candidate.repo_id))
+    info = await hub.call_api(
+        hub.api.model_info, candidate.repo_id, expand=["siblings"], target=Target(candidate.repo_id)
+    )
     return dataclasses.replace(candidate, files=parse_model_info(info, candidate.source).files)
 
 
@@ -305,8 +319,14 @@ class _Writer:
 
 def _early_record(outcome: RepoOutcome, now: datetime) -> ModelRecord:
     return ModelRecord(
-        repo_id=outcome.repo_id, sha=None, provenance="header", status=outcome.status,
-        status_reason=outcome.reason, config=None, accounting=None, read_at=now,
+        repo_id=outcome.repo_id,
+        sha=None,
+        provenance="header",
+        status=outcome.status,
+        status_reason=outcome.reason,
+        config=None,
+        accounting=None,
+        read_at=now,
     )
 
 
@@ -324,7 +344,9 @@ def _finish_repo(run: _Run, progress: Progress, outcome: RepoOutcome, endpoint: 
     if outcome.count_mismatch:
         log.warning(
             "%s: our count %s differs from the Hub's safetensors.total %s",
-            outcome.repo_id, f"{outcome.total_params:,}", f"{outcome.hub_total_params:,}",
+            outcome.repo_id,
+            f"{outcome.total_params:,}",
+            f"{outcome.hub_total_params:,}",
         )
     if run.breaker.tripped():
         raise CrawlFailedError(run.breaker.explain(endpoint))
@@ -344,24 +366,49 @@ async def _for_each(
 
 async def _close(db: Database, hub: HubClient, run: _Run, status: str, error: str | None) -> CrawlSummary:
     summary = CrawlSummary(
-        run.run_id, status, run.source, run.seen, run.unchanged, tuple(run.outcomes),
-        hub.stats() - run.stats_before, time.monotonic() - run.started, error,
+        run.run_id,
+        status,
+        run.source,
+        run.seen,
+        run.unchanged,
+        tuple(run.outcomes),
+        hub.stats() - run.stats_before,
+        time.monotonic() - run.started,
+        error,
     )
     stats = summary.stats
     await finish_run(
-        db, run.run_id, status=status, outcomes=summary.counts(), requests=stats.requests,
-        bytes_received=stats.bytes_received, error=error,
+        db,
+        run.run_id,
+        status=status,
+        outcomes=summary.counts(),
+        requests=stats.requests,
+        bytes_received=stats.bytes_received,
+        error=error,
     )
     counts = summary.counts()
     log.info(
         "crawl %d %s: %d seen, %d unchanged, %d read, %d failed",
-        run.run_id, status, summary.seen, summary.unchanged, len(summary.outcomes),
+        run.run_id,
+        status,
+        summary.seen,
+        summary.unchanged,
+        len(summary.outcomes),
         sum(n for s, n in counts.items() if s not in (STATUS_OK, "unchanged")),
-        extra={"fields": {
-            "run_id": run.run_id, "status": status, "seen": summary.seen, "unchanged": summary.unchanged,
-            "outcomes": counts, "requests": stats.requests, "api_requests": stats.api_requests,
-            "resolve_requests": stats.resolve_requests, "bytes_received": stats.bytes_received,
-            "retries": stats.retries, "elapsed_s": round(summary.elapsed_s, 2),
-        }},
+        extra={
+            "fields": {
+                "run_id": run.run_id,
+                "status": status,
+                "seen": summary.seen,
+                "unchanged": summary.unchanged,
+                "outcomes": counts,
+                "requests": stats.requests,
+                "api_requests": stats.api_requests,
+                "resolve_requests": stats.resolve_requests,
+                "bytes_received": stats.bytes_received,
+                "retries": stats.retries,
+                "elapsed_s": round(summary.elapsed_s, 2),
+            }
+        },
     )
     return summary

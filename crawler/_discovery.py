@@ -15,8 +15,10 @@ import asyncio
 import json
 import logging
 from datetime import datetime, timedelta
+from typing import cast
 
 from huggingface_hub import ModelInfo
+from huggingface_hub.hf_api import ExpandModelProperty_T, ModelSort_T
 
 from store import STATUS_ERROR, STATUS_NOT_FOUND, HubFacts
 
@@ -29,9 +31,21 @@ from .errors import CrawlFailedError, HubError, HubUnavailableError, RepoNotFoun
 
 log = logging.getLogger(__name__)
 
-EXPAND = [
-    "sha", "lastModified", "createdAt", "downloads", "likes", "trendingScore", "gated", "tags",
-    "pipeline_tag", "library_name", "config", "safetensors", "siblings", "cardData",
+EXPAND: list[ExpandModelProperty_T] = [
+    "sha",
+    "lastModified",
+    "createdAt",
+    "downloads",
+    "likes",
+    "trendingScore",
+    "gated",
+    "tags",
+    "pipeline_tag",
+    "library_name",
+    "config",
+    "safetensors",
+    "siblings",
+    "cardData",
 ]
 _SORT_KEYS = {
     "downloads": lambda c: c.hub.downloads or 0,
@@ -68,9 +82,13 @@ async def check_hub_reachable(hub: HubClient) -> None:
             hub.http.fetch_json(url, Target("the model listing"), max_bytes=PROBE_MAX_BYTES), PROBE_DEADLINE_S
         )
     except TimeoutError:
-        raise CrawlFailedError(f"the Hub at {hub.endpoint} gave no answer within {PROBE_DEADLINE_S:.0f} s") from None
+        raise CrawlFailedError(
+            f"the Hub at {hub.endpoint} gave no answer within {PROBE_DEADLINE_S:.0f} s"
+        ) from None
     except HubUnavailableError as e:
-        raise CrawlFailedError(f"the Hub at {hub.endpoint} cannot be reached: {e.problem}, {e.attempts} tries") from e
+        raise CrawlFailedError(
+            f"the Hub at {hub.endpoint} cannot be reached: {e.problem}, {e.attempts} tries"
+        ) from e
     except HubError:
         return
 
@@ -134,11 +152,27 @@ async def list_source(
     return found, []
 
 
-async def _list(hub: HubClient, source: Source, scope: Scope, **query: str) -> list[Candidate]:
+async def _list(
+    hub: HubClient,
+    source: Source,
+    scope: Scope,
+    *,
+    author: str | None = None,
+    pipeline_tag: str | None = None,
+) -> list[Candidate]:
+    sort = cast("ModelSort_T", source.sort)  # parse_sources admits only SORTS, the hub's sort keys
+
     def run() -> list[ModelInfo]:
-        return list(hub.api.list_models(
-            filter=[scope.library, "safetensors"], sort=source.sort, limit=source.limit, expand=EXPAND, **query
-        ))
+        return list(
+            hub.api.list_models(
+                filter=[scope.library, "safetensors"],
+                sort=sort,
+                limit=source.limit,
+                expand=EXPAND,
+                author=author,
+                pipeline_tag=pipeline_tag,
+            )
+        )
 
     infos = await hub.call_api(run, target=Target(f"listing '{source.name}'"))
     return [parse_model_info(info, source.name) for info in infos]
@@ -154,12 +188,15 @@ async def _explicit(hub: HubClient, source: Source) -> tuple[list[Candidate], li
             except RepoNotFoundError as e:
                 return RepoOutcome(repo_id, STATUS_NOT_FOUND, str(e))
             except HubError as e:
-                return RepoOutcome(repo_id, STATUS_ERROR, str(e), transient=True,
-                                   outage=isinstance(e, HubUnavailableError))
+                return RepoOutcome(
+                    repo_id, STATUS_ERROR, str(e), transient=True, outage=isinstance(e, HubUnavailableError)
+                )
         return parse_model_info(info, source.name)
 
     results = await asyncio.gather(*(look_up(r) for r in dict.fromkeys(source.repos)))
-    return [r for r in results if isinstance(r, Candidate)], [r for r in results if isinstance(r, RepoOutcome)]
+    return [r for r in results if isinstance(r, Candidate)], [
+        r for r in results if isinstance(r, RepoOutcome)
+    ]
 
 
 def _in_scope(candidates: list[Candidate], scope: Scope) -> list[Candidate]:

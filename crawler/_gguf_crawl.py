@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from huggingface_hub import ModelInfo
+from huggingface_hub.hf_api import ExpandModelProperty_T
 
 from store import (
     Database,
@@ -36,7 +37,16 @@ from .errors import HubError, RepoGatedError, RepoNotFoundError
 log = logging.getLogger(__name__)
 
 GGUF_LIBRARY = "gguf"
-GGUF_EXPAND = ["sha", "downloads", "likes", "lastModified", "tags", "library_name", "gated", "cardData"]
+GGUF_EXPAND: list[ExpandModelProperty_T] = [
+    "sha",
+    "downloads",
+    "likes",
+    "lastModified",
+    "tags",
+    "library_name",
+    "gated",
+    "cardData",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +67,9 @@ class GgufCrawlSummary:
     read: list[GgufRepoRecord] = field(default_factory=list)
 
 
-async def discover_gguf(hub: HubClient, sources: GgufSources, base_models: tuple[str, ...]) -> list[GgufCandidate]:
+async def discover_gguf(
+    hub: HubClient, sources: GgufSources, base_models: tuple[str, ...]
+) -> list[GgufCandidate]:
     """Every GGUF repo the sources name, first mention first.
 
     Raises:
@@ -66,7 +78,9 @@ async def discover_gguf(hub: HubClient, sources: GgufSources, base_models: tuple
     queries: list[tuple[str, dict[str, Any]]] = []
     if sources.top_limit:
         queries.append(("gguf top", {"limit": sources.top_limit}))
-    queries += [(f"gguf {q}", {"author": q, "limit": sources.per_quantizer_limit}) for q in sources.quantizers]
+    queries += [
+        (f"gguf {q}", {"author": q, "limit": sources.per_quantizer_limit}) for q in sources.quantizers
+    ]
     for base in base_models[: sources.base_models_limit]:
         tag = f"base_model:quantized:{base}"
         queries.append((f"gguf of {base}", {"extra_filter": tag, "limit": sources.per_base_model_limit}))
@@ -86,25 +100,35 @@ async def discover_gguf(hub: HubClient, sources: GgufSources, base_models: tuple
     return list(found.values())
 
 
-async def _list(hub: HubClient, name: str, *, limit: int, author: str | None = None,
-                extra_filter: str | None = None) -> list[ModelInfo]:
+async def _list(
+    hub: HubClient, name: str, *, limit: int, author: str | None = None, extra_filter: str | None = None
+) -> list[ModelInfo]:
     filters = [GGUF_LIBRARY] + ([extra_filter] if extra_filter else [])
 
     def run() -> list[ModelInfo]:
-        return list(hub.api.list_models(filter=filters, author=author, sort="downloads", limit=limit,
-                                        expand=GGUF_EXPAND))  # type: ignore[arg-type]
+        return list(
+            hub.api.list_models(
+                filter=filters, author=author, sort="downloads", limit=limit, expand=GGUF_EXPAND
+            )
+        )
 
     return await hub.call_api(run, target=Target(f"listing '{name}'"))
 
 
 def _candidate(info: ModelInfo) -> GgufCandidate:
-    return GgufCandidate(info.id, info.sha, info.downloads, bool(info.gated),
-                         parse_card_base_model(info.card_data))
+    return GgufCandidate(
+        info.id, info.sha, info.downloads, bool(info.gated), parse_card_base_model(info.card_data)
+    )
 
 
 async def crawl_gguf(
-    hub: HubClient, db: Database, sources: GgufSources, base_models: tuple[str, ...], now: datetime,
-    *, force: bool = False,
+    hub: HubClient,
+    db: Database,
+    sources: GgufSources,
+    base_models: tuple[str, ...],
+    now: datetime,
+    *,
+    force: bool = False,
 ) -> GgufCrawlSummary:
     """Discover GGUF repos and read every new or changed one; a bad repo or file never stops it.
 
@@ -115,7 +139,9 @@ async def crawl_gguf(
     return await crawl_gguf_repos(hub, db, candidates, now, force=force)
 
 
-async def crawl_gguf_stage(hub: HubClient, db: Database, sources: GgufSources, *, force: bool = False) -> None:
+async def crawl_gguf_stage(
+    hub: HubClient, db: Database, sources: GgufSources, *, force: bool = False
+) -> None:
     """The GGUF part of a daily crawl: quantizations of the most popular stored models too.
     A GGUF listing outage is logged and never fails the safetensors crawl that ran before it."""
     popular = tuple(m.repo_id for m in await list_models(db, limit=sources.base_models_limit))
@@ -128,8 +154,13 @@ async def crawl_gguf_stage(hub: HubClient, db: Database, sources: GgufSources, *
         log.exception("the GGUF crawl failed unexpectedly")
         return
     failed = sum(1 for r in summary.read for f in r.files if f.status != "ok")
-    log.info("GGUF crawl: %d seen, %d unchanged, %d read, %d files failed",
-             summary.seen, summary.unchanged, len(summary.read), failed)
+    log.info(
+        "GGUF crawl: %d seen, %d unchanged, %d read, %d files failed",
+        summary.seen,
+        summary.unchanged,
+        len(summary.read),
+        failed,
+    )
 
 
 async def crawl_gguf_repos(
@@ -168,4 +199,6 @@ async def read_gguf_candidate(hub: HubClient, candidate: GgufCandidate, now: dat
         return GgufRepoRecord(candidate.repo_id, None, "error", str(e), now, candidate.downloads)
     except Exception as e:  # a parser or crawler bug fails this repo, not the crawl
         log.exception("reading GGUF repo %s failed unexpectedly", candidate.repo_id)
-        return GgufRepoRecord(candidate.repo_id, None, "error", f"{type(e).__name__}: {e}", now, candidate.downloads)
+        return GgufRepoRecord(
+            candidate.repo_id, None, "error", f"{type(e).__name__}: {e}", now, candidate.downloads
+        )

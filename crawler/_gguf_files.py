@@ -73,7 +73,9 @@ def group_gguf_files(files: tuple[tuple[str, int], ...]) -> tuple[GgufFileGroup,
     for (stem, count), parts in splits.items():
         ordered = tuple(parts[n] for n in sorted(parts) if 1 <= n <= count)
         first = ordered[0][0]
-        singles.append(GgufFileGroup(first, quant_from_name(stem), _kind(stem), ordered, count - len(ordered)))
+        singles.append(
+            GgufFileGroup(first, quant_from_name(stem), _kind(stem), ordered, count - len(ordered))
+        )
     return tuple(sorted(singles, key=lambda g: g.name))
 
 

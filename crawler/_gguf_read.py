@@ -80,7 +80,9 @@ async def fetch_gguf_header(
             got = await hub.http.fetch_range(url, wanted.start, wanted.length, target)
             requests, read = requests + 1, read + len(got.content)
             if got.file_size is not None and got.file_size != size:
-                raise GgufHeaderError(f"the listing says {size:,} bytes, the file has {got.file_size:,}", filename=path)
+                raise GgufHeaderError(
+                    f"the listing says {size:,} bytes, the file has {got.file_size:,}", filename=path
+                )
             wanted = steps.send(got.content)
     except StopIteration as done:
         return HeaderRead(done.value, requests, read)
@@ -115,11 +117,15 @@ async def read_gguf_repo(
 async def _read_group(
     hub: HubClient, repo_id: str, revision: str, group: GgufFileGroup, learned: dict[int, int]
 ) -> GgufFileRecord:
-    base = GgufFileRecord(repo_id, group.name, group.quant, group.kind, group.size_bytes, group.split_count, "error")
+    base = GgufFileRecord(
+        repo_id, group.name, group.quant, group.kind, group.size_bytes, group.split_count, "error"
+    )
     if group.kind != MODEL:
         learned = {}  # a projector's header is nothing like the model files' headers
     if group.missing_parts:
-        return dataclasses.replace(base, status_reason=f"{group.missing_parts} of its {group.split_count} parts are missing")
+        return dataclasses.replace(
+            base, status_reason=f"{group.missing_parts} of its {group.split_count} parts are missing"
+        )
     headers: list[GgufHeader] = []
     try:
         for number, (path, size) in enumerate(group.parts, start=1):
@@ -145,11 +151,17 @@ def _file_record(base: GgufFileRecord, headers: tuple[GgufHeader, ...]) -> GgufF
     tensors = tuple(t for h in headers for t in h.tensors)
     nextn = facts.nextn_predict_layers or 0
     layers = max(0, (facts.block_count or 0) - nextn)
-    layout = layout_gguf_weights(tensors, layers, base.quant or facts.file_type or "gguf",
-                                 skip_blocks_from=layers if nextn else None)
+    layout = layout_gguf_weights(
+        tensors, layers, base.quant or facts.file_type or "gguf", skip_blocks_from=layers if nextn else None
+    )
     base_models = gguf_base_models(headers[0])
     return dataclasses.replace(
-        base, status="ok", tensor_bytes=facts.tensor_bytes, total_params=facts.total_params,
-        header_bytes=headers[0].data_offset, base_model=base_models[0] if base_models else None,
-        facts=facts, layout=layout,
+        base,
+        status="ok",
+        tensor_bytes=facts.tensor_bytes,
+        total_params=facts.total_params,
+        header_bytes=headers[0].data_offset,
+        base_model=base_models[0] if base_models else None,
+        facts=facts,
+        layout=layout,
     )

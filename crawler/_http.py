@@ -26,7 +26,7 @@ from huggingface_hub.errors import (
     RepositoryNotFoundError,
     RevisionNotFoundError,
 )
-from huggingface_hub.utils import hf_raise_for_status
+from huggingface_hub.utils import hf_raise_for_status  # type: ignore[attr-defined]  # re-exported lazily; the stub names it without ``as``
 
 from ._meter import FetchMeter
 from ._ratelimit import (
@@ -138,7 +138,11 @@ class HubHttp:
             raise HubRefusedError(_path(url), 200, "the answer is not JSON") from e
 
     async def _request(
-        self, url: str, headers: dict[str, str], read: Callable[[httpx2.Response], Awaitable[T]], target: Target
+        self,
+        url: str,
+        headers: dict[str, str],
+        read: Callable[[httpx2.Response], Awaitable[T]],
+        target: Target,
     ) -> T:
         bucket = bucket_of(url)
 
@@ -162,7 +166,11 @@ class HubHttp:
         return await call_with_retries(once, budget, sleep=self.sleep, on_retry=on_retry)
 
     async def _attempt(
-        self, url: str, bucket: str, headers: dict[str, str], read: Callable[[httpx2.Response], Awaitable[T]],
+        self,
+        url: str,
+        bucket: str,
+        headers: dict[str, str],
+        read: Callable[[httpx2.Response], Awaitable[T]],
         target: Target,
     ) -> T:
         self._meter.record_request(bucket)

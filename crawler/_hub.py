@@ -14,7 +14,7 @@ from urllib.parse import quote
 import httpx2
 from huggingface_hub import HfApi, get_async_session
 from huggingface_hub.errors import HfHubHTTPError
-from huggingface_hub.utils import build_hf_headers
+from huggingface_hub.utils import build_hf_headers  # type: ignore[attr-defined]  # re-exported lazily; the stub names it without ``as``
 
 from ._http import HubHttp, Target, translate_hf_error
 from ._meter import FetchMeter
@@ -59,8 +59,13 @@ class HubClient:
         self.api = HfApi(endpoint=self.endpoint, token=config.token or False, library_name=_LIBRARY)
         headers = build_hf_headers(token=config.token or False, library_name=_LIBRARY)
         self.http = HubHttp(
-            client, headers=headers, policy=config.policy, governor=self.governor, meter=self.meter,
-            concurrency=config.concurrency, rng=self._rng,
+            client,
+            headers=headers,
+            policy=config.policy,
+            governor=self.governor,
+            meter=self.meter,
+            concurrency=config.concurrency,
+            rng=self._rng,
         )
         timeout = httpx2.Timeout(config.policy.read_timeout_s, connect=config.policy.connect_timeout_s)
         self._scope = CallScope(timeout, self.meter, self.governor)

@@ -45,4 +45,6 @@ class FetchMeter:
 
     def snapshot(self) -> FetchStats:
         with self._lock:
-            return FetchStats(self._api, self._resolve, self._bytes, self._retries, self._waits, self._waited_s)
+            return FetchStats(
+                self._api, self._resolve, self._bytes, self._retries, self._waits, self._waited_s
+            )

@@ -53,9 +53,17 @@ async def read_repo_on_demand(hub: HubClient, db: Database, repo_id: str, now: d
     info = await hub.call_api(hub.api.model_info, repo_id, expand=EXPAND, target=Target(repo_id))
     candidate = parse_model_info(info, ON_DEMAND)
     if is_gguf_repo(candidate):
-        gguf = await read_gguf_candidate(hub, GgufCandidate(
-            candidate.repo_id, candidate.sha, candidate.hub.downloads, bool(candidate.hub.gated),
-            candidate.base_model), now)
+        gguf = await read_gguf_candidate(
+            hub,
+            GgufCandidate(
+                candidate.repo_id,
+                candidate.sha,
+                candidate.hub.downloads,
+                bool(candidate.hub.gated),
+                candidate.base_model,
+            ),
+            now,
+        )
         await replace_gguf_repo(db, gguf)
         return OnDemandRead(candidate.repo_id, gguf=gguf)
     record, _ = await read_repo(hub, candidate, now)

@@ -76,18 +76,20 @@ def no_safetensors_result(
     candidate: Candidate, config_raw: bytes | None, now: datetime
 ) -> tuple[ModelRecord, RepoOutcome]:
     """A repo without a root model.safetensors or index: counted from config.json if it can be."""
-    weights = sorted(f for f in candidate.files or () if f.endswith((".bin", ".pt", ".pth", ".gguf", ".safetensors")))
+    weights = sorted(
+        f for f in candidate.files or () if f.endswith((".bin", ".pt", ".pth", ".gguf", ".safetensors"))
+    )
     have = f" (it has {', '.join(weights[:3])}{'...' if len(weights) > 3 else ''})" if weights else ""
     reason = f"no model.safetensors or model.safetensors.index.json at the repo root{have}"
     raw, config, accounting, note = _from_config(config_raw)
     reason += f"; {note}"
-    record = _record(candidate, STATUS_NO_SAFETENSORS, reason, now, CONFIG, config, accounting, raw, candidate.sha)
+    record = _record(
+        candidate, STATUS_NO_SAFETENSORS, reason, now, CONFIG, config, accounting, raw, candidate.sha
+    )
     return record, _outcome(candidate, STATUS_NO_SAFETENSORS, reason, accounting)
 
 
-def failure_result(
-    candidate: Candidate, error: Exception, now: datetime
-) -> tuple[ModelRecord, RepoOutcome]:
+def failure_result(candidate: Candidate, error: Exception, now: datetime) -> tuple[ModelRecord, RepoOutcome]:
     """The record of a repo that could not be read; gated repos keep what the listing shows."""
     status, transient = classify_failure(error)
     reason = str(error)
@@ -151,8 +153,9 @@ class OutageBreaker:
         """The one-line reason a tripped breaker gives."""
         seen = min(self.repos, self._recent.maxlen or self.repos)
         share = sum(self._recent) if self.tripped() else self.outages
-        return (f"the Hub at {endpoint} failed {share} of the last {seen} repos "
-                f"(the last: {self.last_problem})")
+        return (
+            f"the Hub at {endpoint} failed {share} of the last {seen} repos (the last: {self.last_problem})"
+        )
 
 
 def classify_failure(error: Exception) -> tuple[str, bool]:
@@ -197,8 +200,15 @@ def _from_config(
 
 
 def _record(
-    candidate: Candidate, status: str, reason: str, now: datetime, provenance: str,
-    config: ModelConfig | None, accounting: ParamAccounting | None, config_json: str | None, sha: str | None,
+    candidate: Candidate,
+    status: str,
+    reason: str,
+    now: datetime,
+    provenance: str,
+    config: ModelConfig | None,
+    accounting: ParamAccounting | None,
+    config_json: str | None,
+    sha: str | None,
 ) -> ModelRecord:
     return ModelRecord(
         repo_id=candidate.repo_id,
@@ -216,7 +226,12 @@ def _record(
 
 
 def _outcome(
-    candidate: Candidate, status: str, reason: str, accounting: ParamAccounting | None, *, transient: bool = False
+    candidate: Candidate,
+    status: str,
+    reason: str,
+    accounting: ParamAccounting | None,
+    *,
+    transient: bool = False,
 ) -> RepoOutcome:
     total = accounting.total_params if accounting else None
     return RepoOutcome(candidate.repo_id, status, reason, total, candidate.hub.hub_total_params, transient)

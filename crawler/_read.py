@@ -68,7 +68,9 @@ class CheckpointRead:
     strategy: str  # SINGLE, RANGED or METADATA_API
 
 
-def choose_read_strategy(shard_count: int, *, forced: str, quotas: tuple[int, int], api_available: bool) -> str:
+def choose_read_strategy(
+    shard_count: int, *, forced: str, quotas: tuple[int, int], api_available: bool
+) -> str:
     """RANGED or METADATA_API for a sharded checkpoint, by the share of each rate-limit
     window it would use: ranged reads cost shards + 1 resolver calls, the one call 1 API call."""
     if forced == RANGED or not api_available:
@@ -117,10 +119,14 @@ async def _nothing() -> None:
     return None
 
 
-async def _read_sharded(hub: HubClient, candidate: Candidate) -> tuple[tuple[TensorInfo, ...], tuple[str, ...], str]:
+async def _read_sharded(
+    hub: HubClient, candidate: Candidate
+) -> tuple[tuple[TensorInfo, ...], tuple[str, ...], str]:
     shard_count = sum(1 for f in candidate.files or () if f.endswith(".safetensors") and "/" not in f)
     strategy = choose_read_strategy(
-        shard_count, forced=hub.config.read_strategy, quotas=hub.quotas(),
+        shard_count,
+        forced=hub.config.read_strategy,
+        quotas=hub.quotas(),
         api_available=hub.metadata_api_available is not False,
     )
     headers = await _read_via_metadata_api(hub, candidate) if strategy == METADATA_API else None
@@ -130,7 +136,9 @@ async def _read_sharded(hub: HubClient, candidate: Candidate) -> tuple[tuple[Ten
     return _join(headers), tuple(h[0] for h in headers), RANGED
 
 
-async def _read_via_metadata_api(hub: HubClient, candidate: Candidate) -> list[tuple[str, SafetensorsHeader]] | None:
+async def _read_via_metadata_api(
+    hub: HubClient, candidate: Candidate
+) -> list[tuple[str, SafetensorsHeader]] | None:
     """The one call, or None to fall back to ranged reads (endpoint missing, repo refused)."""
     if hub.metadata_api_available is None:
         async with hub.metadata_api_probe:  # the first repos wait for one answer, not all ask
@@ -138,7 +146,9 @@ async def _read_via_metadata_api(hub: HubClient, candidate: Candidate) -> list[t
     return await _try_metadata_api(hub, candidate)
 
 
-async def _try_metadata_api(hub: HubClient, candidate: Candidate) -> list[tuple[str, SafetensorsHeader]] | None:
+async def _try_metadata_api(
+    hub: HubClient, candidate: Candidate
+) -> list[tuple[str, SafetensorsHeader]] | None:
     if hub.metadata_api_available is False:
         return None
     try:
@@ -157,7 +167,9 @@ async def _read_sharded_ranged(hub: HubClient, candidate: Candidate) -> list[tup
     index = parse_safetensors_index(await fetch_file(hub, candidate, INDEX_FILE, MAX_INDEX_BYTES))
     missing = [s for s in index.shards if s not in (candidate.files or ())]
     if missing:
-        raise HeaderParseError(f"the index names shard {missing[0]} that the repo does not have", filename=INDEX_FILE)
+        raise HeaderParseError(
+            f"the index names shard {missing[0]} that the repo does not have", filename=INDEX_FILE
+        )
     names: dict[str, list[str]] = {}
     for tensor, shard in index.weight_map:
         names.setdefault(shard, []).append(tensor)
@@ -166,7 +178,9 @@ async def _read_sharded_ranged(hub: HubClient, candidate: Candidate) -> list[tup
     return await gather_or_cancel(*(_fetch_and_parse(hub, candidate, s, w) for s, w in windows.items()))
 
 
-async def _fetch_and_parse(hub: HubClient, candidate: Candidate, shard: str, window: int) -> tuple[str, SafetensorsHeader]:
+async def _fetch_and_parse(
+    hub: HubClient, candidate: Candidate, shard: str, window: int
+) -> tuple[str, SafetensorsHeader]:
     # Each shard is parsed as soon as it arrives, while the others are still on the wire.
     return shard, parse_header(await fetch_header_bytes(hub, candidate, shard, window))
 
@@ -192,7 +206,8 @@ async def fetch_header_bytes(hub: HubClient, candidate: Candidate, filename: str
     needed = 8 + parse_header_length(first.content, filename=filename)
     if first.file_size is not None and needed > first.file_size:
         raise HeaderParseError(
-            f"header is truncated: it declares {needed - 8:,} bytes but the file holds {first.file_size - 8:,}",
+            f"header is truncated: it declares {needed - 8:,} bytes"
+            f" but the file holds {first.file_size - 8:,}",
             filename=filename,
         )
     if len(first.content) >= needed:
@@ -226,14 +241,16 @@ def parse_sharded_metadata(payload: object) -> list[tuple[str, SafetensorsHeader
     headers = payload.get("headers") if isinstance(payload, dict) else None
     if not isinstance(headers, dict) or not headers:
         raise HeaderParseError("the safetensors-metadata answer holds no shard headers", filename=INDEX_FILE)
-    return [(str(shard), parse_header_object(header, filename=str(shard))) for shard, header in headers.items()]
+    return [
+        (str(shard), parse_header_object(header, filename=str(shard))) for shard, header in headers.items()
+    ]
 
 
 def _join(headers: list[tuple[str, SafetensorsHeader]]) -> tuple[TensorInfo, ...]:
     return tuple(tensor for _, header in headers for tensor in header.tensors)
 
 
-def _config_dict(raw: bytes | None) -> dict | None:
+def _config_dict(raw: bytes | None) -> dict[str, Any] | None:
     try:
         value = json.loads(raw) if raw else None
     except ValueError:

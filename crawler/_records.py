@@ -37,7 +37,9 @@ class RepoOutcome:
     @property
     def count_mismatch(self) -> bool:
         """Our count and the Hub's differ (packed quantization, scale tensors, MTP...)."""
-        return bool(self.total_params and self.hub_total_params and self.total_params != self.hub_total_params)
+        return bool(
+            self.total_params and self.hub_total_params and self.total_params != self.hub_total_params
+        )
 
 
 @dataclass(frozen=True, slots=True)

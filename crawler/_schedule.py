@@ -44,7 +44,7 @@ class CrawlJob:
 
     def __init__(self, run: Callable[[], Awaitable[object]]) -> None:
         self._run = run
-        self.task: asyncio.Task | None = None
+        self.task: asyncio.Task[object] | None = None
 
     async def run(self) -> None:
         self.task = asyncio.current_task()

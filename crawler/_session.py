@@ -38,7 +38,9 @@ class CallScope:
     governor: RateGovernor
 
 
-_SCOPE: contextvars.ContextVar[CallScope | None] = contextvars.ContextVar("fitbot_hub_call_scope", default=None)
+_SCOPE: contextvars.ContextVar[CallScope | None] = contextvars.ContextVar(
+    "fitbot_hub_call_scope", default=None
+)
 
 
 async def run_in_scope(scope: CallScope, fn: Callable[..., T], *args: object, **kwargs: object) -> T:

@@ -114,13 +114,13 @@ def _parse_scope(raw: object, origin: str) -> Scope:
     pipelines = _strings(raw.get("pipelines", list(DEFAULT_PIPELINES)), "scope.pipelines", origin)
     library = raw.get("library", DEFAULT_LIBRARY)
     if not isinstance(library, str) or not library:
-        raise SourcesError(origin, "scope.library must be a library name such as \"transformers\"")
+        raise SourcesError(origin, 'scope.library must be a library name such as "transformers"')
     return Scope(pipelines, library)
 
 
 def _parse_source(raw: object, origin: str) -> Source:
     if not isinstance(raw, dict) or not isinstance(raw.get("name"), str) or not raw["name"]:
-        raise SourcesError(origin, "every [[source]] needs a name, e.g. name = \"downloads\"")
+        raise SourcesError(origin, 'every [[source]] needs a name, e.g. name = "downloads"')
     name, kind = raw["name"], raw.get("kind")
     where = f"source {name!r}"
     if kind not in KINDS:

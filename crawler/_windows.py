@@ -34,7 +34,15 @@ MIN_WINDOW = 256  # a shard of one small tensor still needs its prefix and metad
 DEFAULT_SINGLE_WINDOW = 64 * 1024  # no config.json to go on
 # A typical entry of a transformers checkpoint (measured on the replicas: 105-135 bytes).
 SINGLE_ENTRY_BYTES = 105
-_ONE_D_SUFFIXES = ("norm.weight", "norm.bias", ".bias", "_bias", ".sinks", ".scale", "e_score_correction_bias")
+_ONE_D_SUFFIXES = (
+    "norm.weight",
+    "norm.bias",
+    ".bias",
+    "_bias",
+    ".sinks",
+    ".scale",
+    "e_score_correction_bias",
+)
 # Stored tensors per quantized Linear (weight + bookkeeping), by quant_method.
 _TENSORS_PER_LINEAR = {"gptq": 4, "awq": 3, "bitsandbytes": 6, "compressed-tensors": 4, "fp8": 2, "mlx": 3}
 

@@ -53,7 +53,9 @@ class HubError(CrawlerError):
 class HubTransientError(HubError):
     """One attempt failed (5xx, 429, timeout, reset, short body); the caller may retry."""
 
-    def __init__(self, url_path: str, problem: str, *, wait_s: float | None = None, rate_limited: bool = False) -> None:
+    def __init__(
+        self, url_path: str, problem: str, *, wait_s: float | None = None, rate_limited: bool = False
+    ) -> None:
         self.problem = problem
         self.wait_s = wait_s
         self.rate_limited = rate_limited

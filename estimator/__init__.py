@@ -4,10 +4,20 @@ Everything here works on bytes, dicts and records handed in by the caller; nothi
 files, the network, the environment or the clock.
 """
 
+from ._accounting import (
+    CONFIG,
+    HEADER,
+    Components,
+    CountBasis,
+    MoeLayout,
+    ParamAccounting,
+    TensorGroup,
+    account_from_tensors,
+)
 from ._advice import RUNS_FROM_DISK, USABLE_TOKENS_PER_S, Recommendation, recommend, recommend_for_report
-from ._accounting import CONFIG, HEADER, Components, CountBasis, MoeLayout, ParamAccounting, TensorGroup, account_from_tensors
 from ._best_quant import best_fitting_quants
 from ._budget import (
+    ASSUMED_SYSTEM_RAM_BYTES,
     READ_AS_BYTES,
     READ_AS_GIB,
     READ_AS_GPU,
@@ -20,30 +30,34 @@ from ._budget import (
     parse_budget,
     suggest_gpus,
 )
-from ._context import MAX_CONTEXT, parse_context
 from ._config import MlaDims, ModelConfig, MoeConfig, QuantConfig, parse_model_config
+from ._context import MAX_CONTEXT, parse_context
+from ._explain import Explanation, Term, explain_option
 from ._fit import (
-    ASSUMED_SYSTEM_RAM_BYTES,
     DEFAULT_CONTEXT,
     DOES_NOT_FIT,
     FITS,
     FITS_REDUCED_CONTEXT,
     MIN_USEFUL_CONTEXT,
     NEEDS_OFFLOAD,
-    DeviceUse,
-    Verdict,
     FitReport,
     ModelFacts,
     OffloadPlan,
     QuantOption,
+    Verdict,
     default_quants,
     estimate_fit,
 )
-from ._explain import Explanation, Term, explain_option
 from ._from_config import account_from_config, supported_model_types
 from ._gguf import GGML_TYPES, GgmlType, ggml_tensor_bytes
 from ._gguf_config import compare_param_counts, gguf_model_config
-from ._gguf_facts import GgufFacts, gguf_base_models, join_split_headers, layout_gguf_weights, parse_gguf_facts
+from ._gguf_facts import (
+    GgufFacts,
+    gguf_base_models,
+    join_split_headers,
+    layout_gguf_weights,
+    parse_gguf_facts,
+)
 from ._gguf_fit import estimate_gguf_file_fit, gguf_file_accounting
 from ._gguf_header import (
     ByteRange,
@@ -58,10 +72,10 @@ from ._gpu_spec import GpuSpec
 from ._gpu_table import GPU_TABLE
 from ._kv_cache import (
     KV_TYPES,
-    KvCacheType,
     CacheRule,
     KindSummary,
     KvCachePolicy,
+    KvCacheType,
     MemorySummary,
     MtpDraft,
     SlidingGroup,
@@ -76,10 +90,17 @@ from ._kv_cache import (
     state_bytes_per_sequence,
     summarize_memory,
 )
-from ._layers import AttentionCache, Layer, LayerKind, LayerMap, RecurrentState
 from ._launch import OLLAMA_TAGS
+from ._layers import AttentionCache, Layer, LayerKind, LayerMap, RecurrentState
+from ._placement import DeviceUse
 from ._rank import RankCandidate, RankedModel, Use, parse_use, rank_models
-from ._runtime import LLAMA_CPP_PROFILE, TRANSFORMERS_PROFILE, Runtime, RuntimeProfile, estimate_compute_buffers
+from ._runtime import (
+    LLAMA_CPP_PROFILE,
+    TRANSFORMERS_PROFILE,
+    Runtime,
+    RuntimeProfile,
+    estimate_compute_buffers,
+)
 from ._safetensors import (
     INDEX_FILE,
     SINGLE_FILE,

@@ -27,7 +27,6 @@ HEADER = "header"
 CONFIG = "config"
 
 
-
 class CountBasis(StrEnum):
     """How far the counts can be trusted."""
 
@@ -156,9 +155,7 @@ def _tally_group(tally: _Tally, place: roles.TensorPlace, params: int, row_size:
     entry[0] += params
 
 
-def _tally_moe(
-    tally: _Tally, place: roles.TensorPlace, tensor: TensorInfo, name: str, params: int
-) -> None:
+def _tally_moe(tally: _Tally, place: roles.TensorPlace, tensor: TensorInfo, name: str, params: int) -> None:
     layer = place.layer
     assert layer is not None
     if place.component == roles.ROUTED_EXPERTS:
@@ -202,9 +199,7 @@ def _finish(tally: _Tally, config: ModelConfig | None, provenance: str) -> Param
     )
 
 
-def _moe_layout(
-    tally: _Tally, config: ModelConfig | None, notes: list[str]
-) -> tuple[MoeLayout | None, int]:
+def _moe_layout(tally: _Tally, config: ModelConfig | None, notes: list[str]) -> tuple[MoeLayout | None, int]:
     """Work out experts per layer from the tensors, cross-checked with config.json.
 
     Returns the layout and the routed parameters that a token does not touch.

@@ -202,8 +202,10 @@ def _mac_chip_for(size_gb: int, tiers: tuple[str, ...] | None) -> GpuSpec | None
     """The newest Apple chip sold with ``size_gb``; of several, the slowest, so speed is not overstated."""
     for generation in ("m4", "m3", "m2", "m1"):
         rows = [
-            g for g in GPU_TABLE
-            if g.vendor == "apple" and (g.key == generation or g.key.startswith(generation + "-"))
+            g
+            for g in GPU_TABLE
+            if g.vendor == "apple"
+            and (g.key == generation or g.key.startswith(generation + "-"))
             and size_gb in g.memory_options_gb
             and (tiers is None or _apple_tier(g.key) in tiers)
         ]
@@ -322,10 +324,18 @@ def _size_bytes(number: str, unit: str | None, original: str) -> tuple[int, str]
                 f"'{number}' is ambiguous: write {number}GB or {number}MiB, or a GPU name such as RTX 3090",
             )
     scale, read_as = {
-        "tib": (TIB, READ_AS_GIB), "tb": (TIB, READ_AS_VENDOR_GB), "t": (TIB, READ_AS_VENDOR_GB),
-        "gib": (GIB, READ_AS_GIB), "gb": (GIB, READ_AS_VENDOR_GB), "g": (GIB, READ_AS_VENDOR_GB),
-        "mib": (MIB, READ_AS_MIB), "mb": (MIB, READ_AS_MIB), "m": (MIB, READ_AS_MIB),
-        "bytes": (1, READ_AS_BYTES), "byte": (1, READ_AS_BYTES), "b": (1, READ_AS_BYTES),
+        "tib": (TIB, READ_AS_GIB),
+        "tb": (TIB, READ_AS_VENDOR_GB),
+        "t": (TIB, READ_AS_VENDOR_GB),
+        "gib": (GIB, READ_AS_GIB),
+        "gb": (GIB, READ_AS_VENDOR_GB),
+        "g": (GIB, READ_AS_VENDOR_GB),
+        "mib": (MIB, READ_AS_MIB),
+        "mb": (MIB, READ_AS_MIB),
+        "m": (MIB, READ_AS_MIB),
+        "bytes": (1, READ_AS_BYTES),
+        "byte": (1, READ_AS_BYTES),
+        "b": (1, READ_AS_BYTES),
     }[unit]
     size = int(value * scale)
     if size < 64 * MIB or size > 64 * TIB:  # "32b" is a model size, not a 32-byte budget
@@ -346,7 +356,14 @@ def _gpu_device(item: str, original: str) -> Device:
             if variant.unified and size_gb in variant.memory_options_gb:
                 memory = size_gb * GIB
                 return Device(memory, _usable(variant, memory), READ_AS_GPU, variant)
-        sizes = sorted({s for g in GPU_TABLE if g.key == gpu.key or g.key.startswith(gpu.key + "-") for s in (g.memory_options_gb or (g.memory_gb,))})
+        sizes = sorted(
+            {
+                s
+                for g in GPU_TABLE
+                if g.key == gpu.key or g.key.startswith(gpu.key + "-")
+                for s in (g.memory_options_gb or (g.memory_gb,))
+            }
+        )
         raise BudgetParseError(
             original[:60],
             f"{gpu.name} comes with {' or '.join(f'{s}GB' for s in sizes)}, not {size_gb}GB",

@@ -176,7 +176,9 @@ def parse_model_config(raw: Mapping[str, object]) -> ModelConfig:
     mla = _parse_mla(text)
     latent = mla.kv_lora_rank + mla.qk_rope_head_dim if mla else 0
     layer_map = parse_layer_map(
-        _with_layer_sections(text, raw), model_type, AttentionShape(hidden, layers, heads, kv_heads, head_dim, latent)
+        _with_layer_sections(text, raw),
+        model_type,
+        AttentionShape(hidden, layers, heads, kv_heads, head_dim, latent),
     )
     moe = _parse_moe(text, raw, model_type, layers)
     tie_default = model_type not in _UNTIED_BY_DEFAULT
@@ -271,7 +273,7 @@ def _str(value: object) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _list(value: object) -> list:
+def _list(value: object) -> list[object]:
     return value if isinstance(value, list) else []
 
 
@@ -331,8 +333,9 @@ def _moe_layers(text: Mapping[str, object], layers: int) -> tuple[int, ...]:
     if len(kinds) == layers:
         return tuple(i for i, kind in enumerate(kinds) if kind == "sparse")
     explicit = _list(text.get("moe_layers"))
-    if explicit and all(_int(i) is not None for i in explicit):
-        return tuple(sorted(int(i) for i in explicit if 0 <= int(i) < layers))
+    explicit_ints = [n for i in explicit if (n := _int(i)) is not None]
+    if explicit and len(explicit_ints) == len(explicit):
+        return tuple(sorted(n for n in explicit_ints if 0 <= n < layers))
     if "first_k_dense_replace" in text or "moe_layer_freq" in text:
         first = _int(text.get("first_k_dense_replace")) or 0
         freq = _int(text.get("moe_layer_freq")) or 1
@@ -346,7 +349,7 @@ def _moe_layers(text: Mapping[str, object], layers: int) -> tuple[int, ...]:
         step = _int(text.get("moe_layer_interval")) or 1
         return tuple(i for i in range(start, layers) if (i - start) % step == 0)
     step = _int(text.get("interleave_moe_layer_step")) or _int(text.get("decoder_sparse_step")) or 1
-    dense = {int(i) for i in _list(text.get("mlp_only_layers")) if _int(i) is not None}
+    dense = {n for i in _list(text.get("mlp_only_layers")) if (n := _int(i)) is not None}
     return tuple(i for i in range(layers) if (i + 1) % step == 0 and i not in dense)
 
 

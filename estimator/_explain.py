@@ -12,7 +12,7 @@ from ._config import SLIDING
 from ._fit import FitReport, ModelFacts, QuantOption
 from ._gguf import FILE_TYPES, GGML_TYPES
 from ._kv_cache import KV_TYPES, layer_bytes_per_token, state_bytes_per_sequence
-from ._runtime import LLAMA_CPP_PROFILE, TRANSFORMERS_PROFILE, estimate_compute_buffers
+from ._runtime import LLAMA_CPP_PROFILE, TRANSFORMERS_PROFILE, RuntimeProfile, estimate_compute_buffers
 from ._weights import NON_GGUF, layout_weights
 
 
@@ -54,7 +54,10 @@ def explain_option(model: ModelFacts, report: FitReport, quant: str) -> Explanat
         Term(
             "runtime reserve",
             "reserve per GPU × GPUs (CUDA context, driver, allocator slack; 0 on unified memory)",
-            (("reserve per GPU", f"{profile.reserve_bytes_per_gpu:,} B"), ("GPUs counted", str(sum(1 for d in option.devices if d.reserve_bytes)))),
+            (
+                ("reserve per GPU", f"{profile.reserve_bytes_per_gpu:,} B"),
+                ("GPUs counted", str(sum(1 for d in option.devices if d.reserve_bytes))),
+            ),
             option.reserve_bytes,
         ),
     )
@@ -75,16 +78,37 @@ def _weights_term(model: ModelFacts, option: QuantOption) -> Term:
     if option.quant in FILE_TYPES:
         base = GGML_TYPES[FILE_TYPES[option.quant]] if FILE_TYPES[option.quant] in GGML_TYPES else None
         if base:
-            inputs.append(("base type", f"{base.name}: {base.block_bytes} bytes per {base.block_elements} weights ({base.bits_per_weight:.4g} bits)"))
-        inputs.append(("mix", "llama.cpp per-tensor rules (e.g. Q4_K_M: attn_v/ffn_down at Q6_K in use_more_bits layers, output at Q6_K)"))
+            inputs.append(
+                (
+                    "base type",
+                    f"{base.name}: {base.block_bytes} bytes per {base.block_elements} weights"
+                    f" ({base.bits_per_weight:.4g} bits)",
+                )
+            )
+        inputs.append(
+            (
+                "mix",
+                "llama.cpp per-tensor rules"
+                " (e.g. Q4_K_M: attn_v/ffn_down at Q6_K in use_more_bits layers, output at Q6_K)",
+            )
+        )
     inputs.append(("all weights", f"{layout.total:,} B"))
     if layout.embedding and option.weights_gpu_bytes < layout.total:
-        inputs.append(("kept off the GPU", f"{layout.total - option.weights_gpu_bytes:,} B (token embedding in system RAM)"))
-    formula = "Σ over tensors of blocks × bytes per block" if option.quant in FILE_TYPES else "Σ over tensors of parameters × bytes per parameter"
+        inputs.append(
+            (
+                "kept off the GPU",
+                f"{layout.total - option.weights_gpu_bytes:,} B (token embedding in system RAM)",
+            )
+        )
+    formula = (
+        "Σ over tensors of blocks × bytes per block"
+        if option.quant in FILE_TYPES
+        else "Σ over tensors of parameters × bytes per parameter"
+    )
     return Term("weights on the GPU", formula, tuple(inputs), option.weights_gpu_bytes)
 
 
-def _kv_term(model: ModelFacts, report: FitReport, option: QuantOption, profile) -> Term:
+def _kv_term(model: ModelFacts, report: FitReport, option: QuantOption, profile: RuntimeProfile) -> Term:
     config = model.config
     per_layer = layer_bytes_per_token(config, report.kv_type)
     block_elements, block_bytes = KV_TYPES[report.kv_type]
@@ -98,34 +122,55 @@ def _kv_term(model: ModelFacts, report: FitReport, option: QuantOption, profile)
     cells = -(-report.context // pad) * pad
     counts = config.layer_map.kind_counts()
     inputs = [
-        ("per layer and token", f"{shape} at {report.kv_type} ({block_bytes} B per {block_elements}) = {per_layer:,} B"),
+        (
+            "per layer and token",
+            f"{shape} at {report.kv_type} ({block_bytes} B per {block_elements}) = {per_layer:,} B",
+        ),
         ("cells", f"{report.context:,} tokens padded to {pad} = {cells:,}"),
         ("layers", ", ".join(f"{n} {kind}" for kind, n in counts.items() if n)),
     ]
     if counts.get(SLIDING) and config.sliding_window:
-        inputs.append(("window", f"sliding layers keep min(cells, {config.sliding_window} + {profile.kv_policy.window_slack}) cells"))
+        inputs.append(
+            (
+                "window",
+                f"sliding layers keep min(cells, {config.sliding_window}"
+                f" + {profile.kv_policy.window_slack}) cells",
+            )
+        )
     if any(layer.state for layer in config.layer_map.layers):
         state = state_bytes_per_sequence(config, profile.kv_policy.rule)
-        inputs.append(("recurrent state", f"{state:,} B per sequence in all ({profile.kv_policy.rule} dtype rule)"))
+        inputs.append(
+            ("recurrent state", f"{state:,} B per sequence in all ({profile.kv_policy.rule} dtype rule)")
+        )
     return Term("KV cache", formula, tuple(inputs), option.kv_cache_bytes)
 
 
-def _compute_term(model: ModelFacts, report: FitReport, option: QuantOption, profile) -> Term:
+def _compute_term(model: ModelFacts, report: FitReport, option: QuantOption, profile: RuntimeProfile) -> Term:
     config = model.config
     buffers = estimate_compute_buffers(config, report.context, profile)
     if profile.activation_chunk_tokens:
         formula = "prefill chunk × (2·intermediate + 4·hidden) × 2 B + last-token logits (uncalibrated)"
-        inputs = (("chunk", f"{profile.activation_chunk_tokens} tokens"), ("intermediate", str(config.intermediate_size)), ("hidden", str(config.hidden_size)))
+        inputs: tuple[tuple[str, str], ...] = (
+            ("chunk", f"{profile.activation_chunk_tokens} tokens"),
+            ("intermediate", str(config.intermediate_size)),
+            ("hidden", str(config.hidden_size)),
+        )
     else:
         attention = (
             "n_kv × n_ubatch × 2 (F16 mask) + 4 × n_embd × n_ubatch × 4"
             if profile.flash_attention
             else "n_head × n_kv × n_ubatch × 4 + n_kv × n_ubatch × 4 + 4 × n_embd × n_ubatch × 4"
         )
-        formula = f"max(logits stage, attention stage); logits = (n_vocab + n_embd) × n_ubatch × 4; attention = {attention}"
+        formula = (
+            "max(logits stage, attention stage); logits = (n_vocab + n_embd) × n_ubatch × 4;"
+            f" attention = {attention}"
+        )
         inputs = (
             ("n_vocab, n_embd, n_head", f"{config.vocab_size:,}, {config.hidden_size:,}, {config.num_heads}"),
-            ("n_ubatch, flash attention", f"{profile.n_ubatch}, {'on' if profile.flash_attention else 'off'}"),
+            (
+                "n_ubatch, flash attention",
+                f"{profile.n_ubatch}, {'on' if profile.flash_attention else 'off'}",
+            ),
             ("logits stage", f"{buffers.logits_stage_bytes:,} B"),
             ("attention stage", f"{buffers.attention_stage_bytes:,} B"),
         )

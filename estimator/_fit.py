@@ -31,7 +31,6 @@ from ._runtime import (
 from ._weights import NON_GGUF, STORED, WeightLayout, layout_weights, stored_available
 
 
-
 class Verdict(StrEnum):
     """How one quantization fits a budget."""
 
@@ -52,7 +51,20 @@ BEST_CHOICE_HEADROOM = 0.05
 MIN_USEFUL_CONTEXT = 4096  # llama.cpp --fit-ctx: the least context worth running
 # ASSUMED_SYSTEM_RAM_BYTES (32 GiB) and SYSTEM_RAM_BANDWIDTH (DDR5-5600) live in _budget, which
 # also reads CPU-only budgets; they are re-exported here for existing callers.
-DEFAULT_QUANTS = ("stored", "BF16", "FP8", "Q8_0", "Q6_K", "Q5_K_M", "Q4_K_M", "IQ4_XS", "Q3_K_M", "IQ3_XXS", "Q2_K", "IQ2_XXS")
+DEFAULT_QUANTS = (
+    "stored",
+    "BF16",
+    "FP8",
+    "Q8_0",
+    "Q6_K",
+    "Q5_K_M",
+    "Q4_K_M",
+    "IQ4_XS",
+    "Q3_K_M",
+    "IQ3_XXS",
+    "Q2_K",
+    "IQ2_XXS",
+)
 # Decode reaches ~60-70% of spec bandwidth on NVIDIA and Max-class Apple chips and ~45% on
 # Ultra chips (llama.cpp tg128 results, discussions #4167 and #15013).
 _EFFICIENCY_DISCRETE = 0.65
@@ -155,8 +167,16 @@ def estimate_fit(
         options.append(_evaluate(quant, layout, model, budget, ctx, kv_type, profile, ram))
     best = _best(options)
     return FitReport(
-        budget, ctx, kv_type, tuple(options), best, ram, budget.system_ram_bytes is None, config.max_context,
-        flash_attention, context is not None,
+        budget,
+        ctx,
+        kv_type,
+        tuple(options),
+        best,
+        ram,
+        budget.system_ram_bytes is None,
+        config.max_context,
+        flash_attention,
+        context is not None,
     )
 
 
@@ -197,7 +217,16 @@ def offload_plan(
     return plan if plan is not None and plan.ram_bytes <= ram else None
 
 
-def _evaluate(quant: str, layout: WeightLayout, model: ModelFacts, budget: Budget, ctx: int, kv_type: str, profile: RuntimeProfile, ram: int) -> QuantOption:
+def _evaluate(
+    quant: str,
+    layout: WeightLayout,
+    model: ModelFacts,
+    budget: Budget,
+    ctx: int,
+    kv_type: str,
+    profile: RuntimeProfile,
+    ram: int,
+) -> QuantOption:
     config = model.config
     shares = split_layers(layout, config, budget, profile, cpu_layers=0, cpu_expert_layers=0)
     uses = device_uses(shares, config, profile, ctx, kv_type)
@@ -225,11 +254,21 @@ def _evaluate(quant: str, layout: WeightLayout, model: ModelFacts, budget: Budge
         max_context=max_ctx,
         devices=uses,
         offload=offload,
-        decode_tokens_per_s=_decode_speed(layout, model, budget, shares, ctx, kv_type, 0, 0) if fits or verdict == FITS_REDUCED_CONTEXT else None,
+        decode_tokens_per_s=_decode_speed(layout, model, budget, shares, ctx, kv_type, 0, 0)
+        if fits or verdict == FITS_REDUCED_CONTEXT
+        else None,
     )
 
 
-def _offload_plan(layout: WeightLayout, model: ModelFacts, budget: Budget, ctx: int, kv_type: str, profile: RuntimeProfile, ram: int) -> OffloadPlan | None:
+def _offload_plan(
+    layout: WeightLayout,
+    model: ModelFacts,
+    budget: Budget,
+    ctx: int,
+    kv_type: str,
+    profile: RuntimeProfile,
+    ram: int,
+) -> OffloadPlan | None:
     """The least offload that lets the rest fit on the GPUs at ``ctx``.
 
     Offloading more never needs more GPU memory, so the count is found by bisection.
@@ -261,9 +300,19 @@ def _offload_plan(layout: WeightLayout, model: ModelFacts, budget: Budget, ctx: 
         cpu_layers=hi,
         total_layers=n,
         gpu_bytes=sum(u.total_bytes for u in uses),
-        ram_bytes=host_bytes(layout, config, profile, ctx, cpu_layers=cpu_layers, cpu_expert_layers=cpu_experts, kv_type=kv_type),
+        ram_bytes=host_bytes(
+            layout,
+            config,
+            profile,
+            ctx,
+            cpu_layers=cpu_layers,
+            cpu_expert_layers=cpu_experts,
+            kv_type=kv_type,
+        ),
         ram_available_bytes=ram,
-        decode_tokens_per_s=_decode_speed(layout, model, budget, shares, ctx, kv_type, cpu_layers, cpu_experts),
+        decode_tokens_per_s=_decode_speed(
+            layout, model, budget, shares, ctx, kv_type, cpu_layers, cpu_experts
+        ),
     )
 
 
@@ -281,7 +330,16 @@ def _efficiency(device: Device) -> float:
     return _EFFICIENCY_DISCRETE
 
 
-def _decode_speed(layout: WeightLayout, model: ModelFacts, budget: Budget, shares: tuple[Share, ...], ctx: int, kv_type: str, cpu_layers: int, cpu_experts: int) -> float | None:
+def _decode_speed(
+    layout: WeightLayout,
+    model: ModelFacts,
+    budget: Budget,
+    shares: tuple[Share, ...],
+    ctx: int,
+    kv_type: str,
+    cpu_layers: int,
+    cpu_experts: int,
+) -> float | None:
     """Tokens per second if decoding is bound by memory bandwidth (an estimate).
 
     Per token, every device reads its layers' dense weights, the chosen k/E of their
@@ -299,7 +357,10 @@ def _decode_speed(layout: WeightLayout, model: ModelFacts, budget: Budget, share
         weights = prefix.weights[end] - prefix.weights[start]
         experts = prefix.experts[end] - prefix.experts[start]
         cpu_experts_here = prefix.experts[max(start, min(end, experts_end))] - prefix.experts[start]
-        kv = sum(layer_kv_bytes(config, layer, ctx, kv_type, profile) * n for layer, n in prefix.kind_counts(start, end))
+        kv = sum(
+            layer_kv_bytes(config, layer, ctx, kv_type, profile) * n
+            for layer, n in prefix.kind_counts(start, end)
+        )
         return weights - experts + (experts - cpu_experts_here) * active + kv
 
     seconds = 0.0
@@ -310,7 +371,10 @@ def _decode_speed(layout: WeightLayout, model: ModelFacts, budget: Budget, share
         bandwidth = share.device.bandwidth_bytes_per_s or 0
         if bandwidth:
             seconds += bytes_read / (bandwidth * _efficiency(share.device))
-    cpu_read = read(0, cpu_layers, 0) + (prefix.experts[cpu_experts] - prefix.experts[min(cpu_layers, cpu_experts)]) * active
+    cpu_read = (
+        read(0, cpu_layers, 0)
+        + (prefix.experts[cpu_experts] - prefix.experts[min(cpu_layers, cpu_experts)]) * active
+    )
     if cpu_layers:
         cpu_read += layout.output
     seconds += cpu_read / (SYSTEM_RAM_BANDWIDTH * _EFFICIENCY_DISCRETE)
@@ -320,6 +384,7 @@ def _decode_speed(layout: WeightLayout, model: ModelFacts, budget: Budget, share
 def _best(options: list[QuantOption]) -> QuantOption | None:
     """The highest-precision option that fits with some headroom; else the tightest fit;
     else the best with less context; else offload."""
+
     def precision(option: QuantOption) -> int:
         return option.weights_bytes
 

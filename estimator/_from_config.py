@@ -40,8 +40,10 @@ def account_from_config(raw: Mapping[str, object]) -> ParamAccounting:
         basis = CountBasis.NEEDS_HEADERS
         notes.append(f"'{config.model_type}' is not described from config.json; {NEEDS_HEADERS_NOTE}")
     if config.model_type == "longcat_flash":
-        notes.append("LongCat-Flash may route a token to zero-computation experts: the active count "
-                     "assumes all top-k picks are real experts (an upper bound)")
+        notes.append(
+            "LongCat-Flash may route a token to zero-computation experts: the active count "
+            "assumes all top-k picks are real experts (an upper bound)"
+        )
     accounting = account_from_tensors(builder.tensors, config, provenance=CONFIG)
     return replace(accounting, notes=accounting.notes + tuple(notes), count_basis=basis)
 

@@ -70,7 +70,9 @@ def _layer_map(
     out = []
     for layer in range(layers):
         if recurrent_only or (facts.ssm_state_size is not None and kv_heads[layer] == 0):
-            out.append(Layer(LayerKind.MAMBA2 if facts.ssm_group_count else LayerKind.MAMBA, state=_state(facts)))
+            out.append(
+                Layer(LayerKind.MAMBA2 if facts.ssm_group_count else LayerKind.MAMBA, state=_state(facts))
+            )
         elif mla is not None:
             latent = mla.kv_lora_rank + mla.qk_rope_head_dim
             out.append(Layer(LayerKind.MLA, attention=AttentionCache(LayerKind.MLA, 1, latent, 0)))
@@ -119,7 +121,9 @@ def _state(facts: GgufFacts) -> RecurrentState:
     if not facts.ssm_state_size or not facts.ssm_inner_size:
         return RecurrentState(kind, 0, 0)
     groups = facts.ssm_group_count or 0
-    conv = max(0, (facts.ssm_conv_kernel or 1) - 1) * (facts.ssm_inner_size + 2 * groups * facts.ssm_state_size)
+    conv = max(0, (facts.ssm_conv_kernel or 1) - 1) * (
+        facts.ssm_inner_size + 2 * groups * facts.ssm_state_size
+    )
     return RecurrentState(kind, conv, facts.ssm_state_size * facts.ssm_inner_size)
 
 
@@ -129,5 +133,7 @@ def compare_param_counts(gguf_total: int, base_total: int | None, nextn_params: 
     if base_total is None or gguf_total - nextn_params == base_total:
         return None
     diff = gguf_total - nextn_params - base_total
-    return (f"the file holds {gguf_total - nextn_params:,} parameters, {abs(diff):,} "
-            f"{'more' if diff > 0 else 'fewer'} than its base model's {base_total:,}")
+    return (
+        f"the file holds {gguf_total - nextn_params:,} parameters, {abs(diff):,} "
+        f"{'more' if diff > 0 else 'fewer'} than its base model's {base_total:,}"
+    )

@@ -94,7 +94,9 @@ def parse_gguf_facts(headers: tuple[GgufHeader, ...]) -> GgufFacts:
         expert_count=_int(key(Keys.LLM.EXPERT_COUNT)),
         expert_used_count=_int(key(Keys.LLM.EXPERT_USED_COUNT)),
         base_models=gguf_base_models(head),
-        vocab_size=next((t.shape[1] for t in tensors if t.name == "token_embd.weight" and len(t.shape) > 1), None),
+        vocab_size=next(
+            (t.shape[1] for t in tensors if t.name == "token_embd.weight" and len(t.shape) > 1), None
+        ),
         tied_embeddings=not any(t.name == "output.weight" for t in tensors),
         rope_dimension_count=_int(key(Keys.Rope.DIMENSION_COUNT)),
         q_lora_rank=_int(key(Keys.Attention.Q_LORA_RANK)),
@@ -118,8 +120,9 @@ def gguf_base_models(header: GgufHeader) -> tuple[str, ...]:
     return tuple(dict.fromkeys(found))
 
 
-def layout_gguf_weights(tensors: tuple[GgufTensorInfo, ...], num_layers: int, quant: str, *,
-                        skip_blocks_from: int | None = None) -> WeightLayout:
+def layout_gguf_weights(
+    tensors: tuple[GgufTensorInfo, ...], num_layers: int, quant: str, *, skip_blocks_from: int | None = None
+) -> WeightLayout:
     """Exact bytes by llama.cpp's placement: blocks for ``-ngl``, ``_exps`` for ``--n-cpu-moe``,
     ``token_embd`` on the host, ``output`` (or, when the file has none, a copy of ``token_embd``,
     which llama.cpp loads twice) with the last layer.

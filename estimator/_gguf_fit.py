@@ -6,10 +6,9 @@ from __future__ import annotations
 from dataclasses import replace
 
 from ._accounting import HEADER, Components, MoeLayout, ParamAccounting
-from ._budget import Budget
+from ._budget import ASSUMED_SYSTEM_RAM_BYTES, Budget
 from ._config import ModelConfig
 from ._fit import (
-    ASSUMED_SYSTEM_RAM_BYTES,
     DEFAULT_CONTEXT,
     ModelFacts,
     QuantOption,
@@ -27,9 +26,16 @@ def gguf_file_accounting(facts: GgufFacts, layout: WeightLayout) -> ParamAccount
         moe_layers = sum(1 for experts in layout.per_layer_experts if experts)
         moe = MoeLayout(facts.expert_count, facts.expert_used_count, 0, moe_layers)
     return ParamAccounting(
-        total_params=facts.total_params, active_params=facts.total_params, components=Components(other=facts.total_params),
-        moe=moe, stored_bytes=facts.tensor_bytes, stored_dtypes=(), quantization="gguf", provenance=HEADER,
-        tied_embeddings=facts.tied_embeddings, tensor_groups=(),
+        total_params=facts.total_params,
+        active_params=facts.total_params,
+        components=Components(other=facts.total_params),
+        moe=moe,
+        stored_bytes=facts.tensor_bytes,
+        stored_dtypes=(),
+        quantization="gguf",
+        provenance=HEADER,
+        tied_embeddings=facts.tied_embeddings,
+        tensor_groups=(),
     )
 
 

@@ -130,8 +130,13 @@ class GgufHeader:
 HeaderSteps = Generator[ByteRange, bytes, GgufHeader]
 
 
-def parse_gguf_header(file_size: int, *, chunk_bytes: int = DEFAULT_CHUNK_BYTES,
-                      first_read: int | None = None, max_header_bytes: int = MAX_HEADER_BYTES) -> HeaderSteps:
+def parse_gguf_header(
+    file_size: int,
+    *,
+    chunk_bytes: int = DEFAULT_CHUNK_BYTES,
+    first_read: int | None = None,
+    max_header_bytes: int = MAX_HEADER_BYTES,
+) -> HeaderSteps:
     """Parse a GGUF header, yielding each ``ByteRange`` it needs and receiving its bytes.
 
     ``first_read`` sizes the first request (a sibling file's header length makes one request
@@ -158,7 +163,7 @@ def parse_gguf_bytes(data: bytes, *, chunk_bytes: int = DEFAULT_CHUNK_BYTES) -> 
     try:
         wanted = next(steps)
         while True:
-            wanted = steps.send(bytes(data[wanted.start:wanted.end]))
+            wanted = steps.send(bytes(data[wanted.start : wanted.end]))
     except StopIteration as done:
         header: GgufHeader = done.value
         return header
@@ -178,9 +183,13 @@ class _Cursor:
 
     def need(self, count: int, what: str) -> Generator[ByteRange, bytes, None]:
         if count < 0 or self.pos + count > self.file_size:
-            raise GgufHeaderError(f"{what} at byte {self.pos} runs past the end of the file ({self.file_size} bytes)")
+            raise GgufHeaderError(
+                f"{what} at byte {self.pos} runs past the end of the file ({self.file_size} bytes)"
+            )
         if self.pos + count > self.max_header:
-            raise GgufHeaderError(f"{what} at byte {self.pos} makes the header longer than {self.max_header:,} bytes")
+            raise GgufHeaderError(
+                f"{what} at byte {self.pos} makes the header longer than {self.max_header:,} bytes"
+            )
         have_end = self._base + len(self._buf)
         if self.pos + count <= have_end:
             return
@@ -189,7 +198,7 @@ class _Cursor:
                 self.next_read = min(FIRST_READ_BYTES, self.chunk)
             self._base, self._buf = self.pos, b""
         else:
-            self._buf, self._base = self._buf[self.pos - self._base:], self.pos
+            self._buf, self._base = self._buf[self.pos - self._base :], self.pos
         while self._base + len(self._buf) < self.pos + count:
             start = self._base + len(self._buf)
             end = min(self.file_size, self.max_header, max(self.pos + count, start + self.next_read))
@@ -202,7 +211,7 @@ class _Cursor:
     def take(self, count: int) -> bytes:
         at = self.pos - self._base
         self.pos += count
-        return self._buf[at:at + count]
+        return self._buf[at : at + count]
 
     def remaining(self) -> int:
         return self.file_size - self.pos
@@ -246,13 +255,16 @@ def _parse(cur: _Cursor) -> HeaderSteps:
     if data_offset > cur.max_header:
         raise GgufHeaderError(f"the header is {data_offset:,} bytes long, more than {cur.max_header:,}")
     _check_layout(tensors, alignment, data_offset, cur.file_size)
-    return GgufHeader(version, tuple(metadata), tuple(tensors), alignment, data_offset, cur.file_size, kv_bytes)
+    return GgufHeader(
+        version, tuple(metadata), tuple(tensors), alignment, data_offset, cur.file_size, kv_bytes
+    )
 
 
 def _bound_count(cur: _Cursor, count: int, min_bytes: int, what: str) -> None:
     if count * min_bytes > cur.remaining():
         raise GgufHeaderError(
-            f"{what} {count} needs at least {count * min_bytes} bytes; only {cur.remaining()} remain in the file"
+            f"{what} {count} needs at least {count * min_bytes} bytes;"
+            f" only {cur.remaining()} remain in the file"
         )
 
 
@@ -260,7 +272,9 @@ def _read_string(cur: _Cursor, limit: int, what: str) -> Generator[ByteRange, by
     yield from cur.need(8, f"length of {what}")
     length = _U64.unpack(cur.take(8))[0]
     if length > limit or length > cur.remaining():
-        raise GgufHeaderError(f"{what} at byte {cur.pos - 8} claims {length} bytes (limit {min(limit, cur.remaining())})")
+        raise GgufHeaderError(
+            f"{what} at byte {cur.pos - 8} claims {length} bytes (limit {min(limit, cur.remaining())})"
+        )
     yield from cur.need(length, what)
     raw = cur.take(length)
     try:
@@ -305,7 +319,9 @@ def _read_array(cur: _Cursor, key: str) -> Generator[ByteRange, bytes, MetadataV
                 yield from cur.need(8, f"a string in {key!r}")
                 length = _U64.unpack(cur.take(8))[0]
                 if length > cur.remaining():
-                    raise GgufHeaderError(f"a string in {key!r} claims {length} bytes; only {cur.remaining()} remain")
+                    raise GgufHeaderError(
+                        f"a string in {key!r} claims {length} bytes; only {cur.remaining()} remain"
+                    )
                 cur.pos += length
             return SkippedValue("STRING", count, cur.pos - start)
         items = []
@@ -362,7 +378,9 @@ def _check_layout(tensors: list[GgufTensorInfo], alignment: int, data_offset: in
         if tensor.offset % alignment:
             raise GgufHeaderError(f"tensor {tensor.name!r} offset {tensor.offset} is not {alignment}-aligned")
         if tensor.offset < end:
-            raise GgufHeaderError(f"tensor {tensor.name!r} at offset {tensor.offset} overlaps the one before it")
+            raise GgufHeaderError(
+                f"tensor {tensor.name!r} at offset {tensor.offset} overlaps the one before it"
+            )
         end = tensor.offset + tensor.size_bytes
         if end > data_size:
             raise GgufHeaderError(

@@ -179,7 +179,13 @@ GPU_TABLE: tuple[GpuSpec, ...] = (
         vendor="nvidia",
         memory_gb=16,
         bandwidth_gb_per_s=288.0,
-        aliases=("4060 ti 16gb", "4060ti 16gb", "rtx 4060 ti 16gb", "rtx4060ti 16gb", "geforce rtx 4060 ti 16gb"),
+        aliases=(
+            "4060 ti 16gb",
+            "4060ti 16gb",
+            "rtx 4060 ti 16gb",
+            "rtx4060ti 16gb",
+            "geforce rtx 4060 ti 16gb",
+        ),
         source=_TPU + "geforce-rtx-4060-ti-16-gb.c4155",
     ),
     GpuSpec(
@@ -197,7 +203,14 @@ GPU_TABLE: tuple[GpuSpec, ...] = (
         vendor="nvidia",
         memory_gb=12,
         bandwidth_gb_per_s=504.0,
-        aliases=("4070 super", "4070s", "rtx 4070 super", "rtx4070super", "rtx 4070s", "geforce rtx 4070 super"),
+        aliases=(
+            "4070 super",
+            "4070s",
+            "rtx 4070 super",
+            "rtx4070super",
+            "rtx 4070s",
+            "geforce rtx 4070 super",
+        ),
         source=_TPU + "geforce-rtx-4070-super.c4186",
     ),
     GpuSpec(
@@ -240,7 +253,14 @@ GPU_TABLE: tuple[GpuSpec, ...] = (
         vendor="nvidia",
         memory_gb=16,
         bandwidth_gb_per_s=736.0,
-        aliases=("4080 super", "4080s", "rtx 4080 super", "rtx4080super", "rtx 4080s", "geforce rtx 4080 super"),
+        aliases=(
+            "4080 super",
+            "4080s",
+            "rtx 4080 super",
+            "rtx4080super",
+            "rtx 4080s",
+            "geforce rtx 4080 super",
+        ),
         source=_TPU + "geforce-rtx-4080-super.c4182",
     ),
     GpuSpec(
@@ -279,7 +299,13 @@ GPU_TABLE: tuple[GpuSpec, ...] = (
         vendor="nvidia",
         memory_gb=16,
         bandwidth_gb_per_s=448.0,
-        aliases=("5060 ti 16gb", "5060ti 16gb", "rtx 5060 ti 16gb", "rtx5060ti 16gb", "geforce rtx 5060 ti 16gb"),
+        aliases=(
+            "5060 ti 16gb",
+            "5060ti 16gb",
+            "rtx 5060 ti 16gb",
+            "rtx5060ti 16gb",
+            "geforce rtx 5060 ti 16gb",
+        ),
         source=_TPU + "geforce-rtx-5060-ti-16-gb.c4292",
     ),
     GpuSpec(

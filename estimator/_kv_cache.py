@@ -35,7 +35,6 @@ from ._layers import AttentionCache, Layer, LayerKind, RecurrentState
 from .errors import InputError
 
 
-
 class KvCacheType(StrEnum):
     """The KV cache element types we model (llama.cpp's -ctk/-ctv names)."""
 
@@ -45,7 +44,11 @@ class KvCacheType(StrEnum):
 
 
 # Cache element types: (elements per block, bytes per block), from ggml.
-KV_TYPES: dict[str, tuple[int, int]] = {KvCacheType.F16: (1, 2), KvCacheType.Q8_0: (32, 34), KvCacheType.Q4_0: (32, 18)}
+KV_TYPES: dict[str, tuple[int, int]] = {
+    KvCacheType.F16: (1, 2),
+    KvCacheType.Q8_0: (32, 34),
+    KvCacheType.Q4_0: (32, 18),
+}
 _F32 = 4
 _VLLM_INDEXER_BLOCK = 128  # quant_block_size of vLLM's FP8 indexer cache
 _VLLM_BLOCK_TOKENS = 16
@@ -113,13 +116,17 @@ def layer_bytes_per_token(config: ModelConfig, kv_type: str = "f16") -> int:
     return 2 * kv_row_bytes(config.num_kv_heads * config.head_dim, kv_type)
 
 
-def attention_bytes_per_token(cache: AttentionCache, kv_type: str = "f16", rule: CacheRule = CacheRule.EXACT) -> int:
+def attention_bytes_per_token(
+    cache: AttentionCache, kv_type: str = "f16", rule: CacheRule = CacheRule.EXACT
+) -> int:
     """K and V rows (and the DSA indexer key) one layer stores per token."""
     own = kv_row_bytes(cache.k_values, kv_type) + kv_row_bytes(cache.v_values, kv_type)
     return own + indexer_bytes_per_token(cache, kv_type, rule)
 
 
-def indexer_bytes_per_token(cache: AttentionCache, kv_type: str = "f16", rule: CacheRule = CacheRule.EXACT) -> int:
+def indexer_bytes_per_token(
+    cache: AttentionCache, kv_type: str = "f16", rule: CacheRule = CacheRule.EXACT
+) -> int:
     """The sparse-attention indexer's key per token (0 without an indexer)."""
     dim = cache.indexer_head_dim
     if rule == CacheRule.VLLM:
@@ -127,7 +134,9 @@ def indexer_bytes_per_token(cache: AttentionCache, kv_type: str = "f16", rule: C
     return kv_row_bytes(dim, kv_type)
 
 
-def state_bytes(state: RecurrentState, rule: CacheRule = CacheRule.LLAMA_CPP, model_dtype_bytes: int = 2) -> int:
+def state_bytes(
+    state: RecurrentState, rule: CacheRule = CacheRule.LLAMA_CPP, model_dtype_bytes: int = 2
+) -> int:
     """Fixed bytes of one layer's state for one sequence, in the runtime's dtype."""
     if rule != CacheRule.VLLM:
         return _F32 * state.values
@@ -182,7 +191,10 @@ def layer_cache_bytes(
     attention = layer.attention
     window = attention.window if attention else None
     if vllm:
-        cells = _vllm_cells(window, attention.kind if attention else layer.kind, context, policy.window_slack) * n_seq
+        cells = (
+            _vllm_cells(window, attention.kind if attention else layer.kind, context, policy.window_slack)
+            * n_seq
+        )
     else:
         pad = policy.pad_cells
         cells = -(-context * n_seq // pad) * pad
@@ -229,7 +241,9 @@ def estimate_mtp_draft_kv_bytes(
     accounting's ``mtp`` component.
     """
     dtype = model_dtype_bytes(config)
-    return sum(layer_cache_bytes(layer, context, kv_type, policy, dtype) for layer in config.layer_map.mtp_layers)
+    return sum(
+        layer_cache_bytes(layer, context, kv_type, policy, dtype) for layer in config.layer_map.mtp_layers
+    )
 
 
 @dataclass(frozen=True, slots=True)

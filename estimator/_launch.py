@@ -16,8 +16,6 @@ Every flag was checked against the runtime's own source:
 
 from __future__ import annotations
 
-
-
 OLLAMA = "ollama"  # a launch-map key only: Ollama runs llama.cpp underneath
 
 # Hugging Face repo (lower case) -> (Ollama tag, library page that lists it). The tags' default

@@ -167,7 +167,9 @@ def parse_layer_map(text: Mapping[str, object], model_type: str, shape: Attentio
         _layer(text, model_type, shape, name, i, shared=i >= shared_from) for i, name in enumerate(names)
     )
     mtp = _int(text.get("num_nextn_predict_layers")) or _int(text.get("mtp_num_hidden_layers")) or 0
-    mtp_layer = Layer(LayerKind.MLA if shape.mla_latent else LayerKind.FULL, _attention(text, shape, "full", 0))
+    mtp_layer = Layer(
+        LayerKind.MLA if shape.mla_latent else LayerKind.FULL, _attention(text, shape, "full", 0)
+    )
     return LayerMap(layers, (mtp_layer,) * mtp)
 
 
@@ -185,7 +187,9 @@ def _layer_names(text: Mapping[str, object], model_type: str, layers: int) -> li
         return ["full_attention" if _int(t) == 1 else "linear_attention" for t in attn_types]
     indices = _indices(text, layers)
     if indices is not None:
-        other = "conv" if isinstance(text.get("full_attn_idxs"), list) else "linear_attention"  # LFM2: short conv
+        other = (
+            "conv" if isinstance(text.get("full_attn_idxs"), list) else "linear_attention"
+        )  # LFM2: short conv
         return ["full_attention" if i in indices else other for i in range(layers)]
     if model_type in _MAMBA1_FAMILIES | {"mamba2"}:
         return ["mamba"] * layers
@@ -280,7 +284,9 @@ def _state_for(
     return _mamba2_state(text, shape) if _int(text.get("mamba_n_heads")) else _mamba1_state(text, shape)
 
 
-def _attention(text: Mapping[str, object], shape: AttentionShape, kind_name: str, index: int) -> AttentionCache:
+def _attention(
+    text: Mapping[str, object], shape: AttentionShape, kind_name: str, index: int
+) -> AttentionCache:
     if shape.mla_latent:
         indexer = _int(text.get("index_head_dim")) if _int(text.get("index_topk")) else None
         return AttentionCache(LayerKind.MLA, 1, shape.mla_latent, 0, indexer_head_dim=indexer or 0)
@@ -297,9 +303,13 @@ def _attention(text: Mapping[str, object], shape: AttentionShape, kind_name: str
         if text.get("attention_k_eq_v", True) and _int(text.get("num_global_key_value_heads")):
             kv_heads = _int(text.get("num_global_key_value_heads")) or kv_heads
     if kind_name == "sliding":
-        return AttentionCache(LayerKind.SLIDING, kv_heads, head_dim, head_dim, _int(text.get("sliding_window")))
+        return AttentionCache(
+            LayerKind.SLIDING, kv_heads, head_dim, head_dim, _int(text.get("sliding_window"))
+        )
     if kind_name == "chunked":
-        return AttentionCache(LayerKind.CHUNKED, kv_heads, head_dim, head_dim, _int(text.get("attention_chunk_size")))
+        return AttentionCache(
+            LayerKind.CHUNKED, kv_heads, head_dim, head_dim, _int(text.get("attention_chunk_size"))
+        )
     return AttentionCache(LayerKind.FULL, kv_heads, head_dim, head_dim)
 
 
@@ -312,7 +322,10 @@ def _layer_overrides(text: Mapping[str, object], index: int) -> Mapping[str, obj
 
 
 def _short_conv_state(text: Mapping[str, object], shape: AttentionShape) -> RecurrentState:
-    """LFM2: ``n_embd · (L_cache − 1)`` conv values (llama.cpp ``n_embd_r``; transformers default L_cache 3)."""
+    """LFM2: ``n_embd · (L_cache − 1)`` conv values.
+
+    llama.cpp ``n_embd_r``; transformers' default L_cache is 3.
+    """
     cache = _int(text.get("conv_L_cache")) or 3
     return RecurrentState(LayerKind.SHORT_CONV, shape.hidden_size * (cache - 1), 0)
 
@@ -359,7 +372,9 @@ def _mamba1_state(text: Mapping[str, object], shape: AttentionShape) -> Recurren
     d_state = _first(text, "mamba_d_state", "state_size") or 16
     d_conv = _first(text, "mamba_d_conv", "conv_kernel") or 4
     expand = _first(text, "mamba_expand", "expand") or 2
-    d_inner = _int(text.get("intermediate_size")) if text.get("model_type") in ("mamba", "falcon_mamba") else None
+    d_inner = (
+        _int(text.get("intermediate_size")) if text.get("model_type") in ("mamba", "falcon_mamba") else None
+    )
     d_inner = d_inner or expand * shape.hidden_size
     return RecurrentState(LayerKind.MAMBA, (d_conv - 1) * d_inner, d_inner * d_state)
 

@@ -82,7 +82,15 @@ def prefix_sums(layout: WeightLayout, layer_map: LayerMap) -> Prefix:
 
 
 @lru_cache(maxsize=4096)
-def split_layers(layout: WeightLayout, config: ModelConfig, budget: Budget, profile: RuntimeProfile, *, cpu_layers: int, cpu_expert_layers: int) -> tuple[Share, ...]:
+def split_layers(
+    layout: WeightLayout,
+    config: ModelConfig,
+    budget: Budget,
+    profile: RuntimeProfile,
+    *,
+    cpu_layers: int,
+    cpu_expert_layers: int,
+) -> tuple[Share, ...]:
     """Assign GPU layers to devices in proportion to their memory (llama.cpp's default split).
 
     Memoised: a split does not depend on the context, which is what users vary most.
@@ -126,7 +134,9 @@ def layer_kv_bytes(config: ModelConfig, layer: Layer, ctx: int, kv_type: str, pr
     return layer_cache_bytes(layer, ctx, kv_type, profile.kv_policy, model_dtype_bytes(config))
 
 
-def device_uses(shares: tuple[Share, ...], config: ModelConfig, profile: RuntimeProfile, ctx: int, kv_type: str) -> tuple[DeviceUse, ...]:
+def device_uses(
+    shares: tuple[Share, ...], config: ModelConfig, profile: RuntimeProfile, ctx: int, kv_type: str
+) -> tuple[DeviceUse, ...]:
     buffers = estimate_compute_buffers(config, ctx, profile)
     uses = []
     for share in shares:
@@ -148,7 +158,9 @@ def device_uses(shares: tuple[Share, ...], config: ModelConfig, profile: Runtime
     return tuple(uses)
 
 
-def fits_at(shares: tuple[Share, ...], config: ModelConfig, profile: RuntimeProfile, ctx: int, kv_type: str) -> bool:
+def fits_at(
+    shares: tuple[Share, ...], config: ModelConfig, profile: RuntimeProfile, ctx: int, kv_type: str
+) -> bool:
     """Whether every device holds its share at ``ctx`` (the bisections call this a lot)."""
     buffers = estimate_compute_buffers(config, ctx, profile)
     policy, dtype = profile.kv_policy, model_dtype_bytes(config)
@@ -180,7 +192,16 @@ def max_context(shares: tuple[Share, ...], config: ModelConfig, profile: Runtime
     return lo * step
 
 
-def host_bytes(layout: WeightLayout, config: ModelConfig, profile: RuntimeProfile, ctx: int, *, cpu_layers: int, cpu_expert_layers: int, kv_type: str) -> int:
+def host_bytes(
+    layout: WeightLayout,
+    config: ModelConfig,
+    profile: RuntimeProfile,
+    ctx: int,
+    *,
+    cpu_layers: int,
+    cpu_expert_layers: int,
+    kv_type: str,
+) -> int:
     """System RAM the runtime uses: host-resident weights, their KV, host buffers."""
     buffers = estimate_compute_buffers(config, ctx, profile)
     host = buffers.host_bytes + (layout.embedding if profile.embeddings_on_host else 0)

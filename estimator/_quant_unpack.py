@@ -18,7 +18,30 @@ from ._safetensors import TensorInfo
 # Tensors that carry quantization state, not model parameters. Matched on the last
 # name segment (``...q_proj.weight_scale_inv``) or, for bitsandbytes, on a segment prefix.
 _BOOKKEEPING_SUFFIXES = frozenset(
-    ["qzeros", "g_idx", "weight_scale", "weight_scale_inv", "weight_scale_2", "weight_global_scale", "input_scale", "input_global_scale", "weight_zero_point", "input_zero_point", "zero_point", "weight_shape", "weight_g_idx", "absmax", "quant_map", "nested_absmax", "nested_quant_map", "SCB", "weight_format", "k_scale", "v_scale", "kv_scale"]
+    [
+        "qzeros",
+        "g_idx",
+        "weight_scale",
+        "weight_scale_inv",
+        "weight_scale_2",
+        "weight_global_scale",
+        "input_scale",
+        "input_global_scale",
+        "weight_zero_point",
+        "input_zero_point",
+        "zero_point",
+        "weight_shape",
+        "weight_g_idx",
+        "absmax",
+        "quant_map",
+        "nested_absmax",
+        "nested_quant_map",
+        "SCB",
+        "weight_format",
+        "k_scale",
+        "v_scale",
+        "kv_scale",
+    ]
 )
 
 # Buffers that some checkpoints save but that are constants, not learned parameters: rotary
@@ -97,4 +120,3 @@ def _is_bookkeeping(tensor: TensorInfo, quant: QuantConfig | None) -> bool:
     if last == "biases" and method == "mlx":  # MLX affine offsets, not layer biases
         return True
     return False
-

@@ -36,7 +36,6 @@ from ._kv_cache import LLAMA_CPP_POLICY, VLLM_POLICY, KvCachePolicy
 from ._units import GIB, MIB
 
 
-
 class Runtime(StrEnum):
     """The runtimes whose memory layout we model, and that a recommendation can name."""
 

@@ -91,7 +91,7 @@ def parse_header_length(prefix: bytes, *, filename: str | None = None) -> int:
         raise HeaderParseError(
             f"file is {len(prefix)} bytes long, too short for the 8-byte length", filename=filename
         )
-    (length,) = struct.unpack("<Q", prefix[:8])
+    length: int = struct.unpack("<Q", prefix[:8])[0]
     if length > MAX_HEADER_BYTES:
         raise HeaderParseError(
             f"declared header length {length:,} bytes is over the {MAX_HEADER_BYTES:,} limit",
@@ -117,7 +117,9 @@ def parse_safetensors_header(
         UnknownDtypeError: a dtype that safetensors does not define.
     """
     raw = _load_json_object(header_json, filename)
-    return parse_header_object(raw, header_size_bytes=len(header_json), file_size=file_size, filename=filename)
+    return parse_header_object(
+        raw, header_size_bytes=len(header_json), file_size=file_size, filename=filename
+    )
 
 
 def parse_header_object(
@@ -202,7 +204,7 @@ def select_checkpoint_files(filenames: Iterable[str]) -> str | None:
     return None
 
 
-def _load_json_object(content: bytes, filename: str | None) -> dict:
+def _load_json_object(content: bytes, filename: str | None) -> dict[str, object]:
     try:
         value = json.loads(content.decode("utf-8"))
     except UnicodeDecodeError as e:
@@ -213,9 +215,7 @@ def _load_json_object(content: bytes, filename: str | None) -> dict:
         reason = getattr(e, "msg", None) or str(e)[:80]
         raise HeaderParseError(f"header is not valid JSON ({reason})", filename=filename) from e
     if not isinstance(value, dict):
-        raise HeaderParseError(
-            f"header JSON is a {type(value).__name__}, not an object", filename=filename
-        )
+        raise HeaderParseError(f"header JSON is a {type(value).__name__}, not an object", filename=filename)
     return value
 
 
@@ -233,8 +233,15 @@ def _parse_tensor(name: str, entry: object, filename: str | None) -> TensorInfo:
     which names the defect."""
     if type(entry) is dict:
         dtype, shape, offsets = entry.get("dtype"), entry.get("shape"), entry.get("data_offsets")
-        bits = DTYPE_BITS.get(dtype) if type(dtype) is str else None
-        if bits and type(shape) is list and len(shape) <= MAX_SHAPE_RANK and type(offsets) is list and len(offsets) == 2:
+        bits = DTYPE_BITS.get(dtype) if isinstance(dtype, str) else None
+        if (
+            bits
+            and isinstance(dtype, str)
+            and type(shape) is list
+            and len(shape) <= MAX_SHAPE_RANK
+            and type(offsets) is list
+            and len(offsets) == 2
+        ):
             numel = 1
             for dim in shape:
                 if type(dim) is not int or not 0 <= dim < _U64:
@@ -264,14 +271,10 @@ def _parse_tensor_checked(name: str, entry: object, filename: str | None) -> Ten
         raise HeaderParseError(f"tensor '{name}' has a non-string dtype", filename=filename)
     if dtype not in DTYPE_BITS:
         raise UnknownDtypeError(dtype, name, filename=filename)
-    if not isinstance(shape, list) or len(shape) > MAX_SHAPE_RANK or not all(
-        _is_count(d) for d in shape
-    ):
+    if not isinstance(shape, list) or len(shape) > MAX_SHAPE_RANK or not all(_is_count(d) for d in shape):
         raise HeaderParseError(f"tensor '{name}' has a bad shape {shape!r:.80}", filename=filename)
     if not isinstance(offsets, list) or len(offsets) != 2 or not all(_is_count(o) for o in offsets):
-        raise HeaderParseError(
-            f"tensor '{name}' has bad data_offsets {offsets!r:.80}", filename=filename
-        )
+        raise HeaderParseError(f"tensor '{name}' has bad data_offsets {offsets!r:.80}", filename=filename)
     numel = math.prod(shape)
     if numel > MAX_TENSOR_ELEMENTS:
         raise HeaderParseError(f"tensor '{name}' shape {shape} overflows", filename=filename)
@@ -310,4 +313,3 @@ def _optional_int(value: object) -> int | None:
     if isinstance(value, str) and value.isdigit():
         return int(value)
     return None
-

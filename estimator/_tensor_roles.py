@@ -45,13 +45,11 @@ _VISION_SEGMENTS = frozenset(
 )
 _MTP_SEGMENTS = frozenset({"mtp", "mtp_layers", "nextn", "mtp_block"})
 _EMBED_SEGMENTS = frozenset(
-    "embed_tokens wte wpe tok_embeddings word_embeddings embed_in embed_tokens_per_layer "
-    "embeddings".split()
+    "embed_tokens wte wpe tok_embeddings word_embeddings embed_in embed_tokens_per_layer embeddings".split()
 )
 _HEAD_SEGMENTS = frozenset({"lm_head", "embed_out", "output_layer"})
 _ATTN_SEGMENTS = frozenset(
-    "self_attn attention attn self_attention cross_attn linear_attn mamba mixer conv "
-    "token_mixer".split()
+    "self_attn attention attn self_attention cross_attn linear_attn mamba mixer conv token_mixer".split()
 )
 _MLP_SEGMENTS = frozenset("mlp feed_forward ffn block_sparse_moe moe dense_mlp".split())
 _SHARED_SEGMENTS = frozenset({"shared_expert", "shared_experts", "shared_mlp"})
@@ -130,14 +128,14 @@ def _component(segments: list[str], seg_set: set[str], layer: int | None, ndim: 
     return OTHER
 
 
-_ATTN_ROLES = (
+_ATTN_ROLES: tuple[tuple[tuple[str, ...], str], ...] = (
     (("q_proj", "wq", "query", "q_b_proj"), "attn_q"),
     (("k_proj", "wk", "key"), "attn_k"),
     (("v_proj", "wv", "value"), "attn_v"),
     (("o_proj", "out_proj", "wo", "dense", "c_proj", "proj"), "attn_output"),
     (("qkv_proj", "query_key_value", "wqkv", "c_attn", "in_proj"), "attn_qkv"),
 )
-_FFN_ROLES = (
+_FFN_ROLES: tuple[tuple[tuple[str, ...], str], ...] = (
     (("gate_proj", "w1", "gate_up_proj", "fc1", "c_fc", "dense_h_to_4h", "input_linear"), "gate"),
     (("up_proj", "w3", "v1"), "up"),
     (("down_proj", "w2", "fc2", "dense_4h_to_h", "output_linear"), "down"),

@@ -7,6 +7,7 @@ multi-GPU splits and ``-ngl`` offload), which of those are routed experts (for
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
@@ -15,6 +16,9 @@ from ._accounting import HEADER, ParamAccounting, TensorGroup
 from ._config import MlaDims, ModelConfig
 from ._gguf import FILE_TYPES, MixContext, counter_key, gguf_tensor_type, tensor_bytes
 from .errors import QuantParseError
+
+# Bytes of one layer of a tensor group: (group, offset of the layer within the group).
+_Sizer = Callable[[TensorGroup, int], int]
 
 STORED = "stored"
 FP8 = "FP8"
@@ -44,6 +48,8 @@ class Quant(StrEnum):
     IQ3_XXS = "IQ3_XXS"
     IQ2_XXS = "IQ2_XXS"
     MXFP4_MOE = "MXFP4_MOE"
+
+
 _EXCLUDED_ROLES = frozenset({"mtp"})
 _GGUF_EXCLUDED_ROLES = frozenset({"mtp", "vision"})
 _FP8_ROLES_PREFIX = ("attn_", "ffn_")
@@ -110,7 +116,15 @@ def stored_available(accounting: ParamAccounting) -> bool:
     return accounting.provenance == HEADER and bool(accounting.stored_bytes)
 
 
-def _build(quant, groups, num_layers, sizer, tied: bool, *, copy_tied: bool) -> WeightLayout:
+def _build(
+    quant: str,
+    groups: tuple[TensorGroup, ...],
+    num_layers: int,
+    sizer: _Sizer,
+    tied: bool,
+    *,
+    copy_tied: bool,
+) -> WeightLayout:
     per_layer = [0] * num_layers
     experts = [0] * num_layers
     embedding = output = other = 0
@@ -151,8 +165,13 @@ def _mla_split(config: ModelConfig) -> tuple[int, int, int, int] | None:
     return heads * mla.qk_nope_head_dim * rank, mla.qk_nope_head_dim, heads * mla.v_head_dim * rank, rank
 
 
-def _gguf_sizer(quant: str, groups: tuple[TensorGroup, ...], ctx: MixContext, tied: bool,
-                mla_split: tuple[int, int, int, int] | None = None):
+def _gguf_sizer(
+    quant: str,
+    groups: tuple[TensorGroup, ...],
+    ctx: MixContext,
+    tied: bool,
+    mla_split: tuple[int, int, int, int] | None = None,
+) -> _Sizer:
     # llama.cpp numbers tensors of a role in file order (block by block); rules such as
     # use_more_bits pick by that number.
     pairs = sorted(
@@ -194,7 +213,7 @@ def _fp8_bytes(group: TensorGroup, offset: int) -> int:
     return 2 * group.params
 
 
-def _stored_sizer(accounting: ParamAccounting):
+def _stored_sizer(accounting: ParamAccounting) -> _Sizer:
     """Spread the exact stored bytes over the groups in proportion to their parameters."""
     total_params = max(1, accounting.total_params)
     stored = accounting.stored_bytes or 0

@@ -34,8 +34,7 @@ class BudgetParseError(InputError):
     def __init__(self, text: str, message: str | None = None) -> None:
         self.text = text
         super().__init__(
-            message
-            or f"'{text}' is not a size: try 24GB, 2x24GB, 24+12GB or a GPU name such as RTX 4090"
+            message or f"'{text}' is not a size: try 24GB, 2x24GB, 24+12GB or a GPU name such as RTX 4090"
         )
 
 
@@ -56,9 +55,7 @@ class ContextParseError(InputError):
 
     def __init__(self, text: str, message: str | None = None) -> None:
         self.text = text
-        super().__init__(
-            message or f"'{text}' is not a context length: try 8192, 32k or 128k"
-        )
+        super().__init__(message or f"'{text}' is not a context length: try 8192, 32k or 128k")
 
 
 class QuantParseError(InputError):

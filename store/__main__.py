@@ -11,7 +11,10 @@ from ._precompute import FILE_NAME, write_precomputed
 
 def main(argv: list[str]) -> int:
     if argv != ["precompute"]:
-        print("usage: python -m store precompute   (regenerates store/data/catalog_accounting.json)", file=sys.stderr)
+        print(
+            "usage: python -m store precompute   (regenerates store/data/catalog_accounting.json)",
+            file=sys.stderr,
+        )
         return 2
     target = Path(__file__).resolve().parent / "data" / FILE_NAME
     count = write_precomputed(bundled_entries(), target)

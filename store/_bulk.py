@@ -19,8 +19,10 @@ from ._records import ModelRecord
 
 _BATCH = 20_000
 _INSERT = (
-    "INSERT OR IGNORE INTO models (repo_id, repo_key, sha, provenance, status, status_reason, author, downloads, "
-    "likes, pipeline_tag, library_name, tags_json, hub_total_params, model_type, config_json, accounting_json, "
+    "INSERT OR IGNORE INTO models (repo_id, repo_key, sha, provenance, status, status_reason, "
+    "author, downloads, "
+    "likes, pipeline_tag, library_name, tags_json, hub_total_params, model_type, config_json, "
+    "accounting_json, "
     "total_params, active_params, stored_bytes, popularity, read_at, first_seen_at, updated_at) "
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
@@ -37,7 +39,12 @@ async def insert_new_models(db: Database, records: Iterable[ModelRecord]) -> int
         async with db.write():
             keys = [r.repo_id.lower() for r in batch]
             marks = ",".join("?" * len(keys))
-            held = {str(k) for (k,) in await db.fetchall(f"SELECT repo_key FROM models WHERE repo_key IN ({marks})", tuple(keys))}
+            held = {
+                str(k)
+                for (k,) in await db.fetchall(
+                    f"SELECT repo_key FROM models WHERE repo_key IN ({marks})", tuple(keys)
+                )
+            }
             fresh = list({r.repo_id.lower(): r for r in batch if r.repo_id.lower() not in held}.values())
             now = encode_time(db.clock())
             await db.executemany(_INSERT, [_row(r, now, encoded) for r in fresh])
@@ -59,7 +66,8 @@ async def _take_aliases(db: Database, fresh: list[ModelRecord]) -> list[str]:
     marks = ",".join("?" * len(pairs))
     before = await db.fetchall(f"SELECT DISTINCT repo_id FROM aliases WHERE alias IN ({marks})", tuple(pairs))
     await db.executemany(
-        "INSERT INTO aliases (alias, repo_id) VALUES (?, ?) ON CONFLICT (alias) DO UPDATE SET repo_id = excluded.repo_id",
+        "INSERT INTO aliases (alias, repo_id) VALUES (?, ?) ON CONFLICT (alias) DO UPDATE SET "
+        "repo_id = excluded.repo_id",
         list(pairs.items()),
     )
     return [str(r[0]) for r in before]
@@ -80,9 +88,27 @@ def _row(r: ModelRecord, now: str | None, encoded: dict[int, tuple[object, str]]
             held = encoded[id(a)] = (a, encode_accounting(a))
         text = held[1]
     return (
-        r.repo_id, r.repo_id.lower(), r.sha, r.provenance, r.status, r.status_reason, h.author, h.downloads,
-        h.likes, h.pipeline_tag, h.library_name, json.dumps(list(h.tags)), h.hub_total_params,
-        r.config.model_type if r.config else None, r.config_json, text,
-        a.total_params if a else None, a.active_params if a else None, a.stored_bytes if a else None,
-        r.popularity, encode_time(r.read_at), encode_time(r.first_seen_at) or now, now,
+        r.repo_id,
+        r.repo_id.lower(),
+        r.sha,
+        r.provenance,
+        r.status,
+        r.status_reason,
+        h.author,
+        h.downloads,
+        h.likes,
+        h.pipeline_tag,
+        h.library_name,
+        json.dumps(list(h.tags)),
+        h.hub_total_params,
+        r.config.model_type if r.config else None,
+        r.config_json,
+        text,
+        a.total_params if a else None,
+        a.active_params if a else None,
+        a.stored_bytes if a else None,
+        r.popularity,
+        encode_time(r.read_at),
+        encode_time(r.first_seen_at) or now,
+        now,
     )

@@ -10,6 +10,7 @@ import hashlib
 import json
 import logging
 from importlib import resources
+from typing import Any
 
 from estimator import parse_model_config
 
@@ -40,9 +41,14 @@ def bundled_files() -> list[tuple[str, str]]:
     return files
 
 
-def bundled_entries() -> list[dict]:
+def bundled_entries() -> list[dict[str, Any]]:
     """The bundled catalog's entries as written in store/data/catalog."""
-    return [entry for name, text in bundled_files() if name.startswith("catalog/") for entry in json.loads(text)["models"]]
+    return [
+        entry
+        for name, text in bundled_files()
+        if name.startswith("catalog/")
+        for entry in json.loads(text)["models"]
+    ]
 
 
 def load_bundled_catalog() -> tuple[ModelRecord, ...]:
@@ -51,7 +57,7 @@ def load_bundled_catalog() -> tuple[ModelRecord, ...]:
     return tuple(_record(entry, precomputed, estimator) for entry in bundled_entries())
 
 
-def _record(entry: dict, precomputed: dict[str, str], estimator: str) -> ModelRecord:
+def _record(entry: dict[str, Any], precomputed: dict[str, str], estimator: str) -> ModelRecord:
     config = entry["config"]
     return ModelRecord(
         repo_id=entry["repo_id"],
@@ -74,7 +80,9 @@ async def seed_bundled_data(db: Database) -> bool:
     """
     files = bundled_files()
     fingerprint = hashlib.sha256("\n".join(f"{n}\n{t}" for n, t in files).encode()).hexdigest()
-    if await get_meta(db, _FINGERPRINT_KEY) == fingerprint and await db.fetchone("SELECT 1 FROM models LIMIT 1"):
+    if await get_meta(db, _FINGERPRINT_KEY) == fingerprint and await db.fetchone(
+        "SELECT 1 FROM models LIMIT 1"
+    ):
         return False
     records = load_bundled_catalog()
     if await db.fetchone("SELECT 1 FROM models LIMIT 1") is None:  # a fresh store: the bulk path

@@ -12,7 +12,15 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
-from estimator import Components, ConfigError, CountBasis, MoeLayout, ParamAccounting, TensorGroup, parse_model_config
+from estimator import (
+    Components,
+    ConfigError,
+    CountBasis,
+    MoeLayout,
+    ParamAccounting,
+    TensorGroup,
+    parse_model_config,
+)
 
 from ._records import HubFacts, ModelRecord
 
@@ -148,7 +156,9 @@ def decode_accounting(text: str) -> ParamAccounting:
         quantization=raw.get("quantization"),
         provenance=raw["provenance"],
         tied_embeddings=bool(raw.get("tied_embeddings")),
-        tensor_groups=tuple(TensorGroup(str(r), int(p), int(s), int(f), int(c)) for r, p, s, f, c in raw["groups"]),
+        tensor_groups=tuple(
+            TensorGroup(str(r), int(p), int(s), int(f), int(c)) for r, p, s, f, c in raw["groups"]
+        ),
         notes=tuple(raw.get("notes", ())),
         count_basis=CountBasis(raw.get("count_basis", CountBasis.EXACT.value)),
     )

@@ -24,7 +24,8 @@ async def list_repo_keys(db: Database) -> dict[str, str]:
 async def get_last_completed_run(db: Database) -> CrawlRun | None:
     """The most recent crawl that ran to the end, or None."""
     row = await db.fetchone(
-        f"SELECT {_RUN_COLUMNS} FROM crawl_runs WHERE status = ? ORDER BY run_id DESC LIMIT 1", (RUN_COMPLETED,)
+        f"SELECT {_RUN_COLUMNS} FROM crawl_runs WHERE status = ? ORDER BY run_id DESC LIMIT 1",
+        (RUN_COMPLETED,),
     )
     return _run(row) if row else None
 
@@ -35,8 +36,15 @@ async def update_hub_facts(db: Database, facts: Iterable[tuple[str, HubFacts]]) 
     ``updated_at`` does not move. Returns how many rows changed."""
     rows = [
         (
-            h.downloads, h.likes, h.trending_score, h.gated, encode_time(h.last_modified), json.dumps(list(h.tags)),
-            h.hub_total_params, math.log10(1 + h.downloads) if h.downloads else 0.0, repo_id.lower(),
+            h.downloads,
+            h.likes,
+            h.trending_score,
+            h.gated,
+            encode_time(h.last_modified),
+            json.dumps(list(h.tags)),
+            h.hub_total_params,
+            math.log10(1 + h.downloads) if h.downloads else 0.0,
+            repo_id.lower(),
         )
         for repo_id, h in facts
     ]
@@ -45,13 +53,17 @@ async def update_hub_facts(db: Database, facts: Iterable[tuple[str, HubFacts]]) 
     changed, reranked = 0, []
     async with db.write():
         for row in rows:
-            before = await db.fetchone("SELECT repo_id, popularity FROM models WHERE repo_key = ?", (row[-1],))
+            before = await db.fetchone(
+                "SELECT repo_id, popularity FROM models WHERE repo_key = ?", (row[-1],)
+            )
             # Facts equal to the stored ones write nothing: a re-crawl where nothing changed
             # leaves the catalog version alone, so readers have nothing to refresh.
             n = await db.execute(
-                """UPDATE models SET downloads = ?, likes = ?, trending_score = ?, gated = ?, last_modified = ?,
+                """UPDATE models SET downloads = ?, likes = ?, trending_score = ?, gated = ?,
+                last_modified = ?,
                 tags_json = ?, hub_total_params = ?, popularity = ? WHERE repo_key = ?
-                AND (downloads, likes, trending_score, gated, last_modified, tags_json, hub_total_params, popularity)
+                AND (downloads, likes, trending_score, gated, last_modified, tags_json,
+                hub_total_params, popularity)
                 IS NOT (?, ?, ?, ?, ?, ?, ?, ?)""",
                 (*row, *row[:-1]),
             )

@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, cast
 
 import aiosqlite
 
@@ -18,7 +19,8 @@ from .errors import SchemaVersionError, StoreError
 
 log = logging.getLogger(__name__)
 
-Tracer = Callable[[str, tuple], None]
+Params = tuple[Any, ...]
+Tracer = Callable[[str, Params], None]
 Clock = Callable[[], datetime]
 
 BUSY_TIMEOUT_MS = 5000
@@ -146,7 +148,7 @@ class Database:
         """Whether a transaction is open on the connection (for checks and tests)."""
         return bool(self._conn.in_transaction)
 
-    async def execute(self, sql: str, params: tuple = ()) -> int:
+    async def execute(self, sql: str, params: Params = ()) -> int:
         """Run one statement; returns the number of rows it changed."""
         self._trace(sql, params)
         cursor = await self._conn.execute(sql, params)
@@ -154,18 +156,21 @@ class Database:
         await cursor.close()
         return changed
 
-    async def executemany(self, sql: str, rows: list[tuple]) -> None:
+    async def executemany(self, sql: str, rows: list[Params]) -> None:
         self._trace(sql, ())
         await self._conn.executemany(sql, rows)
 
-    async def fetchall(self, sql: str, params: tuple = ()) -> list[sqlite3.Row | tuple]:
+    async def fetchall(self, sql: str, params: Params = ()) -> list[tuple[Any, ...]]:
         # One call into aiosqlite's thread: a half-read cursor would hold a read snapshot
         # open across an await, and another task's BEGIN IMMEDIATE on this connection would
         # then fail at once (SQLITE_BUSY_SNAPSHOT) instead of waiting for the crawler.
         self._trace(sql, params)
-        return list(await self._conn.execute_fetchall(sql, params))
+        rows = await self._conn.execute_fetchall(sql, params)
+        # The connection keeps sqlite3's default row factory, so rows are plain tuples
+        # (aiosqlite annotates them as sqlite3.Row whatever the factory).
+        return cast("list[tuple[Any, ...]]", list(rows))
 
-    async def fetchone(self, sql: str, params: tuple = ()) -> tuple | None:
+    async def fetchone(self, sql: str, params: Params = ()) -> tuple[Any, ...] | None:
         rows = await self.fetchall(sql, params)
         return rows[0] if rows else None
 
@@ -190,6 +195,6 @@ class Database:
             await dest.close()
         os.replace(partial, target)
 
-    def _trace(self, sql: str, params: tuple) -> None:
+    def _trace(self, sql: str, params: Params) -> None:
         if self._tracer is not None:
             self._tracer(sql, params)

@@ -61,8 +61,16 @@ async def replace_gguf_repo(db: Database, repo: GgufRepoRecord) -> None:
             """INSERT INTO gguf_repos (repo_id, sha, downloads, status, status_reason, read_at)
             VALUES (?, ?, ?, ?, ?, ?)
             ON CONFLICT (repo_id) DO UPDATE SET sha = excluded.sha, downloads = excluded.downloads,
-                status = excluded.status, status_reason = excluded.status_reason, read_at = excluded.read_at""",
-            (repo.repo_id, repo.sha, repo.downloads, repo.status, repo.status_reason, encode_time(repo.read_at)),
+                status = excluded.status, status_reason = excluded.status_reason, read_at =
+                excluded.read_at""",
+            (
+                repo.repo_id,
+                repo.sha,
+                repo.downloads,
+                repo.status,
+                repo.status_reason,
+                encode_time(repo.read_at),
+            ),
         )
         await db.execute("DELETE FROM gguf_files WHERE repo_id = ?", (repo.repo_id,))
         await db.executemany(
@@ -89,10 +97,14 @@ async def get_gguf_repo(db: Database, repo_id: str) -> GgufRepoRecord | None:
     )
     if row is None:
         return None
-    files = await db.fetchall(f"SELECT {_FILE_COLUMNS} FROM gguf_files WHERE repo_id = ? ORDER BY file", (row[0],))
+    files = await db.fetchall(
+        f"SELECT {_FILE_COLUMNS} FROM gguf_files WHERE repo_id = ? ORDER BY file", (row[0],)
+    )
     read_at = decode_time(row[4])
     assert read_at is not None
-    return GgufRepoRecord(row[0], row[1], row[2], row[3], read_at, row[5], tuple(_file_record(f) for f in files))
+    return GgufRepoRecord(
+        row[0], row[1], row[2], row[3], read_at, row[5], tuple(_file_record(f) for f in files)
+    )
 
 
 async def list_gguf_files_for_base(db: Database, base_model: str) -> tuple[GgufFileRecord, ...]:
@@ -144,16 +156,40 @@ _FILE_COLUMNS = (
 def _file_row(f: GgufFileRecord) -> tuple[object, ...]:
     facts = json.dumps(asdict(f.facts), separators=(",", ":")) if f.facts else None
     layout = json.dumps(asdict(f.layout), separators=(",", ":")) if f.layout else None
-    return (f.repo_id, f.file, f.quant, f.kind, f.size_bytes, f.split_count, f.status, f.status_reason,
-            f.tensor_bytes, f.total_params, f.header_bytes, f.base_model, facts, layout)
+    return (
+        f.repo_id,
+        f.file,
+        f.quant,
+        f.kind,
+        f.size_bytes,
+        f.split_count,
+        f.status,
+        f.status_reason,
+        f.tensor_bytes,
+        f.total_params,
+        f.header_bytes,
+        f.base_model,
+        facts,
+        layout,
+    )
 
 
 def _file_record(r: Sequence[Any]) -> GgufFileRecord:
     return GgufFileRecord(
-        repo_id=str(r[0]), file=str(r[1]), quant=r[2], kind=str(r[3]), size_bytes=int(r[4]),
-        split_count=int(r[5]), status=str(r[6]), status_reason=r[7], tensor_bytes=r[8],
-        total_params=r[9], header_bytes=r[10], base_model=r[11],
-        facts=_decode_facts(r[12]), layout=_decode_layout(r[13]),
+        repo_id=str(r[0]),
+        file=str(r[1]),
+        quant=r[2],
+        kind=str(r[3]),
+        size_bytes=int(r[4]),
+        split_count=int(r[5]),
+        status=str(r[6]),
+        status_reason=r[7],
+        tensor_bytes=r[8],
+        total_params=r[9],
+        header_bytes=r[10],
+        base_model=r[11],
+        facts=_decode_facts(r[12]),
+        layout=_decode_layout(r[13]),
     )
 
 

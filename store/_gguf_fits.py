@@ -30,7 +30,12 @@ class GgufFileFit:
 
 
 async def list_gguf_file_fits(
-    db: Database, base_model: str, budget: Budget, *, context: int | None = None, kv_type: str = "f16",
+    db: Database,
+    base_model: str,
+    budget: Budget,
+    *,
+    context: int | None = None,
+    kv_type: str = "f16",
     quant: str | None = None,
 ) -> tuple[GgufFileFit, ...]:
     """Every readable file made from ``base_model`` (or only ``quant``'s), priced on ``budget``."""
@@ -45,6 +50,8 @@ async def list_gguf_file_fits(
         except ConfigError:
             continue
         accounting = gguf_file_accounting(record.facts, record.layout)
-        option = estimate_gguf_file_fit(config, record.layout, accounting, budget, context=context, kv_type=kv_type)
+        option = estimate_gguf_file_fit(
+            config, record.layout, accounting, budget, context=context, kv_type=kv_type
+        )
         fits.append(GgufFileFit(record, option))
     return tuple(fits)

@@ -49,7 +49,7 @@ def parse_quant_query(text: str) -> QuantQuery:
     if not matches:
         return QuantQuery(raw, None, is_file)
     last = matches[-1]  # a quant is the last thing people type
-    name = (body[: last.start()] + body[last.end():]).strip(" -_.")
+    name = (body[: last.start()] + body[last.end() :]).strip(" -_.")
     return QuantQuery(re.sub(r"\s+", " ", name), _canonical(last), is_file)
 
 
@@ -67,7 +67,9 @@ def _canonical(m: re.Match[str]) -> str:
 async def list_gguf_files_for_quant(db: Database, base_model: str, quant: str) -> tuple[GgufFileRecord, ...]:
     """The files of ``base_model`` at exactly ``quant`` (case-blind), most downloaded repos first."""
     wanted = quant.upper()
-    return tuple(f for f in await list_gguf_files_for_base(db, base_model) if (f.quant or "").upper() == wanted)
+    return tuple(
+        f for f in await list_gguf_files_for_base(db, base_model) if (f.quant or "").upper() == wanted
+    )
 
 
 async def find_gguf_files_by_name(db: Database, file_name: str) -> tuple[GgufFileRecord, ...]:

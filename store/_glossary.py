@@ -51,8 +51,17 @@ async def replace_glossary(db: Database, entries: tuple[GlossaryEntry, ...]) -> 
             """INSERT INTO glossary (key, title, text, aliases_json, related_json, example, example_model,
             example_quant, example_gpu) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
             [
-                (e.key, e.title, e.text, json.dumps(e.aliases), json.dumps(e.related), e.example,
-                 e.example_model, e.example_quant, e.example_gpu)
+                (
+                    e.key,
+                    e.title,
+                    e.text,
+                    json.dumps(e.aliases),
+                    json.dumps(e.related),
+                    e.example,
+                    e.example_model,
+                    e.example_quant,
+                    e.example_gpu,
+                )
                 for e in entries
             ],
         )
@@ -60,7 +69,8 @@ async def replace_glossary(db: Database, entries: tuple[GlossaryEntry, ...]) -> 
 
 async def list_glossary(db: Database) -> tuple[GlossaryEntry, ...]:
     rows = await db.fetchall(
-        "SELECT key, title, text, aliases_json, related_json, example, example_model, example_quant, example_gpu FROM glossary ORDER BY key"
+        "SELECT key, title, text, aliases_json, related_json, example, example_model, example_quant, "
+        "example_gpu FROM glossary ORDER BY key"
     )
     return tuple(
         GlossaryEntry(k, t, x, tuple(json.loads(a)), tuple(json.loads(r)), e, m, q, g)
@@ -106,7 +116,9 @@ class GlossaryIndex:
         raise TermNotFoundError(text.strip()[:100], self.suggest(query))
 
     def suggest(self, text: str, limit: int = 3) -> tuple[str, ...]:
-        matches = process.extract(_normalise(text), self._choices, scorer=fuzz.WRatio, limit=limit * 3, score_cutoff=50)
+        matches = process.extract(
+            _normalise(text), self._choices, scorer=fuzz.WRatio, limit=limit * 3, score_cutoff=50
+        )
         keys = dict.fromkeys(self._names[m] for m, _, _ in matches)
         return tuple(self.entries[k].title for k in keys)[:limit]
 

@@ -19,7 +19,8 @@ async def get_guild_settings(db: Database, guild_id: int) -> GuildSettings | Non
 
 async def list_subscriptions(db: Database) -> tuple[GuildSettings, ...]:
     rows = await db.fetchall(
-        "SELECT guild_id, channel_id, post_hour_utc, last_posted_on FROM guild_settings WHERE channel_id IS NOT NULL ORDER BY guild_id"
+        "SELECT guild_id, channel_id, post_hour_utc, last_posted_on FROM guild_settings WHERE "
+        "channel_id IS NOT NULL ORDER BY guild_id"
     )
     return tuple(GuildSettings(*r) for r in rows)
 
@@ -28,7 +29,8 @@ async def upsert_subscription(db: Database, guild_id: int, channel_id: int, post
     async with db.write():
         await db.execute(
             """INSERT INTO guild_settings (guild_id, channel_id, post_hour_utc) VALUES (?, ?, ?)
-            ON CONFLICT (guild_id) DO UPDATE SET channel_id = excluded.channel_id, post_hour_utc = excluded.post_hour_utc""",
+            ON CONFLICT (guild_id) DO UPDATE SET channel_id = excluded.channel_id, post_hour_utc =
+            excluded.post_hour_utc""",
             (guild_id, channel_id, post_hour_utc),
         )
 
@@ -45,7 +47,8 @@ async def claim_listing_post(db: Database, guild_id: int, channel_id: int, day: 
     """
     async with db.write():
         claimed = await db.execute(
-            "INSERT OR IGNORE INTO listing_posts (guild_id, posted_on, channel_id, claimed_at) VALUES (?, ?, ?, ?)",
+            "INSERT OR IGNORE INTO listing_posts (guild_id, posted_on, channel_id, claimed_at) "
+            "VALUES (?, ?, ?, ?)",
             (guild_id, day.isoformat(), channel_id, encode_time(db.clock())),
         )
         if claimed:
@@ -58,10 +61,13 @@ async def claim_listing_post(db: Database, guild_id: int, channel_id: int, day: 
 async def release_listing_post(db: Database, guild_id: int, day: date) -> None:
     """Undo a claim whose post failed, so the next attempt can post."""
     async with db.write():
-        await db.execute("DELETE FROM listing_posts WHERE guild_id = ? AND posted_on = ?", (guild_id, day.isoformat()))
+        await db.execute(
+            "DELETE FROM listing_posts WHERE guild_id = ? AND posted_on = ?", (guild_id, day.isoformat())
+        )
         # "last posted" must name a post that happened, so status and catch-up stay true.
         await db.execute(
-            "UPDATE guild_settings SET last_posted_on = (SELECT MAX(posted_on) FROM listing_posts WHERE guild_id = ?) WHERE guild_id = ?",
+            "UPDATE guild_settings SET last_posted_on = (SELECT MAX(posted_on) FROM listing_posts "
+            "WHERE guild_id = ?) WHERE guild_id = ?",
             (guild_id, guild_id),
         )
 
@@ -74,6 +80,7 @@ async def get_meta(db: Database, key: str) -> str | None:
 async def set_meta(db: Database, key: str, value: str) -> None:
     async with db.write():
         await db.execute(
-            "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = "
+            "excluded.value",
             (key, value),
         )

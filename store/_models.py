@@ -6,7 +6,15 @@ from collections.abc import AsyncIterator, Iterable
 from dataclasses import replace
 from datetime import datetime
 
-from ._codec import INSERT_ONLY_COLUMNS, MODEL_COLUMNS, QUERY_COLUMNS, encode_time, model_row, record_from_row, row_by_name
+from ._codec import (
+    INSERT_ONLY_COLUMNS,
+    MODEL_COLUMNS,
+    QUERY_COLUMNS,
+    encode_time,
+    model_row,
+    record_from_row,
+    row_by_name,
+)
 from ._db import Database
 from ._name_tables import reindex_names
 from ._records import ModelRecord
@@ -29,7 +37,9 @@ async def replace_config_models(db: Database, records: Iterable[ModelRecord]) ->
     now = db.clock()
     async with db.write():
         for record in records:
-            row = await db.fetchone("SELECT provenance FROM models WHERE repo_key = ?", (record.repo_id.lower(),))
+            row = await db.fetchone(
+                "SELECT provenance FROM models WHERE repo_key = ?", (record.repo_id.lower(),)
+            )
             if (row is None or row[0] == "config") and await _upsert(db, record, now):
                 changed += 1
         if changed:
@@ -39,8 +49,10 @@ async def replace_config_models(db: Database, records: Iterable[ModelRecord]) ->
 
 # What makes a row different; read_at, first_seen_at and updated_at alone do not.
 _COMPARED = (
-    "sha, provenance, status, status_reason, author, created_at, last_modified, downloads, likes, trending_score, "
-    "gated, pipeline_tag, library_name, tags_json, hub_total_params, config_json, accounting_json, popularity, "
+    "sha, provenance, status, status_reason, author, created_at, last_modified, downloads, likes, "
+    "trending_score, "
+    "gated, pipeline_tag, library_name, tags_json, hub_total_params, config_json, accounting_json, "
+    "popularity, "
     "model_type, total_params, active_params, stored_bytes"
 )
 
@@ -75,7 +87,8 @@ async def _add_aliases(db: Database, repo_id: str, aliases: Iterable[str]) -> se
         if before is not None and before[0] == repo_id:
             continue
         await db.execute(
-            "INSERT INTO aliases (alias, repo_id) VALUES (?, ?) ON CONFLICT (alias) DO UPDATE SET repo_id = excluded.repo_id",
+            "INSERT INTO aliases (alias, repo_id) VALUES (?, ?) ON CONFLICT (alias) DO UPDATE SET "
+            "repo_id = excluded.repo_id",
             (key, repo_id),
         )
         touched.update([repo_id, *(before or ())])
@@ -98,7 +111,9 @@ async def get_model(db: Database, repo_id: str) -> ModelRecord | None:
     if not rows:
         return None
     row = row_by_name(rows[0])
-    aliases = await db.fetchall("SELECT alias FROM aliases WHERE repo_id = ? ORDER BY alias", (row["repo_id"],))
+    aliases = await db.fetchall(
+        "SELECT alias FROM aliases WHERE repo_id = ? ORDER BY alias", (row["repo_id"],)
+    )
     return record_from_row(row, tuple(a[0] for a in aliases))
 
 
@@ -106,7 +121,8 @@ async def list_models(
     db: Database, *, search: str | None = None, limit: int = 50, offset: int = 0
 ) -> tuple[ModelRecord, ...]:
     """Models by popularity, optionally those whose repo id contains ``search``."""
-    where, params = "", ()
+    where = ""
+    params: tuple[str, ...] = ()
     if search:
         where, params = "WHERE repo_key LIKE ? ESCAPE '\\'", (f"%{_escape_like(search.lower())}%",)
     rows = await db.fetchall(
@@ -159,7 +175,8 @@ async def iter_models(db: Database, *, batch: int = 1000) -> AsyncIterator[tuple
             where = "WHERE popularity <= ? AND NOT (popularity = ? AND repo_id <= ?)"
             params = (after[0], after[0], after[1])
         rows = await db.fetchall(
-            f"SELECT {_COLUMNS} FROM models {where} ORDER BY popularity DESC, repo_id LIMIT ?", (*params, batch)
+            f"SELECT {_COLUMNS} FROM models {where} ORDER BY popularity DESC, repo_id LIMIT ?",
+            (*params, batch),
         )
         if not rows:
             return

@@ -20,7 +20,7 @@ import sqlite3
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # _db imports the schema, which imports this module's DDL
     from ._db import Database
@@ -58,7 +58,8 @@ DDL: tuple[str, ...] = (
     "CREATE TABLE name_count (n INTEGER NOT NULL)",
     "INSERT INTO name_count (n) VALUES (0)",
     "CREATE TRIGGER name_models_added AFTER INSERT ON name_models BEGIN UPDATE name_count SET n = n + 1; END",
-    "CREATE TRIGGER name_models_removed AFTER DELETE ON name_models BEGIN UPDATE name_count SET n = n - 1; END",
+    "CREATE TRIGGER name_models_removed AFTER DELETE ON name_models BEGIN UPDATE name_count SET n = "
+    "n - 1; END",
 )
 
 
@@ -90,7 +91,15 @@ class NameEntry:
 
     def model_row(self) -> tuple[str, float, str, str, int, str, str]:
         keys = " ".join(f"{kind}{key}" for key, kind in self.keys)
-        return (self.repo_id, self.rank, self.name, " ".join(self.tokens), self.name_tokens, " ".join(self.terms), keys)
+        return (
+            self.repo_id,
+            self.rank,
+            self.name,
+            " ".join(self.tokens),
+            self.name_tokens,
+            " ".join(self.terms),
+            keys,
+        )
 
 
 def name_entry(repo_id: str, popularity: float, aliases: Iterable[str] = ()) -> NameEntry:
@@ -119,19 +128,26 @@ def _fuzzy(word: str) -> int:
     return int(word.isalpha() and len(word) >= 3)
 
 
-def _stored_entry(row: Sequence[object]) -> NameEntry:
+def _stored_entry(row: Sequence[Any]) -> NameEntry:
     repo_id, rank, name, toks, n_name, terms, keys = row
     return NameEntry(
-        repo_id=str(repo_id), rank=float(rank), name=str(name),  # type: ignore[arg-type]
-        tokens=tuple(str(toks).split()), name_tokens=int(n_name),  # type: ignore[call-overload]
+        repo_id=str(repo_id),
+        rank=float(rank),
+        name=str(name),
+        tokens=tuple(str(toks).split()),
+        name_tokens=int(n_name),
         terms=tuple(str(terms).split()),
         keys=tuple((k[1:], int(k[0])) for k in str(keys).split()),
     )
 
 
-_INSERT_MODEL = "INSERT INTO name_models (repo_id, rank, name, tokens, name_tokens, terms, keys) VALUES (?, ?, ?, ?, ?, ?, ?)"
+_INSERT_MODEL = (
+    "INSERT INTO name_models (repo_id, rank, name, tokens, name_tokens, terms, keys) VALUES (?, "
+    "?, ?, ?, ?, ?, ?)"
+)
 _INSERT_POSTING = (
-    "INSERT OR IGNORE INTO name_postings (word, rank, repo_id, terms, name, name_tokens) VALUES (?, ?, ?, ?, ?, ?)"
+    "INSERT OR IGNORE INTO name_postings (word, rank, repo_id, terms, name, name_tokens) VALUES "
+    "(?, ?, ?, ?, ?, ?)"
 )
 _INSERT_KEY = "INSERT OR IGNORE INTO name_keys (key, kind, rank, repo_id) VALUES (?, ?, ?, ?)"
 _ADD_WORD = (
@@ -154,8 +170,10 @@ def fill_tables(conn: sqlite3.Connection, entries: Iterable[NameEntry]) -> None:
     conn.executemany(_INSERT_MODEL, models)
     conn.executemany(_INSERT_POSTING, sorted(postings))
     conn.executemany(_INSERT_KEY, sorted(keys))
-    conn.executemany("INSERT INTO name_words (word, postings, fuzzy) VALUES (?, ?, ?)",
-                     sorted((w, n, _fuzzy(w)) for w, n in counts.items()))
+    conn.executemany(
+        "INSERT INTO name_words (word, postings, fuzzy) VALUES (?, ?, ?)",
+        sorted((w, n, _fuzzy(w)) for w, n in counts.items()),
+    )
 
 
 async def reindex_names(db: Database, repo_ids: Iterable[str]) -> int:
@@ -166,11 +184,14 @@ async def reindex_names(db: Database, repo_ids: Iterable[str]) -> int:
     for repo_id in dict.fromkeys(repo_ids):
         row = await db.fetchone("SELECT repo_id, popularity FROM models WHERE repo_id = ?", (repo_id,))
         old = await db.fetchone(
-            "SELECT repo_id, rank, name, tokens, name_tokens, terms, keys FROM name_models WHERE repo_id = ?", (repo_id,)
+            "SELECT repo_id, rank, name, tokens, name_tokens, terms, keys FROM name_models WHERE repo_id = ?",
+            (repo_id,),
         )
         new = None
         if row is not None:
-            aliases = await db.fetchall("SELECT alias FROM aliases WHERE repo_id = ? ORDER BY rowid", (repo_id,))
+            aliases = await db.fetchall(
+                "SELECT alias FROM aliases WHERE repo_id = ? ORDER BY rowid", (repo_id,)
+            )
             new = name_entry(str(row[0]), float(row[1] or 0), [str(a[0]) for a in aliases])
         before = _stored_entry(old) if old else None
         if before == new:
@@ -185,10 +206,14 @@ async def reindex_names(db: Database, repo_ids: Iterable[str]) -> int:
 
 async def _remove(db: Database, e: NameEntry) -> None:
     await db.execute("DELETE FROM name_models WHERE repo_id = ?", (e.repo_id,))
-    await db.executemany("DELETE FROM name_postings WHERE word = ? AND rank = ? AND repo_id = ?",
-                         [(w, e.rank, e.repo_id) for w in e.terms])
-    await db.executemany("DELETE FROM name_keys WHERE key = ? AND kind = ? AND rank = ? AND repo_id = ?",
-                         [(k, kind, e.rank, e.repo_id) for k, kind in e.keys])
+    await db.executemany(
+        "DELETE FROM name_postings WHERE word = ? AND rank = ? AND repo_id = ?",
+        [(w, e.rank, e.repo_id) for w in e.terms],
+    )
+    await db.executemany(
+        "DELETE FROM name_keys WHERE key = ? AND kind = ? AND rank = ? AND repo_id = ?",
+        [(k, kind, e.rank, e.repo_id) for k, kind in e.keys],
+    )
     await db.executemany(_DROP_WORD, [(w,) for w in e.terms])
     await db.executemany("DELETE FROM name_words WHERE word = ? AND postings <= 0", [(w,) for w in e.terms])
 
@@ -225,7 +250,9 @@ async def add_new_names(db: Database, entries: list[NameEntry]) -> None:
             counts[w] = counts.get(w, 0) + 1
     await db.executemany(_INSERT_MODEL, [e.model_row() for e in entries])
     await db.executemany(_INSERT_POSTING, sorted(row for e in entries for row in e.postings()))
-    await db.executemany(_INSERT_KEY, sorted((k, kind, e.rank, e.repo_id) for e in entries for k, kind in e.keys))
+    await db.executemany(
+        _INSERT_KEY, sorted((k, kind, e.rank, e.repo_id) for e in entries for k, kind in e.keys)
+    )
     await db.executemany(
         "INSERT INTO name_words (word, postings, fuzzy) VALUES (?, ?, ?) "
         "ON CONFLICT (word) DO UPDATE SET postings = postings + excluded.postings",

@@ -119,7 +119,9 @@ class NameIndex:
             # "qwen3 3" is Qwen3-32B or Qwen3-30B, not Qwen3-8B.
             order, (_, _, terms, name, name_tokens) = item
             own = terms.split()[:name_tokens]
-            extra = sum(1 for t in own if t not in wanted and t not in _SOFT_TOKENS and not _RELEASE_TAG.fullmatch(t))
+            extra = sum(
+                1 for t in own if t not in wanted and t not in _SOFT_TOKENS and not _RELEASE_TAG.fullmatch(t)
+            )
             return (not name.startswith(typed), extra, order)
 
         return [c[1] for _, c in sorted(enumerate(candidates), key=key)[:limit]]
@@ -198,7 +200,9 @@ class NameIndex:
 
     def _postings_count(self, words: tuple[str, ...]) -> int:
         marks = ",".join("?" * len(words))
-        row = self._conn.execute(f"SELECT SUM(postings) FROM name_words WHERE word IN ({marks})", words).fetchone()
+        row = self._conn.execute(
+            f"SELECT SUM(postings) FROM name_words WHERE word IN ({marks})", words
+        ).fetchone()
         return int(row[0] or 0)
 
     def _matching_words(self, token: str, *, prefix: bool) -> tuple[str, ...]:
@@ -220,12 +224,15 @@ class NameIndex:
         # 75 needs 2·min(a, b)/(a + b) ≥ 0.75, so only words of 0.6× to 1.67× the length can match.
         shortest, longest = int(len(token) * 0.6), -(-len(token) * 5 // 3)
         vocabulary = [
-            str(w) for (w,) in self._conn.execute(
+            str(w)
+            for (w,) in self._conn.execute(
                 "SELECT word FROM name_words WHERE fuzzy = 1 AND length(word) BETWEEN ? AND ? ORDER BY word",
                 (shortest, longest),
             )
         ]
-        corrections = process.extract(token, vocabulary, scorer=fuzz.ratio, limit=5, score_cutoff=_FUZZY_CUTOFF)
+        corrections = process.extract(
+            token, vocabulary, scorer=fuzz.ratio, limit=5, score_cutoff=_FUZZY_CUTOFF
+        )
         best = corrections[0][1] if corrections else 0
         return tuple(word for word, score, _ in corrections if score >= best - 3)
 

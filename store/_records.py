@@ -9,7 +9,6 @@ from enum import StrEnum
 from estimator import ModelConfig, ParamAccounting
 
 
-
 class ModelStatus(StrEnum):
     """How the last read of a repo ended (a model row's ``status``; a crawl outcome)."""
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import datetime
+from typing import Any
 
 from ._codec import decode_time, encode_time
 from ._db import Database
@@ -20,7 +22,8 @@ async def start_run(db: Database, source: str, *, pid: int | None = None, host: 
     async with db.write():
         now = encode_time(db.clock())
         await db.execute(
-            "INSERT INTO crawl_runs (started_at, status, source, pid, host, heartbeat_at) VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO crawl_runs (started_at, status, source, pid, host, heartbeat_at) VALUES (?, "
+            "?, ?, ?, ?, ?)",
             (now, RUN_RUNNING, source, pid, host, now),
         )
         row = await db.fetchone("SELECT last_insert_rowid()")
@@ -44,14 +47,24 @@ async def finish_run(
         await db.execute(
             """UPDATE crawl_runs SET finished_at = ?, status = ?, outcomes_json = ?, requests = ?,
             bytes_received = ?, error = ? WHERE run_id = ?""",
-            (encode_time(db.clock()), status, json.dumps(outcomes, sort_keys=True), requests, bytes_received, error, run_id),
+            (
+                encode_time(db.clock()),
+                status,
+                json.dumps(outcomes, sort_keys=True),
+                requests,
+                bytes_received,
+                error,
+                run_id,
+            ),
         )
 
 
 async def heartbeat_run(db: Database, run_id: int) -> None:
     """Say the run is still alive (the crawler does this every few seconds)."""
     async with db.write():
-        await db.execute("UPDATE crawl_runs SET heartbeat_at = ? WHERE run_id = ?", (encode_time(db.clock()), run_id))
+        await db.execute(
+            "UPDATE crawl_runs SET heartbeat_at = ? WHERE run_id = ?", (encode_time(db.clock()), run_id)
+        )
 
 
 async def mark_interrupted_runs(db: Database, *, is_dead: Callable[[CrawlRun], bool] | None = None) -> int:
@@ -65,7 +78,8 @@ async def mark_interrupted_runs(db: Database, *, is_dead: Callable[[CrawlRun], b
         dead = [run.run_id for run in map(_run, rows) if is_dead is None or is_dead(run)]
         for run_id in dead:
             await db.execute(
-                "UPDATE crawl_runs SET status = ?, finished_at = ?, error = 'the process stopped before the run finished' WHERE run_id = ?",
+                "UPDATE crawl_runs SET status = ?, finished_at = ?, error = "
+                "'the process stopped before the run finished' WHERE run_id = ?",
                 (RUN_INTERRUPTED, encode_time(db.clock()), run_id),
             )
     return len(dead)
@@ -82,11 +96,11 @@ async def list_runs(db: Database, *, limit: int = 20) -> tuple[CrawlRun, ...]:
     return tuple(_run(r) for r in rows)
 
 
-def _run(row: tuple) -> CrawlRun:
+def _run(row: tuple[Any, ...]) -> CrawlRun:
     run_id, started, finished, status, source, outcomes, requests, received, error, pid, host, heartbeat = row
     return CrawlRun(
         run_id=int(run_id),
-        started_at=decode_time(started),
+        started_at=datetime.fromisoformat(started),  # started_at is NOT NULL
         finished_at=decode_time(finished),
         status=status,
         source=source,

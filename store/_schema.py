@@ -17,10 +17,12 @@ _MODEL_COUNTS = (
     """CREATE TABLE model_counts (
         provenance TEXT NOT NULL, status TEXT NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (provenance, status)
     ) WITHOUT ROWID""",
-    "INSERT INTO model_counts (provenance, status, n) SELECT provenance, status, COUNT(*) FROM models GROUP BY 1, 2",
+    "INSERT INTO model_counts (provenance, status, n) SELECT provenance, status, COUNT(*) FROM "
+    "models GROUP BY 1, 2",
     """CREATE TRIGGER model_counts_insert AFTER INSERT ON models BEGIN
         INSERT INTO model_counts (provenance, status, n) SELECT new.provenance, new.status, 0
-            WHERE NOT EXISTS (SELECT 1 FROM model_counts WHERE provenance = new.provenance AND status = new.status);
+            WHERE NOT EXISTS (SELECT 1 FROM model_counts WHERE provenance = new.provenance AND status =
+            new.status);
         UPDATE model_counts SET n = n + 1 WHERE provenance = new.provenance AND status = new.status;
     END""",
     """CREATE TRIGGER model_counts_delete AFTER DELETE ON models BEGIN
@@ -30,7 +32,8 @@ _MODEL_COUNTS = (
     WHEN old.provenance IS NOT new.provenance OR old.status IS NOT new.status BEGIN
         UPDATE model_counts SET n = n - 1 WHERE provenance = old.provenance AND status = old.status;
         INSERT INTO model_counts (provenance, status, n) SELECT new.provenance, new.status, 0
-            WHERE NOT EXISTS (SELECT 1 FROM model_counts WHERE provenance = new.provenance AND status = new.status);
+            WHERE NOT EXISTS (SELECT 1 FROM model_counts WHERE provenance = new.provenance AND status =
+            new.status);
         UPDATE model_counts SET n = n + 1 WHERE provenance = new.provenance AND status = new.status;
     END""",
 )

@@ -1,11 +1,11 @@
 """Errors raised by the store.
 
-    FitbotError (estimator.errors)
-     ├── InputError
-     │    ├── ModelNotFoundError     a model name that matches nothing in the catalog
-     │    └── TermNotFoundError      a glossary term that matches nothing
-     └── StoreError                  the database cannot be used
-          └── SchemaVersionError     the file's schema is newer/older than this code
+FitbotError (estimator.errors)
+ ├── InputError
+ │    ├── ModelNotFoundError     a model name that matches nothing in the catalog
+ │    └── TermNotFoundError      a glossary term that matches nothing
+ └── StoreError                  the database cannot be used
+      └── SchemaVersionError     the file's schema is newer/older than this code
 """
 
 from __future__ import annotations
@@ -33,7 +33,11 @@ class TermNotFoundError(InputError):
     def __init__(self, text: str, suggestions: tuple[str, ...] = ()) -> None:
         self.text = text
         self.suggestions = suggestions
-        hint = f"did you mean {', '.join(suggestions)}?" if suggestions else "try `parameter`, `kv cache` or `quantization`."
+        hint = (
+            f"did you mean {', '.join(suggestions)}?"
+            if suggestions
+            else "try `parameter`, `kv cache` or `quantization`."
+        )
         super().__init__(f"'{text}' is not in the glossary: {hint}")
 
 

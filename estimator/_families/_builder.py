@@ -74,8 +74,15 @@ class Family:
         return ()
 
 
-def add_embeddings(b: TensorBuilder, c: ModelConfig, *, prefix: str = "model", norm_bias: bool = False,
-                   norm_name: str = "norm", head_bias: bool = False) -> None:
+def add_embeddings(
+    b: TensorBuilder,
+    c: ModelConfig,
+    *,
+    prefix: str = "model",
+    norm_bias: bool = False,
+    norm_name: str = "norm",
+    head_bias: bool = False,
+) -> None:
     """Input embedding, final norm and (untied) output head."""
     b.add(f"{prefix}.embed_tokens.weight", c.vocab_size, c.hidden_size)
     b.norm(f"{prefix}.{norm_name}", c.hidden_size, bias=norm_bias)
@@ -88,8 +95,19 @@ def add_head(b: TensorBuilder, c: ModelConfig, *, bias: bool = False) -> None:
         b.linear("lm_head", c.vocab_size, c.hidden_size, bias=bias)
 
 
-def add_qkvo(b: TensorBuilder, prefix: str, h: int, q_dim: int, kv_dim: int, *, qkv_bias: bool = False,
-             o_bias: bool = False, o_name: str = "o_proj", v: bool = True, o_in: int = 0) -> None:
+def add_qkvo(
+    b: TensorBuilder,
+    prefix: str,
+    h: int,
+    q_dim: int,
+    kv_dim: int,
+    *,
+    qkv_bias: bool = False,
+    o_bias: bool = False,
+    o_name: str = "o_proj",
+    v: bool = True,
+    o_in: int = 0,
+) -> None:
     """Separate q/k/v projections plus the output projection."""
     b.linear(f"{prefix}.q_proj", q_dim, h, bias=qkv_bias)
     b.linear(f"{prefix}.k_proj", kv_dim, h, bias=qkv_bias)

@@ -34,8 +34,16 @@ def build_phi(f: Family, b: TensorBuilder) -> None:
     for i in range(c.num_layers):
         p = f"model.layers.{i}"
         b.norm(f"{p}.input_layernorm", h, bias=True)
-        add_qkvo(b, f"{p}.self_attn", h, c.num_heads * c.head_dim, c.num_kv_heads * c.head_dim,
-                 qkv_bias=True, o_bias=True, o_name="dense")
+        add_qkvo(
+            b,
+            f"{p}.self_attn",
+            h,
+            c.num_heads * c.head_dim,
+            c.num_kv_heads * c.head_dim,
+            qkv_bias=True,
+            o_bias=True,
+            o_name="dense",
+        )
         if f.flag("qk_layernorm"):
             b.norm(f"{p}.self_attn.q_layernorm", c.head_dim, bias=True)
             b.norm(f"{p}.self_attn.k_layernorm", c.head_dim, bias=True)
@@ -89,8 +97,15 @@ def build_starcoder2(f: Family, b: TensorBuilder) -> None:
         p = f"model.layers.{i}"
         b.norm(f"{p}.input_layernorm", h, bias=True)
         b.norm(f"{p}.post_attention_layernorm", h, bias=True)
-        add_qkvo(b, f"{p}.self_attn", h, c.num_heads * c.head_dim, c.num_kv_heads * c.head_dim,
-                 qkv_bias=bias, o_bias=bias)
+        add_qkvo(
+            b,
+            f"{p}.self_attn",
+            h,
+            c.num_heads * c.head_dim,
+            c.num_kv_heads * c.head_dim,
+            qkv_bias=bias,
+            o_bias=bias,
+        )
         b.linear(f"{p}.mlp.c_fc", inter, h, bias=bias)
         b.linear(f"{p}.mlp.c_proj", h, inter, bias=bias)
     b.norm("model.norm", h, bias=True)

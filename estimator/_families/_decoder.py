@@ -18,11 +18,26 @@ from ._builder import (
     add_sparse_indexer,
 )
 
-_QK_NORM = frozenset({"qwen3", "qwen3_moe", "gemma3", "gemma3_text", "exaone4", "apertus", "qwen3_vl_text",
-                      "qwen3_vl_moe_text"})
+_QK_NORM = frozenset(
+    {
+        "qwen3",
+        "qwen3_moe",
+        "gemma3",
+        "gemma3_text",
+        "exaone4",
+        "apertus",
+        "qwen3_vl_text",
+        "qwen3_vl_moe_text",
+    }
+)
 _FULL_WIDTH_QK_NORM = frozenset({"olmo2", "olmoe", "olmo3", "minimax_m2"})
 _FOUR_NORMS = frozenset({"gemma2", "gemma3", "gemma3_text"})
-_GLM4_NORMS = ("input_layernorm", "post_attention_layernorm", "post_self_attn_layernorm", "post_mlp_layernorm")
+_GLM4_NORMS = (
+    "input_layernorm",
+    "post_attention_layernorm",
+    "post_self_attn_layernorm",
+    "post_mlp_layernorm",
+)
 _POST_NORMS_ONLY = frozenset({"olmo2", "olmo3", "exaone4"})
 _LAYERNORM_BIAS = frozenset({"phimoe"})
 # q/k/v biases whatever the config says (modeling code hardcodes them); GLM-4.5 (glm4_moe) and
@@ -32,17 +47,58 @@ _ALL_ATTN_BIAS = frozenset({"gpt_oss"})
 _FUSED_QKV = frozenset({"phi3"})
 # Families whose router always carries the learned score-correction bias (modeling code builds it
 # unconditionally); DeepSeek-V2 has it only with ``topk_method: noaux_tc``.
-_SCORE_BIAS = frozenset({"glm4_moe", "deepseek_v3", "kimi_k2", "deepseek_v32", "glm_moe_dsa", "glm4_moe_lite"})
+_SCORE_BIAS = frozenset(
+    {"glm4_moe", "deepseek_v3", "kimi_k2", "deepseek_v32", "glm_moe_dsa", "glm4_moe_lite"}
+)
 _MTP_SHARES_EMBEDDINGS = frozenset({"glm_moe_dsa"})
 _SPARSE_INDEXER = frozenset({"deepseek_v32", "glm_moe_dsa"})
 
-DECODER_TYPES = frozenset({
-    "llama", "mistral", "ministral", "ministral3", "qwen2", "qwen3", "gemma", "gemma2", "gemma3", "gemma3_text",
-    "phi3", "mixtral", "qwen2_moe", "qwen3_moe", "deepseek_v2", "deepseek_v3", "kimi_k2", "gpt_oss", "olmo2",
-    "olmoe", "olmo3", "granite", "granitemoe", "granitemoeshared", "glm4", "glm4_moe", "glm4_moe_lite", "phimoe",
-    "smollm3", "llama4", "llama4_text", "exaone4", "seed_oss", "deepseek_v32", "glm_moe_dsa", "cohere2", "apertus",
-    "minimax_m2", "ernie4_5_moe", "hunyuan_v1_moe", "qwen3_vl_text", "qwen3_vl_moe_text",
-})
+DECODER_TYPES = frozenset(
+    {
+        "llama",
+        "mistral",
+        "ministral",
+        "ministral3",
+        "qwen2",
+        "qwen3",
+        "gemma",
+        "gemma2",
+        "gemma3",
+        "gemma3_text",
+        "phi3",
+        "mixtral",
+        "qwen2_moe",
+        "qwen3_moe",
+        "deepseek_v2",
+        "deepseek_v3",
+        "kimi_k2",
+        "gpt_oss",
+        "olmo2",
+        "olmoe",
+        "olmo3",
+        "granite",
+        "granitemoe",
+        "granitemoeshared",
+        "glm4",
+        "glm4_moe",
+        "glm4_moe_lite",
+        "phimoe",
+        "smollm3",
+        "llama4",
+        "llama4_text",
+        "exaone4",
+        "seed_oss",
+        "deepseek_v32",
+        "glm_moe_dsa",
+        "cohere2",
+        "apertus",
+        "minimax_m2",
+        "ernie4_5_moe",
+        "hunyuan_v1_moe",
+        "qwen3_vl_text",
+        "qwen3_vl_moe_text",
+    }
+)
 
 
 def build_decoder(f: Family, b: TensorBuilder) -> None:
@@ -78,8 +134,12 @@ def _add_norms(b: TensorBuilder, c: ModelConfig, prefix: str) -> None:
     elif family in _POST_NORMS_ONLY:
         names = ("post_attention_layernorm", "post_feedforward_layernorm")
     elif family in _FOUR_NORMS:
-        names = ("input_layernorm", "post_attention_layernorm", "pre_feedforward_layernorm",
-                 "post_feedforward_layernorm")
+        names = (
+            "input_layernorm",
+            "post_attention_layernorm",
+            "pre_feedforward_layernorm",
+            "post_feedforward_layernorm",
+        )
     elif family == "cohere2":
         names = ("input_layernorm",)  # attention and MLP run in parallel off one norm
     elif family == "apertus":
@@ -202,8 +262,9 @@ def _add_granite_moe(b: TensorBuilder, c: ModelConfig, prefix: str, experts: int
         b.add(f"{prefix}.shared_mlp.output_linear.weight", h, s)
 
 
-def _add_experts(b: TensorBuilder, prefix: str, experts: int, h: int, inter: int,
-                 names: tuple[str, str, str]) -> None:
+def _add_experts(
+    b: TensorBuilder, prefix: str, experts: int, h: int, inter: int, names: tuple[str, str, str]
+) -> None:
     """Routed experts as one 3-D tensor per projection: the same counts as the checkpoint's
     per-expert tensors (the accounting reads the expert count from dimension 0), but a
     thousand times fewer tensors to classify for DeepSeek-sized models."""

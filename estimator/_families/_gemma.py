@@ -13,8 +13,12 @@ from ._builder import (
     add_gated_mlp,
 )
 
-_FOUR_NORMS = ("input_layernorm", "post_attention_layernorm", "pre_feedforward_layernorm",
-               "post_feedforward_layernorm")
+_FOUR_NORMS = (
+    "input_layernorm",
+    "post_attention_layernorm",
+    "pre_feedforward_layernorm",
+    "post_feedforward_layernorm",
+)
 
 
 def _is_full(kind: str) -> bool:
@@ -45,8 +49,17 @@ def _add_per_layer_gate(b: TensorBuilder, f: Family, p: str) -> None:
         b.norm(f"{p}.post_per_layer_input_norm", h)
 
 
-def _attention(b: TensorBuilder, p: str, h: int, heads: int, kv_heads: int, head_dim: int, *,
-               store_kv: bool, store_v: bool = True) -> None:
+def _attention(
+    b: TensorBuilder,
+    p: str,
+    h: int,
+    heads: int,
+    kv_heads: int,
+    head_dim: int,
+    *,
+    store_kv: bool,
+    store_v: bool = True,
+) -> None:
     b.linear(f"{p}.q_proj", heads * head_dim, h)
     b.norm(f"{p}.q_norm", head_dim)
     if store_kv:
@@ -96,7 +109,9 @@ def _gemma4_layer_shape(f: Family, i: int, kind: str) -> tuple[int, int]:
     if isinstance(saved, Mapping):
         override = saved.get(str(i)) or saved.get(i)
         if isinstance(override, Mapping):
-            return int(override.get("num_key_value_heads", c.num_kv_heads)), int(override.get("head_dim", c.head_dim))
+            return int(override.get("num_key_value_heads", c.num_kv_heads)), int(
+                override.get("head_dim", c.head_dim)
+            )
         return c.num_kv_heads, c.head_dim
     if not _is_full(kind):
         return c.num_kv_heads, c.head_dim
@@ -119,8 +134,16 @@ def build_gemma4(f: Family, b: TensorBuilder) -> None:
         p = f"model.layers.{i}"
         kv_heads, head_dim = _gemma4_layer_shape(f, i, kind)
         shared = i >= first_shared
-        _attention(b, f"{p}.self_attn", h, c.num_heads, kv_heads, head_dim, store_kv=not shared,
-                   store_v=not (k_eq_v and _is_full(kind)))
+        _attention(
+            b,
+            f"{p}.self_attn",
+            h,
+            c.num_heads,
+            kv_heads,
+            head_dim,
+            store_kv=not shared,
+            store_v=not (k_eq_v and _is_full(kind)),
+        )
         wide = 2 if shared and f.flag("use_double_wide_mlp") else 1
         add_gated_mlp(b, f"{p}.mlp", h, wide * (c.intermediate_size or 4 * h))
         for norm in _FOUR_NORMS:
@@ -133,8 +156,11 @@ def build_gemma4(f: Family, b: TensorBuilder) -> None:
             b.add(f"{p}.router.per_expert_scale", experts)
             b.linear(f"{p}.router.proj", experts, h)
             add_fused_experts(b, f"{p}.experts", experts, h, c.moe.moe_intermediate_size or h)
-            for norm in ("post_feedforward_layernorm_1", "post_feedforward_layernorm_2",
-                         "pre_feedforward_layernorm_2"):
+            for norm in (
+                "post_feedforward_layernorm_1",
+                "post_feedforward_layernorm_2",
+                "pre_feedforward_layernorm_2",
+            ):
                 b.norm(f"{p}.{norm}", h)
 
 

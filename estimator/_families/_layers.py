@@ -17,8 +17,19 @@ from ._builder import Family
 
 ATTENTION = "attention"
 OTHER = "other"
-_ATTENTION_NAMES = frozenset({"full_attention", "sliding_attention", "attention", "global", "local", "hybrid",
-                              "chunked_attention", "*", "full"})
+_ATTENTION_NAMES = frozenset(
+    {
+        "full_attention",
+        "sliding_attention",
+        "attention",
+        "global",
+        "local",
+        "hybrid",
+        "chunked_attention",
+        "*",
+        "full",
+    }
+)
 
 
 def layer_mixers(f: Family) -> tuple[str, ...]:
@@ -50,7 +61,11 @@ def layer_mixers(f: Family) -> tuple[str, ...]:
 
 
 def _name(kind: str) -> str:
-    return ATTENTION if kind.lower() in _ATTENTION_NAMES else {"M": "mamba", "-": "mlp", "E": "moe"}.get(kind, kind)
+    return (
+        ATTENTION
+        if kind.lower() in _ATTENTION_NAMES
+        else {"M": "mamba", "-": "mlp", "E": "moe"}.get(kind, kind)
+    )
 
 
 def moe_layer_set(c: ModelConfig) -> frozenset[int]:

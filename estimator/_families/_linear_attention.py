@@ -33,7 +33,9 @@ def build_gated_deltanet_hybrid(f: Family, b: TensorBuilder) -> None:
         if mixer == "attention":
             q_dim, kv_dim = c.num_heads * c.head_dim, c.num_kv_heads * c.head_dim
             # q_proj is twice as wide: it also produces the attention output gate.
-            add_qkvo(b, f"{p}.self_attn", c.hidden_size, 2 * q_dim, kv_dim, qkv_bias=c.attention_bias, o_in=q_dim)
+            add_qkvo(
+                b, f"{p}.self_attn", c.hidden_size, 2 * q_dim, kv_dim, qkv_bias=c.attention_bias, o_in=q_dim
+            )
             b.norm(f"{p}.self_attn.q_norm", c.head_dim)
             b.norm(f"{p}.self_attn.k_norm", c.head_dim)
         else:
@@ -160,8 +162,14 @@ def build_lfm2(f: Family, b: TensorBuilder) -> None:
         b.norm(f"{p}.operator_norm", h)
         b.norm(f"{p}.ffn_norm", h)
         if mixer == "attention":
-            add_qkvo(b, f"{p}.self_attn", h, c.num_heads * c.head_dim, c.num_kv_heads * c.head_dim,
-                     o_name="out_proj")
+            add_qkvo(
+                b,
+                f"{p}.self_attn",
+                h,
+                c.num_heads * c.head_dim,
+                c.num_kv_heads * c.head_dim,
+                o_name="out_proj",
+            )
             b.norm(f"{p}.self_attn.q_layernorm", c.head_dim)
             b.norm(f"{p}.self_attn.k_layernorm", c.head_dim)
         else:
@@ -177,8 +185,9 @@ def build_lfm2(f: Family, b: TensorBuilder) -> None:
             b.add(f"{p}.feed_forward.gate.weight", c.moe.num_experts, h)
             if f.flag("use_expert_bias", True):
                 b.add(f"{p}.feed_forward.expert_bias", c.moe.num_experts)
-            add_fused_experts(b, f"{p}.feed_forward.experts", c.moe.num_experts, h,
-                              c.moe.moe_intermediate_size or h)
+            add_fused_experts(
+                b, f"{p}.feed_forward.experts", c.moe.num_experts, h, c.moe.moe_intermediate_size or h
+            )
 
 
 def _add_w123(b: TensorBuilder, p: str, h: int, inter: int) -> None:

@@ -17,8 +17,21 @@ from ._builder import (
 from ._layers import ATTENTION, layer_mixers, moe_layer_set
 
 
-def _add_mamba2(b: TensorBuilder, f: Family, p: str, *, inner: int, heads: int, groups: int, state: int,
-                kernel: int, conv_bias: bool, proj_bias: bool, out_bias: bool, gated_norm: bool = True) -> None:
+def _add_mamba2(
+    b: TensorBuilder,
+    f: Family,
+    p: str,
+    *,
+    inner: int,
+    heads: int,
+    groups: int,
+    state: int,
+    kernel: int,
+    conv_bias: bool,
+    proj_bias: bool,
+    out_bias: bool,
+    gated_norm: bool = True,
+) -> None:
     """A Mamba-2 mixer: in_proj to (z, x, B, C, dt), depthwise conv over (x, B, C), per-head A/D/dt."""
     h = f.config.hidden_size
     conv_dim = inner + 2 * groups * state
@@ -34,13 +47,26 @@ def _add_mamba2(b: TensorBuilder, f: Family, p: str, *, inner: int, heads: int, 
     b.linear(f"{p}.out_proj", h, inner, bias=out_bias)
 
 
-def _mamba2_of(f: Family, p: str, b: TensorBuilder, *, inner: int = 0, heads_key: str = "mamba_n_heads",
-               groups_key: str = "mamba_n_groups", state_key: str = "mamba_d_state",
-               kernel_key: str = "mamba_d_conv", conv_bias_key: str = "mamba_conv_bias",
-               proj_bias_key: str = "mamba_proj_bias", out_bias_key: str = "", gated_norm: bool = True) -> None:
+def _mamba2_of(
+    f: Family,
+    p: str,
+    b: TensorBuilder,
+    *,
+    inner: int = 0,
+    heads_key: str = "mamba_n_heads",
+    groups_key: str = "mamba_n_groups",
+    state_key: str = "mamba_d_state",
+    kernel_key: str = "mamba_d_conv",
+    conv_bias_key: str = "mamba_conv_bias",
+    proj_bias_key: str = "mamba_proj_bias",
+    out_bias_key: str = "",
+    gated_norm: bool = True,
+) -> None:
     h = f.config.hidden_size
     _add_mamba2(
-        b, f, p,
+        b,
+        f,
+        p,
         inner=inner or f.integer("mamba_expand", 2) * h,
         heads=f.integer(heads_key, 128),
         groups=f.integer(groups_key, 1),
@@ -55,8 +81,15 @@ def _mamba2_of(f: Family, p: str, b: TensorBuilder, *, inner: int = 0, heads_key
 
 def _add_gqa(b: TensorBuilder, f: Family, p: str) -> None:
     c = f.config
-    add_qkvo(b, p, c.hidden_size, c.num_heads * c.head_dim, c.num_kv_heads * c.head_dim,
-             qkv_bias=c.attention_bias, o_bias=c.attention_bias)
+    add_qkvo(
+        b,
+        p,
+        c.hidden_size,
+        c.num_heads * c.head_dim,
+        c.num_kv_heads * c.head_dim,
+        qkv_bias=c.attention_bias,
+        o_bias=c.attention_bias,
+    )
 
 
 def build_jamba(f: Family, b: TensorBuilder) -> None:
@@ -82,7 +115,11 @@ def build_jamba(f: Family, b: TensorBuilder) -> None:
 
 def _add_mamba1(b: TensorBuilder, f: Family, p: str) -> None:
     h = f.config.hidden_size
-    inner, state, kernel = f.integer("mamba_expand", 2) * h, f.integer("mamba_d_state", 16), f.integer("mamba_d_conv", 4)
+    inner, state, kernel = (
+        f.integer("mamba_expand", 2) * h,
+        f.integer("mamba_d_state", 16),
+        f.integer("mamba_d_conv", 4),
+    )
     rank = f.integer("mamba_dt_rank") or math.ceil(h / 16)  # "auto" in the config means ceil(h / 16)
     proj_bias = f.flag("mamba_proj_bias")
     b.linear(f"{p}.in_proj", 2 * inner, h, bias=proj_bias)
@@ -126,8 +163,14 @@ def build_falcon_h1(f: Family, b: TensorBuilder) -> None:
         b.norm(f"{p}.input_layernorm", h)
         b.norm(f"{p}.pre_ff_layernorm", h)
         _add_gqa(b, f, f"{p}.self_attn")
-        _mamba2_of(f, f"{p}.mamba", b, inner=inner, out_bias_key="projectors_bias",
-                   gated_norm=f.flag("mamba_rms_norm"))
+        _mamba2_of(
+            f,
+            f"{p}.mamba",
+            b,
+            inner=inner,
+            out_bias_key="projectors_bias",
+            gated_norm=f.flag("mamba_rms_norm"),
+        )
         add_gated_mlp(b, f"{p}.feed_forward", h, c.intermediate_size or 4 * h, bias=f.flag("mlp_bias"))
 
 
@@ -147,8 +190,9 @@ def build_granitemoehybrid(f: Family, b: TensorBuilder) -> None:
             _mamba2_of(f, f"{p}.mamba", b)
         if c.moe:
             b.add(f"{p}.block_sparse_moe.router.layer.weight", c.moe.num_experts, h)
-            add_fused_experts(b, f"{p}.block_sparse_moe.experts", c.moe.num_experts, h,
-                              c.intermediate_size or h)
+            add_fused_experts(
+                b, f"{p}.block_sparse_moe.experts", c.moe.num_experts, h, c.intermediate_size or h
+            )
         if shared:
             b.linear(f"{p}.shared_mlp.input_linear", 2 * shared, h)
             b.linear(f"{p}.shared_mlp.output_linear", h, shared)
@@ -173,9 +217,18 @@ def build_nemotron_h(f: Family, b: TensorBuilder) -> None:
         elif mixer == "moe" and c.moe:
             _add_nemotron_moe(b, f, f"{p}.mixer")
         else:
-            _mamba2_of(f, f"{p}.mixer", b, inner=inner, heads_key="mamba_num_heads", groups_key="n_groups",
-                       state_key="ssm_state_size", kernel_key="conv_kernel", conv_bias_key="use_conv_bias",
-                       proj_bias_key="use_bias")
+            _mamba2_of(
+                f,
+                f"{p}.mixer",
+                b,
+                inner=inner,
+                heads_key="mamba_num_heads",
+                groups_key="n_groups",
+                state_key="ssm_state_size",
+                kernel_key="conv_kernel",
+                conv_bias_key="use_conv_bias",
+                proj_bias_key="use_bias",
+            )
 
 
 def _add_nemotron_moe(b: TensorBuilder, f: Family, p: str) -> None:
@@ -211,8 +264,16 @@ def build_zamba2(f: Family, b: TensorBuilder) -> None:
         p = f"model.layers.{i}"
         mamba = f"{p}.mamba_decoder" if kind == "hybrid" else p
         b.norm(f"{mamba}.input_layernorm", h)
-        _mamba2_of(f, f"{mamba}.mamba", b, heads_key="n_mamba_heads", groups_key="mamba_ngroups",
-                   state_key="mamba_d_state", conv_bias_key="use_conv_bias", proj_bias_key="add_bias_linear")
+        _mamba2_of(
+            f,
+            f"{mamba}.mamba",
+            b,
+            heads_key="n_mamba_heads",
+            groups_key="mamba_ngroups",
+            state_key="mamba_d_state",
+            conv_bias_key="use_conv_bias",
+            proj_bias_key="add_bias_linear",
+        )
         if kind == "hybrid":
             b.linear(f"{p}.linear", h, h)
     for block, layer in enumerate(hybrid[:blocks]):

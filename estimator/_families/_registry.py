@@ -28,4 +28,3 @@ def builder_for(model_type: str) -> Builder | None:
 def known_model_types() -> frozenset[str]:
     """Every model_type whose config-derived counts follow its real checkpoints."""
     return frozenset(_BUILDERS)
-

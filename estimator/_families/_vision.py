@@ -76,7 +76,14 @@ def _add_qwen_vit(b: TensorBuilder, v: _Vision, f: Family) -> None:
     merged = h * v.integer("spatial_merge_size", 2) ** 2
     out = v.integer("out_hidden_size") or f.config.hidden_size
     p = "model.visual"
-    b.add(f"{p}.patch_embed.proj.weight", h, v.integer("in_channels", 3), v.integer("temporal_patch_size", 2), patch, patch)
+    b.add(
+        f"{p}.patch_embed.proj.weight",
+        h,
+        v.integer("in_channels", 3),
+        v.integer("temporal_patch_size", 2),
+        patch,
+        patch,
+    )
     b.add(f"{p}.patch_embed.proj.bias", h)
     b.add(f"{p}.pos_embed.weight", v.integer("num_position_embeddings", 2304), h)
     for i in range(v.integer("depth")):
@@ -100,7 +107,9 @@ def _add_qwen_vit(b: TensorBuilder, v: _Vision, f: Family) -> None:
 def _add_pixtral(b: TensorBuilder, v: _Vision, f: Family) -> None:
     """Pixtral encoder plus Mistral 3's projector (RMS norm, patch merger, two linears)."""
     h, inter, patch = v.integer("hidden_size"), v.integer("intermediate_size"), v.integer("patch_size", 16)
-    heads_width = v.integer("num_attention_heads") * (v.integer("head_dim") or h // max(1, v.integer("num_attention_heads")))
+    heads_width = v.integer("num_attention_heads") * (
+        v.integer("head_dim") or h // max(1, v.integer("num_attention_heads"))
+    )
     p = "model.vision_tower"
     b.add(f"{p}.patch_conv.weight", h, v.integer("num_channels", 3), patch, patch)
     b.norm(f"{p}.ln_pre", h)
@@ -144,8 +153,12 @@ def _add_llama4_vision(b: TensorBuilder, v: _Vision, f: Family) -> None:
     proj_in, proj_out = v.integer("projector_input_dim"), v.integer("projector_output_dim")
     b.linear(f"{p}.vision_adapter.mlp.fc1", proj_in, inter)
     b.linear(f"{p}.vision_adapter.mlp.fc2", proj_out, proj_out)
-    b.linear("multi_modal_projector.linear_1", f.config.hidden_size, v.integer("vision_output_dim"),
-             bias=v.flag("multi_modal_projector_bias"))
+    b.linear(
+        "multi_modal_projector.linear_1",
+        f.config.hidden_size,
+        v.integer("vision_output_dim"),
+        bias=v.flag("multi_modal_projector_bias"),
+    )
 
 
 def _add_moonvit(b: TensorBuilder, v: _Vision, f: Family) -> None:
@@ -156,7 +169,12 @@ def _add_moonvit(b: TensorBuilder, v: _Vision, f: Family) -> None:
     p = "model.vision_tower"
     b.add(f"{p}.patch_embed.proj.weight", h, 3, patch, patch)
     b.add(f"{p}.patch_embed.proj.bias", h)
-    b.add(f"{p}.patch_embed.pos_emb.position_embeddings", v.integer("pos_emb_height", 64), v.integer("pos_emb_width", 64), h)
+    b.add(
+        f"{p}.patch_embed.pos_emb.position_embeddings",
+        v.integer("pos_emb_height", 64),
+        v.integer("pos_emb_width", 64),
+        h,
+    )
     for i in range(v.integer("num_hidden_layers")):
         lp = f"{p}.layers.{i}"
         b.norm(f"{lp}.norm1", h, bias=True)
@@ -175,7 +193,10 @@ def _add_moonvit(b: TensorBuilder, v: _Vision, f: Family) -> None:
 def _add_gemma4_vision(b: TensorBuilder, v: _Vision, f: Family) -> None:
     """Gemma 4's vision encoder (Gemma-style blocks over patches) and its embedding projection."""
     h, inter, patch = v.integer("hidden_size"), v.integer("intermediate_size"), v.integer("patch_size", 16)
-    heads, kv_heads = v.integer("num_attention_heads"), v.integer("num_key_value_heads") or v.integer("num_attention_heads")
+    heads, kv_heads = (
+        v.integer("num_attention_heads"),
+        v.integer("num_key_value_heads") or v.integer("num_attention_heads"),
+    )
     head_dim = v.integer("head_dim") or h // max(1, heads)
     clipped = v.flag("use_clipped_linears")
     p = "model.vision_tower"
@@ -202,8 +223,12 @@ def _add_gemma4_vision(b: TensorBuilder, v: _Vision, f: Family) -> None:
         linear(f"{lp}.mlp.gate_proj", inter, h)
         linear(f"{lp}.mlp.up_proj", inter, h)
         linear(f"{lp}.mlp.down_proj", h, inter)
-        for norm in ("input_layernorm", "post_attention_layernorm", "pre_feedforward_layernorm",
-                     "post_feedforward_layernorm"):
+        for norm in (
+            "input_layernorm",
+            "post_attention_layernorm",
+            "pre_feedforward_layernorm",
+            "post_feedforward_layernorm",
+        ):
             b.norm(f"{lp}.{norm}", h)
     b.linear("model.embed_vision.embedding_projection", f.config.hidden_size, h)
 
