@@ -23,15 +23,6 @@ def recommendation_for(answer: FitAnswer) -> Recommendation:
 
 def recommendation_sentence(answer: FitAnswer, rec: Recommendation) -> Line:
     """The verdict-first headline: the pick, bytes against the budget, context, speed, runtime."""
-    return _line(_sentence(answer, rec))
-
-
-def _line(text: str) -> Line:
-    """Split the sentence at its ** marks: odd pieces are the strong runs."""
-    return tuple(strong(piece) if i % 2 else piece for i, piece in enumerate(text.split("**")) if piece)
-
-
-def _sentence(answer: FitAnswer, rec: Recommendation) -> str:
     runtime = f"{rec.runtime}" + (
         f", tensor parallel {rec.tensor_parallel}" if rec.tensor_parallel > 1 else ""
     )
@@ -44,26 +35,29 @@ def _sentence(answer: FitAnswer, rec: Recommendation) -> str:
             spare = rec.capacity_bytes - rec.gpu_bytes
             used, capacity = fmt.gib(rec.gpu_bytes), fmt.gib(rec.capacity_bytes)
             room = f" — {used} of {capacity}, {fmt.gib(spare)} to spare, with "
-        return f"**Best choice: {rec.quant}** ({runtime}){room}{context}, {speed} (estimate)."
+        return (strong(f"Best choice: {rec.quant}"), f" ({runtime}){room}{context}, {speed} (estimate).")
     if rec.verdict == NEEDS_OFFLOAD and rec.offload is not None:
         plan = rec.offload
         what = "the routed experts of" if plan.kind == "experts" else "the first"
         return (
-            f"**Best choice: {rec.quant}** ({runtime}) with {what} {plan.cpu_layers} of {plan.total_layers} "
+            strong(f"Best choice: {rec.quant}"),
+            f" ({runtime}) with {what} {plan.cpu_layers} of {plan.total_layers} "
             f"layers in system RAM — {fmt.gib(plan.gpu_bytes)} on the GPU, {fmt.gib(plan.ram_bytes)} of RAM, "
-            f"{context}, {speed} (estimate)."
+            f"{context}, {speed} (estimate).",
         )
     if rec.verdict == FITS_REDUCED_CONTEXT:
         return (
-            f"**Best choice: {rec.quant} at {fmt.tokens(rec.context)} tokens of context** ({runtime}), "
-            f"{speed} (estimate); you asked for {fmt.tokens(answer.report.context)}, which does not fit."
+            strong(f"Best choice: {rec.quant} at {fmt.tokens(rec.context)} tokens of context"),
+            f" ({runtime}), {speed} (estimate); you asked for {fmt.tokens(answer.report.context)}, "
+            "which does not fit.",
         )
     if rec.verdict == RUNS_FROM_DISK:
         return (
-            f"**Best choice: {rec.quant}, run from disk** ({runtime}) — more than VRAM + RAM, so llama.cpp "
-            f"pages the weights in as it decodes: {speed} (estimate)."
+            strong(f"Best choice: {rec.quant}, run from disk"),
+            f" ({runtime}) — more than VRAM + RAM, so llama.cpp "
+            f"pages the weights in as it decodes: {speed} (estimate).",
         )
-    return "**Does not fit** on this budget."
+    return (strong("Does not fit"), " on this budget.")
 
 
 def recommendation_json(rec: Recommendation) -> dict[str, object]:
