@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from ._layers import NO_LAYERS, AttentionShape, LayerKind, LayerMap, parse_layer_map
+from ._layers import json_int as _int
 from .errors import ConfigError
 
 FULL = LayerKind.FULL
@@ -255,14 +256,6 @@ def _first_int(text: Mapping[str, object], keys: tuple[str, ...]) -> int | None:
         if value is not None:
             return value
     return None
-
-
-def _int(value: object) -> int | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    if isinstance(value, float) and not value.is_integer():
-        return None
-    return int(value)
 
 
 def _bool(value: object, default: bool) -> bool:

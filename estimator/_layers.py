@@ -162,11 +162,11 @@ _MAMBA1_FAMILIES = frozenset({"jamba", "mamba", "falcon_mamba"})
 def parse_layer_map(text: Mapping[str, object], model_type: str, shape: AttentionShape) -> LayerMap:
     """Build the per-layer map from config.json's text section."""
     names = _layer_names(text, model_type, shape.num_layers)
-    shared_from = shape.num_layers - (_int(text.get("num_kv_shared_layers")) or 0)
+    shared_from = shape.num_layers - (json_int(text.get("num_kv_shared_layers")) or 0)
     layers = tuple(
         _layer(text, model_type, shape, name, i, shared=i >= shared_from) for i, name in enumerate(names)
     )
-    mtp = _int(text.get("num_nextn_predict_layers")) or _int(text.get("mtp_num_hidden_layers")) or 0
+    mtp = json_int(text.get("num_nextn_predict_layers")) or json_int(text.get("mtp_num_hidden_layers")) or 0
     mtp_layer = Layer(
         LayerKind.MLA if shape.mla_latent else LayerKind.FULL, _attention(text, shape, "full", 0)
     )
@@ -184,7 +184,7 @@ def _layer_names(text: Mapping[str, object], model_type: str, layers: int) -> li
         return [{"M": "mamba", "*": "full_attention"}.get(c, "mlp") for c in pattern]
     attn_types = text.get("attn_type_list")
     if isinstance(attn_types, list) and len(attn_types) == layers:  # MiniMax-01: 0 lightning, 1 softmax
-        return ["full_attention" if _int(t) == 1 else "linear_attention" for t in attn_types]
+        return ["full_attention" if json_int(t) == 1 else "linear_attention" for t in attn_types]
     indices = _indices(text, layers)
     if indices is not None:
         other = (
@@ -202,19 +202,21 @@ def _indices(text: Mapping[str, object], layers: int) -> frozenset[int] | None:
     """Attention layer indices, where the family lists them instead of naming every layer."""
     lfm = text.get("full_attn_idxs")  # LFM2
     if isinstance(lfm, list):
-        return frozenset(_int(i) or 0 for i in lfm)
+        return frozenset(json_int(i) or 0 for i in lfm)
     bamba = text.get("attn_layer_indices")
     if isinstance(bamba, list):
-        return frozenset(_int(i) or 0 for i in bamba)
+        return frozenset(json_int(i) or 0 for i in bamba)
     kimi = text.get("linear_attn_config")
     if isinstance(kimi, Mapping) and isinstance(kimi.get("full_attn_layers"), list):
-        return frozenset((_int(i) or 1) - 1 for i in kimi["full_attn_layers"])  # 1-indexed in Kimi's config
-    interval = _int(text.get("full_attention_interval"))  # Qwen3-Next, Qwen3.5
+        return frozenset(
+            (json_int(i) or 1) - 1 for i in kimi["full_attn_layers"]
+        )  # 1-indexed in Kimi's config
+    interval = json_int(text.get("full_attention_interval"))  # Qwen3-Next, Qwen3.5
     if interval:
         return frozenset(i for i in range(layers) if (i + 1) % interval == 0)
-    period = _int(text.get("attn_layer_period"))  # Jamba
+    period = json_int(text.get("attn_layer_period"))  # Jamba
     if period:
-        offset = _int(text.get("attn_layer_offset")) or 0
+        offset = json_int(text.get("attn_layer_offset")) or 0
         return frozenset(i for i in range(layers) if i % period == offset)
     return None
 
@@ -225,22 +227,22 @@ def _window_names(text: Mapping[str, object], model_type: str, layers: int) -> l
     Sliding windows apply only where the config says so: Qwen2.5 sets ``sliding_window``
     with ``use_sliding_window: false``, and then no window applies.
     """
-    window = _int(text.get("sliding_window"))
-    pattern = _int(text.get("sliding_window_pattern"))
+    window = json_int(text.get("sliding_window"))
+    pattern = json_int(text.get("sliding_window_pattern"))
     if window and pattern and pattern > 0:
         return ["full" if (i + 1) % pattern == 0 else "sliding" for i in range(layers)]
     if window and model_type == "gemma2":
         # Gemma 2 alternates local and global layers in code, starting with a local one.
         return ["sliding" if i % 2 == 0 else "full" for i in range(layers)]
     if window and text.get("use_sliding_window") is True:
-        first = _int(text.get("max_window_layers")) or 0
+        first = json_int(text.get("max_window_layers")) or 0
         return ["sliding" if i >= first else "full" for i in range(layers)]
-    if _int(text.get("attention_chunk_size")) and model_type.startswith("llama4"):
+    if json_int(text.get("attention_chunk_size")) and model_type.startswith("llama4"):
         # Llama 4: RoPE layers are chunked, NoPE layers global; without the list, transformers puts
         # a NoPE layer every no_rope_layer_interval (4) layers (Llama4TextConfig).
         no_rope = text.get("no_rope_layers")
         if not (isinstance(no_rope, list) and len(no_rope) == layers):
-            interval = _int(text.get("no_rope_layer_interval")) or 4
+            interval = json_int(text.get("no_rope_layer_interval")) or 4
             no_rope = [(i + 1) % interval != 0 for i in range(layers)]
         return ["chunked" if flag else "full" for flag in no_rope]
     return ["full"] * layers
@@ -277,38 +279,43 @@ def _state_for(
         return _mamba1_state(text, shape)
     if isinstance(text.get("linear_attn_config"), Mapping) or model_type == "kimi_linear":
         return _kda_state(text, shape)
-    if _int(text.get("linear_num_value_heads")):
+    if json_int(text.get("linear_num_value_heads")):
         return _gated_deltanet_state(text)
     if model_type.startswith("minimax"):
         return _lightning_state(text, shape)
-    return _mamba2_state(text, shape) if _int(text.get("mamba_n_heads")) else _mamba1_state(text, shape)
+    return _mamba2_state(text, shape) if json_int(text.get("mamba_n_heads")) else _mamba1_state(text, shape)
+
+
+_GLOBAL_NAMES = ("full", "full_attention", "attention", "global")
 
 
 def _attention(
     text: Mapping[str, object], shape: AttentionShape, kind_name: str, index: int
 ) -> AttentionCache:
     if shape.mla_latent:
-        indexer = _int(text.get("index_head_dim")) if _int(text.get("index_topk")) else None
+        indexer = json_int(text.get("index_head_dim")) if json_int(text.get("index_topk")) else None
         return AttentionCache(LayerKind.MLA, 1, shape.mla_latent, 0, indexer_head_dim=indexer or 0)
     kv_heads, head_dim = shape.num_kv_heads, shape.head_dim
     if "zamba" in str(text.get("model_type", "")):
-        head_dim = _int(text.get("attention_head_dim")) or 2 * shape.hidden_size // shape.num_heads
+        head_dim = json_int(text.get("attention_head_dim")) or 2 * shape.hidden_size // shape.num_heads
     overrides = _layer_overrides(text, index)
     if overrides:  # transformers 5.x writes per-layer overrides (Gemma 4's global layers) as per_layer_config
-        head_dim = _int(overrides.get("head_dim")) or head_dim
-        kv_heads = _int(overrides.get("num_key_value_heads")) or kv_heads
-    elif kind_name in ("full", "full_attention", "attention", "global") and _int(text.get("global_head_dim")):
+        head_dim = json_int(overrides.get("head_dim")) or head_dim
+        kv_heads = json_int(overrides.get("num_key_value_heads")) or kv_heads
+    elif kind_name in ("full", "full_attention", "attention", "global") and json_int(
+        text.get("global_head_dim")
+    ):
         # Gemma 4: global layers use their own head size, and their own KV heads where K equals V.
-        head_dim = _int(text.get("global_head_dim")) or head_dim
-        if text.get("attention_k_eq_v", True) and _int(text.get("num_global_key_value_heads")):
-            kv_heads = _int(text.get("num_global_key_value_heads")) or kv_heads
+        head_dim = json_int(text.get("global_head_dim")) or head_dim
+        if text.get("attention_k_eq_v", True) and json_int(text.get("num_global_key_value_heads")):
+            kv_heads = json_int(text.get("num_global_key_value_heads")) or kv_heads
     if kind_name == "sliding":
         return AttentionCache(
-            LayerKind.SLIDING, kv_heads, head_dim, head_dim, _int(text.get("sliding_window"))
+            LayerKind.SLIDING, kv_heads, head_dim, head_dim, json_int(text.get("sliding_window"))
         )
     if kind_name == "chunked":
         return AttentionCache(
-            LayerKind.CHUNKED, kv_heads, head_dim, head_dim, _int(text.get("attention_chunk_size"))
+            LayerKind.CHUNKED, kv_heads, head_dim, head_dim, json_int(text.get("attention_chunk_size"))
         )
     return AttentionCache(LayerKind.FULL, kv_heads, head_dim, head_dim)
 
@@ -326,7 +333,7 @@ def _short_conv_state(text: Mapping[str, object], shape: AttentionShape) -> Recu
 
     llama.cpp ``n_embd_r``; transformers' default L_cache is 3.
     """
-    cache = _int(text.get("conv_L_cache")) or 3
+    cache = json_int(text.get("conv_L_cache")) or 3
     return RecurrentState(LayerKind.SHORT_CONV, shape.hidden_size * (cache - 1), 0)
 
 
@@ -336,11 +343,11 @@ def _gated_deltanet_state(text: Mapping[str, object]) -> RecurrentState:
     llama.cpp maps ``ssm_d_inner = v_heads·v_dim``, ``ssm_n_group = k_heads``, ``ssm_d_state = k_dim``;
     vLLM's ``gated_delta_net_state_shape`` gives the same counts.
     """
-    k_heads = _int(text.get("linear_num_key_heads")) or 16
-    v_heads = _int(text.get("linear_num_value_heads")) or 32
-    k_dim = _int(text.get("linear_key_head_dim")) or 128
-    v_dim = _int(text.get("linear_value_head_dim")) or 128
-    kernel = _int(text.get("linear_conv_kernel_dim")) or 4
+    k_heads = json_int(text.get("linear_num_key_heads")) or 16
+    v_heads = json_int(text.get("linear_num_value_heads")) or 32
+    k_dim = json_int(text.get("linear_key_head_dim")) or 128
+    v_dim = json_int(text.get("linear_value_head_dim")) or 128
+    kernel = json_int(text.get("linear_conv_kernel_dim")) or 4
     conv = (kernel - 1) * (2 * k_heads * k_dim + v_heads * v_dim)
     return RecurrentState(LayerKind.GATED_DELTANET, conv, v_heads * k_dim * v_dim)
 
@@ -353,9 +360,9 @@ def _kda_state(text: Mapping[str, object], shape: AttentionShape) -> RecurrentSt
     """
     section = text.get("linear_attn_config")
     cfg: Mapping[str, object] = section if isinstance(section, Mapping) else {}
-    heads = _int(cfg.get("num_heads")) or _int(text.get("linear_num_heads")) or shape.num_heads
-    dim = _int(cfg.get("head_dim")) or _int(text.get("linear_head_dim")) or 128
-    kernel = _int(cfg.get("short_conv_kernel_size")) or _int(text.get("linear_conv_kernel_dim")) or 4
+    heads = json_int(cfg.get("num_heads")) or json_int(text.get("linear_num_heads")) or shape.num_heads
+    dim = json_int(cfg.get("head_dim")) or json_int(text.get("linear_head_dim")) or 128
+    kernel = json_int(cfg.get("short_conv_kernel_size")) or json_int(text.get("linear_conv_kernel_dim")) or 4
     return RecurrentState(LayerKind.KIMI_DELTA, 3 * (kernel - 1) * heads * dim, heads * dim * dim, True)
 
 
@@ -373,7 +380,9 @@ def _mamba1_state(text: Mapping[str, object], shape: AttentionShape) -> Recurren
     d_conv = _first(text, "mamba_d_conv", "conv_kernel") or 4
     expand = _first(text, "mamba_expand", "expand") or 2
     d_inner = (
-        _int(text.get("intermediate_size")) if text.get("model_type") in ("mamba", "falcon_mamba") else None
+        json_int(text.get("intermediate_size"))
+        if text.get("model_type") in ("mamba", "falcon_mamba")
+        else None
     )
     d_inner = d_inner or expand * shape.hidden_size
     return RecurrentState(LayerKind.MAMBA, (d_conv - 1) * d_inner, d_inner * d_state)
@@ -395,18 +404,19 @@ def _mamba2_inner(text: Mapping[str, object], shape: AttentionShape) -> int:
     if heads and head_dim:
         return heads * head_dim
     expand = _first(text, "mamba_expand", "expand") or 2
-    return _int(text.get("mamba_d_ssm")) or expand * shape.hidden_size
+    return json_int(text.get("mamba_d_ssm")) or expand * shape.hidden_size
 
 
 def _first(text: Mapping[str, object], *keys: str) -> int | None:
     for key in keys:
-        value = _int(text.get(key))
+        value = json_int(text.get(key))
         if value:
             return value
     return None
 
 
-def _int(value: object) -> int | None:
+def json_int(value: object) -> int | None:
+    """A JSON number that is a whole number (not a bool), else None; config.json parsing shares it."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
     if isinstance(value, float) and not value.is_integer():
