@@ -23,6 +23,7 @@ from estimator import (
 )
 
 from . import _format as fmt
+from ._answer_files import count_notes, file_url, files_fit_section, named_file_line
 from ._document import Column, Document, Line, Section, Table, Tone, strong
 from ._recommendation import recommendation_for, recommendation_sentence
 from ._safe import clean
@@ -99,8 +100,14 @@ def render_fit(answer: FitAnswer) -> Document:
     """The /fit answer: the reading of the model and budget, the best choice, the table."""
     record, report = answer.model.record, answer.report
     resolution = answer.model.resolution
-    title = f"{clean(record.repo_id, 120)} on {clean(describe_budget(answer.budget), 100)}"
+    subject, url = _subject(answer)
+    title = f"{clean(subject, 120)} on {clean(describe_budget(answer.budget), 100)}"
     lines: list[Line] = []
+    named = answer.model.names_files
+    if named and not answer.files:
+        lines.append((_no_files_line(answer),))
+    if named and answer.model.gguf_repo is None and answer.files:
+        lines.append((f"Base model: {clean(record.repo_id, 120)}.",))
     if not resolution.exact:
         alternatives = ", ".join(clean(a, 80) for a in resolution.alternatives[:3])
         lines.append((f"Closest match for your text{f' (also: {alternatives})' if alternatives else ''}.",))
@@ -116,6 +123,9 @@ def render_fit(answer: FitAnswer) -> Document:
             "Parameter counts need the safetensors headers (the crawler will read them); sizes are estimates"
         )
     lines.append((size + ".",))
+    headline = named_file_line(answer.files) if named else None
+    if headline:
+        lines.append(headline)
     rec = recommendation_for(answer)  # issue 12: the headline is the policy's pick (estimator/_advice.py)
     lines.append(
         _best_sentence(report) if rec.verdict == DOES_NOT_FIT else recommendation_sentence(answer, rec)
@@ -123,11 +133,19 @@ def render_fit(answer: FitAnswer) -> Document:
     assumed = [note for note in rec.notes if "assum" in note]
     if assumed:
         lines.append((clean("Assumed: " + "; ".join(assumed) + ".", 600),))
+    estimated = "Estimated per quantization" if answer.files else "Memory"
     sections = [
         Section(
-            f"Memory at {fmt.tokens(report.context)} tokens, in GiB (2^30 bytes)", (_table(report.options),)
+            f"{estimated} at {fmt.tokens(report.context)} tokens, in GiB (2^30 bytes)",
+            (_table(report.options),),
         )
     ]
+    files = files_fit_section(answer.files, named=named)
+    if files is not None:
+        sections.insert(0 if named else 1, files)
+    mismatches = count_notes(record, tuple(f.file for f in answer.files))
+    if mismatches:
+        sections.append(Section("Parameter counts", tuple((clean(n, 300),) for n in mismatches)))
     offload = _offload_field(report.options)
     if offload:
         sections.append(offload)
@@ -137,12 +155,35 @@ def render_fit(answer: FitAnswer) -> Document:
     best = report.best
     return Document(
         title=title,
-        url=None if answer.model.local else hub_url(record.repo_id),
+        url=url,
         lines=tuple(lines),
         sections=tuple(sections),
         notes=(_footer(answer),),
         tone=TONE[Verdict(best.verdict)] if best else Tone.BAD,
         verdict=best.verdict if best else DOES_NOT_FIT,
+    )
+
+
+def _subject(answer: FitAnswer) -> tuple[str, str | None]:
+    """What the answer is about and its page: the named GGUF repo or file, else the model."""
+    model = answer.model
+    if model.local:
+        return model.record.repo_id, None
+    if model.gguf_repo is not None:
+        return model.gguf_repo.repo_id, hub_url(model.gguf_repo.repo_id)
+    files = {(f.file.repo_id, f.file.file) for f in answer.files}
+    if model.names_files and len(files) == 1:
+        repo_id, file = next(iter(files))
+        return f"{repo_id}/{file}", file_url(repo_id, file)
+    return model.record.repo_id, hub_url(model.record.repo_id)
+
+
+def _no_files_line(answer: FitAnswer) -> str:
+    query = answer.model.query
+    quant = f" at {clean(query.quant, 20)}" if query and query.quant else ""
+    return (
+        f"No GGUF file{quant} of this model is in the catalog yet: the rows below are estimates "
+        "for each quantization."
     )
 
 
@@ -249,4 +290,5 @@ def _footer(answer: FitAnswer) -> str:
         f"{llama.reserve_bytes_per_gpu >> 20} MiB CUDA reserve per GPU. FP8/stored rows: transformers/vLLM, "
         f"{hf.reserve_bytes_per_gpu >> 20} MiB reserve (not yet calibrated). Memory and speed are estimates. "
         + provenance
+        + (" Read from the Hub just now (headers only)." if answer.model.read_on_demand else "")
     )

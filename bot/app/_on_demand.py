@@ -1,0 +1,115 @@
+"""Reading a named repo from the Hub while a user waits (issue 15 §5), within per-user and
+per-server limits, so that nobody can make the bot crawl the Hub.
+
+The crawler (and through it huggingface_hub) is imported on the first read only: the cheap
+terminal commands never load it unless a repo id the store lacks is named.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from store import Database, utc_now
+
+from .._service import Requester
+from ..errors import HubUnreachableError, ReadLimitError, RepoGatedError, RepoMissingError
+from ._settings import Settings
+
+
+@dataclass(slots=True)
+class TokenBucket:
+    """``capacity`` reads per key, refilled evenly over ``period_s``."""
+
+    capacity: int
+    period_s: float = 3600.0
+    clock: Callable[[], float] = time.monotonic
+    _levels: dict[object, tuple[float, float]] = field(default_factory=dict)  # key -> (tokens, at)
+
+    def wait_for(self, key: object) -> float:
+        """Seconds until ``key`` may read again (0: now)."""
+        if self.capacity <= 0:
+            return self.period_s
+        tokens = self._level(key)
+        return 0.0 if tokens >= 1 else (1 - tokens) * self.period_s / self.capacity
+
+    def take(self, key: object) -> None:
+        self._levels[key] = (self._level(key) - 1, self.clock())
+
+    def _level(self, key: object) -> float:
+        now = self.clock()
+        tokens, at = self._levels.get(key, (float(self.capacity), now))
+        return min(float(self.capacity), tokens + (now - at) * max(self.capacity, 0) / self.period_s)
+
+
+@dataclass(frozen=True, slots=True)
+class ReadLimits:
+    """Hub reads allowed per hour to one user and to one server (the terminal is not limited)."""
+
+    per_user: int = 5
+    per_server: int = 20
+
+
+class HubRepoReader:
+    """The service's ``RepoReader``: checks the limits, then reads one repo with the crawl's readers."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        db: Database,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._settings = settings
+        self._db = db
+        limits = ReadLimits(settings.hub_reads_per_user, settings.hub_reads_per_server)
+        self.limits = limits
+        self._users = TokenBucket(limits.per_user, clock=clock)
+        self._servers = TokenBucket(limits.per_server, clock=clock)
+        self._lock = asyncio.Lock()
+
+    async def __call__(self, repo_id: str, requester: Requester) -> None:
+        """Read ``repo_id`` into the store.
+
+        Raises:
+            ReadLimitError: the user or the server read too many repos this hour.
+            RepoMissingError, RepoGatedError: the Hub has no such repo, or gates it.
+            HubUnreachableError: the Hub kept failing.
+        """
+        self._charge(repo_id, requester)
+        from crawler import HubConfig, open_hub, read_repo_on_demand
+        from crawler.errors import HubError, RepoNotFoundError
+        from crawler.errors import RepoGatedError as HubGatedError
+
+        token = self._settings.hf_token.reveal() if self._settings.hf_token else None
+        config = HubConfig(endpoint=self._settings.hf_endpoint, token=token)
+        # One read at a time for the whole bot: a burst of ids queues instead of fanning out.
+        async with self._lock, open_hub(config) as hub:
+            try:
+                await read_repo_on_demand(hub, self._db, repo_id, utc_now())
+            except RepoNotFoundError:
+                raise RepoMissingError(repo_id) from None
+            except HubGatedError:
+                raise RepoGatedError(repo_id) from None
+            except HubError:
+                raise HubUnreachableError(repo_id) from None
+
+    def _charge(self, repo_id: str, requester: Requester) -> None:
+        """Take one read from the user's and the server's buckets, or say which limit was hit.
+
+        Raises:
+            ReadLimitError: a bucket is empty (nothing is taken then).
+        """
+        checks = []
+        if requester.user_id is not None:
+            checks.append((self._users, requester.user_id, "you", self.limits.per_user))
+        if requester.guild_id is not None:
+            checks.append((self._servers, requester.guild_id, "this server", self.limits.per_server))
+        for bucket, key, who, limit in checks:
+            wait = bucket.wait_for(key)
+            if wait > 0:
+                raise ReadLimitError(repo_id, who, limit, wait)
+        for bucket, key, _, _ in checks:
+            bucket.take(key)
