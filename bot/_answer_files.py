@@ -23,7 +23,7 @@ FILE_LABELS = {
 }
 FIT_COLUMNS = (
     Column("file", 34),
-    Column("quant", 9, gap=1),
+    Column("quant", 11, gap=1),
     Column("file GB", 8, ">"),
     Column("total", 7, ">"),
     Column("verdict", 11, "<", gap=2),
@@ -31,10 +31,10 @@ FIT_COLUMNS = (
 )
 REPO_COLUMNS = (
     Column("file", 40),
-    Column("quant", 9, gap=1),
-    Column("bytes", 16, ">"),
-    Column("parts", 5, ">"),
-    Column("parameters", 15, ">"),
+    Column("quant", 11, gap=1),
+    Column("bytes", 16, ">", gap=1),
+    Column("parts", 5, ">", gap=1),
+    Column("parameters", 15, ">", gap=1),
 )
 SHOWN_FILES = 10  # a chat answer lists this many; the JSON lists every file
 
@@ -57,7 +57,7 @@ def files_fit_section(fits: tuple[GgufFileFit, ...], *, named: bool, hidden: int
     rows = tuple(
         (
             clean(_short(f.file.file), 34),
-            clean(f.file.quant or "?", 9),
+            clean(f.file.quant or "?", 11),
             f"{f.file.size_bytes / 1e9:,.2f}",
             fmt.gib_number(f.option.total_bytes),
             FILE_LABELS[Verdict(f.option.verdict)],
@@ -65,9 +65,9 @@ def files_fit_section(fits: tuple[GgufFileFit, ...], *, named: bool, hidden: int
         )
         for f in shown[:SHOWN_FILES]
     )
+    # The URL is its own label: the terminal prints a link's label only.
     links: list[Line] = [
-        (link(clean(f"{f.file.repo_id}/{_short(f.file.file)}", 120), file_url(f.file.repo_id, f.file.file)),)
-        for f in shown[:SHOWN_FILES]
+        (link(url, url),) for url in (file_url(f.file.repo_id, f.file.file) for f in shown[:SHOWN_FILES])
     ]
     more = len(shown) - SHOWN_FILES + hidden
     if more > 0:
@@ -81,7 +81,7 @@ def repo_files_section(repo: GgufRepoRecord) -> Section:
     rows = tuple(
         (
             clean(_short(f.file), 40),
-            clean(f.quant or ("mmproj" if f.kind == "mmproj" else "?"), 9),
+            clean(f.quant or ("mmproj" if f.kind == "mmproj" else "?"), 11),
             f"{f.size_bytes:,}",
             str(f.split_count),
             f"{f.total_params:,}" if f.total_params is not None else clean(f.status, 15),
@@ -109,7 +109,7 @@ def named_file_line(fits: tuple[GgufFileFit, ...]) -> Line | None:
 def count_notes(record: ModelRecord, files: tuple[GgufFileRecord, ...]) -> tuple[str, ...]:
     """Where a file's parameter count (its tensor shapes) differs from its base model's exact count."""
     a = record.accounting
-    if a is None or record.provenance != "header" or not a.counts_known:
+    if a is None or not a.counts_known:  # header-read, or derived for a described family: exact
         return ()
     notes = []
     for f in files:

@@ -106,8 +106,8 @@ def render_fit(answer: FitAnswer) -> Document:
     named = answer.model.names_files
     if named and not answer.files:
         lines.append((_no_files_line(answer),))
-    if named and answer.model.gguf_repo is None and answer.files:
-        lines.append((f"Base model: {clean(record.repo_id, 120)}.",))
+    if named and answer.files and record.repo_id != subject:
+        lines.append((f"Made from {clean(record.repo_id, 120)}.",))
     if not resolution.exact:
         alternatives = ", ".join(clean(a, 80) for a in resolution.alternatives[:3])
         lines.append((f"Closest match for your text{f' (also: {alternatives})' if alternatives else ''}.",))
@@ -124,15 +124,10 @@ def render_fit(answer: FitAnswer) -> Document:
         )
     lines.append((size + ".",))
     headline = named_file_line(answer.files) if named else None
-    if headline:
+    if headline:  # the answer is about exactly the file named, not the policy's pick among estimates
         lines.append(headline)
-    rec = recommendation_for(answer)  # issue 12: the headline is the policy's pick (estimator/_advice.py)
-    lines.append(
-        _best_sentence(report) if rec.verdict == DOES_NOT_FIT else recommendation_sentence(answer, rec)
-    )
-    assumed = [note for note in rec.notes if "assum" in note]
-    if assumed:
-        lines.append((clean("Assumed: " + "; ".join(assumed) + ".", 600),))
+    else:
+        lines += _recommendation_lines(answer)
     estimated = "Estimated per quantization" if answer.files else "Memory"
     sections = [
         Section(
@@ -164,17 +159,29 @@ def render_fit(answer: FitAnswer) -> Document:
     )
 
 
+def _recommendation_lines(answer: FitAnswer) -> list[Line]:
+    rec = recommendation_for(answer)  # issue 12: the headline is the policy's pick (estimator/_advice.py)
+    lines = [
+        _best_sentence(answer.report) if rec.verdict == DOES_NOT_FIT else recommendation_sentence(answer, rec)
+    ]
+    assumed = [note for note in rec.notes if "assum" in note]
+    if assumed:
+        lines.append((clean("Assumed: " + "; ".join(assumed) + ".", 600),))
+    return lines
+
+
 def _subject(answer: FitAnswer) -> tuple[str, str | None]:
     """What the answer is about and its page: the named GGUF repo or file, else the model."""
     model = answer.model
     if model.local:
         return model.record.repo_id, None
-    if model.gguf_repo is not None:
-        return model.gguf_repo.repo_id, hub_url(model.gguf_repo.repo_id)
     files = {(f.file.repo_id, f.file.file) for f in answer.files}
-    if model.names_files and len(files) == 1:
+    one_file = model.query is not None and (model.query.quant is not None or model.query.form == "file")
+    if model.names_files and one_file and len(files) == 1:
         repo_id, file = next(iter(files))
         return f"{repo_id}/{file}", file_url(repo_id, file)
+    if model.gguf_repo is not None:
+        return model.gguf_repo.repo_id, hub_url(model.gguf_repo.repo_id)
     return model.record.repo_id, hub_url(model.record.repo_id)
 
 
