@@ -85,9 +85,10 @@ class ReadLimitError(HubReadError):
         self.limit = limit
         self.retry_after_s = retry_after_s
         minutes = max(1, -(-int(retry_after_s) // 60))
+        plural = "" if limit == 1 else "s"
         super().__init__(
             repo_id,
-            f"Repo {clean(repo_id, 120)} is not in the catalog, and {who} already had {limit} repos "
+            f"Repo {clean(repo_id, 120)} is not in the catalog, and {who} already had {limit} repo{plural} "
             f"read from the Hub this hour (the limit is {limit} an hour): try again in {minutes} min, "
             "or ask for a catalog model.",
         )
