@@ -14,6 +14,7 @@ from estimator import (
     READ_AS_GIB,
     READ_AS_MIB,
     READ_AS_VENDOR_GB,
+    STORED,
     TRANSFORMERS_PROFILE,
     Budget,
     Device,
@@ -123,6 +124,9 @@ def render_fit(answer: FitAnswer) -> Document:
             "Parameter counts need the safetensors headers (the crawler will read them); sizes are estimates"
         )
     lines.append((size + ".",))
+    quantized = _quantized_line(answer)
+    if quantized:
+        lines.append(quantized)
     headline = named_file_line(answer.files) if named else None
     if headline:  # the answer is about exactly the file named, not the policy's pick among estimates
         lines.append(headline)
@@ -168,6 +172,24 @@ def _recommendation_lines(answer: FitAnswer) -> list[Line]:
     if assumed:
         lines.append((clean("Assumed: " + "; ".join(assumed) + ".", 600),))
     return lines
+
+
+def _quantized_line(answer: FitAnswer) -> Line | None:
+    """A quantized safetensors repo is answered about its own stored bytes, in its own runtime."""
+    model = answer.model
+    a = model.facts.accounting
+    method = a.quantization
+    stored = next((o for o in answer.report.options if o.quant == STORED), None)
+    if model.local or not method or method in ("gguf", "mxfp4") or stored is None or a.stored_bytes is None:
+        return None
+    runtime = "MLX (mlx-lm)" if method == "mlx" else "vLLM"
+    quant = model.facts.config.quantization
+    bits = f", {quant.bits}-bit" if quant and quant.bits else ""
+    return (
+        strong(f"Quantized repo ({clean(method.upper(), 30)}{bits})"),
+        f": the {STORED} row is this repo's own {fmt.size_both(a.stored_bytes)} run by {runtime} — "
+        f"{VERDICT_LABELS[Verdict(stored.verdict)]}. The other rows estimate GGUF files of the same model.",
+    )
 
 
 def _subject(answer: FitAnswer) -> tuple[str, str | None]:

@@ -127,3 +127,26 @@ def test_a_missing_or_gated_repo_id_says_so_and_is_never_substituted(db_path, hu
     assert result.exit_code == 2
     assert repo_id in result.output and says in result.output
     assert "glm4_moe" not in result.output
+
+
+@pytest.mark.parametrize(("key", "runtime"), [("awq-4bit", "vllm"), ("gptq-4bit", "vllm"), ("mlx-4bit", "mlx")])
+def test_a_quantized_repo_id_is_read_on_demand_and_run_as_stored(db_path, key, runtime, tmp_path):
+    """An AWQ, GPTQ or MLX repo id the catalog lacks is read from the Hub and answered about its own stored
+    bytes (the header-exact count) in its own runtime: vLLM on an NVIDIA card, mlx-lm on a Mac."""
+    from tests.crawler.corpus import repo_from_replica
+    from tests.factories import replica
+
+    rep = replica(key)
+    budget = "M3 Max 128GB" if runtime == "mlx" else "RTX 4090"
+    with HubStandIn([repo_from_replica(key, rep, downloads=10)]) as standin:
+        data = _fit_json_budget(db_path, standin, rep.repo_id, budget)
+        text = _run(db_path, standin, "fit", rep.repo_id, budget).output
+    assert data["model"] == rep.repo_id and data["provenance"] == "header"
+    assert data["recommendation"]["runtime"] == runtime
+    assert "Quantized repo" in text and ("MLX" if runtime == "mlx" else "vLLM") in text
+
+
+def _fit_json_budget(db_path, hub, model: str, budget: str) -> dict:
+    result = _run(db_path, hub, "fit", model, budget, "--json")
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output)
