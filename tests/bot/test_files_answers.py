@@ -150,3 +150,13 @@ def _fit_json_budget(db_path, hub, model: str, budget: str) -> dict:
     result = _run(db_path, hub, "fit", model, budget, "--json")
     assert result.exit_code == 0, result.output
     return json.loads(result.output)
+
+
+def test_every_files_weights_bytes_is_its_tensor_data(db_path, hub, tmp_path):
+    """For every file of every repo (Unsloth's UD-* included), weights_bytes is the sum of the tensor data
+    that gguf's own reader finds in the written file: sized from the real tensor mix, not the quant's name."""
+    for repo in qwen_gguf_repos():
+        data = _fit_json(db_path, hub, repo.repo_id)
+        assert data["files"]
+        for f in data["files"]:
+            assert f["weights_bytes"] == tensor_data_bytes(repo.repo_id, f["file"], tmp_path), f["file"]
