@@ -11,12 +11,16 @@ import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from store import Database, utc_now
+from store import Database, get_gguf_repo, get_model, utc_now
 
 from .._service import Requester
 from ..errors import HubUnreachableError, ReadLimitError, RepoGatedError, RepoMissingError
 from ._settings import Settings
+
+if TYPE_CHECKING:
+    from crawler import HubConfig
 
 
 @dataclass(slots=True)
@@ -79,14 +83,22 @@ class HubRepoReader:
             HubUnreachableError: the Hub kept failing.
         """
         self._charge(repo_id, requester)
-        from crawler import HubConfig, open_hub, read_repo_on_demand
-        from crawler.errors import HubError, RepoNotFoundError
-        from crawler.errors import RepoGatedError as HubGatedError
+        from crawler import HubConfig
 
         token = self._settings.hf_token.reveal() if self._settings.hf_token else None
         config = HubConfig(endpoint=self._settings.hf_endpoint, token=token)
         # One read at a time for the whole bot: a burst of ids queues instead of fanning out.
-        async with self._lock, open_hub(config) as hub:
+        async with self._lock:
+            if await get_model(self._db, repo_id) or await get_gguf_repo(self._db, repo_id):
+                return  # another request read it while this one waited
+            await self._read(config, repo_id)
+
+    async def _read(self, config: HubConfig, repo_id: str) -> None:
+        from crawler import open_hub, read_repo_on_demand
+        from crawler.errors import HubError, RepoNotFoundError
+        from crawler.errors import RepoGatedError as HubGatedError
+
+        async with open_hub(config) as hub:
             try:
                 await read_repo_on_demand(hub, self._db, repo_id, utc_now())
             except RepoNotFoundError:

@@ -53,3 +53,26 @@ def test_user_and_server_limits_are_named_and_nothing_is_taken_when_refused():
         reader._charge("a/three", Requester(3, 10))
     reader._charge("a/three", Requester(3, 11))  # user 3 was not charged by the refusal
     reader._charge("a/four", Requester(None, None))  # the terminal is not limited
+
+
+@pytest.mark.network
+async def test_two_requests_for_one_uncatalogued_repo_read_it_once(db_path):
+    """Two users naming the same new repo at once: one Hub read, and both get that repo's answer."""
+    import asyncio
+
+    from bot._parsers import ModelRef
+    from bot.app._database import open_service
+    from tests.crawler.hub_standin import HubStandIn
+
+    from .gguf_hub import BARTOWSKI, qwen_gguf_repos
+
+    with HubStandIn(list(qwen_gguf_repos())) as hub:
+        settings = Settings(db_path=db_path, hf_endpoint=hub.url)
+        async with open_service(settings) as service:
+            first, second = await asyncio.gather(
+                service.resolve(ModelRef(BARTOWSKI), Requester(1, 10)),
+                service.resolve(ModelRef(BARTOWSKI), Requester(2, 10)),
+            )
+        assert hub.errors == []
+    assert first.gguf_repo is not None and first.gguf_repo == second.gguf_repo
+    assert hub.count("model_info", repo_id=BARTOWSKI) == 1
