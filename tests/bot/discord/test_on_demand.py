@@ -27,9 +27,13 @@ def _plain(text: str) -> str:
     return text.replace("\\", "")
 
 
+# Its own user: the per-user cooldown is process-wide, and other tests ran /fit as MEMBER_ID.
+USER = 616161
+
+
 async def _fit(standin: DiscordStandin, model: str):
     start = len(standin.requests)
-    await standin.inject(standin.command("fit", [_opt("model", model), _opt("budget", "24GB")]))
+    await standin.inject(standin.command("fit", [_opt("model", model), _opt("budget", "24GB")], user_id=USER))
     followup = await standin.wait_for(_followup, after=start)
     return standin.requests[start:], followup
 
