@@ -56,6 +56,7 @@ def file_fit_json(fit: GgufFileFit) -> dict[str, Any]:
         "quant": f.quant,
         "bytes": f.size_bytes,
         "split_count": f.split_count,
+        "total_params": f.total_params,
         "weights_bytes": o.weights_bytes,
         "kv_cache_bytes": o.kv_cache_bytes,
         "total_bytes": o.total_bytes,

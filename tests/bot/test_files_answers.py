@@ -160,3 +160,13 @@ def test_every_files_weights_bytes_is_its_tensor_data(db_path, hub, tmp_path):
         assert data["files"]
         for f in data["files"]:
             assert f["weights_bytes"] == tensor_data_bytes(repo.repo_id, f["file"], tmp_path), f["file"]
+
+
+def test_ask_resolves_an_ollama_tag_as_discord_would(db_path, hub):
+    """`fitbot ask "/fit qwen2.5:32b-instruct-q4_K_M 24GB"` answers Qwen2.5-32B-Instruct with both Q4_K_M files."""
+    _read_all(db_path, hub)
+    result = _run(db_path, hub, "ask", "/fit qwen2.5:32b-instruct-q4_K_M 24GB")
+    assert result.exit_code == 0, result.output
+    assert f"https://huggingface.co/{BARTOWSKI}/blob/main/{Q4}" in result.output
+    assert f"https://huggingface.co/{LMSTUDIO}/blob/main/{Q4}" in result.output
+    assert result.output.startswith(f"{QWEN25} on 24 GiB") and "Qwen3" not in result.output
