@@ -36,7 +36,7 @@ class RepoNotStoredError(ModelNotFoundError):
         InputError.__init__(
             self,
             f"Repo {repo_id} is not in the catalog yet and was not read from the Hub: check the repo id, "
-            "or run `fitbot crawl` (the Discord bot reads named repos on demand).",
+            f"or run `fitbot crawl --repo {repo_id}`.",
         )
         self.text = repo_id
         self.suggestions = ()

@@ -83,10 +83,13 @@ class HubRepoReader:
             HubUnreachableError: the Hub kept failing.
         """
         self._charge(repo_id, requester)
-        from crawler import HubConfig
+        from crawler import HubConfig, RetryPolicy
 
         token = self._settings.hf_token.reveal() if self._settings.hf_token else None
-        config = HubConfig(endpoint=self._settings.hf_endpoint, token=token)
+        # Someone is waiting for this answer: fewer, shorter retries than the nightly crawl's
+        # (about 5 s of backoff at most, and no sitting out a 5-minute rate-limit window).
+        policy = RetryPolicy(attempts=3, rate_limit_waits=1, max_delay_s=4.0, max_rate_wait_s=30.0)
+        config = HubConfig(endpoint=self._settings.hf_endpoint, token=token, policy=policy)
         # One read at a time for the whole bot: a burst of ids queues instead of fanning out.
         async with self._lock:
             if await get_model(self._db, repo_id) or await get_gguf_repo(self._db, repo_id):

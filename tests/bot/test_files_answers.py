@@ -170,3 +170,13 @@ def test_ask_resolves_an_ollama_tag_as_discord_would(db_path, hub):
     assert f"https://huggingface.co/{BARTOWSKI}/blob/main/{Q4}" in result.output
     assert f"https://huggingface.co/{LMSTUDIO}/blob/main/{Q4}" in result.output
     assert result.output.startswith(f"{QWEN25} on 24 GiB") and "Qwen3" not in result.output
+
+
+def test_a_hub_that_keeps_failing_says_so_quickly(db_path):
+    """A Hub answering 503 to every model lookup fails the request with one line naming the repo."""
+    with HubStandIn(list(qwen_gguf_repos()), refuse={"model_info": 503}) as standin:
+        result = _run(db_path, standin, "fit", BARTOWSKI, "24GB")
+        tries = standin.count("model_info", repo_id=BARTOWSKI)
+    assert result.exit_code == 2
+    assert f"Repo {BARTOWSKI} is not in the catalog and the Hub did not answer" in result.output
+    assert 1 <= tries <= 3
