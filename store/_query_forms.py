@@ -23,6 +23,12 @@ from .errors import RepoNotStoredError
 # The Hub's repo id rule (huggingface_hub validate_repo_id): owner/name of letters, digits, "-", "_", ".",
 # at most 96 characters.
 _REPO_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,95}/[A-Za-z0-9][A-Za-z0-9_.-]{0,95}")
+# A pasted Hub link: the repo page, or a file's blob/resolve page at any revision.
+_HUB_URL = re.compile(
+    r"(?:https?://)?(?:www\.)?(?:huggingface\.co|hf\.co)/(?P<repo>[^/\s]+/[^/\s?#]+)"
+    r"(?:/(?:blob|resolve)/[^/\s]+/(?P<file>[^\s?#]+))?/?(?:[?#]\S*)?",
+    re.IGNORECASE,
+)
 
 
 class QueryForm(StrEnum):
@@ -42,6 +48,8 @@ class ModelQuery:
     form: QueryForm
     name: str  # the repo id, or the name without the quant
     quant: str | None = None
+    repo_id: str | None = None  # a file named inside one repo ("org/repo/file.gguf", or its Hub link)
+    file: str | None = None  # the file name as typed, for the FILE form
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,14 +77,27 @@ def is_repo_id(text: str) -> bool:
 def parse_model_query(text: str) -> ModelQuery:
     """Split a query into its form, name and quant (pure; see the module docstring)."""
     raw = " ".join(text.split())
-    if is_repo_id(raw):
-        return ModelQuery(raw, QueryForm.REPO_ID, raw)
-    split = parse_quant_query(raw)
+    link = _HUB_URL.fullmatch(raw)
+    if link and not link["file"]:
+        return ModelQuery(raw, QueryForm.REPO_ID, link["repo"])
+    path = f"{link['repo']}/{link['file']}" if link else raw
+    if is_repo_id(path):
+        return ModelQuery(raw, QueryForm.REPO_ID, path)
+    repo_id, file = _repo_and_file(path)
+    split = parse_quant_query(file.rsplit("/", 1)[-1] if file.lower().endswith(".gguf") else file)
     if split.is_file_name:
-        return ModelQuery(raw, QueryForm.FILE, split.name, split.quant)
+        return ModelQuery(raw, QueryForm.FILE, split.name, split.quant, repo_id, file)
     if split.quant is not None and split.name:
         return ModelQuery(raw, QueryForm.QUANT, split.name, split.quant)
     return ModelQuery(raw, QueryForm.NAME, raw)
+
+
+def _repo_and_file(path: str) -> tuple[str | None, str]:
+    """ "org/repo/folder/x.gguf" -> ("org/repo", "folder/x.gguf"); a bare file name has no repo."""
+    parts = path.split("/")
+    if len(parts) >= 3 and path.lower().endswith(".gguf") and is_repo_id("/".join(parts[:2])):
+        return "/".join(parts[:2]), "/".join(parts[2:])
+    return None, path
 
 
 async def resolve_query(db: Database, index: NameIndex, text: str) -> QueryAnswer:
@@ -88,16 +109,20 @@ async def resolve_query(db: Database, index: NameIndex, text: str) -> QueryAnswe
     """
     query = parse_model_query(text)
     if query.form is QueryForm.REPO_ID:
-        return await _by_repo_id(db, index, query, query.name)
+        return await _by_repo_id(db, query, query.name)
     if query.form is QueryForm.FILE:
-        files = await find_gguf_files_by_name(db, text.strip())
+        files = await find_gguf_files_by_name(db, query.file or text.strip())
+        if query.repo_id is not None:
+            files = tuple(f for f in files if f.repo_id.lower() == query.repo_id.lower())
+            if not files:  # that repo's files at the quant the name carries (read on demand if need be)
+                return _only_quant(await _by_repo_id(db, query, query.repo_id), query.quant)
         if files:
             base = next((f.base_model for f in files if f.base_model), None)
             model_id = await _stored_model(db, base)
             return QueryAnswer(query, model_id, Resolution(model_id or files[0].repo_id, True), None, files)
     if query.form in (QueryForm.FILE, QueryForm.QUANT) and is_repo_id(query.name):
         # "bartowski/X-GGUF Q4_K_M": that repo's files at that quant.
-        answer = await _by_repo_id(db, index, query, query.name)
+        answer = await _by_repo_id(db, query, query.name)
         return _only_quant(answer, query.quant)
     name = query.name if query.form is not QueryForm.NAME else text
     resolution = index.resolve(name)
@@ -106,7 +131,7 @@ async def resolve_query(db: Database, index: NameIndex, text: str) -> QueryAnswe
     return _only_quant(answer, query.quant)
 
 
-async def _by_repo_id(db: Database, index: NameIndex, query: ModelQuery, repo_id: str) -> QueryAnswer:
+async def _by_repo_id(db: Database, query: ModelQuery, repo_id: str) -> QueryAnswer:
     """A repo id answered by that repo only: a catalog model, or a GGUF repo and its base model."""
     model = await get_model(db, repo_id)
     if model is not None:

@@ -74,6 +74,10 @@ def test_an_uncrawled_gguf_repo_id_is_read_on_demand_and_answered_with_its_files
         ("qwen3 30b a3b UD-Q4_K_XL", QWEN3_MOE, {(UNSLOTH, "Qwen3-30B-A3B-UD-Q4_K_XL.gguf")}),
         ("Qwen3-30B-A3B-UD-Q4_K_XL.gguf", QWEN3_MOE, {(UNSLOTH, "Qwen3-30B-A3B-UD-Q4_K_XL.gguf")}),
         (f"{LMSTUDIO} Q4_K_M", QWEN25, {(LMSTUDIO, Q4)}),
+        (f"{LMSTUDIO}/{Q4}", QWEN25, {(LMSTUDIO, Q4)}),
+        (f"https://huggingface.co/{BARTOWSKI}/blob/main/{Q4}", QWEN25, {(BARTOWSKI, Q4)}),
+        (f"https://huggingface.co/{UNSLOTH}", QWEN3_MOE, {(UNSLOTH, "Qwen3-30B-A3B-UD-Q4_K_XL.gguf"),
+                                                        (UNSLOTH, "Qwen3-30B-A3B-Q5_K_M.gguf")}),
     ],
 )
 def test_every_trial_form_resolves_to_its_model_and_files(db_path, hub, query, model, files):
@@ -180,3 +184,11 @@ def test_a_hub_that_keeps_failing_says_so_quickly(db_path):
     assert result.exit_code == 2
     assert f"Repo {BARTOWSKI} is not in the catalog and the Hub did not answer" in result.output
     assert 1 <= tries <= 3
+
+
+def test_a_pasted_file_link_of_an_unread_repo_reads_that_repo_and_answers_that_file(db_path, hub):
+    """A Hub link to one file of a repo the catalog lacks reads the repo on demand; the answer is that file."""
+    link = f"https://huggingface.co/{UNSLOTH}/resolve/main/Qwen3-30B-A3B-UD-Q4_K_XL.gguf"
+    data = _fit_json(db_path, hub, link)
+    assert [(f["repo"], f["file"]) for f in data["files"]] == [(UNSLOTH, "Qwen3-30B-A3B-UD-Q4_K_XL.gguf")]
+    assert hub.count("model_info", repo_id=UNSLOTH) == 1

@@ -34,6 +34,9 @@ from store.errors import ModelNotFoundError
         ("qwen2.5:32b-instruct-q4_K_M", QueryForm.QUANT, "qwen2.5 32b-instruct", "Q4_K_M"),
         ("Qwen3-30B-A3B-UD-Q4_K_XL.gguf", QueryForm.FILE, "Qwen3-30B-A3B", "UD-Q4_K_XL"),
         ("bartowski/X-GGUF iq4xs", QueryForm.QUANT, "bartowski/X-GGUF", "IQ4_XS"),
+        ("https://huggingface.co/bartowski/X-GGUF", QueryForm.REPO_ID, "bartowski/X-GGUF", None),
+        ("https://huggingface.co/bartowski/X-GGUF/blob/main/X-Q4_K_M.gguf", QueryForm.FILE, "X", "Q4_K_M"),
+        ("bartowski/X-GGUF/Q8_0/X-Q8_0-00001-of-00002.gguf", QueryForm.FILE, "X", "Q8_0"),
         ("qwen2.5-32b", QueryForm.NAME, "qwen2.5-32b", None),
         ("llama 3.1 8b", QueryForm.NAME, "llama 3.1 8b", None),
     ],
@@ -64,6 +67,12 @@ async def _store(db) -> NameIndex:
     await replace_gguf_repo(db, GgufRepoRecord("q/Model-32B-Instruct-GGUF", "a" * 40, "ok", None, NOW, 5, files))
     # The more popular model shares the query's words: a quant must not tip the match to it.
     return NameIndex([(BASE_B, 9.0), (BASE_A, 1.0)])
+
+
+def test_a_file_inside_a_repo_keeps_its_repo():
+    """A repo-qualified file name or a Hub file link names the repo and the file separately."""
+    query = parse_model_query("https://huggingface.co/bartowski/X-GGUF/resolve/main/Q8_0/X-Q8_0.gguf?download=true")
+    assert (query.repo_id, query.file, query.quant) == ("bartowski/X-GGUF", "Q8_0/X-Q8_0.gguf", "Q8_0")
 
 
 async def test_a_repo_id_is_that_repo_or_nothing(db):
