@@ -109,6 +109,8 @@ def render_fit(answer: FitAnswer) -> Document:
         lines.append((_no_files_line(answer),))
     if named and answer.files and record.repo_id != subject:
         lines.append((f"Made from {clean(record.repo_id, 120)}.",))
+    if answer.model.gguf_repo is not None and record.repo_id == answer.model.gguf_repo.repo_id:
+        lines.append(("Its base model is not in the catalog: the counts are from its first file's tensors.",))
     if not resolution.exact:
         alternatives = ", ".join(clean(a, 80) for a in resolution.alternatives[:3])
         lines.append((f"Closest match for your text{f' (also: {alternatives})' if alternatives else ''}.",))
@@ -304,8 +306,11 @@ def _speed_field(answer: FitAnswer) -> Section | None:
 
 def _footer(answer: FitAnswer) -> str:
     report = answer.report
+    repo = answer.model.gguf_repo
     provenance = (
-        "Counts read from the checkpoint's safetensors headers."
+        "Counts read from the GGUF file's tensor table."
+        if repo is not None and answer.model.record.repo_id == repo.repo_id
+        else "Counts read from the checkpoint's safetensors headers."
         if answer.model.facts.accounting.provenance == "header"
         else "Counts derived from config.json."
         if answer.model.local

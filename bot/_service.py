@@ -242,8 +242,9 @@ def _file_record(answer: QueryAnswer) -> ModelRecord:
             config = gguf_model_config(f.facts)
         except ConfigError:
             continue
-        # Counted from the file's tensor shapes; the estimated rows re-price them per quant.
-        accounting = replace(gguf_file_accounting(f.facts, f.layout), quantization=None)
+        # Counted from the file's tensor shapes; the estimated rows re-price them per quant. No
+        # "stored" row: the file itself is priced in the files section, by llama.cpp.
+        accounting = replace(gguf_file_accounting(f.facts, f.layout), quantization=None, stored_bytes=None)
         return ModelRecord(
             f.repo_id, repo.sha if repo else None, "header", STATUS_OK, None, config, accounting
         )

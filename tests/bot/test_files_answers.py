@@ -192,3 +192,24 @@ def test_a_pasted_file_link_of_an_unread_repo_reads_that_repo_and_answers_that_f
     data = _fit_json(db_path, hub, link)
     assert [(f["repo"], f["file"]) for f in data["files"]] == [(UNSLOTH, "Qwen3-30B-A3B-UD-Q4_K_XL.gguf")]
     assert hub.count("model_info", repo_id=UNSLOTH) == 1
+
+
+def test_a_gguf_repo_without_a_catalogued_base_is_answered_from_its_own_files(db_path, tmp_path):
+    """A quantizer repo whose base model is not in the catalog is answered from its files: split parts
+    grouped (bytes of both parts), the vision projector left out, hostile files skipped with a reason."""
+    from tests.crawler.gguf_corpus import HOSTILE, SPLIT_FILE, TINY, hostile_repo, tiny_repo
+
+    with HubStandIn([tiny_repo(), hostile_repo()]) as standin:
+        data = _fit_json(db_path, standin, TINY)
+        text = _run(db_path, standin, "fit", TINY, "24GB").output
+        hostile = _run(db_path, standin, "model", HOSTILE, "--json")
+    assert data["model"] == TINY and data["gguf_repo"] == TINY
+    by_file = {f["file"]: f for f in data["files"]}
+    assert len(by_file) == 4 and not any("mmproj" in name for name in by_file)
+    parts = [image.size for name, image in tiny_repo().files.items() if name.startswith("Tiny-Instruct-Q8_0/")]
+    assert len(parts) == 2 and by_file[SPLIT_FILE]["bytes"] == sum(parts) and by_file[SPLIT_FILE]["split_count"] == 2
+    assert "Its base model is not in the catalog" in text and "GGUF file's tensor table" in text
+    assert not any(line.startswith("stored ") for line in text.splitlines())
+    files = json.loads(hostile.output)["files"]
+    assert any(f["status"] == "ok" for f in files)
+    assert all(f["status_reason"] for f in files if f["status"] == "error") and len(files) > 1
