@@ -8,6 +8,7 @@ terminal commands never load it unless a repo id the store lacks is named.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,6 +22,8 @@ from ._settings import Settings
 
 if TYPE_CHECKING:
     from crawler import HubConfig
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(slots=True)
@@ -103,12 +106,15 @@ class HubRepoReader:
 
         async with open_hub(config) as hub:
             try:
-                await read_repo_on_demand(hub, self._db, repo_id, utc_now())
+                read = await read_repo_on_demand(hub, self._db, repo_id, utc_now())
+                kind = "gguf" if read.gguf else "model"
+                log.info("read %s from the Hub on demand (%s)", read.repo_id, kind)
             except RepoNotFoundError:
                 raise RepoMissingError(repo_id) from None
             except HubGatedError:
                 raise RepoGatedError(repo_id) from None
-            except HubError:
+            except HubError as e:
+                log.warning("on-demand read of %s failed: %s", repo_id, e)
                 raise HubUnreachableError(repo_id) from None
 
     def _charge(self, repo_id: str, requester: Requester) -> None:
