@@ -14,6 +14,7 @@ from estimator import (
     READ_AS_GIB,
     READ_AS_MIB,
     READ_AS_VENDOR_GB,
+    STORED,
     TRANSFORMERS_PROFILE,
     Budget,
     Device,
@@ -23,6 +24,7 @@ from estimator import (
 )
 
 from . import _format as fmt
+from ._answer_files import count_notes, file_url, files_fit_section, named_file_line
 from ._document import Column, Document, Line, Section, Table, Tone, strong
 from ._recommendation import recommendation_for, recommendation_sentence
 from ._safe import clean
@@ -99,8 +101,16 @@ def render_fit(answer: FitAnswer) -> Document:
     """The /fit answer: the reading of the model and budget, the best choice, the table."""
     record, report = answer.model.record, answer.report
     resolution = answer.model.resolution
-    title = f"{clean(record.repo_id, 120)} on {clean(describe_budget(answer.budget), 100)}"
+    subject, url = _subject(answer)
+    title = f"{clean(subject, 120)} on {clean(describe_budget(answer.budget), 100)}"
     lines: list[Line] = []
+    named = answer.model.names_files
+    if named and not answer.files:
+        lines.append((_no_files_line(answer),))
+    if named and answer.files and record.repo_id != subject:
+        lines.append((f"Made from {clean(record.repo_id, 120)}.",))
+    if answer.model.gguf_repo is not None and record.repo_id == answer.model.gguf_repo.repo_id:
+        lines.append(("Its base model is not in the catalog: the counts are from its first file's tensors.",))
     if not resolution.exact:
         alternatives = ", ".join(clean(a, 80) for a in resolution.alternatives[:3])
         lines.append((f"Closest match for your text{f' (also: {alternatives})' if alternatives else ''}.",))
@@ -116,18 +126,27 @@ def render_fit(answer: FitAnswer) -> Document:
             "Parameter counts need the safetensors headers (the crawler will read them); sizes are estimates"
         )
     lines.append((size + ".",))
-    rec = recommendation_for(answer)  # issue 12: the headline is the policy's pick (estimator/_advice.py)
-    lines.append(
-        _best_sentence(report) if rec.verdict == DOES_NOT_FIT else recommendation_sentence(answer, rec)
-    )
-    assumed = [note for note in rec.notes if "assum" in note]
-    if assumed:
-        lines.append((clean("Assumed: " + "; ".join(assumed) + ".", 600),))
+    quantized = _quantized_line(answer)
+    if quantized:
+        lines.append(quantized)
+    headline = named_file_line(answer.files) if named else None
+    if headline:  # the answer is about exactly the file named, not the policy's pick among estimates
+        lines.append(headline)
+    else:
+        lines += _recommendation_lines(answer)
+    estimated = "Estimated per quantization" if answer.files else "Memory"
     sections = [
         Section(
-            f"Memory at {fmt.tokens(report.context)} tokens, in GiB (2^30 bytes)", (_table(report.options),)
+            f"{estimated} at {fmt.tokens(report.context)} tokens, in GiB (2^30 bytes)",
+            (_table(report.options),),
         )
     ]
+    files = files_fit_section(answer.files, named=named)
+    if files is not None:
+        sections.insert(0 if named else 1, files)
+    mismatches = count_notes(record, tuple(f.file for f in answer.files))
+    if mismatches:
+        sections.append(Section("Parameter counts", tuple((clean(n, 300),) for n in mismatches)))
     offload = _offload_field(report.options)
     if offload:
         sections.append(offload)
@@ -137,12 +156,65 @@ def render_fit(answer: FitAnswer) -> Document:
     best = report.best
     return Document(
         title=title,
-        url=None if answer.model.local else hub_url(record.repo_id),
+        url=url,
         lines=tuple(lines),
         sections=tuple(sections),
         notes=(_footer(answer),),
         tone=TONE[Verdict(best.verdict)] if best else Tone.BAD,
         verdict=best.verdict if best else DOES_NOT_FIT,
+    )
+
+
+def _recommendation_lines(answer: FitAnswer) -> list[Line]:
+    rec = recommendation_for(answer)  # issue 12: the headline is the policy's pick (estimator/_advice.py)
+    lines = [
+        _best_sentence(answer.report) if rec.verdict == DOES_NOT_FIT else recommendation_sentence(answer, rec)
+    ]
+    assumed = [note for note in rec.notes if "assum" in note]
+    if assumed:
+        lines.append((clean("Assumed: " + "; ".join(assumed) + ".", 600),))
+    return lines
+
+
+def _quantized_line(answer: FitAnswer) -> Line | None:
+    """A quantized safetensors repo is answered about its own stored bytes, in its own runtime."""
+    model = answer.model
+    a = model.facts.accounting
+    method = a.quantization
+    stored = next((o for o in answer.report.options if o.quant == STORED), None)
+    if model.local or not method or method in ("gguf", "mxfp4") or stored is None or a.stored_bytes is None:
+        return None
+    runtime = "MLX (mlx-lm)" if method == "mlx" else "vLLM"
+    quant = model.facts.config.quantization
+    bits = f", {quant.bits}-bit" if quant and quant.bits else ""
+    return (
+        strong(f"Quantized repo ({clean(method.upper(), 30)}{bits})"),
+        f": the {STORED} row is this repo's own {fmt.size_both(a.stored_bytes)} run by {runtime} — "
+        f"{VERDICT_LABELS[Verdict(stored.verdict)]}. The other rows estimate GGUF files of the same model.",
+    )
+
+
+def _subject(answer: FitAnswer) -> tuple[str, str | None]:
+    """What the answer is about and its page: the named GGUF repo or file, else the model."""
+    model = answer.model
+    if model.local:
+        return model.record.repo_id, None
+    files = {(f.file.repo_id, f.file.file) for f in answer.files}
+    one_file = model.query is not None and (model.query.quant is not None or model.query.form == "file")
+    if model.names_files and one_file and len(files) == 1:
+        repo_id, file = next(iter(files))
+        return f"{repo_id}/{file}", file_url(repo_id, file)
+    if model.gguf_repo is not None:
+        return model.gguf_repo.repo_id, hub_url(model.gguf_repo.repo_id)
+    return model.record.repo_id, hub_url(model.record.repo_id)
+
+
+def _no_files_line(answer: FitAnswer) -> str:
+    query = answer.model.query
+    quant = f" at {clean(query.quant, 20)}" if query and query.quant else ""
+    return (
+        f"No GGUF file{quant} of this model is in the catalog yet: the rows below are estimates "
+        "for each quantization."
     )
 
 
@@ -234,8 +306,11 @@ def _speed_field(answer: FitAnswer) -> Section | None:
 
 def _footer(answer: FitAnswer) -> str:
     report = answer.report
+    repo = answer.model.gguf_repo
     provenance = (
-        "Counts read from the checkpoint's safetensors headers."
+        "Counts read from the GGUF file's tensor table."
+        if repo is not None and answer.model.record.repo_id == repo.repo_id
+        else "Counts read from the checkpoint's safetensors headers."
         if answer.model.facts.accounting.provenance == "header"
         else "Counts derived from config.json."
         if answer.model.local
@@ -249,4 +324,5 @@ def _footer(answer: FitAnswer) -> str:
         f"{llama.reserve_bytes_per_gpu >> 20} MiB CUDA reserve per GPU. FP8/stored rows: transformers/vLLM, "
         f"{hf.reserve_bytes_per_gpu >> 20} MiB reserve (not yet calibrated). Memory and speed are estimates. "
         + provenance
+        + (" Read from the Hub just now (headers only)." if answer.model.read_on_demand else "")
     )

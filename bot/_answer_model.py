@@ -6,6 +6,7 @@ from estimator import MemorySummary, ParamAccounting, kv_bytes_per_token, summar
 from store import ModelRecord
 
 from . import _format as fmt
+from ._answer_files import count_notes, repo_files_section
 from ._answer_fit import ACTIVE_CONVENTION, hub_url
 from ._document import Column, Document, Line, Section, Table, em, strong
 from ._safe import clean
@@ -78,9 +79,23 @@ def render_model(resolved: ResolvedModel) -> Document:
     sections.append(Section("Provenance", _provenance(record, local=resolved.local)))
     if a.notes:
         sections.append(Section("Notes", tuple((clean(n, 300),) for n in a.notes[:5])))
+    title, url = clean(record.repo_id, 200), None if resolved.local else hub_url(record.repo_id)
+    repo = resolved.gguf_repo
+    if repo is not None:  # issue 15 §6: a GGUF repo lists its files
+        title, url = clean(repo.repo_id, 200), hub_url(repo.repo_id)
+        about = (
+            f"the counts below are its base model's, {clean(record.repo_id, 120)}"
+            if record.repo_id != repo.repo_id
+            else "its base model is not in the catalog: the counts below are its first file's tensor shapes"
+        )
+        lines.insert(0, (strong(f"GGUF repo, {len(repo.files)} files"), f"; {about}."))
+        sections.insert(0, repo_files_section(repo))
+        mismatches = count_notes(record, repo.files)
+        if mismatches:
+            sections.append(Section("Parameter counts", tuple((clean(n, 300),) for n in mismatches)))
     return Document(
-        title=clean(record.repo_id, 200),
-        url=None if resolved.local else hub_url(record.repo_id),
+        title=title,
+        url=url,
         lines=tuple(lines),
         sections=tuple(sections),
         notes=("Parameter counts are exact integers. GiB = 2^30 bytes, GB = 10^9 bytes.",),

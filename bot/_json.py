@@ -6,8 +6,9 @@ from dataclasses import asdict
 from typing import Any
 
 from estimator import ModelConfig, QuantOption, kv_bytes_per_token, summarize_memory
-from store import GgufRepoRecord
+from store import GgufFileFit, GgufRepoRecord
 
+from ._answer_files import file_url
 from ._recommendation import recommendation_for, recommendation_json
 from ._service import FitAnswer, ResolvedModel
 
@@ -41,6 +42,28 @@ def fit_json(answer: FitAnswer, query: str | None = None) -> dict[str, Any]:
         "best": report.best.quant if report.best else None,
         "recommendation": recommendation_json(recommendation_for(answer)),
         "options": [_option(o) for o in report.options],
+        "gguf_repo": answer.model.gguf_repo.repo_id if answer.model.gguf_repo else None,
+        "files": [file_fit_json(f) for f in answer.files],
+    }
+
+
+def file_fit_json(fit: GgufFileFit) -> dict[str, Any]:
+    """One real file on the budget: exact bytes from its tensor table, priced for llama.cpp."""
+    f, o = fit.file, fit.option
+    return {
+        "repo": f.repo_id,
+        "file": f.file,
+        "quant": f.quant,
+        "bytes": f.size_bytes,
+        "split_count": f.split_count,
+        "total_params": f.total_params,
+        "weights_bytes": o.weights_bytes,
+        "kv_cache_bytes": o.kv_cache_bytes,
+        "total_bytes": o.total_bytes,
+        "verdict": o.verdict,
+        "max_context": o.max_context,
+        "runtime": o.runtime,
+        "url": file_url(f.repo_id, f.file),
     }
 
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from estimator import (
@@ -20,21 +20,32 @@ from estimator import (
     KvCacheType,
     ModelFacts,
     estimate_fit,
+    gguf_file_accounting,
+    gguf_model_config,
 )
+from estimator.errors import ConfigError
 from store import (
     STATUS_GATED,
     STATUS_OK,
     CatalogStats,
     Database,
+    GgufFileFit,
+    GgufFileRecord,
+    GgufRepoRecord,
     GlossaryIndex,
+    ModelQuery,
     ModelRecord,
     NameIndex,
+    QueryAnswer,
+    RepoNotStoredError,
     Resolution,
     catalog_stats,
     get_catalog_version,
     get_model,
     list_glossary,
     name_index,
+    price_gguf_files,
+    resolve_query,
 )
 from store.errors import ModelNotFoundError
 
@@ -49,10 +60,29 @@ VERSION_CHECK_SECONDS = 30.0
 
 
 @dataclass(frozen=True, slots=True)
+class Requester:
+    """Who asked, for the limits on reading repos from the Hub (None: the terminal)."""
+
+    user_id: int | None = None
+    guild_id: int | None = None
+
+
+# Reads one repo id from the Hub into the store (the composition root wires the crawler's reader
+# and its per-user and per-server limits). Raises an InputError that says why when it cannot.
+RepoReader = Callable[[str, Requester], Awaitable[None]]
+TERMINAL = Requester()
+
+
+@dataclass(frozen=True, slots=True)
 class ResolvedModel:
     record: ModelRecord
     resolution: Resolution
     local: bool = False  # read from files on this machine, not from the catalog
+    query: ModelQuery | None = None
+    gguf_repo: GgufRepoRecord | None = None  # the GGUF repo the user named by id
+    files: tuple[GgufFileRecord, ...] = ()  # the real files named, or made from the named model
+    names_files: bool = False  # the user named files (a GGUF repo, a file, a quant), not only a model
+    read_on_demand: bool = False  # read from the Hub for this answer
 
     @property
     def facts(self) -> ModelFacts:
@@ -67,13 +97,21 @@ class FitAnswer:
     model: ResolvedModel
     budget: Budget
     report: FitReport
+    files: tuple[GgufFileFit, ...] = ()  # the real files, each priced from its own tensor table
 
 
 class CatalogService:
     """Store plus estimator, for the presentation layers."""
 
-    def __init__(self, db: Database, *, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        db: Database,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        read_repo: RepoReader | None = None,
+    ) -> None:
         self.db = db
+        self._read_repo = read_repo
         self._clock = clock
         self._index: NameIndex | None = None
         self._glossary: GlossaryIndex | None = None
@@ -108,23 +146,46 @@ class CatalogService:
         """Autocomplete from memory only: fast, and empty while the index is cold."""
         return self._index.complete(text) if self._index is not None else []
 
-    async def resolve(self, ref: ModelRef) -> ResolvedModel:
-        """The model ``ref`` names: a catalog entry.
+    async def resolve(self, ref: ModelRef, requester: Requester = TERMINAL) -> ResolvedModel:
+        """The model ``ref`` names: a catalog entry, a GGUF repo, a file or a quant (issue 15 §4).
+
+        A repo id the store does not hold is read from the Hub when a reader is wired, and is
+        never answered with another repo.
 
         Raises:
             ModelNotFoundError: nothing matches (with suggestions).
+            RepoNotStoredError: a repo id not stored, and no Hub reader wired.
+            InputError: the reader's own errors (no such repo, gated, over the limits).
+            ModelUnusableError: a GGUF repo with no readable file and no stored base model.
         """
         if ref.path is not None:
             return await resolve_local(ref.path)
         text = ref.text
         await self.refresh()
         assert self._index is not None
-        resolution = self._index.resolve(text)
-        record = await get_model(self.db, resolution.repo_id)
+        on_demand = False
+        try:
+            answer = await resolve_query(self.db, self._index, text)
+        except RepoNotStoredError as e:
+            if self._read_repo is None:
+                raise
+            await self._read_repo(e.repo_id, requester)
+            await self.refresh(force=True)
+            answer = await resolve_query(self.db, self._index, text)
+            on_demand = True
+        record = await get_model(self.db, answer.model_id) if answer.model_id else _file_record(answer)
         if record is None:  # deleted since the index was built
             await self.refresh(force=True)
             raise ModelNotFoundError(text, self._index.suggest(text))
-        return ResolvedModel(record, resolution)
+        return ResolvedModel(
+            record,
+            answer.resolution,
+            query=answer.query,
+            gguf_repo=answer.gguf_repo,
+            files=answer.files,
+            names_files=answer.names_files,
+            read_on_demand=on_demand,
+        )
 
     async def fit(
         self,
@@ -147,7 +208,10 @@ class CatalogService:
         report = estimate_fit(
             resolved.facts, budget, context=context, kv_type=kv_type, flash_attention=flash_attention
         )
-        return FitAnswer(resolved, budget, report)
+        files = price_gguf_files(
+            resolved.files, budget, context=context, kv_type=kv_type, flash_attention=flash_attention
+        )
+        return FitAnswer(resolved, budget, report, files)
 
     async def stats(self) -> CatalogStats:
         """Counts and freshness of the catalog, for /about."""
@@ -162,6 +226,32 @@ async def resolve_local(path: Path) -> ResolvedModel:
     """
     record = await asyncio.to_thread(read_local_model, path)
     return ResolvedModel(record, Resolution(record.repo_id, exact=True), local=True)
+
+
+def _file_record(answer: QueryAnswer) -> ModelRecord:
+    """A GGUF repo whose base model is not stored, described by its first readable file.
+
+    Raises:
+        ModelUnusableError: no file of the repo could be read.
+    """
+    repo = answer.gguf_repo
+    for f in answer.files:
+        if f.facts is None or f.layout is None:
+            continue
+        try:
+            config = gguf_model_config(f.facts)
+        except ConfigError:
+            continue
+        # Counted from the file's tensor shapes; the estimated rows re-price them per quant. No
+        # "stored" row: the file itself is priced in the files section, by llama.cpp.
+        accounting = replace(gguf_file_accounting(f.facts, f.layout), quantization=None, stored_bytes=None)
+        return ModelRecord(
+            f.repo_id, repo.sha if repo else None, "header", STATUS_OK, None, config, accounting
+        )
+    name = repo.repo_id if repo else answer.query.text
+    status = repo.status if repo else "not read"
+    reason = repo.status_reason if repo else None
+    raise ModelUnusableError(name, status, reason or "none of its GGUF files could be read")
 
 
 def usable(record: ModelRecord) -> bool:

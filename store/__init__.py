@@ -20,7 +20,7 @@ from ._files import (
     replace_gguf_repo,
     upsert_base_model,
 )
-from ._gguf_fits import GgufFileFit, list_gguf_file_fits
+from ._gguf_fits import GgufFileFit, list_gguf_file_fits, price_gguf_files
 from ._gguf_query import QuantQuery, find_gguf_files_by_name, list_gguf_files_for_quant, parse_quant_query
 from ._glossary import GlossaryIndex, list_glossary, load_bundled_glossary, replace_glossary
 from ._guilds import (
@@ -47,6 +47,7 @@ from ._models import (
 )
 from ._name_tables import rebuild_name_tables
 from ._names import NameIndex, Resolution
+from ._query_forms import ModelQuery, QueryAnswer, QueryForm, is_repo_id, parse_model_query, resolve_query
 from ._records import (
     RUN_COMPLETED,
     RUN_FAILED,
@@ -70,7 +71,7 @@ from ._records import (
 from ._runs import finish_run, heartbeat_run, last_run, list_runs, mark_interrupted_runs, start_run
 from ._schema import SCHEMA_VERSION
 from ._stats import catalog_stats, name_index
-from .errors import ModelNotFoundError, SchemaVersionError, StoreError, TermNotFoundError
+from .errors import ModelNotFoundError, RepoNotStoredError, SchemaVersionError, StoreError, TermNotFoundError
 
 __all__ = [
     "CatalogStats",
@@ -84,14 +85,18 @@ __all__ = [
     "GuildSettings",
     "HubFacts",
     "ModelNotFoundError",
+    "ModelQuery",
     "ModelRecord",
     "ModelStatus",
     "NameIndex",
     "QuantQuery",
+    "QueryAnswer",
+    "QueryForm",
     "RUN_COMPLETED",
     "RUN_FAILED",
     "RUN_INTERRUPTED",
     "RUN_RUNNING",
+    "RepoNotStoredError",
     "Resolution",
     "RunStatus",
     "SCHEMA_VERSION",
@@ -121,6 +126,7 @@ __all__ = [
     "get_model",
     "heartbeat_run",
     "insert_new_models",
+    "is_repo_id",
     "iter_models",
     "last_run",
     "list_derived_repos",
@@ -140,12 +146,15 @@ __all__ = [
     "load_bundled_glossary",
     "mark_interrupted_runs",
     "name_index",
+    "parse_model_query",
     "parse_quant_query",
+    "price_gguf_files",
     "rebuild_name_tables",
     "release_listing_post",
     "replace_config_models",
     "replace_gguf_repo",
     "replace_glossary",
+    "resolve_query",
     "seed_bundled_data",
     "set_meta",
     "start_run",

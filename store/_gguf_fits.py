@@ -6,6 +6,7 @@ most downloaded quantizers first; files whose facts were not read are left out.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from estimator import (
@@ -39,11 +40,25 @@ async def list_gguf_file_fits(
     quant: str | None = None,
 ) -> tuple[GgufFileFit, ...]:
     """Every readable file made from ``base_model`` (or only ``quant``'s), priced on ``budget``."""
+    records = await list_gguf_files_for_base(db, base_model)
+    if quant:
+        records = tuple(r for r in records if (r.quant or "").upper() == quant.upper())
+    return price_gguf_files(records, budget, context=context, kv_type=kv_type)
+
+
+def price_gguf_files(
+    records: Iterable[GgufFileRecord],
+    budget: Budget,
+    *,
+    context: int | None = None,
+    kv_type: str = "f16",
+    flash_attention: bool = True,
+) -> tuple[GgufFileFit, ...]:
+    """Each readable model file priced on ``budget`` from its own tensor table and metadata, in order;
+    files whose header was not read (or whose metadata the estimator cannot use) are left out."""
     fits = []
-    for record in await list_gguf_files_for_base(db, base_model):
-        if quant and (record.quant or "").upper() != quant.upper():
-            continue
-        if record.facts is None or record.layout is None:
+    for record in records:
+        if record.kind != "model" or record.facts is None or record.layout is None:
             continue
         try:
             config = gguf_model_config(record.facts)
@@ -51,7 +66,13 @@ async def list_gguf_file_fits(
             continue
         accounting = gguf_file_accounting(record.facts, record.layout)
         option = estimate_gguf_file_fit(
-            config, record.layout, accounting, budget, context=context, kv_type=kv_type
+            config,
+            record.layout,
+            accounting,
+            budget,
+            context=context,
+            kv_type=kv_type,
+            flash_attention=flash_attention,
         )
         fits.append(GgufFileFit(record, option))
     return tuple(fits)

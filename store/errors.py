@@ -3,6 +3,7 @@
 FitbotError (estimator.errors)
  ├── InputError
  │    ├── ModelNotFoundError     a model name that matches nothing in the catalog
+ │    │    └── RepoNotStoredError a repo id the store does not hold (never answered by another repo)
  │    └── TermNotFoundError      a glossary term that matches nothing
  └── StoreError                  the database cannot be used
       └── SchemaVersionError     the file's schema is newer/older than this code
@@ -25,6 +26,20 @@ class ModelNotFoundError(InputError):
             else "try a repo id such as Qwen/Qwen2.5-32B-Instruct, or `fitbot models --search qwen`."
         )
         super().__init__(f"No model matches '{text}': {hint}")
+
+
+class RepoNotStoredError(ModelNotFoundError):
+    """A repo id that the store does not hold; it is never answered with another repo."""
+
+    def __init__(self, repo_id: str) -> None:
+        self.repo_id = repo_id
+        InputError.__init__(
+            self,
+            f"Repo {repo_id} is not in the catalog yet and was not read from the Hub: check the repo id, "
+            f"or run `fitbot crawl --repo {repo_id}`.",
+        )
+        self.text = repo_id
+        self.suggestions = ()
 
 
 class TermNotFoundError(InputError):

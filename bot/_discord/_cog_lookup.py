@@ -12,9 +12,11 @@ from discord.ext import commands
 
 from estimator import Budget, KvCacheType
 
-from .._commands import COMMANDS, CommandContext, Surface, run_compare, run_model
+from .._answer_misc import render_compare
+from .._answer_model import render_model
+from .._commands import COMMANDS, CommandContext, Surface
 from .._parsers import ModelRef
-from .._service import CatalogService
+from .._service import CatalogService, Requester
 from ._fit_view import Chart, Explain, FitView
 from ._params import BudgetTransformer, ContextTransformer, KvCacheTransformer, ModelChoices, ModelTransformer
 from ._reply import send_document, send_view
@@ -57,8 +59,9 @@ class LookupCog(commands.Cog):
         context: app_commands.Transform[int, ContextTransformer] | None = None,
         kv_cache: app_commands.Transform[KvCacheType, KvCacheTransformer] = KvCacheType.F16,
     ) -> None:
-        await interaction.response.defer(thinking=True)
-        answer = await self.service.fit(model, budget, context=context, kv_type=kv_cache)
+        await interaction.response.defer(thinking=True)  # first: a repo id may be read from the Hub
+        resolved = await self.service.resolve(model, _requester(interaction))
+        answer = await self.service.fit(resolved, budget, context=context, kv_type=kv_cache)
         view = FitView(interaction.user.id, self.service, answer, chart=self.chart, explain=self.explain)
         await send_view(interaction, view, png=view.png())
 
@@ -68,7 +71,8 @@ class LookupCog(commands.Cog):
     @app_commands.checks.cooldown(COOLDOWN_RATE, COOLDOWN_SECONDS)
     async def model(self, interaction: discord.Interaction, model: Model) -> None:
         await interaction.response.defer(thinking=True)
-        await send_document(interaction, await run_model(self.context, model))
+        resolved = await self.service.resolve(model, _requester(interaction))
+        await send_document(interaction, render_model(resolved))
 
     @app_commands.command(name=COMPARE.name, description=COMPARE.summary)
     @app_commands.describe(**COMPARE.describe())
@@ -76,4 +80,11 @@ class LookupCog(commands.Cog):
     @app_commands.checks.cooldown(COOLDOWN_RATE, COOLDOWN_SECONDS)
     async def compare(self, interaction: discord.Interaction, a: Model, b: Model) -> None:
         await interaction.response.defer(thinking=True)
-        await send_document(interaction, await run_compare(self.context, a, b))
+        requester = _requester(interaction)
+        first, second = await self.service.resolve(a, requester), await self.service.resolve(b, requester)
+        await send_document(interaction, render_compare(first, second))
+
+
+def _requester(interaction: discord.Interaction) -> Requester:
+    """Who asked: reads of uncatalogued repos from the Hub are limited per user and per server."""
+    return Requester(interaction.user.id, interaction.guild_id)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Coroutine
-from dataclasses import replace
 from typing import Any
 
 import discord
@@ -17,8 +16,7 @@ from estimator import KvCacheType
 
 from .._answer_fit import render_fit
 from .._document import Document
-from .._parsers import ModelRef
-from .._service import CatalogService, FitAnswer, ResolvedModel
+from .._service import CatalogService, FitAnswer
 from ._embeds import render_embeds
 from ._reply import attach_chart, chart_file
 from ._views import NONE, PagedView
@@ -105,12 +103,9 @@ class FitView(PagedView):
 
     async def _refit(self, interaction: discord.Interaction, *, context: int, kv_type: KvCacheType) -> None:
         old = self.answer
-        # The parsed budget and the exact repo id: nothing the user typed is read twice.
-        new = await self.service.fit(
-            ModelRef(old.model.record.repo_id), old.budget, context=context, kv_type=kv_type
-        )
-        # Keep how the user's words were resolved: the footnote about a fuzzy match stays true.
-        self.answer = replace(new, model=ResolvedModel(new.model.record, old.model.resolution))
+        # The parsed budget and the model as first resolved (its files too): nothing the user typed is
+        # read twice, and the footnote about a fuzzy match stays true.
+        self.answer = await self.service.fit(old.model, old.budget, context=context, kv_type=kv_type)
         self.set_document(render_fit(self.answer))
         self._build_controls()
         png = self.png()

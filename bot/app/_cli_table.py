@@ -190,7 +190,10 @@ def model(state: CliState, args: dict[str, Any], as_json: bool) -> None:
                 gguf = await get_gguf_repo(service.db, ref.text)
                 if gguf is not None:  # a GGUF repo id: its files (issue 15)
                     return json.dumps(gguf_repo_json(gguf), indent=2)
-            return json.dumps(model_json(await service.resolve(ref)), indent=2)
+            resolved = await service.resolve(ref)
+            if resolved.gguf_repo is not None:  # read from the Hub just now
+                return json.dumps(gguf_repo_json(resolved.gguf_repo), indent=2)
+            return json.dumps(model_json(resolved), indent=2)
 
     click.echo(asyncio.run(run()))
 

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from store import Database, seed_bundled_data
 
 from .._service import CatalogService
+from ._on_demand import HubRepoReader
 from ._settings import Settings
 
 
@@ -26,6 +27,6 @@ async def open_database(settings: Settings, *, seed: bool = True) -> AsyncIterat
 @asynccontextmanager
 async def open_service(settings: Settings) -> AsyncIterator[CatalogService]:
     async with open_database(settings) as db:
-        service = CatalogService(db)
+        service = CatalogService(db, read_repo=HubRepoReader(settings, db))
         await service.refresh(force=True)
         yield service

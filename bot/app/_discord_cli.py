@@ -26,6 +26,7 @@ from store import utc_now
 from .._logging import setup_logging
 from .._service import CatalogService
 from ._database import open_database
+from ._on_demand import HubRepoReader
 from ._settings import Settings, SettingsError
 
 if TYPE_CHECKING:
@@ -77,7 +78,7 @@ async def open_bot(
 
     configure_endpoints(settings)
     async with open_database(settings) as db:
-        service = CatalogService(db)
+        service = CatalogService(db, read_repo=HubRepoReader(settings, db))
         bot = FitBot(
             service=service,
             listing_hour_utc=settings.listing_hour_utc,

@@ -169,6 +169,20 @@ SPECS: tuple[Spec, ...] = (
     ),
     Spec("source_url", ("FITBOT_SOURCE_URL",), "https://github.com/you/fitbot", "link shown by /about", _url),
     Spec(
+        "hub_reads_per_user",
+        ("FITBOT_HUB_READS_PER_USER",),
+        "5",
+        "repos one Discord user may have read from the Hub per hour (uncatalogued repo ids)",
+        _int_range(0, 1000),
+    ),
+    Spec(
+        "hub_reads_per_server",
+        ("FITBOT_HUB_READS_PER_SERVER",),
+        "20",
+        "repos one Discord server may have read from the Hub per hour",
+        _int_range(0, 10000),
+    ),
+    Spec(
         "shard_count",
         ("FITBOT_SHARD_COUNT",),
         "2",
@@ -198,6 +212,8 @@ class Settings:
     sources_path: Path | None = None
     listing_hour_utc: int = 9
     source_url: str = "https://github.com/fitbot-dev/fitbot"
+    hub_reads_per_user: int = 5  # on-demand reads of named repos (issue 15 §5), per hour
+    hub_reads_per_server: int = 20
     shard_count: int = 1  # discord.py AutoShardedBot; 0 asks Discord (GET /gateway/bot)
 
     def shown(self) -> list[tuple[str, str, str]]:
