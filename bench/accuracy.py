@@ -173,11 +173,11 @@ def family_memory_rows() -> list[FamilyMemoryRow]:
         import transformers  # noqa: F401
     except ImportError:
         return []
-    from bench._tiny_models import FAMILIES, run_family
+    from bench.tiny_families import CACHE_FAMILIES, run_cache_family
 
     rows = []
-    for family in sorted(FAMILIES):
-        config, held, _ = run_family(family)
+    for family in sorted(CACHE_FAMILIES):
+        config, held, _ = run_cache_family(family)
         kv = sum(2 * (c.k_values + c.v_values + c.indexer_values) for layer, c in zip(config.layer_map.layers, held)
                  if layer.attention is None or layer.attention.window is None)
         state = sum(4 * (c.conv_runtime_values + c.recurrent_values) for c in held)
