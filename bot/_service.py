@@ -16,10 +16,12 @@ from pathlib import Path
 
 from estimator import (
     Budget,
+    DraftFit,
     FitReport,
     KvCacheType,
     ModelFacts,
     estimate_fit,
+    estimate_fit_with_mtp_draft,
 )
 from store import (
     STATUS_GATED,
@@ -67,6 +69,7 @@ class FitAnswer:
     model: ResolvedModel
     budget: Budget
     report: FitReport
+    mtp_draft: DraftFit | None = None  # speculative decoding with the MTP draft: what each row holds
 
 
 class CatalogService:
@@ -134,16 +137,24 @@ class CatalogService:
         context: int | None = None,
         kv_type: KvCacheType = KvCacheType.F16,
         flash_attention: bool = True,
+        mtp_draft: bool = False,
     ) -> FitAnswer:
         """Resolve (unless already resolved) and estimate: the whole of ``/fit``.
 
-        Every value arrives parsed, by the surface that read it.
+        Every value arrives parsed, by the surface that read it. ``mtp_draft`` adds the MTP draft's
+        weights and KV (speculative decoding) to every option.
 
         Raises:
             ModelNotFoundError: an unknown model.
             ModelUnusableError: a known model without usable counts.
+            MtpDraftUnavailableError: ``mtp_draft`` for a model without MTP layers.
         """
         resolved = model if isinstance(model, ResolvedModel) else await self.resolve(model)
+        if mtp_draft:
+            draft = estimate_fit_with_mtp_draft(
+                resolved.facts, budget, context=context, kv_type=kv_type, flash_attention=flash_attention
+            )
+            return FitAnswer(resolved, budget, draft.report, draft)
         report = estimate_fit(
             resolved.facts, budget, context=context, kv_type=kv_type, flash_attention=flash_attention
         )

@@ -12,11 +12,18 @@ from discord.ext import commands
 
 from estimator import Budget, KvCacheType
 
-from .._commands import COMMANDS, CommandContext, Surface, run_compare, run_model
+from .._commands import COMMANDS, CommandContext, Speculative, Surface, run_compare, run_model
 from .._parsers import ModelRef
 from .._service import CatalogService
 from ._fit_view import Chart, Explain, FitView
-from ._params import BudgetTransformer, ContextTransformer, KvCacheTransformer, ModelChoices, ModelTransformer
+from ._params import (
+    BudgetTransformer,
+    ContextTransformer,
+    KvCacheTransformer,
+    ModelChoices,
+    ModelTransformer,
+    SpeculativeTransformer,
+)
 from ._reply import send_document, send_view
 
 # Per user: a handful of answers in a burst, then a pause. The estimate is cheap; this
@@ -56,9 +63,11 @@ class LookupCog(commands.Cog):
         budget: app_commands.Transform[Budget, BudgetTransformer],
         context: app_commands.Transform[int, ContextTransformer] | None = None,
         kv_cache: app_commands.Transform[KvCacheType, KvCacheTransformer] = KvCacheType.F16,
+        speculative: app_commands.Transform[Speculative, SpeculativeTransformer] | None = None,
     ) -> None:
         await interaction.response.defer(thinking=True)
-        answer = await self.service.fit(model, budget, context=context, kv_type=kv_cache)
+        mtp = speculative is Speculative.MTP
+        answer = await self.service.fit(model, budget, context=context, kv_type=kv_cache, mtp_draft=mtp)
         view = FitView(interaction.user.id, self.service, answer, chart=self.chart, explain=self.explain)
         await send_view(interaction, view, png=view.png())
 

@@ -107,7 +107,11 @@ class FitView(PagedView):
         old = self.answer
         # The parsed budget and the exact repo id: nothing the user typed is read twice.
         new = await self.service.fit(
-            ModelRef(old.model.record.repo_id), old.budget, context=context, kv_type=kv_type
+            ModelRef(old.model.record.repo_id),
+            old.budget,
+            context=context,
+            kv_type=kv_type,
+            mtp_draft=old.mtp_draft is not None,
         )
         # Keep how the user's words were resolved: the footnote about a fuzzy match stays true.
         self.answer = replace(new, model=ResolvedModel(new.model.record, old.model.resolution))
