@@ -29,6 +29,8 @@ _KNOWN_DIFFERENCES = {
     # stored without its embed/head copies, which the config path adds.
     "zai-org/GLM-4.6": "MTP layer stored without embed/head copies",
     # The published figure exceeds the config count by 3,416 elements; the cause is not established.
+    # Measured: 3,416 = 61 layers x 56 (= 7168 / 128, one block-scale row per layer), and the config
+    # count plus our 62,495,192 block scales falls short of llmfit's Hub total by the same 3,416.
     "moonshotai/Kimi-K2-Instruct": "published figure exceeds the config count by 3,416",
     # Qwen3-Next's checkpoint stores one MTP block (``mtp.*``) that its config.json does not declare
     # (vLLM assumes num_nextn_predict_layers = 1): full-attention layer with the 512-expert MoE,
