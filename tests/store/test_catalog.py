@@ -239,3 +239,20 @@ def test_depth_from_a_hybrid_override_pattern():
     pattern = config["hybrid_override_pattern"]
     del config["num_hidden_layers"]
     assert parse_model_config(config).num_layers == len(pattern)
+
+
+def test_nemotron_3_super_count_is_the_hub_total_plus_its_router_biases():
+    """Nemotron-3 Super's config count (with its declared MTP block) equals the published BF16 total plus
+    exactly one e_score_correction_bias per router (main MoE layers and the MTP MoE), which that total leaves out.
+
+    Published: nvidia/NVIDIA-Nemotron-3-Super-120B-A12B-BF16, 123,611,012,096 (Hub safetensors total, llmfit
+    catalog github:AlexsJones/llmfit/llmfit-core/data/hf_models.json@a3e0eb27c57fe05298292f4c61699b9aed2824ea).
+    The FP8 entry's config.json has no quantization_config (ModelOpt keeps it in hf_quant_config.json), so
+    it describes the same architecture as the BF16 checkpoint's.
+    """
+    config = _BY_REPO["nvidia/NVIDIA-Nemotron-3-Super-120B-A12B-FP8"]["config"]
+    assert not _quantized(config)
+    routers = config["hybrid_override_pattern"].count("E") + config["mtp_hybrid_override_pattern"].count("E")
+    accounting = account_from_config(config)
+    assert accounting.components.mtp > 0
+    assert accounting.total_params == 123_611_012_096 + routers * config["n_routed_experts"]
