@@ -39,6 +39,7 @@ _KNOWN_DIFFERENCES = {
     # The published figure is 2,944 below the config count: it equals transformers 5.24's parameter
     # count, which registers the router's e_score_correction_bias (23 MoE layers x 128, stored in F32 in
     # the checkpoint) as a buffer. Our count follows the stored tensors (learned router biases count).
+    # Nemotron-3 Super's Hub total leaves out its 41 router biases the same way (test below).
     "nvidia/NVIDIA-Nemotron-3-Nano-30B-A3B-BF16": "published figure omits 2,944 stored router biases",
     # The Hub total is transformers 5.24's parameter count plus exactly vocab x hidden (738,197,504),
     # consistent with a stored copy of the tied head; the config count is a further 2,334 above
