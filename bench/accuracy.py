@@ -15,6 +15,7 @@ for a tiny random model of each family (``family_memory_rows``).
 from __future__ import annotations
 
 import json
+import math
 import tomllib
 from dataclasses import dataclass
 from importlib import resources
@@ -79,7 +80,7 @@ def evaluate() -> list[Case]:
     data = tomllib.loads(MEASUREMENTS.read_text(encoding="utf-8"))
     configs = catalog_configs()
     return [*_gguf_cases(data, configs), *_kv_cases(data, configs), *_run_cases(data, configs),
-            *_compute_cases(data, configs), *_memory_log_cases(data)]
+            *_compute_cases(data, configs), *_memory_log_cases(data, configs)]
 
 
 def _gguf_cases(data, configs) -> list[Case]:
@@ -136,16 +137,28 @@ def _compute_cases(data, configs) -> list[Case]:
     return cases
 
 
-def _memory_log_cases(data) -> list[Case]:
-    """Recurrent state and KV sizes that llama.cpp printed, against our llama.cpp rule (F32 state)."""
+def _memory_log_cases(data, configs=None) -> list[Case]:
+    """Recurrent state and KV sizes that llama.cpp printed, against our llama.cpp rule (F32 state).
+
+    A case names its config inline (``config``, from the log's print_info) or by catalog ``model``;
+    ``n_seq`` sequences each hold their own state; ``what = "kv+state"`` is llama.cpp's whole
+    memory for ``cells`` cells (the attention KV plus the recurrent state); ``rounding_mib`` is how the
+    figure was printed (0.01 MiB by llama.cpp itself, 1 MiB where a table rounded it).
+    """
     cases = []
     for spec in data.get("memory_log", []):
-        config = parse_model_config(spec["config"])
+        raw = spec["config"] if "config" in spec else (configs or catalog_configs())[spec["model"]]
+        config = parse_model_config(raw)
+        n_seq = spec.get("n_seq", 1)
+        state = n_seq * state_bytes_per_sequence(config, CacheRule.LLAMA_CPP)
         if spec["what"] == "state":
-            predicted = state_bytes_per_sequence(config, CacheRule.LLAMA_CPP)
+            predicted = state
         else:
-            predicted = estimate_kv_cache_bytes(config, spec["cells"], spec.get("kv_type", "f16"))
-        target = round(100 * 0.005 / spec["size_mib"], 3)  # the printed figure is rounded to 0.01 MiB
+            kv = estimate_kv_cache_bytes(config, spec["cells"], spec.get("kv_type", "f16"))
+            kv -= state_bytes_per_sequence(config, CacheRule.LLAMA_CPP)  # the growing part only
+            predicted = kv + (state if spec["what"] == "kv+state" else 0)
+        rounding = spec.get("rounding_mib", 0.01) / 2
+        target = math.ceil(1e6 * 100 * rounding / spec["size_mib"]) / 1e6  # half the printed unit
         cases.append(Case("llama.cpp log", spec["name"], spec["size_mib"] * MIB, predicted, target, spec["source"]))
     return cases
 
@@ -173,11 +186,11 @@ def family_memory_rows() -> list[FamilyMemoryRow]:
         import transformers  # noqa: F401
     except ImportError:
         return []
-    from bench._tiny_models import FAMILIES, run_family
+    from bench.tiny_families import CACHE_FAMILIES, run_cache_family
 
     rows = []
-    for family in sorted(FAMILIES):
-        config, held, _ = run_family(family)
+    for family in sorted(CACHE_FAMILIES):
+        config, held, _ = run_cache_family(family)
         kv = sum(2 * (c.k_values + c.v_values + c.indexer_values) for layer, c in zip(config.layer_map.layers, held)
                  if layer.attention is None or layer.attention.window is None)
         state = sum(4 * (c.conv_runtime_values + c.recurrent_values) for c in held)

@@ -126,6 +126,14 @@ def render_fit(answer: FitAnswer) -> Document:
             "Parameter counts need the safetensors headers (the crawler will read them); sizes are estimates"
         )
     lines.append((size + ".",))
+    if answer.mtp_draft is not None:
+        params = fmt.params_short(answer.mtp_draft.mtp_params)
+        lines.append(
+            (
+                f"Speculative decoding with the MTP draft: each row adds its {params} parameters"
+                f" and its KV at {fmt.tokens(report.context)} tokens, on the last GPU.",
+            )
+        )
     quantized = _quantized_line(answer)
     if quantized:
         lines.append(quantized)
@@ -168,7 +176,10 @@ def render_fit(answer: FitAnswer) -> Document:
 def _recommendation_lines(answer: FitAnswer) -> list[Line]:
     rec = recommendation_for(answer)  # issue 12: the headline is the policy's pick (estimator/_advice.py)
     lines = [
-        _best_sentence(answer.report) if rec.verdict == DOES_NOT_FIT else recommendation_sentence(answer, rec)
+        # With the MTP draft on, only the report's rows hold the draft: the headline reads them.
+        _best_sentence(answer.report)
+        if rec.verdict == DOES_NOT_FIT or answer.mtp_draft is not None
+        else recommendation_sentence(answer, rec)
     ]
     assumed = [note for note in rec.notes if "assum" in note]
     if assumed:

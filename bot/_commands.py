@@ -12,6 +12,7 @@ from __future__ import annotations
 import shlex
 from collections.abc import Callable
 from datetime import timedelta
+from enum import StrEnum
 from typing import Any
 
 from estimator import Budget, KvCacheType, parse_budget, parse_context, parse_kv_type
@@ -45,8 +46,10 @@ __all__ = [
     "CommandSpec",
     "Param",
     "ParamKind",
+    "Speculative",
     "Surface",
     "parse_command",
+    "parse_speculative",
     "parse_whole_number",
 ]
 
@@ -57,6 +60,37 @@ MODEL = ParamKind("model", parse_model_name, "MODEL", terminal_parse=parse_model
 BUDGET = ParamKind("budget", parse_budget, "BUDGET")
 CONTEXT = ParamKind("context", parse_context, "TOKENS")
 KV_CACHE = ParamKind("kv_cache", parse_kv_type, "TYPE", choices=tuple(KvCacheType))
+
+
+class Speculative(StrEnum):
+    """Speculative decoding for /fit: off, or drafting with the model's own MTP (NextN) layers."""
+
+    OFF = "off"
+    MTP = "mtp"
+
+
+def parse_speculative(text: str) -> Speculative:
+    """Read "mtp" (also on/yes/true) or "off" (also no/false/none).
+
+    Raises:
+        CommandParseError: anything else.
+    """
+    key = text.strip().lower()
+    key = {
+        "on": "mtp",
+        "yes": "mtp",
+        "true": "mtp",
+        "nextn": "mtp",
+        "no": "off",
+        "false": "off",
+        "none": "off",
+    }.get(key, key)
+    if key not in tuple(Speculative):
+        raise CommandParseError(f"'{text}' is not a speculative mode: try speculative:mtp or speculative:off")
+    return Speculative(key)
+
+
+SPECULATIVE = ParamKind("speculative", parse_speculative, "MODE", choices=tuple(Speculative))
 DAYS = ParamKind("days", parse_days, "DAYS")
 TERM = ParamKind("term", parse_term, "TERM")
 
@@ -67,8 +101,10 @@ async def run_fit(
     budget: Budget,
     context: int | None = None,
     kv_cache: KvCacheType = KvCacheType.F16,
+    speculative: Speculative | None = None,
 ) -> Document:
-    return render_fit(await ctx.service.fit(model, budget, context=context, kv_type=kv_cache))
+    mtp = speculative is Speculative.MTP
+    return render_fit(await ctx.service.fit(model, budget, context=context, kv_type=kv_cache, mtp_draft=mtp))
 
 
 async def run_model(ctx: CommandContext, model: ModelRef) -> Document:
@@ -138,10 +174,17 @@ COMMANDS: dict[str, CommandSpec] = {
                     required=False,
                     default=KvCacheType.F16,
                 ),
+                Param(
+                    "speculative",
+                    SPECULATIVE,
+                    "mtp: add the model's MTP draft (weights + KV) for speculative decoding (default off)",
+                    required=False,
+                ),
             ),
             (
                 (("model", "qwen2.5-32b"), ("budget", "24GB")),
                 (("model", "llama 3.1 70b"), ("budget", "2x3090"), ("context", "32k")),
+                (("model", "deepseek v3"), ("budget", "8x H100"), ("speculative", "mtp")),
             ),
             run_fit,
         ),

@@ -16,10 +16,12 @@ from pathlib import Path
 
 from estimator import (
     Budget,
+    DraftFit,
     FitReport,
     KvCacheType,
     ModelFacts,
     estimate_fit,
+    estimate_fit_with_mtp_draft,
     gguf_file_accounting,
     gguf_model_config,
 )
@@ -98,6 +100,7 @@ class FitAnswer:
     budget: Budget
     report: FitReport
     files: tuple[GgufFileFit, ...] = ()  # the real files, each priced from its own tensor table
+    mtp_draft: DraftFit | None = None  # speculative decoding with the MTP draft: what each row holds
 
 
 class CatalogService:
@@ -195,21 +198,29 @@ class CatalogService:
         context: int | None = None,
         kv_type: KvCacheType = KvCacheType.F16,
         flash_attention: bool = True,
+        mtp_draft: bool = False,
     ) -> FitAnswer:
         """Resolve (unless already resolved) and estimate: the whole of ``/fit``.
 
-        Every value arrives parsed, by the surface that read it.
+        Every value arrives parsed, by the surface that read it. ``mtp_draft`` adds the MTP draft's
+        weights and KV (speculative decoding) to every option.
 
         Raises:
             ModelNotFoundError: an unknown model.
             ModelUnusableError: a known model without usable counts.
+            MtpDraftUnavailableError: ``mtp_draft`` for a model without MTP layers.
         """
         resolved = model if isinstance(model, ResolvedModel) else await self.resolve(model)
-        report = estimate_fit(
-            resolved.facts, budget, context=context, kv_type=kv_type, flash_attention=flash_attention
-        )
         files = price_gguf_files(
             resolved.files, budget, context=context, kv_type=kv_type, flash_attention=flash_attention
+        )
+        if mtp_draft:
+            draft = estimate_fit_with_mtp_draft(
+                resolved.facts, budget, context=context, kv_type=kv_type, flash_attention=flash_attention
+            )
+            return FitAnswer(resolved, budget, draft.report, files, draft)
+        report = estimate_fit(
+            resolved.facts, budget, context=context, kv_type=kv_type, flash_attention=flash_attention
         )
         return FitAnswer(resolved, budget, report, files)
 

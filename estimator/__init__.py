@@ -92,6 +92,7 @@ from ._kv_cache import (
 )
 from ._launch import OLLAMA_TAGS
 from ._layers import AttentionCache, Layer, LayerKind, LayerMap, RecurrentState
+from ._mtp_fit import DraftFit, estimate_fit_with_mtp_draft
 from ._placement import DeviceUse
 from ._rank import RankCandidate, RankedModel, Use, parse_use, rank_models
 from ._runtime import (
@@ -124,6 +125,7 @@ from .errors import (
     GgufHeaderError,
     HeaderParseError,
     InputError,
+    MtpDraftUnavailableError,
     QuantParseError,
     UnknownDtypeError,
     UnknownGpuError,
@@ -183,7 +185,9 @@ __all__ = [
     "ModelFacts",
     "MoeConfig",
     "MoeLayout",
+    "DraftFit",
     "MtpDraft",
+    "MtpDraftUnavailableError",
     "NEEDS_OFFLOAD",
     "OLLAMA_TAGS",
     "OffloadPlan",
@@ -229,6 +233,7 @@ __all__ = [
     "default_quants",
     "estimate_compute_buffers",
     "estimate_fit",
+    "estimate_fit_with_mtp_draft",
     "estimate_gguf_file_fit",
     "estimate_kv_cache_bytes",
     "estimate_mtp_draft",

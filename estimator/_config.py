@@ -167,9 +167,10 @@ def parse_model_config(raw: Mapping[str, object]) -> ModelConfig:
     for key, value in _FAMILY_DEFAULTS.get(model_type, {}).items():
         text.setdefault(key, value)
     hidden = _required(text, "hidden_size")
-    listed = text.get("layers_block_type")
-    if isinstance(listed, list) and _lookup_int(text, "num_hidden_layers") is None:
-        text["num_hidden_layers"] = len(listed)  # Nemotron-H derives its depth from the block list
+    if _lookup_int(text, "num_hidden_layers") is None:
+        derived = _layers_from_pattern(text)
+        if derived:
+            text["num_hidden_layers"] = derived
     layers = _required(text, "num_hidden_layers")
     heads = _required(text, "num_attention_heads")
     kv_heads = _lookup_int(text, "num_key_value_heads") or heads
@@ -202,13 +203,26 @@ def parse_model_config(raw: Mapping[str, object]) -> ModelConfig:
         attention_chunk_size=_int(text.get("attention_chunk_size")),
         mla=mla,
         moe=moe,
-        mtp_layers=_int(text.get("num_nextn_predict_layers")) or 0,
+        mtp_layers=_int(text.get("num_nextn_predict_layers")) or _int(text.get("mtp_num_hidden_layers")) or 0,
         attention_bias=_bool(text.get("attention_bias"), model_type.startswith("qwen2")),
         torch_dtype=_str(text.get("torch_dtype") or text.get("dtype") or raw.get("torch_dtype")),
         quantization=_parse_quant(raw, text),
         has_vision=isinstance(raw.get("vision_config"), Mapping),
         layer_map=layer_map,
     )
+
+
+def _layers_from_pattern(text: Mapping[str, object]) -> int | None:
+    """The depth of a config that states it only as its per-layer pattern: transformers' Nemotron-H
+    (Nemotron-3 Super/Ultra) saves ``layers_block_type`` and no ``num_hidden_layers``; older Nemotron-H
+    configs carry ``hybrid_override_pattern``, one character per layer."""
+    listed = text.get("layers_block_type")
+    if isinstance(listed, list) and listed:
+        return len(listed)
+    pattern = text.get("hybrid_override_pattern")
+    if isinstance(pattern, str) and pattern:
+        return len(pattern)
+    return None
 
 
 def _text_section(raw: Mapping[str, object]) -> dict[str, object]:

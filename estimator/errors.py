@@ -8,7 +8,8 @@ extend this tree in their own ``errors.py``::
      │    ├── BudgetParseError      a memory budget ("24GB", "2x3090")
      │    │    └── UnknownGpuError  a GPU name that is not in the table
      │    ├── ContextParseError     a context length ("32k")
-     │    └── QuantParseError       a quantization name ("Q4_K_M")
+     │    ├── QuantParseError       a quantization name ("Q4_K_M")
+     │    └── MtpDraftUnavailableError  speculative MTP asked of a model without MTP layers
      ├── HeaderParseError           a safetensors header or index is malformed
      │    └── UnknownDtypeError     ... because it names a dtype we do not know
  ├── GgufHeaderError            a GGUF header is malformed or hostile
@@ -102,3 +103,15 @@ class ConfigError(FitbotError):
     def __init__(self, reason: str) -> None:
         self.reason = reason
         super().__init__(f"config.json cannot be used: {reason}")
+
+
+class MtpDraftUnavailableError(InputError):
+    """Speculative decoding with the MTP draft was asked of a model that stores no MTP / NextN layers."""
+
+    def __init__(self, model_type: str) -> None:
+        self.model_type = model_type
+        super().__init__(
+            f"this model ('{model_type}') stores no multi-token-prediction (MTP / NextN) layers, so there is "
+            "no MTP draft to add: drop speculative:mtp, or pick a model with MTP layers such as DeepSeek-V3, "
+            "GLM-4.5 or Qwen3.5"
+        )

@@ -14,11 +14,18 @@ from estimator import Budget, KvCacheType
 
 from .._answer_misc import render_compare
 from .._answer_model import render_model
-from .._commands import COMMANDS, CommandContext, Surface
+from .._commands import COMMANDS, CommandContext, Speculative, Surface
 from .._parsers import ModelRef
 from .._service import CatalogService, Requester
 from ._fit_view import Chart, Explain, FitView
-from ._params import BudgetTransformer, ContextTransformer, KvCacheTransformer, ModelChoices, ModelTransformer
+from ._params import (
+    BudgetTransformer,
+    ContextTransformer,
+    KvCacheTransformer,
+    ModelChoices,
+    ModelTransformer,
+    SpeculativeTransformer,
+)
 from ._reply import send_document, send_view
 
 # Per user: a handful of answers in a burst, then a pause. The estimate is cheap; this
@@ -58,10 +65,12 @@ class LookupCog(commands.Cog):
         budget: app_commands.Transform[Budget, BudgetTransformer],
         context: app_commands.Transform[int, ContextTransformer] | None = None,
         kv_cache: app_commands.Transform[KvCacheType, KvCacheTransformer] = KvCacheType.F16,
+        speculative: app_commands.Transform[Speculative, SpeculativeTransformer] | None = None,
     ) -> None:
         await interaction.response.defer(thinking=True)  # first: a repo id may be read from the Hub
         resolved = await self.service.resolve(model, _requester(interaction))
-        answer = await self.service.fit(resolved, budget, context=context, kv_type=kv_cache)
+        mtp = speculative is Speculative.MTP
+        answer = await self.service.fit(resolved, budget, context=context, kv_type=kv_cache, mtp_draft=mtp)
         view = FitView(interaction.user.id, self.service, answer, chart=self.chart, explain=self.explain)
         await send_view(interaction, view, png=view.png())
 

@@ -105,7 +105,9 @@ class FitView(PagedView):
         old = self.answer
         # The parsed budget and the model as first resolved (its files too): nothing the user typed is
         # read twice, and the footnote about a fuzzy match stays true.
-        self.answer = await self.service.fit(old.model, old.budget, context=context, kv_type=kv_type)
+        self.answer = await self.service.fit(
+            old.model, old.budget, context=context, kv_type=kv_type, mtp_draft=old.mtp_draft is not None
+        )
         self.set_document(render_fit(self.answer))
         self._build_controls()
         png = self.png()

@@ -16,7 +16,7 @@ from discord import app_commands
 
 from store import GlossaryIndex
 
-from .._commands import BUDGET, CONTEXT, KV_CACHE, MODEL, TERM, ParamKind
+from .._commands import BUDGET, CONTEXT, KV_CACHE, MODEL, SPECULATIVE, TERM, ParamKind
 from .._parsers import MODEL_TEXT_LIMIT, TERM_TEXT_LIMIT
 from .._service import CatalogService
 
@@ -76,6 +76,12 @@ class KvCacheTransformer(TableTransformer):
     kind = KV_CACHE
 
 
+class SpeculativeTransformer(TableTransformer):
+    """Speculative decoding with the MTP draft, offered as choices."""
+
+    kind = SPECULATIVE
+
+
 class TermTransformer(TableTransformer):
     """A glossary term as typed."""
 
@@ -85,7 +91,14 @@ class TermTransformer(TableTransformer):
 
 TRANSFORMERS: dict[str, type[TableTransformer]] = {
     t.kind.name: t
-    for t in (ModelTransformer, BudgetTransformer, ContextTransformer, KvCacheTransformer, TermTransformer)
+    for t in (
+        ModelTransformer,
+        BudgetTransformer,
+        ContextTransformer,
+        KvCacheTransformer,
+        SpeculativeTransformer,
+        TermTransformer,
+    )
 }
 
 

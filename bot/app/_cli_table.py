@@ -165,6 +165,7 @@ def fit(
                 context=args["context"],
                 kv_type=args["kv_cache"],
                 flash_attention=not no_fa,
+                mtp_draft=args["speculative"] == "mtp",
             )
         if as_json:
             return json.dumps(fit_json(answer, args["model"].text), indent=2)

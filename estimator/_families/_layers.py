@@ -60,6 +60,11 @@ def layer_mixers(f: Family) -> tuple[str, ...]:
     return (ATTENTION,) * n
 
 
+def mixer_names(kinds: str | tuple[str, ...]) -> tuple[str, ...]:
+    """The mixers a pattern names, one per character or entry (``"*E"``, ``("attention", "moe")``)."""
+    return tuple(_name(kind) for kind in kinds)
+
+
 def _name(kind: str) -> str:
     return (
         ATTENTION

@@ -22,28 +22,44 @@ _GATED_DELTANET = frozenset({"qwen3_next", "qwen3_5", "qwen3_5_text", "qwen3_5_m
 
 
 def build_gated_deltanet_hybrid(f: Family, b: TensorBuilder) -> None:
-    """Qwen3-Next / Qwen3.5: Gated DeltaNet layers with gated full attention every few layers."""
+    """Qwen3-Next / Qwen3.5: Gated DeltaNet layers with gated full attention every few layers, then the
+    MTP block Qwen3.5 declares (``mtp_num_hidden_layers``)."""
     c = f.config
     add_embeddings(b, c)
     moe_layers = moe_layer_set(c)
     for i, mixer in enumerate(layer_mixers(f)):
-        p = f"model.layers.{i}"
-        b.norm(f"{p}.input_layernorm", c.hidden_size)
-        b.norm(f"{p}.post_attention_layernorm", c.hidden_size)
-        if mixer == "attention":
-            q_dim, kv_dim = c.num_heads * c.head_dim, c.num_kv_heads * c.head_dim
-            # q_proj is twice as wide: it also produces the attention output gate.
-            add_qkvo(
-                b, f"{p}.self_attn", c.hidden_size, 2 * q_dim, kv_dim, qkv_bias=c.attention_bias, o_in=q_dim
-            )
-            b.norm(f"{p}.self_attn.q_norm", c.head_dim)
-            b.norm(f"{p}.self_attn.k_norm", c.head_dim)
-        else:
-            _add_gated_deltanet(b, f, f"{p}.linear_attn")
-        if i in moe_layers:
-            _add_qwen_moe(b, f, f"{p}.mlp")
-        else:
-            add_gated_mlp(b, f"{p}.mlp", c.hidden_size, c.intermediate_size or 4 * c.hidden_size)
+        _add_hybrid_layer(b, f, f"model.layers.{i}", attention=mixer == "attention", moe=i in moe_layers)
+    # Qwen3.5 stores its MTP block under ``mtp.``: fc over [embedding; hidden], two pre-fc norms, full
+    # attention layers and a final norm, sharing the main embedding and head. Qwen3.5-27B's Hub total
+    # exceeds transformers' count (which drops ``mtp.*``) by exactly this block: 424,699,392.
+    # Qwen3-Next stores the same block but its config.json does not declare it, so it is not added.
+    mtp_layers = f.integer("mtp_num_hidden_layers")
+    if mtp_layers and not f.flag("mtp_use_dedicated_embeddings"):
+        h = c.hidden_size
+        b.linear("mtp.fc", h, 2 * h)
+        b.norm("mtp.pre_fc_norm_embedding", h)
+        b.norm("mtp.pre_fc_norm_hidden", h)
+        for j in range(mtp_layers):
+            _add_hybrid_layer(b, f, f"mtp.layers.{j}", attention=True, moe=bool(c.moe))
+        b.norm("mtp.norm", h)
+
+
+def _add_hybrid_layer(b: TensorBuilder, f: Family, p: str, *, attention: bool, moe: bool) -> None:
+    c = f.config
+    b.norm(f"{p}.input_layernorm", c.hidden_size)
+    b.norm(f"{p}.post_attention_layernorm", c.hidden_size)
+    if attention:
+        q_dim, kv_dim = c.num_heads * c.head_dim, c.num_kv_heads * c.head_dim
+        # q_proj is twice as wide: it also produces the attention output gate.
+        add_qkvo(b, f"{p}.self_attn", c.hidden_size, 2 * q_dim, kv_dim, qkv_bias=c.attention_bias, o_in=q_dim)
+        b.norm(f"{p}.self_attn.q_norm", c.head_dim)
+        b.norm(f"{p}.self_attn.k_norm", c.head_dim)
+    else:
+        _add_gated_deltanet(b, f, f"{p}.linear_attn")
+    if moe:
+        _add_qwen_moe(b, f, f"{p}.mlp")
+    else:
+        add_gated_mlp(b, f"{p}.mlp", c.hidden_size, c.intermediate_size or 4 * c.hidden_size)
 
 
 def _add_gated_deltanet(b: TensorBuilder, f: Family, p: str) -> None:
@@ -198,7 +214,9 @@ def _add_w123(b: TensorBuilder, p: str, h: int, inter: int) -> None:
 
 def _lfm2_ffn_size(f: Family) -> int:
     """LFM2's feed-forward width: 2/3 of intermediate_size, scaled, rounded up (modeling_lfm2)."""
-    inter = f.config.intermediate_size or 4 * f.config.hidden_size
+    # transformers' Lfm2Config takes ``block_ff_dim`` over ``intermediate_size`` (default 12288); the
+    # Hub configs carry only block_ff_dim (LFM2-350M: 6656 -> 4608, matching its Hub total).
+    inter = f.integer("block_ff_dim") or f.config.intermediate_size or 12288
     if not f.flag("block_auto_adjust_ff_dim", True):
         return inter
     inter = int(2 * inter / 3)

@@ -14,7 +14,7 @@ from ._builder import (
     add_head,
     add_qkvo,
 )
-from ._layers import ATTENTION, layer_mixers, moe_layer_set
+from ._layers import ATTENTION, layer_mixers, mixer_names, moe_layer_set
 
 
 def _add_mamba2(
@@ -199,36 +199,53 @@ def build_granitemoehybrid(f: Family, b: TensorBuilder) -> None:
 
 
 def build_nemotron_h(f: Family, b: TensorBuilder) -> None:
-    """Nemotron-H: one mixer per layer (Mamba-2, attention, ReLU² MLP or MoE) behind one norm."""
+    """Nemotron-H: one mixer per layer (Mamba-2, attention, ReLU² MLP or MoE) behind one norm, then the
+    MTP block the config declares (``num_nextn_predict_layers``)."""
     c = f.config
     h = c.hidden_size
     b.add("model.embeddings.weight", c.vocab_size, h)
     b.norm("model.norm_f", h)
     add_head(b, c)
-    inner = f.integer("mamba_num_heads", 128) * f.integer("mamba_head_dim", 64)
     for i, mixer in enumerate(layer_mixers(f)):
-        p = f"model.layers.{i}"
-        b.norm(f"{p}.norm", h)
-        if mixer == ATTENTION:
-            _add_gqa(b, f, f"{p}.mixer")
-        elif mixer == "mlp":
-            b.linear(f"{p}.mixer.up_proj", c.intermediate_size or 4 * h, h, bias=f.flag("mlp_bias"))
-            b.linear(f"{p}.mixer.down_proj", h, c.intermediate_size or 4 * h, bias=f.flag("mlp_bias"))
-        elif mixer == "moe" and c.moe:
-            _add_nemotron_moe(b, f, f"{p}.mixer")
-        else:
-            _mamba2_of(
-                f,
-                f"{p}.mixer",
-                b,
-                inner=inner,
-                heads_key="mamba_num_heads",
-                groups_key="n_groups",
-                state_key="ssm_state_size",
-                kernel_key="conv_kernel",
-                conv_bias_key="use_conv_bias",
-                proj_bias_key="use_bias",
-            )
+        _add_nemotron_block(b, f, f"model.layers.{i}", mixer)
+    # Nemotron-3 Super/Ultra store their MTP block as ``mtp.*``: the blocks of mtp_layers_block_type
+    # (legacy mtp_hybrid_override_pattern; transformers' default attention + MoE), an [h, 2h] projection
+    # of [embedding; hidden] and three norms, sharing the main embedding and head. With this block,
+    # Nemotron-3-Super-120B-A12B's Hub total (123,611,012,096) is our count minus exactly its 41 routers'
+    # e_score_correction_bias (41 x 512), which the Hub figure leaves out as it does for Nemotron-3-Nano.
+    if f.integer("num_nextn_predict_layers"):
+        kinds = f.strings("mtp_layers_block_type") or str(f.text.get("mtp_hybrid_override_pattern") or "*E")
+        for j, mixer in enumerate(mixer_names(kinds)):
+            _add_nemotron_block(b, f, f"mtp.layers.{j}", mixer)
+        b.linear("mtp.eh_proj", h, 2 * h)
+        for norm in ("enorm", "hnorm", "final_layernorm"):
+            b.norm(f"mtp.{norm}", h)
+
+
+def _add_nemotron_block(b: TensorBuilder, f: Family, p: str, mixer: str) -> None:
+    c = f.config
+    h = c.hidden_size
+    b.norm(f"{p}.norm", h)
+    if mixer == ATTENTION:
+        _add_gqa(b, f, f"{p}.mixer")
+    elif mixer == "mlp":
+        b.linear(f"{p}.mixer.up_proj", c.intermediate_size or 4 * h, h, bias=f.flag("mlp_bias"))
+        b.linear(f"{p}.mixer.down_proj", h, c.intermediate_size or 4 * h, bias=f.flag("mlp_bias"))
+    elif mixer == "moe" and c.moe:
+        _add_nemotron_moe(b, f, f"{p}.mixer")
+    else:
+        _mamba2_of(
+            f,
+            f"{p}.mixer",
+            b,
+            inner=f.integer("mamba_num_heads", 128) * f.integer("mamba_head_dim", 64),
+            heads_key="mamba_num_heads",
+            groups_key="n_groups",
+            state_key="ssm_state_size",
+            kernel_key="conv_kernel",
+            conv_bias_key="use_conv_bias",
+            proj_bias_key="use_bias",
+        )
 
 
 def _add_nemotron_moe(b: TensorBuilder, f: Family, p: str) -> None:

@@ -239,6 +239,11 @@ _TOWERS: dict[str, Callable[[TensorBuilder, _Vision, Family], None]] = {
     "qwen3_vl_moe_vision": _add_qwen_vit,
     "qwen3_5_vision": _add_qwen_vit,
     "qwen3_5_moe_vision": _add_qwen_vit,
+    # Hub configs saved by transformers 4.57 name the vision section after the whole model.
+    "qwen3_vl": _add_qwen_vit,
+    "qwen3_vl_moe": _add_qwen_vit,
+    "qwen3_5": _add_qwen_vit,
+    "qwen3_5_moe": _add_qwen_vit,
     "pixtral": _add_pixtral,
     "llama4_vision_model": _add_llama4_vision,
     "kimi_k25_vision": _add_moonvit,

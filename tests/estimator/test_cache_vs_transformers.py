@@ -20,15 +20,15 @@ from __future__ import annotations
 import pytest
 
 import estimator
-from bench._tiny_models import BASE, FAMILIES, run_family
+from bench.tiny_families import CACHE_FAMILIES, cache_config, run_cache_family
 
 torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 
 
-@pytest.fixture(scope="module", params=sorted(FAMILIES))
+@pytest.fixture(scope="module", params=sorted(CACHE_FAMILIES))
 def family_run(request):
-    return (request.param, *run_family(request.param))
+    return (request.param, *run_cache_family(request.param))
 
 
 def test_each_layer_holds_what_we_predict(family_run):
@@ -71,8 +71,8 @@ def test_model_totals_at_f16_and_f32(family_run):
 def test_every_hybrid_family_is_covered():
     """The test reaches each memory kind of issue 10 that transformers ships a family for."""
     kinds: set[str] = set()
-    for model_type, overrides in FAMILIES.items():
-        hf_config = transformers.AutoConfig.for_model(model_type, **{**BASE, **overrides})
+    for model_type in CACHE_FAMILIES:
+        hf_config = cache_config(model_type)
         kinds |= set(estimator.parse_model_config(hf_config.to_dict()).layer_map.kind_counts())
     expected = {kind.value for kind in estimator.LayerKind} - {"mlp-only"}
     assert expected <= kinds | {"mlp-only"}, expected - kinds
@@ -87,7 +87,7 @@ PUBLISHED_KEYS: dict[str, dict[str, object]] = {
     "qwen3_next": {"full_attention_interval": 2},
     "qwen3_5_text": {"full_attention_interval": 2},
     "lfm2": {"full_attn_idxs": [1, 3]},
-    "kimi_linear": {"linear_attn_config": FAMILIES["kimi_linear"]["linear_attn_config"]},
+    "kimi_linear": {"linear_attn_config": CACHE_FAMILIES["kimi_linear"]["linear_attn_config"]},
     "nemotron_h": {"hybrid_override_pattern": "M*-M", "num_hidden_layers": 4},
     "minimax": {"attn_type_list": [0, 1, 0, 1]},
     "jamba": {"attn_layer_period": 2, "attn_layer_offset": 1},
@@ -95,15 +95,14 @@ PUBLISHED_KEYS: dict[str, dict[str, object]] = {
     # Gemma 4's config.json states the global layers' head size and KV heads; transformers turns them
     # into per_layer_config, which it writes back instead.
     "gemma4_text": {"global_head_dim": 48, "num_global_key_value_heads": 1,
-                    "layer_types": FAMILIES["gemma4_text"]["layer_types"]},
+                    "layer_types": CACHE_FAMILIES["gemma4_text"]["layer_types"]},
 }
 
 
 @pytest.mark.parametrize("model_type", sorted(PUBLISHED_KEYS))
 def test_published_keys_give_the_same_map(model_type):
     """Without ``layer_types``, the family's own layer key yields the map that matched transformers' cache."""
-    hf_config = transformers.AutoConfig.for_model(model_type, **{**BASE, **FAMILIES[model_type]})
-    full = hf_config.to_dict()
+    full = cache_config(model_type).to_dict()
     derived = ("layer_types", "layers_block_type", "attn_type_list", "per_layer_config")
     published = {k: v for k, v in full.items() if k not in derived}
     published |= PUBLISHED_KEYS[model_type]
