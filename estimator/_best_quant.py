@@ -13,10 +13,9 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from ._budget import Budget
-from ._fit import ModelFacts
+from ._fit import ModelFacts, profile_for
 from ._placement import fits_at, new_placement, split_layers
-from ._runtime import LLAMA_CPP_PROFILE, TRANSFORMERS_PROFILE
-from ._weights import NON_GGUF, STORED, layout_weights, stored_available
+from ._weights import STORED, layout_weights, stored_available
 
 # The memoised wrappers hash the whole accounting and config on every call (or keep records
 # that are never asked again); a model is asked once here, so the raw functions are cheaper.
@@ -37,7 +36,7 @@ def best_fitting_quants(
         if quant == STORED and not stored_available(accounting):
             continue
         layout = _layout(quant, accounting, config)
-        profile = TRANSFORMERS_PROFILE if quant in NON_GGUF else LLAMA_CPP_PROFILE
+        profile = profile_for(quant)
         # One placement per layout; each budget swaps in its devices and keeps the running sums.
         layouts.append((-layout.total, n, quant, new_placement(layout, config, budgets[0], profile)))
     layouts.sort(key=lambda item: item[:2])  # heaviest first; ties keep the given order, as max() does

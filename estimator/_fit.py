@@ -26,8 +26,8 @@ from ._placement import (
     placement_for,
     split_layers,
 )
-from ._runtime import LLAMA_CPP_PROFILE, TRANSFORMERS_PROFILE
-from ._weights import NON_GGUF, STORED, layout_weights, stored_available
+from ._runtime import LLAMA_CPP_PROFILE, MLX_PROFILE, TRANSFORMERS_PROFILE, RuntimeProfile
+from ._weights import MLX_4BIT, MLX_8BIT, MLX_BITS, NON_GGUF, STORED, layout_weights, stored_available
 
 
 class Verdict(StrEnum):
@@ -175,8 +175,9 @@ def estimate_fit(
         if quant == STORED and not stored_available(accounting):
             continue
         layout = layout_weights(quant, accounting, config)
-        profile = TRANSFORMERS_PROFILE if quant in NON_GGUF else llama
-        options.append(evaluate_option(request, placement_for(layout, config, budget, profile)))
+        options.append(
+            evaluate_option(request, placement_for(layout, config, budget, profile_for(quant, llama)))
+        )
     best = _best(options)
     return FitReport(
         budget,
@@ -192,10 +193,19 @@ def estimate_fit(
     )
 
 
+def profile_for(quant: str, llama: RuntimeProfile = LLAMA_CPP_PROFILE) -> RuntimeProfile:
+    """The runtime that runs ``quant``: vLLM/transformers for checkpoints as stored and FP8, mlx_lm
+    for MLX, else llama.cpp (``llama``, with the caller's flash-attention setting)."""
+    if quant in NON_GGUF:
+        return TRANSFORMERS_PROFILE
+    return MLX_PROFILE if quant in MLX_BITS else llama
+
+
 def default_quants(accounting: ParamAccounting, budget: Budget | None = None) -> tuple[str, ...]:
     """The options worth showing: ours, plus MXFP4_MOE for models that ship MXFP4 experts.
 
     Apple GPUs and CPU-only machines get no FP8 row: FP8 checkpoints are a CUDA (vLLM) format.
+    Apple GPUs get MLX 8-bit and 4-bit rows (issue 12), run by mlx_lm.
     """
     quants: tuple[str, ...] = DEFAULT_QUANTS
     if accounting.quantization == "mxfp4":
@@ -203,6 +213,8 @@ def default_quants(accounting: ParamAccounting, budget: Budget | None = None) ->
     apple = budget is not None and any(d.gpu and d.gpu.vendor == "apple" for d in budget.devices)
     if budget is not None and (budget.cpu_only or apple):
         quants = tuple(q for q in quants if q != "FP8")
+    if apple:
+        quants = (*quants, MLX_8BIT, MLX_4BIT)
     return quants
 
 

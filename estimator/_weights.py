@@ -15,6 +15,7 @@ from functools import lru_cache
 from ._accounting import HEADER, ParamAccounting, TensorGroup
 from ._config import MlaDims, ModelConfig
 from ._gguf import FILE_TYPES, MixContext, counter_key, gguf_tensor_type, tensor_bytes
+from ._kv_cache import model_dtype_bytes
 from .errors import QuantParseError
 
 # Bytes of one layer of a tensor group: (group, offset of the layer within the group).
@@ -25,7 +26,18 @@ _PositionSizer = Callable[[TensorGroup], list[int]]
 STORED = "stored"
 FP8 = "FP8"
 NON_GGUF = (STORED, FP8)
-QUANT_NAMES = (STORED, "BF16", "F16", FP8, *(q for q in FILE_TYPES if q not in ("F16", "BF16")))
+MLX_4BIT = "MLX_4BIT"
+MLX_8BIT = "MLX_8BIT"
+MLX_BITS = {MLX_8BIT: 8, MLX_4BIT: 4}  # mlx_lm.convert -q --q-bits N, affine mode, group size 64
+QUANT_NAMES = (
+    STORED,
+    "BF16",
+    "F16",
+    FP8,
+    *(q for q in FILE_TYPES if q not in ("F16", "BF16")),
+    MLX_4BIT,
+    MLX_8BIT,
+)
 
 
 class Quant(StrEnum):
@@ -50,12 +62,16 @@ class Quant(StrEnum):
     IQ3_XXS = "IQ3_XXS"
     IQ2_XXS = "IQ2_XXS"
     MXFP4_MOE = "MXFP4_MOE"
+    MLX_4BIT = "MLX_4BIT"
+    MLX_8BIT = "MLX_8BIT"
 
 
 _EXCLUDED_ROLES = frozenset({"mtp"})
 _GGUF_EXCLUDED_ROLES = frozenset({"mtp", "vision"})
 _FP8_ROLES_PREFIX = ("attn_", "ffn_")
 _FP8_SCALE_BLOCK = 128 * 128  # DeepSeek-style F32 block scales
+_MLX_GROUP = 64  # mlx_lm quantize_model: affine mode defaults to group size 64
+_MLX_KEPT_ROLES = frozenset({"norm", "bias"})  # not nn.Linear/nn.Embedding weights: no to_quantized
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +126,9 @@ def layout_weights(quant: str, accounting: ParamAccounting, config: ModelConfig)
         return _build(quant, groups, config.num_layers, _fp8_bytes, tied, copy_tied=False)
     if quant == STORED:
         return _build(quant, groups, config.num_layers, _stored_sizer(accounting), tied, copy_tied=False)
+    if quant in MLX_BITS:
+        sizer = _mlx_sizer(MLX_BITS[quant], model_dtype_bytes(config))
+        return _build(quant, groups, config.num_layers, sizer, tied, copy_tied=False)
     raise QuantParseError(quant, QUANT_NAMES)
 
 
@@ -137,7 +156,8 @@ def _build(
     experts = [0] * (num_layers + 1)
     buckets = {"token_embd": 0, "output": 0}
     other = 0
-    excluded = _GGUF_EXCLUDED_ROLES if quant in FILE_TYPES else _EXCLUDED_ROLES
+    # llama.cpp's GGUF and mlx_lm (text only: mlx-vlm runs vision) leave the vision tower out.
+    excluded = _GGUF_EXCLUDED_ROLES if quant in FILE_TYPES or quant in MLX_BITS else _EXCLUDED_ROLES
     for group in groups:
         if group.role in excluded:
             continue
@@ -272,6 +292,28 @@ def _fp8_bytes(group: TensorGroup, offset: int) -> int:
     if group.role.startswith(_FP8_ROLES_PREFIX) and group.row_size and group.role not in ("ffn_gate_inp",):
         return group.params + 4 * -(-group.params // _FP8_SCALE_BLOCK)
     return 2 * group.params
+
+
+def _mlx_sizer(bits: int, dtype_bytes: int) -> _Sizer:
+    """Bytes of a tensor as ``mlx_lm.convert -q --q-bits bits`` writes it.
+
+    mlx-lm's ``quantize_model`` (mlx_lm/utils.py, ml-explore/mlx-lm d78bf58) calls ``nn.quantize``
+    in "affine" mode with group size 64 and, by default, 4 bits, on every module that has
+    ``to_quantized`` (``nn.Linear``, ``nn.Embedding``, MoE ``SwitchLinear``) and whose weight's last
+    dimension divides by the group size: the token embedding and output head are quantized too.
+    Each group of 64 weights keeps a scale and a bias in the model dtype (``convert`` casts to
+    config.json's ``torch_dtype``): with BF16, 4 + 32/64 = 4.5 and 8 + 32/64 = 8.5 bits per weight.
+    Norms and 1-D biases stay in the model dtype. Not modelled: family ``quant_predicate`` overrides
+    (routers kept at 8 bits in MiniMax and GraniteMoE, for example), a small share of the bytes.
+    """
+
+    def size(group: TensorGroup, offset: int) -> int:
+        if group.role in _MLX_KEPT_ROLES or (group.row_size and group.row_size % _MLX_GROUP):
+            return dtype_bytes * group.params
+        groups = -(-group.params // _MLX_GROUP)
+        return group.params * bits // 8 + 2 * dtype_bytes * groups
+
+    return size
 
 
 def _stored_sizer(accounting: ParamAccounting) -> _Sizer:
