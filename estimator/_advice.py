@@ -4,8 +4,10 @@ The whole policy is here, rule by rule; tests/estimator/test_advice.py checks ea
 
 1. **Runtime from hardware.** Two or more data-centre GPUs that vLLM supports: vLLM with tensor
    parallelism. Everything else (consumer NVIDIA, AMD, Intel, Strix Halo, DGX Spark, Apple,
-   CPU only, a bare size): llama.cpp with GGUF. Apple also gets an MLX command and never an FP8
-   row or a CUDA reserve; AMD and Intel are named with their llama.cpp back ends.
+   CPU only, a bare size): llama.cpp with GGUF. Apple also gets MLX 8-bit and 4-bit rows and an MLX
+   command, and never an FP8 row or a CUDA reserve; MLX is the pick where llama.cpp falls short of
+   4 bits or of the context and an MLX copy runs it in memory (``_advice_mlx``). AMD and Intel are
+   named with their llama.cpp back ends.
 2. **Native formats first.** gpt-oss ships MXFP4 experts: MXFP4_MOE is its pick whenever it
    runs. A quantized repo (FP8, AWQ, GPTQ, compressed-tensors, bitsandbytes, MLX) is run as
    stored when it fits.
@@ -33,6 +35,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from ._advice_llama import llama_pick
+from ._advice_mlx import mlx_pick
 from ._advice_policy import (
     LOW_BIT_QUANTS,
     RUNS_FROM_DISK,
@@ -97,9 +100,13 @@ def recommend(
     stored = stored_pick(model, budget, base, repo_id, notes)
     if stored is not None:
         return replace(stored, native_context=native, rope_scale=rope)
+    before_llama = list(notes)  # llama_pick adds its own notes to ``notes``
     rec = llama_pick(
         model, speed_budget, base, repo_id, kv_type, context is not None, flash_attention, notes, rope
     )
+    mlx = None if kv_type else mlx_pick(speed_budget, base, rec, repo_id, before_llama)
+    if mlx is not None:
+        return replace(mlx, native_context=native, rope_scale=rope)
     if budget.system_ram_bytes is None and (rec.offload is not None or rec.verdict == RUNS_FROM_DISK):
         rec = replace(
             rec,
