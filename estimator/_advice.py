@@ -40,6 +40,7 @@ from ._advice_policy import (
     LOW_BIT_QUANTS,
     RUNS_FROM_DISK,
     USABLE_TOKENS_PER_S,
+    Question,
     Recommendation,
     hardware_wording,
 )
@@ -92,19 +93,18 @@ def recommend(
         notes.append(
             f"native context is {native:,} tokens; {target:,} needs YaRN RoPE scaling, factor {rope:g}"
         )
+    q = Question(model, repo_id, speed_budget, base, kv_type, context is not None, flash_attention, rope)
     multi_dc = len(budget.devices) > 1 and all(d.gpu and d.gpu.datacenter for d in budget.devices)
     if multi_dc and vllm_capable(budget):
-        vllm = vllm_pick(model, speed_budget, repo_id, target, context is not None, notes)
+        vllm = vllm_pick(q, notes)
         if vllm is not None:
             return replace(vllm, native_context=native, rope_scale=rope)
-    stored = stored_pick(model, budget, base, repo_id, notes)
+    stored = stored_pick(q, budget, notes)
     if stored is not None:
         return replace(stored, native_context=native, rope_scale=rope)
     before_llama = list(notes)  # llama_pick adds its own notes to ``notes``
-    rec = llama_pick(
-        model, speed_budget, base, repo_id, kv_type, context is not None, flash_attention, notes, rope
-    )
-    mlx = None if kv_type else mlx_pick(speed_budget, base, rec, repo_id, before_llama)
+    rec = llama_pick(q, notes)
+    mlx = None if kv_type else mlx_pick(q, rec, before_llama)
     if mlx is not None:
         return replace(mlx, native_context=native, rope_scale=rope)
     if budget.system_ram_bytes is None and (rec.offload is not None or rec.verdict == RUNS_FROM_DISK):

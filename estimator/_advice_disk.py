@@ -7,11 +7,12 @@ from ._advice_policy import (
     COMMUNITY_DEFAULT,
     LOW_BIT_QUANTS,
     RUNS_FROM_DISK,
+    Question,
     Recommendation,
     hardware_wording,
     speed_text,
 )
-from ._budget import SYSTEM_RAM_BANDWIDTH, Budget
+from ._budget import SYSTEM_RAM_BANDWIDTH
 from ._fit import DOES_NOT_FIT, FitReport, ModelFacts, OffloadPlan, QuantOption
 from ._launch import gguf_file_name, llama_server
 from ._runtime import LLAMA_CPP, LLAMA_CPP_PROFILE, Runtime, estimate_compute_buffers
@@ -47,15 +48,9 @@ def host_ram(
     return tuple(items)
 
 
-def from_disk(
-    model: ModelFacts,
-    budget: Budget,
-    report: FitReport,
-    repo_id: str,
-    notes: list[str],
-    flash_attention: bool,
-) -> Recommendation:
+def from_disk(q: Question, report: FitReport, notes: list[str]) -> Recommendation:
     """Rule 6: nothing fits VRAM + RAM, so mmap pages the remaining weights from disk."""
+    model, budget, repo_id, flash_attention = q.model, q.budget, q.repo_id, q.flash_attention
     llama = [o for o in report.options if o.runtime == LLAMA_CPP]
     if not llama:
         return Recommendation(

@@ -4,11 +4,10 @@ fit), the quality-floor pick over each report, its decode speed, and the ``llama
 from __future__ import annotations
 
 from ._advice_disk import from_disk, host_ram
-from ._advice_policy import NATIVE_GGUF, Recommendation, hardware_wording
+from ._advice_policy import Question, Recommendation, hardware_wording
 from ._advice_quality import Choice, choose, trade_notes
 from ._advice_server import extra_launches
-from ._budget import Budget
-from ._fit import NEEDS_OFFLOAD, FitReport, ModelFacts, OffloadPlan, estimate_fit
+from ._fit import NEEDS_OFFLOAD, FitReport, OffloadPlan, estimate_fit
 from ._launch import gguf_file_name, llama_server, mlx_server
 from ._runtime import LLAMA_CPP, Runtime
 from ._units import GIB
@@ -21,19 +20,11 @@ def _llama_quants(base: FitReport) -> tuple[str, ...]:
     return tuple(o.quant for o in base.options if o.runtime == LLAMA_CPP)
 
 
-def llama_pick(
-    model: ModelFacts,
-    budget: Budget,
-    base: FitReport,
-    repo_id: str,
-    kv_type: str | None,
-    asked: bool,
-    flash_attention: bool,
-    notes: list[str],
-    rope: float | None,
-) -> Recommendation:
-    target = base.context
-    native = NATIVE_GGUF.get(model.accounting.quantization or "")
+def llama_pick(q: Question, notes: list[str]) -> Recommendation:
+    """Rules 3-5 with llama.cpp: the pick over f16 (and, for an asked context, q8_0 and q4_0) caches,
+    else rule 6 (runs from disk). Adds its own notes to ``notes``."""
+    model, budget, base, repo_id = q.model, q.budget, q.base, q.repo_id
+    kv_type, asked, flash_attention, target = q.kv_type, q.context_asked, q.flash_attention, q.target
     kv_steps = (kv_type,) if kv_type else (_KV_STEPS if asked else ("f16",))
     best: Choice | None = None
     reports = {}
@@ -51,13 +42,13 @@ def llama_pick(
             )
         )
         reports[kv] = report
-        choice = choose(report, kv, target, asked, native, model)
+        choice = choose(q, report, kv)
         if choice is not None and (best is None or (choice.tier, -choice.reach) < (best.tier, -best.reach)):
             best = choice
         if best is not None and best.tier == 0:  # a quantized cache is worth it only to stay on the GPU
             break
     if best is None:
-        return from_disk(model, budget, reports[kv_steps[0]], repo_id, notes, flash_attention)
+        return from_disk(q, reports[kv_steps[0]], notes)
     if best.kv != "f16" and not kv_type:
         f16 = next(o for o in reports["f16"].options if o.quant == best.option.quant)
         notes.append(
@@ -79,7 +70,7 @@ def llama_pick(
     launch = [
         (
             str(Runtime.LLAMA_CPP),
-            _llama_command(file, context, plan, best.kv, flash_attention, budget, model, rope),
+            _llama_command(q, file, context, plan, best.kv),
         )
     ]
     if any(d.gpu and d.gpu.vendor == "apple" for d in budget.devices):
@@ -103,16 +94,8 @@ def llama_pick(
     )
 
 
-def _llama_command(
-    file: str,
-    context: int,
-    plan: OffloadPlan | None,
-    kv: str,
-    flash_attention: bool,
-    budget: Budget,
-    model: ModelFacts,
-    rope: float | None,
-) -> str:
+def _llama_command(q: Question, file: str, context: int, plan: OffloadPlan | None, kv: str) -> str:
+    budget, rope = q.budget, q.rope_scale
     gpu_layers: int | None = 99
     cpu_moe = 0
     if budget.cpu_only:
@@ -121,7 +104,7 @@ def _llama_command(
         cpu_moe = plan.cpu_layers
     elif plan is not None:
         gpu_layers = plan.total_layers - plan.cpu_layers
-    native = model.config.max_context
+    native = q.model.config.max_context
     yarn = (rope, native) if rope and native else None
     return llama_server(
         file,
@@ -129,6 +112,6 @@ def _llama_command(
         gpu_layers=gpu_layers,
         cpu_moe_layers=cpu_moe,
         kv_type=kv,
-        flash_attention=flash_attention,
+        flash_attention=q.flash_attention,
         yarn=yarn,
     )

@@ -13,12 +13,13 @@ from ._advice_policy import (
     HEADROOM,
     LOW_BIT_QUANTS,
     USABLE_TOKENS_PER_S,
+    Question,
     Recommendation,
     hardware_wording,
     headroom,
 )
 from ._budget import Budget
-from ._fit import FITS, FitReport, QuantOption
+from ._fit import FITS, QuantOption
 from ._launch import mlx_server
 from ._runtime import Runtime
 from ._units import GIB
@@ -32,12 +33,11 @@ def apple_only(budget: Budget) -> bool:
     return bool(budget.devices) and all(d.gpu and d.gpu.vendor == "apple" for d in budget.devices)
 
 
-def mlx_pick(
-    budget: Budget, base: FitReport, llama: Recommendation, repo_id: str, notes: list[str]
-) -> Recommendation | None:
+def mlx_pick(q: Question, llama: Recommendation, notes: list[str]) -> Recommendation | None:
     """MLX instead of ``llama`` when an MLX copy runs all of ``base``'s context and does better: 8-bit
     with headroom where llama.cpp's pick has fewer bits, or 4-bit where llama.cpp falls short (below
     4 bits, less context than asked, not all in memory); else None."""
+    budget, base, repo_id = q.budget, q.base, q.repo_id
     if not apple_only(budget):
         return None
     fitting = {

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ._budget import Budget
-from ._fit import OffloadPlan, QuantOption
+from ._fit import FitReport, ModelFacts, OffloadPlan, QuantOption
 from ._runtime import Runtime
 
 RUNS_FROM_DISK = "runs_from_disk"
@@ -67,6 +67,26 @@ class Recommendation:
     @property
     def launch_map(self) -> dict[str, str]:
         return dict(self.launch)
+
+
+@dataclass(frozen=True, slots=True)
+class Question:
+    """What every rule of the advice reads: the model and its repo, the budget (a bare size given the
+    card its speed assumes), the report at the target context, and what the user asked for."""
+
+    model: ModelFacts
+    repo_id: str
+    budget: Budget
+    base: FitReport
+    kv_type: str | None  # named by the user; None lets the advice choose
+    context_asked: bool
+    flash_attention: bool
+    rope_scale: float | None  # YaRN factor needed beyond the native context
+
+    @property
+    def target(self) -> int:
+        """The context the advice aims for: the asked one, else the default."""
+        return self.base.context
 
 
 def hardware_wording(budget: Budget) -> str:

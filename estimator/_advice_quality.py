@@ -10,7 +10,9 @@ from ._advice_policy import (
     COMMUNITY_DEFAULT,
     HEADROOM,
     LOW_BIT_QUANTS,
+    NATIVE_GGUF,
     USABLE_TOKENS_PER_S,
+    Question,
     headroom,
     speed_text,
 )
@@ -20,7 +22,6 @@ from ._fit import (
     FITS_REDUCED_CONTEXT,
     NEEDS_OFFLOAD,
     FitReport,
-    ModelFacts,
     QuantOption,
     offload_plan,
 )
@@ -36,15 +37,10 @@ class Choice:
     speed: float | None
 
 
-def choose(
-    report: FitReport,
-    kv: str,
-    target: int,
-    asked: bool,
-    native: str | None,
-    model: ModelFacts,
-) -> Choice | None:
-    """The best option of one report under rules 2-4, or None when nothing runs."""
+def choose(q: Question, report: FitReport, kv: str) -> Choice | None:
+    """The best option of one report (``kv`` its cache type) under rules 2-4, or None when nothing runs."""
+    model, target, asked = q.model, q.target, q.context_asked
+    native = NATIVE_GGUF.get(model.accounting.quantization or "")
     choices = []
     for option in report.options:
         if option.runtime != LLAMA_CPP or option.verdict == DOES_NOT_FIT:

@@ -3,9 +3,9 @@ quantized repo run as stored (vLLM on NVIDIA/AMD, mlx-lm for MLX repos)."""
 
 from __future__ import annotations
 
-from ._advice_policy import NATIVE_GGUF, Recommendation
+from ._advice_policy import NATIVE_GGUF, Question, Recommendation
 from ._budget import Budget
-from ._fit import FITS, FitReport, ModelFacts
+from ._fit import FITS, ModelFacts
 from ._launch import OLLAMA, mlx_server, ollama_run, vllm_serve
 from ._runtime import Runtime
 from ._units import GIB
@@ -60,14 +60,9 @@ def vllm_command(repo_id: str, plan: VllmPlan, context: int) -> str:
     )
 
 
-def vllm_pick(
-    model: ModelFacts,
-    budget: Budget,
-    repo_id: str,
-    target: int,
-    asked: bool,
-    notes: list[str],
-) -> Recommendation | None:
+def vllm_pick(q: Question, notes: list[str]) -> Recommendation | None:
+    """Rule 1 on several data-centre GPUs: vLLM with tensor parallelism, when a layout fits."""
+    model, budget, repo_id, target, asked = q.model, q.budget, q.repo_id, q.target, q.context_asked
     plan = first_vllm_plan(model, budget, target)
     if plan is None:
         return None
@@ -105,14 +100,13 @@ def vllm_pick(
     )
 
 
-def stored_pick(
-    model: ModelFacts,
-    budget: Budget,
-    base: FitReport,
-    repo_id: str,
-    notes: list[str],
-) -> Recommendation | None:
-    """A quantized repo that fits as stored runs as stored: vLLM on NVIDIA/AMD, mlx-lm for MLX repos."""
+def stored_pick(q: Question, budget: Budget, notes: list[str]) -> Recommendation | None:
+    """A quantized repo that fits as stored runs as stored: vLLM on NVIDIA/AMD, mlx-lm for MLX repos.
+
+    ``budget`` is the one typed, not ``q.budget``: a card assumed for speed must not make a bare size
+    vLLM-capable.
+    """
+    model, base, repo_id = q.model, q.base, q.repo_id
     method = model.accounting.quantization
     if not method or method in NATIVE_GGUF:
         return None

@@ -9,7 +9,9 @@ import pytest
 
 import estimator
 from estimator._advice import LOW_BIT_QUANTS
+from estimator._advice_llama import llama_pick
 from estimator._advice_mlx import mlx_pick
+from estimator._advice_policy import Question, Recommendation
 from estimator._runtime import Runtime
 from estimator._weights import MLX_4BIT, MLX_8BIT
 
@@ -43,7 +45,7 @@ def test_mlx_layout_follows_mlx_lm_rule(quant, bits, header_accounting, model_co
 
 
 def test_mlx_4bit_layout_matches_an_mlx_checkpoint(header_accounting, config_accounting, model_config):
-    """The 4-bit figure is the byte size of an mlx-community style checkpoint's tensors, from headers or config."""
+    """The 4-bit figure is the bytes of an mlx-community style checkpoint, from its headers or its config."""
     stored = header_accounting("mlx-4bit").stored_bytes
     for accounting in (header_accounting("mlx-4bit"), config_accounting("mlx-4bit")):
         assert estimator.layout_weights(MLX_4BIT, accounting, model_config("mlx-4bit")).total == stored
@@ -86,36 +88,38 @@ def test_apple_budget_has_mlx_rows_without_reserve(header_accounting, model_conf
     assert not [o for o in cuda.options if o.runtime == Runtime.MLX]
 
 
-def _llama_rec(header_accounting, model_config, key: str, budget: str) -> tuple:
+def _question(header_accounting, model_config, key: str, budget: str) -> tuple[Question, Recommendation]:
+    """The advice's question for ``key`` on ``budget`` at the default context, and llama.cpp's pick."""
     facts = _facts(header_accounting, model_config, key)
     parsed = estimator.parse_budget(budget)
     base = estimator.estimate_fit(facts, parsed)
-    return parsed, base, estimator.recommend(facts, parsed, repo_id="org/m")
+    q = Question(facts, "org/m", parsed, base, None, False, True, None)
+    return q, llama_pick(q, [])
 
 
 def test_mlx_8bit_replaces_a_lower_precision_llama_pick(header_accounting, model_config):
-    """On a Mac with room for MLX 8-bit at a usable speed, a llama.cpp pick below 8 bits gives way to MLX 8-bit."""
-    budget, base, rec = _llama_rec(header_accounting, model_config, "llama-3.1-8b", "M3 Max 128GB")
+    """On a Mac with room for MLX 8-bit at a usable speed, a llama.cpp pick below 8 bits gives way to it."""
+    q, rec = _question(header_accounting, model_config, "llama-3.1-8b", "M3 Max 128GB")
     assert rec.runtime == Runtime.LLAMA_CPP and rec.quant == "Q8_0"
-    assert mlx_pick(budget, base, rec, "org/m", []) is None  # Q8_0 already has 8 bits
-    pick = mlx_pick(budget, base, dataclasses.replace(rec, quant="Q6_K"), "org/m", [])
+    assert mlx_pick(q, rec, []) is None  # Q8_0 already has 8 bits
+    pick = mlx_pick(q, dataclasses.replace(rec, quant="Q6_K"), [])
     assert pick is not None and (pick.runtime, pick.quant, pick.verdict) == (Runtime.MLX, MLX_8BIT, "fits")
     assert "--q-bits 8" in pick.launch_map["mlx"] and "llama.cpp" in pick.launch_map
-    assert pick.context == base.context and pick.decode_tokens_per_s
+    assert pick.context == q.target and pick.decode_tokens_per_s
 
 
 def test_mlx_4bit_replaces_a_low_bit_llama_pick(header_accounting, model_config):
     """Where only MLX 4-bit fits, it replaces a below-4-bit llama.cpp pick, not a 4-bit one."""
-    budget, base, rec = _llama_rec(header_accounting, model_config, "qwen2.5-32b-instruct", "M4 Max 36GB")
-    options = {o.quant: o for o in base.options}
+    q, rec = _question(header_accounting, model_config, "qwen2.5-32b-instruct", "M4 Max 36GB")
+    options = {o.quant: o for o in q.base.options}
     assert options[MLX_4BIT].verdict == "fits" and options[MLX_8BIT].verdict != "fits"
     assert rec.quant not in LOW_BIT_QUANTS
-    assert mlx_pick(budget, base, rec, "org/m", []) is None
-    pick = mlx_pick(budget, base, dataclasses.replace(rec, quant="Q3_K_M"), "org/m", [])
+    assert mlx_pick(q, rec, []) is None
+    pick = mlx_pick(q, dataclasses.replace(rec, quant="Q3_K_M"), [])
     assert pick is not None and pick.quant == MLX_4BIT and "--q-bits 4" in pick.launch_map["mlx"]
 
 
 def test_mlx_is_never_picked_off_apple(header_accounting, model_config):
     """On an NVIDIA card the MLX rule does not apply, whatever llama.cpp picked."""
-    budget, base, rec = _llama_rec(header_accounting, model_config, "llama-3.1-8b", "RTX 4090")
-    assert mlx_pick(budget, base, dataclasses.replace(rec, quant="Q3_K_M"), "org/m", []) is None
+    q, rec = _question(header_accounting, model_config, "llama-3.1-8b", "RTX 4090")
+    assert mlx_pick(q, dataclasses.replace(rec, quant="Q3_K_M"), []) is None
