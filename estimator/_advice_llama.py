@@ -23,22 +23,61 @@ def _llama_quants(base: FitReport) -> tuple[str, ...]:
 def llama_pick(q: Question, notes: list[str]) -> Recommendation:
     """Rules 3-5 with llama.cpp: the pick over f16 (and, for an asked context, q8_0 and q4_0) caches,
     else rule 6 (runs from disk). Adds its own notes to ``notes``."""
-    model, budget, base, repo_id = q.model, q.budget, q.base, q.repo_id
-    kv_type, asked, flash_attention, target = q.kv_type, q.context_asked, q.flash_attention, q.target
-    kv_steps = (kv_type,) if kv_type else (_KV_STEPS if asked else ("f16",))
+    target = q.target
+    best, reports = _best_over_caches(q)
+    if best is None:
+        return from_disk(q, next(iter(reports.values())), notes)
+    if best.kv != "f16" and not q.kv_type:
+        f16 = next(o for o in reports["f16"].options if o.quant == best.option.quant)
+        notes.append(
+            f"a {best.kv} KV cache makes {target:,} tokens fit "
+            f"(f16 would need {f16.kv_cache_bytes / GIB:.1f} GiB for the cache)"
+        )
+    notes.extend(trade_notes(best, reports[best.kv], target))
+    notes.append(hardware_wording(q.budget))
+    option = best.option
+    verdict = option.verdict
+    context = min(target, best.reach)
+    if q.context_asked and best.reach < target:
+        notes.append(
+            f"nothing reaches {target:,} tokens on this budget; the most is {best.reach:,} ({option.quant})"
+        )
+    plan = option.offload if verdict == NEEDS_OFFLOAD else None
+    return Recommendation(
+        quant=option.quant,
+        file=None,
+        runtime=Runtime.LLAMA_CPP,
+        context=context,
+        max_context=max(option.max_context, context),
+        kv_cache=best.kv,
+        offload=plan,
+        decode_tokens_per_s=best.speed,
+        verdict=verdict,
+        launch=_launches(q, option.quant, context, plan, best.kv),
+        notes=tuple(notes),
+        host_ram=host_ram(q.model, option, context, plan),
+        gpu_bytes=option.total_bytes if plan is None else plan.gpu_bytes,
+        capacity_bytes=sum(d.capacity_bytes for d in option.devices),
+    )
+
+
+def _best_over_caches(q: Question) -> tuple[Choice | None, dict[str, FitReport]]:
+    """The best choice over the KV cache types worth trying, and the report of each type tried
+    (in the order tried: the first is the user's or f16)."""
+    kv_steps = (q.kv_type,) if q.kv_type else (_KV_STEPS if q.context_asked else ("f16",))
     best: Choice | None = None
     reports = {}
     for kv in kv_steps:
         report = (
-            base
-            if kv == base.kv_type
+            q.base
+            if kv == q.base.kv_type
             else estimate_fit(
-                model,
-                budget,
-                context=target,
+                q.model,
+                q.budget,
+                context=q.target,
                 kv_type=kv,
-                quants=_llama_quants(base),
-                flash_attention=flash_attention,
+                quants=_llama_quants(q.base),
+                flash_attention=q.flash_attention,
             )
         )
         reports[kv] = report
@@ -47,51 +86,19 @@ def llama_pick(q: Question, notes: list[str]) -> Recommendation:
             best = choice
         if best is not None and best.tier == 0:  # a quantized cache is worth it only to stay on the GPU
             break
-    if best is None:
-        return from_disk(q, reports[kv_steps[0]], notes)
-    if best.kv != "f16" and not kv_type:
-        f16 = next(o for o in reports["f16"].options if o.quant == best.option.quant)
-        notes.append(
-            f"a {best.kv} KV cache makes {target:,} tokens fit "
-            f"(f16 would need {f16.kv_cache_bytes / GIB:.1f} GiB for the cache)"
-        )
-    notes.extend(trade_notes(best, reports[best.kv], target))
-    notes.append(hardware_wording(budget))
-    option = best.option
-    verdict = option.verdict
-    context = min(target, best.reach)
-    max_context = max(option.max_context, context)
-    if asked and best.reach < target:
-        notes.append(
-            f"nothing reaches {target:,} tokens on this budget; the most is {best.reach:,} ({option.quant})"
-        )
-    file = gguf_file_name(repo_id, option.quant)
-    plan = option.offload if verdict == NEEDS_OFFLOAD else None
-    launch = [
-        (
-            str(Runtime.LLAMA_CPP),
-            _llama_command(q, file, context, plan, best.kv),
-        )
-    ]
-    if any(d.gpu and d.gpu.vendor == "apple" for d in budget.devices):
-        launch.append((str(Runtime.MLX), mlx_server(repo_id, bits=_MLX_BITS.get(option.quant, 4))))
-    launch.extend(extra_launches(model, budget, repo_id, context))
-    return Recommendation(
-        quant=option.quant,
-        file=None,
-        runtime=Runtime.LLAMA_CPP,
-        context=context,
-        max_context=max_context,
-        kv_cache=best.kv,
-        offload=plan,
-        decode_tokens_per_s=best.speed,
-        verdict=verdict,
-        launch=tuple(launch),
-        notes=tuple(notes),
-        host_ram=host_ram(model, option, context, plan),
-        gpu_bytes=option.total_bytes if plan is None else plan.gpu_bytes,
-        capacity_bytes=sum(d.capacity_bytes for d in option.devices),
-    )
+    return best, reports
+
+
+def _launches(
+    q: Question, quant: str, context: int, plan: OffloadPlan | None, kv: str
+) -> tuple[tuple[str, str], ...]:
+    """llama-server first; on a Mac the MLX command; then Ollama and vLLM where they apply."""
+    file = gguf_file_name(q.repo_id, quant)
+    launch = [(str(Runtime.LLAMA_CPP), _llama_command(q, file, context, plan, kv))]
+    if any(d.gpu and d.gpu.vendor == "apple" for d in q.budget.devices):
+        launch.append((str(Runtime.MLX), mlx_server(q.repo_id, bits=_MLX_BITS.get(quant, 4))))
+    launch.extend(extra_launches(q.model, q.budget, q.repo_id, context))
+    return tuple(launch)
 
 
 def _llama_command(q: Question, file: str, context: int, plan: OffloadPlan | None, kv: str) -> str:

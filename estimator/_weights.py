@@ -121,14 +121,14 @@ def layout_weights(quant: str, accounting: ParamAccounting, config: ModelConfig)
             llama_70b=config.num_layers == 80 and config.num_heads // max(1, config.num_kv_heads) == 8,
         )
         sizer, by_position = _gguf_sizers(quant, groups, ctx, tied, _mla_split(config))
-        return _build(quant, groups, config.num_layers, sizer, tied, copy_tied=True, by_position=by_position)
+        return _build(quant, groups, config.num_layers, sizer, copy_tied_head=tied, by_position=by_position)
     if quant == FP8:
-        return _build(quant, groups, config.num_layers, _fp8_bytes, tied, copy_tied=False)
+        return _build(quant, groups, config.num_layers, _fp8_bytes)
     if quant == STORED:
-        return _build(quant, groups, config.num_layers, _stored_sizer(accounting), tied, copy_tied=False)
+        return _build(quant, groups, config.num_layers, _stored_sizer(accounting))
     if quant in MLX_BITS:
         sizer = _mlx_sizer(MLX_BITS[quant], model_dtype_bytes(config))
-        return _build(quant, groups, config.num_layers, sizer, tied, copy_tied=False)
+        return _build(quant, groups, config.num_layers, sizer)
     raise QuantParseError(quant, QUANT_NAMES)
 
 
@@ -142,9 +142,8 @@ def _build(
     groups: tuple[TensorGroup, ...],
     num_layers: int,
     sizer: _Sizer,
-    tied: bool,
     *,
-    copy_tied: bool,
+    copy_tied_head: bool = False,
     by_position: _PositionSizer | None = None,
 ) -> WeightLayout:
     """Sum the groups into the layout; a group is sized once unless its type depends on its position.
@@ -187,7 +186,7 @@ def _build(
         else:
             other += outside
     embedding, output = buckets["token_embd"], buckets["output"]
-    if tied and copy_tied:
+    if copy_tied_head:
         output = embedding  # llama.cpp keeps the input copy on the host and a second as the head
     return WeightLayout(quant, _running(per_layer), _running(experts), embedding, output, other)
 
