@@ -178,7 +178,8 @@ def estimate_fit(
         options.append(
             evaluate_option(request, placement_for(layout, config, budget, profile_for(quant, llama)))
         )
-    best = _best(options)
+    # MLX rows are shown, but choosing MLX over llama.cpp is the advice's call (``_advice_mlx``).
+    best = _best([o for o in options if o.quant not in MLX_BITS])
     return FitReport(
         budget,
         ctx,

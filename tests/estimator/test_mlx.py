@@ -88,6 +88,22 @@ def test_apple_budget_has_mlx_rows_without_reserve(header_accounting, model_conf
     assert not [o for o in cuda.options if o.runtime == Runtime.MLX]
 
 
+def test_fit_best_leaves_the_mlx_choice_to_the_advice(header_accounting, model_config):
+    """MLX rows never become the report's "best": on a 32GB Mac, MLX 4-bit fits and outweighs IQ4_XS,
+    yet best is the llama.cpp pick, the same as without MLX rows."""
+    facts = _facts(header_accounting, model_config, "qwen2.5-32b-instruct")
+    budget = estimator.parse_budget("M2 Max 32GB")
+    report = estimator.estimate_fit(facts, budget)
+    mlx4 = next(o for o in report.options if o.quant == MLX_4BIT)
+    assert (
+        mlx4.verdict == "fits" and report.best is not None and mlx4.weights_bytes > report.best.weights_bytes
+    )
+    without = tuple(
+        q for q in estimator.default_quants(facts.accounting, budget) if q not in (MLX_4BIT, MLX_8BIT)
+    )
+    assert report.best == estimator.estimate_fit(facts, budget, quants=without).best
+
+
 def _question(header_accounting, model_config, key: str, budget: str) -> tuple[Question, Recommendation]:
     """The advice's question for ``key`` on ``budget`` at the default context, and llama.cpp's pick."""
     facts = _facts(header_accounting, model_config, key)
