@@ -11,6 +11,7 @@ layers with fixed state, 12 full-attention layers), whose config is in bench/dat
 from __future__ import annotations
 
 import json
+import os
 import random
 import statistics
 import time
@@ -45,6 +46,9 @@ def percentiles(samples: list[float]) -> tuple[float, float]:
 
 
 def bench_fit() -> None:
+    # Wall time on a shared machine also counts other processes' turns; the CPU time (this
+    # process) beside it does not, so a loaded machine shows up as wall p99 far above CPU p99.
+    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     catalog = {}
     root = resources.files("store").joinpath("data/catalog")
     for entry in root.iterdir():
@@ -70,15 +74,19 @@ def bench_fit() -> None:
         start = time.perf_counter()
         estimate_fit(facts, budget, context=ctx)
         cold = (time.perf_counter() - start) * 1000
-        samples = []
+        samples, cpu = [], []
         for i in range(FIT_CALLS):
-            start = time.perf_counter()
+            start, start_cpu = time.perf_counter(), time.process_time()
             estimate_fit(facts, budget, context=ctx + 256 * (i % 7))
             samples.append((time.perf_counter() - start) * 1000)
+            cpu.append((time.process_time() - start_cpu) * 1000)
         p50, p99 = percentiles(samples)
+        cpu50, cpu99 = percentiles(cpu)
         verdict = "ok" if p99 < FIT_TARGET_P99_MS else "OVER"
+        cpu_verdict = "ok" if cpu99 < FIT_TARGET_P99_MS else "OVER"
         print(f"  {repo:<36} {budget_text:<16} cold {cold:6.2f} ms   warm p50 {p50:5.2f} ms  p99 {p99:5.2f} ms"
-              f"  (target p99 < {FIT_TARGET_P99_MS:g} ms: {verdict})")
+              f"  (target p99 < {FIT_TARGET_P99_MS:g} ms: {verdict});  CPU p50 {cpu50:5.2f} ms  p99 {cpu99:5.2f} ms"
+              f" ({cpu_verdict})")
 
 
 def bench_resolve() -> None:

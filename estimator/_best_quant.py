@@ -10,15 +10,15 @@ answer is the same ``FITS`` test ``estimate_fit`` applies with nothing offloaded
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 from ._budget import Budget
-from ._fit import ModelFacts
-from ._placement import fits_at, split_layers
-from ._runtime import LLAMA_CPP_PROFILE, TRANSFORMERS_PROFILE
-from ._weights import NON_GGUF, STORED, layout_weights, stored_available
+from ._fit import ModelFacts, profile_for
+from ._placement import fits_at, new_placement, split_layers
+from ._weights import STORED, layout_weights, stored_available
 
-# The memoised wrappers hash the whole accounting and config on every call; a model is
-# asked once here, so the raw functions are cheaper.
+# The memoised wrappers hash the whole accounting and config on every call (or keep records
+# that are never asked again); a model is asked once here, so the raw functions are cheaper.
 _layout = getattr(layout_weights, "__wrapped__", layout_weights)
 _split = getattr(split_layers, "__wrapped__", split_layers)
 
@@ -29,20 +29,23 @@ def best_fitting_quants(
     """For each budget, the quantization with the largest weights that fits entirely on its
     GPUs at ``context`` (``estimate_fit``'s ``FITS`` verdict), or None when none does."""
     config, accounting = model.config, model.accounting
+    if not budgets:
+        return ()
     layouts = []
     for n, quant in enumerate(quants):
         if quant == STORED and not stored_available(accounting):
             continue
         layout = _layout(quant, accounting, config)
-        profile = TRANSFORMERS_PROFILE if quant in NON_GGUF else LLAMA_CPP_PROFILE
-        layouts.append((-layout.total, n, quant, layout, profile))
+        profile = profile_for(quant)
+        # One placement per layout; each budget swaps in its devices and keeps the running sums.
+        layouts.append((-layout.total, n, quant, new_placement(layout, config, budgets[0], profile)))
     layouts.sort(key=lambda item: item[:2])  # heaviest first; ties keep the given order, as max() does
     best: list[str | None] = []
     for budget in budgets:
         found = None
-        for _, _, quant, layout, profile in layouts:
-            shares = _split(layout, config, budget, profile, cpu_layers=0, cpu_expert_layers=0)
-            if fits_at(shares, config, profile, context, kv_type):
+        for _, _, quant, first in layouts:
+            placement = replace(first, budget=budget)
+            if fits_at(_split(placement), placement, context, kv_type):
                 found = quant
                 break
         best.append(found)

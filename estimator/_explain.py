@@ -9,11 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from ._config import SLIDING
-from ._fit import FitReport, ModelFacts, QuantOption
+from ._fit import FitReport, ModelFacts, QuantOption, profile_for
 from ._gguf import FILE_TYPES, GGML_TYPES
 from ._kv_cache import KV_TYPES, layer_bytes_per_token, state_bytes_per_sequence
-from ._runtime import LLAMA_CPP_PROFILE, TRANSFORMERS_PROFILE, RuntimeProfile, estimate_compute_buffers
-from ._weights import NON_GGUF, layout_weights
+from ._runtime import LLAMA_CPP_PROFILE, RuntimeProfile, estimate_compute_buffers
+from ._weights import layout_weights
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +46,7 @@ def explain_option(model: ModelFacts, report: FitReport, quant: str) -> Explanat
     if option is None:
         raise KeyError(quant)
     llama = replace(LLAMA_CPP_PROFILE, flash_attention=report.flash_attention)
-    profile = TRANSFORMERS_PROFILE if quant in NON_GGUF else llama
+    profile = profile_for(quant, llama)
     terms = (
         _weights_term(model, option),
         _kv_term(model, report, option, profile),

@@ -13,22 +13,21 @@ from ._accounting import ParamAccounting
 from ._budget import ASSUMED_SYSTEM_RAM_BYTES, SYSTEM_RAM_BANDWIDTH, Budget, Device
 from ._config import ModelConfig
 from ._placement import (
+    NO_OFFLOAD,
     DeviceUse,
+    Offload,
+    Placement,
     Share,
     device_uses,
     fits_at,
     host_bytes,
     layer_kv_bytes,
     max_context,
-    prefix_sums,
+    placement_for,
     split_layers,
 )
-from ._runtime import (
-    LLAMA_CPP_PROFILE,
-    TRANSFORMERS_PROFILE,
-    RuntimeProfile,
-)
-from ._weights import NON_GGUF, STORED, WeightLayout, layout_weights, stored_available
+from ._runtime import LLAMA_CPP_PROFILE, MLX_PROFILE, TRANSFORMERS_PROFILE, RuntimeProfile
+from ._weights import MLX_4BIT, MLX_8BIT, MLX_BITS, NON_GGUF, STORED, layout_weights, stored_available
 
 
 class Verdict(StrEnum):
@@ -78,6 +77,18 @@ class ModelFacts:
 
     config: ModelConfig
     accounting: ParamAccounting
+
+
+@dataclass(frozen=True, slots=True)
+class FitRequest:
+    """One question: this model on this budget at ``context`` tokens with a ``kv_type`` cache, and
+    the system RAM it may use (given or assumed)."""
+
+    model: ModelFacts
+    budget: Budget
+    context: int
+    kv_type: str
+    ram_bytes: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,14 +169,17 @@ def estimate_fit(
         llama = replace(llama, embeddings_on_host=False)
     ctx = context or min(DEFAULT_CONTEXT, config.max_context or DEFAULT_CONTEXT)
     ram = budget.system_ram_bytes or ASSUMED_SYSTEM_RAM_BYTES
+    request = FitRequest(model, budget, ctx, kv_type, ram)
     options = []
     for quant in quants:
         if quant == STORED and not stored_available(accounting):
             continue
         layout = layout_weights(quant, accounting, config)
-        profile = TRANSFORMERS_PROFILE if quant in NON_GGUF else llama
-        options.append(_evaluate(quant, layout, model, budget, ctx, kv_type, profile, ram))
-    best = _best(options)
+        options.append(
+            evaluate_option(request, placement_for(layout, config, budget, profile_for(quant, llama)))
+        )
+    # MLX rows are shown, but choosing MLX over llama.cpp is the advice's call (``_advice_mlx``).
+    best = _best([o for o in options if o.quant not in MLX_BITS])
     return FitReport(
         budget,
         ctx,
@@ -180,10 +194,19 @@ def estimate_fit(
     )
 
 
+def profile_for(quant: str, llama: RuntimeProfile = LLAMA_CPP_PROFILE) -> RuntimeProfile:
+    """The runtime that runs ``quant``: vLLM/transformers for checkpoints as stored and FP8, mlx_lm
+    for MLX, else llama.cpp (``llama``, with the caller's flash-attention setting)."""
+    if quant in NON_GGUF:
+        return TRANSFORMERS_PROFILE
+    return MLX_PROFILE if quant in MLX_BITS else llama
+
+
 def default_quants(accounting: ParamAccounting, budget: Budget | None = None) -> tuple[str, ...]:
     """The options worth showing: ours, plus MXFP4_MOE for models that ship MXFP4 experts.
 
     Apple GPUs and CPU-only machines get no FP8 row: FP8 checkpoints are a CUDA (vLLM) format.
+    Apple GPUs get MLX 8-bit and 4-bit rows (issue 12), run by mlx_lm.
     """
     quants: tuple[str, ...] = DEFAULT_QUANTS
     if accounting.quantization == "mxfp4":
@@ -191,6 +214,8 @@ def default_quants(accounting: ParamAccounting, budget: Budget | None = None) ->
     apple = budget is not None and any(d.gpu and d.gpu.vendor == "apple" for d in budget.devices)
     if budget is not None and (budget.cpu_only or apple):
         quants = tuple(q for q in quants if q != "FP8")
+    if apple:
+        quants = (*quants, MLX_8BIT, MLX_4BIT)
     return quants
 
 
@@ -213,25 +238,18 @@ def offload_plan(
     llama = LLAMA_CPP_PROFILE if flash_attention else replace(LLAMA_CPP_PROFILE, flash_attention=False)
     ram = system_ram_bytes or budget.system_ram_bytes or ASSUMED_SYSTEM_RAM_BYTES
     layout = layout_weights(quant, model.accounting, model.config)
-    plan = _offload_plan(layout, model, budget, context, kv_type, llama, ram)
+    request = FitRequest(model, budget, context, kv_type, ram)
+    plan = _offload_plan(request, placement_for(layout, model.config, budget, llama))
     return plan if plan is not None and plan.ram_bytes <= ram else None
 
 
-def _evaluate(
-    quant: str,
-    layout: WeightLayout,
-    model: ModelFacts,
-    budget: Budget,
-    ctx: int,
-    kv_type: str,
-    profile: RuntimeProfile,
-    ram: int,
-) -> QuantOption:
-    config = model.config
-    shares = split_layers(layout, config, budget, profile, cpu_layers=0, cpu_expert_layers=0)
-    uses = device_uses(shares, config, profile, ctx, kv_type)
-    max_ctx = max_context(shares, config, profile, kv_type)
-    host = host_bytes(layout, config, profile, ctx, cpu_layers=0, cpu_expert_layers=0, kv_type=kv_type)
+def evaluate_option(request: FitRequest, placement: Placement) -> QuantOption:
+    """The verdict, memory, largest context and speed of one quantized copy (``placement``)."""
+    budget, ctx, kv_type = request.budget, request.context, request.kv_type
+    shares = split_layers(placement)
+    uses = device_uses(shares, placement, ctx, kv_type)
+    max_ctx = max_context(shares, placement, kv_type)
+    host = host_bytes(placement, ctx, kv_type)
     fits = all(u.total_bytes <= u.capacity_bytes for u in uses)
     offload = None
     if fits:
@@ -239,12 +257,12 @@ def _evaluate(
     elif max_ctx >= min(ctx, MIN_USEFUL_CONTEXT):
         verdict = FITS_REDUCED_CONTEXT
     else:
-        offload = None if budget.unified else _offload_plan(layout, model, budget, ctx, kv_type, profile, ram)
-        verdict = NEEDS_OFFLOAD if offload and offload.ram_bytes <= ram else DOES_NOT_FIT
+        offload = None if budget.unified else _offload_plan(request, placement)
+        verdict = NEEDS_OFFLOAD if offload and offload.ram_bytes <= request.ram_bytes else DOES_NOT_FIT
     return QuantOption(
-        quant=quant,
-        runtime=profile.name,
-        weights_bytes=layout.total,
+        quant=placement.layout.quant,
+        runtime=placement.profile.name,
+        weights_bytes=placement.layout.total,
         weights_gpu_bytes=sum(u.weights_bytes for u in uses),
         kv_cache_bytes=sum(u.kv_cache_bytes for u in uses),
         compute_bytes=sum(u.compute_bytes for u in uses),
@@ -254,65 +272,45 @@ def _evaluate(
         max_context=max_ctx,
         devices=uses,
         offload=offload,
-        decode_tokens_per_s=_decode_speed(layout, model, budget, shares, ctx, kv_type, 0, 0)
+        decode_tokens_per_s=_decode_speed(request, placement, shares, NO_OFFLOAD)
         if fits or verdict == FITS_REDUCED_CONTEXT
         else None,
     )
 
 
-def _offload_plan(
-    layout: WeightLayout,
-    model: ModelFacts,
-    budget: Budget,
-    ctx: int,
-    kv_type: str,
-    profile: RuntimeProfile,
-    ram: int,
-) -> OffloadPlan | None:
-    """The least offload that lets the rest fit on the GPUs at ``ctx``.
+def _offload_plan(request: FitRequest, placement: Placement) -> OffloadPlan | None:
+    """The least offload that lets the rest fit on the GPUs at the request's context.
 
     Offloading more never needs more GPU memory, so the count is found by bisection.
     """
-    config = model.config
-    n = config.num_layers
+    ctx, kv_type = request.context, request.kv_type
+    n = placement.config.num_layers
     # Keeping only experts in RAM is llama.cpp's --n-cpu-moe; other runtimes offload whole layers.
-    experts = any(layout.per_layer_experts) and profile.name == LLAMA_CPP_PROFILE.name
+    experts = any(placement.layout.per_layer_experts) and placement.profile.name == LLAMA_CPP_PROFILE.name
 
-    def shares_for(cpu: int) -> tuple[Share, ...]:
-        if experts:
-            return split_layers(layout, config, budget, profile, cpu_layers=0, cpu_expert_layers=cpu)
-        return split_layers(layout, config, budget, profile, cpu_layers=cpu, cpu_expert_layers=0)
+    def offload(cpu: int) -> Offload:
+        return Offload(cpu_expert_layers=cpu) if experts else Offload(cpu_layers=cpu)
 
-    if not fits_at(shares_for(n), config, profile, ctx, kv_type):
+    if not fits_at(split_layers(placement, offload(n)), placement, ctx, kv_type):
         return None
     lo, hi = 0, n  # lo does not fit, hi fits
     while lo + 1 < hi:
         mid = (lo + hi) // 2
-        if fits_at(shares_for(mid), config, profile, ctx, kv_type):
+        if fits_at(split_layers(placement, offload(mid)), placement, ctx, kv_type):
             hi = mid
         else:
             lo = mid
-    shares = shares_for(hi)
-    cpu_layers, cpu_experts = (0, hi) if experts else (hi, 0)
-    uses = device_uses(shares, config, profile, ctx, kv_type)
+    chosen = offload(hi)
+    shares = split_layers(placement, chosen)
+    uses = device_uses(shares, placement, ctx, kv_type)
     return OffloadPlan(
         kind="experts" if experts else "layers",
         cpu_layers=hi,
         total_layers=n,
         gpu_bytes=sum(u.total_bytes for u in uses),
-        ram_bytes=host_bytes(
-            layout,
-            config,
-            profile,
-            ctx,
-            cpu_layers=cpu_layers,
-            cpu_expert_layers=cpu_experts,
-            kv_type=kv_type,
-        ),
-        ram_available_bytes=ram,
-        decode_tokens_per_s=_decode_speed(
-            layout, model, budget, shares, ctx, kv_type, cpu_layers, cpu_experts
-        ),
+        ram_bytes=host_bytes(placement, ctx, kv_type, chosen),
+        ram_available_bytes=request.ram_bytes,
+        decode_tokens_per_s=_decode_speed(request, placement, shares, chosen),
     )
 
 
@@ -331,26 +329,21 @@ def _efficiency(device: Device) -> float:
 
 
 def _decode_speed(
-    layout: WeightLayout,
-    model: ModelFacts,
-    budget: Budget,
-    shares: tuple[Share, ...],
-    ctx: int,
-    kv_type: str,
-    cpu_layers: int,
-    cpu_experts: int,
+    request: FitRequest, placement: Placement, shares: tuple[Share, ...], offload: Offload
 ) -> float | None:
     """Tokens per second if decoding is bound by memory bandwidth (an estimate).
 
     Per token, every device reads its layers' dense weights, the chosen k/E of their
     routed experts and their whole KV cache; the CPU reads whatever was offloaded.
     """
+    budget, ctx, kv_type = request.budget, request.context, request.kv_type
     if not all(d.bandwidth_bytes_per_s for d in budget.devices):
         return None  # a bare size names no GPU; the advice layer says which card it assumes
-    config, moe = model.config, model.accounting.moe
+    config, moe, layout = request.model.config, request.model.accounting.moe, placement.layout
     active = (moe.experts_per_token / moe.num_experts) if moe and moe.num_experts else 1.0
-    prefix = prefix_sums(layout, config.layer_map)
+    prefix = placement.prefix
     profile = LLAMA_CPP_PROFILE
+    cpu_layers, cpu_experts = offload.cpu_layers, offload.cpu_expert_layers
 
     def read(start: int, end: int, experts_end: int) -> float:
         """Bytes read per token for layers [start, end); experts of layers < experts_end are on the CPU."""

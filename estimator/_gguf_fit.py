@@ -8,13 +8,9 @@ from dataclasses import replace
 from ._accounting import HEADER, Components, MoeLayout, ParamAccounting
 from ._budget import ASSUMED_SYSTEM_RAM_BYTES, Budget
 from ._config import ModelConfig
-from ._fit import (
-    DEFAULT_CONTEXT,
-    ModelFacts,
-    QuantOption,
-    _evaluate,
-)
+from ._fit import DEFAULT_CONTEXT, FitRequest, ModelFacts, QuantOption, evaluate_option
 from ._gguf_facts import GgufFacts
+from ._placement import placement_for
 from ._runtime import LLAMA_CPP_PROFILE
 from ._weights import WeightLayout
 
@@ -54,4 +50,5 @@ def estimate_gguf_file_fit(
     profile = LLAMA_CPP_PROFILE if flash_attention else replace(LLAMA_CPP_PROFILE, flash_attention=False)
     ctx = context or min(DEFAULT_CONTEXT, config.max_context or DEFAULT_CONTEXT)
     ram = budget.system_ram_bytes or ASSUMED_SYSTEM_RAM_BYTES
-    return _evaluate(layout.quant, layout, ModelFacts(config, accounting), budget, ctx, kv_type, profile, ram)
+    request = FitRequest(ModelFacts(config, accounting), budget, ctx, kv_type, ram)
+    return evaluate_option(request, placement_for(layout, config, budget, profile))

@@ -67,37 +67,78 @@ class Prefix:
         return tuple((kind, sums[end] - sums[start]) for kind, sums in self.kinds if sums[end] > sums[start])
 
 
-@lru_cache(maxsize=1024)
-def prefix_sums(layout: WeightLayout, layer_map: LayerMap) -> Prefix:
-    def running(values: Iterable[int]) -> tuple[int, ...]:
-        out = [0]
-        for value in values:
-            out.append(out[-1] + value)
-        return tuple(out)
+@dataclass(frozen=True, slots=True)
+class Offload:
+    """What stays in system RAM: the first ``cpu_layers`` whole layers (``-ngl``), and the routed
+    experts of the first ``cpu_expert_layers`` layers (``--n-cpu-moe``)."""
 
+    cpu_layers: int = 0
+    cpu_expert_layers: int = 0
+
+
+NO_OFFLOAD = Offload()
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Placement:
+    """One quantized copy of a model on one budget under one runtime rule: what every split, KV sum
+    and buffer is evaluated against.
+
+    Compared and hashed by identity: ``placement_for`` hands out one record per set of inputs, so the
+    memoised splits key on it without hashing the whole model config and layout on every call.
+    """
+
+    layout: WeightLayout
+    config: ModelConfig
+    budget: Budget
+    profile: RuntimeProfile
+    prefix: Prefix
+
+
+def new_placement(
+    layout: WeightLayout, config: ModelConfig, budget: Budget, profile: RuntimeProfile
+) -> Placement:
+    """A placement record, built fresh (for one-off questions such as the export's)."""
+    per_layer, experts = _running(layout.per_layer), _running(layout.per_layer_experts)
+    return Placement(
+        layout, config, budget, profile, Prefix(per_layer, experts, _kind_sums(config.layer_map))
+    )
+
+
+@lru_cache(maxsize=1024)
+def placement_for(
+    layout: WeightLayout, config: ModelConfig, budget: Budget, profile: RuntimeProfile
+) -> Placement:
+    """The placement record for these inputs, the same record each time (see ``Placement``)."""
+    return new_placement(layout, config, budget, profile)
+
+
+def _running(values: Iterable[int]) -> tuple[int, ...]:
+    out = [0]
+    for value in values:
+        out.append(out[-1] + value)
+    return tuple(out)
+
+
+@lru_cache(maxsize=1024)
+def _kind_sums(layer_map: LayerMap) -> tuple[tuple[Layer, tuple[int, ...]], ...]:
+    """Running counts of each distinct layer record: the same for every quantization of a model."""
     layers = layer_map.layers
-    distinct = tuple(dict.fromkeys(layers))
-    kinds = tuple((k, running(1 if layer == k else 0 for layer in layers)) for k in distinct)
-    return Prefix(running(layout.per_layer), running(layout.per_layer_experts), kinds)
+    return tuple(
+        (kind, _running(1 if layer == kind else 0 for layer in layers)) for kind in dict.fromkeys(layers)
+    )
 
 
 @lru_cache(maxsize=4096)
-def split_layers(
-    layout: WeightLayout,
-    config: ModelConfig,
-    budget: Budget,
-    profile: RuntimeProfile,
-    *,
-    cpu_layers: int,
-    cpu_expert_layers: int,
-) -> tuple[Share, ...]:
+def split_layers(placement: Placement, offload: Offload = NO_OFFLOAD) -> tuple[Share, ...]:
     """Assign GPU layers to devices in proportion to their memory (llama.cpp's default split).
 
     Memoised: a split does not depend on the context, which is what users vary most.
     """
-    prefix = prefix_sums(layout, config.layer_map)
-    devices = budget.devices
-    n = config.num_layers
+    layout, prefix, profile = placement.layout, placement.prefix, placement.profile
+    devices = placement.budget.devices
+    cpu_layers = offload.cpu_layers
+    n = placement.config.num_layers
     gpu_count = n - cpu_layers
     total_cap = sum(d.usable_bytes for d in devices) or 1
     shares, start, acc = [], cpu_layers, 0
@@ -105,7 +146,7 @@ def split_layers(
         acc += device.usable_bytes
         last = i == len(devices) - 1
         end = n if last else cpu_layers + round(gpu_count * acc / total_cap)
-        offloaded_end = max(start, min(end, cpu_expert_layers))
+        offloaded_end = max(start, min(end, offload.cpu_expert_layers))
         weights = prefix.weights[end] - prefix.weights[start]
         weights -= prefix.experts[offloaded_end] - prefix.experts[start]
         has_output = last and cpu_layers == 0
@@ -135,8 +176,10 @@ def layer_kv_bytes(config: ModelConfig, layer: Layer, ctx: int, kv_type: str, pr
 
 
 def device_uses(
-    shares: tuple[Share, ...], config: ModelConfig, profile: RuntimeProfile, ctx: int, kv_type: str
+    shares: tuple[Share, ...], placement: Placement, ctx: int, kv_type: str
 ) -> tuple[DeviceUse, ...]:
+    """Each device's weights, KV cache, compute buffer and reserve at ``ctx``."""
+    config, profile = placement.config, placement.profile
     buffers = estimate_compute_buffers(config, ctx, profile)
     uses = []
     for share in shares:
@@ -158,10 +201,9 @@ def device_uses(
     return tuple(uses)
 
 
-def fits_at(
-    shares: tuple[Share, ...], config: ModelConfig, profile: RuntimeProfile, ctx: int, kv_type: str
-) -> bool:
+def fits_at(shares: tuple[Share, ...], placement: Placement, ctx: int, kv_type: str) -> bool:
     """Whether every device holds its share at ``ctx`` (the bisections call this a lot)."""
+    config, profile = placement.config, placement.profile
     buffers = estimate_compute_buffers(config, ctx, profile)
     policy, dtype = profile.kv_policy, model_dtype_bytes(config)
     for share in shares:
@@ -174,42 +216,35 @@ def fits_at(
     return True
 
 
-def max_context(shares: tuple[Share, ...], config: ModelConfig, profile: RuntimeProfile, kv_type: str) -> int:
+def max_context(shares: tuple[Share, ...], placement: Placement, kv_type: str) -> int:
     """The largest context (a multiple of the runtime's padding) that fits on the GPUs."""
-    step = max(profile.kv_policy.pad_cells, 256)
-    ceiling = config.max_context or 131072
-    if not fits_at(shares, config, profile, step, kv_type):
+    step = max(placement.profile.kv_policy.pad_cells, 256)
+    ceiling = placement.config.max_context or 131072
+    if not fits_at(shares, placement, step, kv_type):
         return 0
     lo, hi = 1, ceiling // step
-    if fits_at(shares, config, profile, hi * step, kv_type):
+    if fits_at(shares, placement, hi * step, kv_type):
         return hi * step
     while lo + 1 < hi:
         mid = (lo + hi) // 2
-        if fits_at(shares, config, profile, mid * step, kv_type):
+        if fits_at(shares, placement, mid * step, kv_type):
             lo = mid
         else:
             hi = mid
     return lo * step
 
 
-def host_bytes(
-    layout: WeightLayout,
-    config: ModelConfig,
-    profile: RuntimeProfile,
-    ctx: int,
-    *,
-    cpu_layers: int,
-    cpu_expert_layers: int,
-    kv_type: str,
-) -> int:
+def host_bytes(placement: Placement, ctx: int, kv_type: str, offload: Offload = NO_OFFLOAD) -> int:
     """System RAM the runtime uses: host-resident weights, their KV, host buffers."""
+    layout, config, profile = placement.layout, placement.config, placement.profile
+    cpu_layers = offload.cpu_layers
     buffers = estimate_compute_buffers(config, ctx, profile)
     host = buffers.host_bytes + (layout.embedding if profile.embeddings_on_host else 0)
     host += sum(layout.per_layer[:cpu_layers])
     policy, dtype = profile.kv_policy, model_dtype_bytes(config)
-    counts = prefix_sums(layout, config.layer_map).kind_counts(0, cpu_layers)
+    counts = placement.prefix.kind_counts(0, cpu_layers)
     host += sum(layer_cache_bytes(layer, ctx, kv_type, policy, dtype) * n for layer, n in counts)
-    host += sum(layout.per_layer_experts[cpu_layers:cpu_expert_layers])
+    host += sum(layout.per_layer_experts[cpu_layers : offload.cpu_expert_layers])
     if cpu_layers:
         host += layout.output + layout.other
     return host

@@ -80,6 +80,20 @@ TRANSFORMERS_PROFILE = RuntimeProfile(
     activation_chunk_tokens=2048,
 )
 
+# mlx_lm (Apple unified memory) is not calibrated either. It keeps K and V in the model dtype
+# (``KVCache`` grows 256 tokens at a time, ``RotatingKVCache`` holds a sliding window) and
+# prefills in chunks of ``prefill_step_size`` = 2048 tokens (mlx_lm/generate.py), which is
+# close to the transformers/vLLM rule above, so that rule stands in; there is no CUDA context.
+MLX_PROFILE = RuntimeProfile(
+    name=Runtime.MLX,
+    flash_attention=True,
+    n_ubatch=2048,
+    kv_policy=VLLM_POLICY,
+    embeddings_on_host=False,
+    reserve_bytes_per_gpu=0,
+    activation_chunk_tokens=2048,
+)
+
 
 @dataclass(frozen=True, slots=True)
 class ComputeBuffers:

@@ -10,10 +10,10 @@ the KV-cache layer kinds in ``_config``. Keys: ``layer_types``, ``layers_block_t
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 
 from .._config import ModelConfig
-from ._builder import Family
+from ._builder import Family, TensorBuilder
 
 ATTENTION = "attention"
 OTHER = "other"
@@ -30,6 +30,17 @@ _ATTENTION_NAMES = frozenset(
         "full",
     }
 )
+
+
+def mixer_layers(f: Family, b: TensorBuilder, *norms: str) -> Iterator[tuple[int, str, str]]:
+    """Each decoder layer's index, mixer and name prefix (``model.layers.i``), its hidden-size norms
+    (``norms``, named under the prefix) already added: the loop every hybrid builder starts with."""
+    h = f.config.hidden_size
+    for i, mixer in enumerate(layer_mixers(f)):
+        p = f"model.layers.{i}"
+        for norm in norms:
+            b.norm(f"{p}.{norm}", h)
+        yield i, mixer, p
 
 
 def layer_mixers(f: Family) -> tuple[str, ...]:

@@ -16,7 +16,7 @@ from ._builder import (
     add_mla,
     add_qkvo,
 )
-from ._layers import layer_mixers, moe_layer_set
+from ._layers import layer_mixers, mixer_layers, moe_layer_set
 
 _GATED_DELTANET = frozenset({"qwen3_next", "qwen3_5", "qwen3_5_text", "qwen3_5_moe", "qwen3_5_moe_text"})
 
@@ -98,10 +98,7 @@ def build_kimi_linear(f: Family, b: TensorBuilder) -> None:
     c = f.config
     add_embeddings(b, c)
     moe_layers = moe_layer_set(c)
-    for i, mixer in enumerate(layer_mixers(f)):
-        p = f"model.layers.{i}"
-        b.norm(f"{p}.input_layernorm", c.hidden_size)
-        b.norm(f"{p}.post_attention_layernorm", c.hidden_size)
+    for i, mixer, p in mixer_layers(f, b, "input_layernorm", "post_attention_layernorm"):
         if mixer == "attention":
             add_mla(b, c, f"{p}.self_attn")
         else:
@@ -150,10 +147,7 @@ def build_minimax(f: Family, b: TensorBuilder) -> None:
     c = f.config
     add_embeddings(b, c)
     h, width = c.hidden_size, c.num_heads * c.head_dim
-    for i, mixer in enumerate(layer_mixers(f)):
-        p = f"model.layers.{i}"
-        b.norm(f"{p}.input_layernorm", h)
-        b.norm(f"{p}.post_attention_layernorm", h)
+    for _, mixer, p in mixer_layers(f, b, "input_layernorm", "post_attention_layernorm"):
         if mixer == "attention":
             add_qkvo(b, f"{p}.self_attn", h, width, c.num_kv_heads * c.head_dim)
         else:
@@ -173,10 +167,7 @@ def build_lfm2(f: Family, b: TensorBuilder) -> None:
     add_embeddings(b, c, norm_name="embedding_norm")
     dense_layers = f.integer("num_dense_layers") if c.model_type == "lfm2_moe" else c.num_layers
     conv_bias = f.flag("conv_bias")
-    for i, mixer in enumerate(layer_mixers(f)):
-        p = f"model.layers.{i}"
-        b.norm(f"{p}.operator_norm", h)
-        b.norm(f"{p}.ffn_norm", h)
+    for i, mixer, p in mixer_layers(f, b, "operator_norm", "ffn_norm"):
         if mixer == "attention":
             add_qkvo(
                 b,

@@ -14,7 +14,7 @@ from ._builder import (
     add_head,
     add_qkvo,
 )
-from ._layers import ATTENTION, layer_mixers, mixer_names, moe_layer_set
+from ._layers import ATTENTION, layer_mixers, mixer_layers, mixer_names, moe_layer_set
 
 
 def _add_mamba2(
@@ -92,16 +92,21 @@ def _add_gqa(b: TensorBuilder, f: Family, p: str) -> None:
     )
 
 
+def _add_attention_or_mamba2(b: TensorBuilder, f: Family, p: str, mixer: str) -> None:
+    """GQA self-attention or a Mamba-2 mixer with the family's default keys (Bamba, Granite 4 hybrid)."""
+    if mixer == ATTENTION:
+        _add_gqa(b, f, f"{p}.self_attn")
+    else:
+        _mamba2_of(f, f"{p}.mamba", b)
+
+
 def build_jamba(f: Family, b: TensorBuilder) -> None:
     """Jamba: Mamba-1 layers with attention every ``attn_layer_period``, MoE every ``expert_layer_period``."""
     c = f.config
     h = c.hidden_size
     add_embeddings(b, c, norm_name="final_layernorm")
     moe_layers = moe_layer_set(c)
-    for i, mixer in enumerate(layer_mixers(f)):
-        p = f"model.layers.{i}"
-        b.norm(f"{p}.input_layernorm", h)
-        b.norm(f"{p}.pre_ff_layernorm", h)
+    for i, mixer, p in mixer_layers(f, b, "input_layernorm", "pre_ff_layernorm"):
         if mixer == ATTENTION:
             _add_gqa(b, f, f"{p}.self_attn")
         else:
@@ -141,14 +146,8 @@ def build_bamba(f: Family, b: TensorBuilder) -> None:
     c = f.config
     h = c.hidden_size
     add_embeddings(b, c, norm_name="final_layernorm")
-    for i, mixer in enumerate(layer_mixers(f)):
-        p = f"model.layers.{i}"
-        b.norm(f"{p}.input_layernorm", h)
-        b.norm(f"{p}.pre_ff_layernorm", h)
-        if mixer == ATTENTION:
-            _add_gqa(b, f, f"{p}.self_attn")
-        else:
-            _mamba2_of(f, f"{p}.mamba", b)
+    for _, mixer, p in mixer_layers(f, b, "input_layernorm", "pre_ff_layernorm"):
+        _add_attention_or_mamba2(b, f, p, mixer)
         add_gated_mlp(b, f"{p}.feed_forward", h, c.intermediate_size or 4 * h, bias=f.flag("mlp_bias"))
 
 
@@ -180,14 +179,8 @@ def build_granitemoehybrid(f: Family, b: TensorBuilder) -> None:
     h = c.hidden_size
     add_embeddings(b, c)
     shared = f.integer("shared_intermediate_size")
-    for i, mixer in enumerate(layer_mixers(f)):
-        p = f"model.layers.{i}"
-        b.norm(f"{p}.input_layernorm", h)
-        b.norm(f"{p}.post_attention_layernorm", h)
-        if mixer == ATTENTION:
-            _add_gqa(b, f, f"{p}.self_attn")
-        else:
-            _mamba2_of(f, f"{p}.mamba", b)
+    for _, mixer, p in mixer_layers(f, b, "input_layernorm", "post_attention_layernorm"):
+        _add_attention_or_mamba2(b, f, p, mixer)
         if c.moe:
             b.add(f"{p}.block_sparse_moe.router.layer.weight", c.moe.num_experts, h)
             add_fused_experts(
