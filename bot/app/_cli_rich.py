@@ -7,6 +7,7 @@ strings, so a repo name such as "[red]x" prints as typed.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import TextIO
 
 from rich import box
@@ -37,6 +38,13 @@ _RUN_STYLES = {
 }
 
 
+@dataclass(frozen=True, slots=True)
+class _Command:
+    """A launch command line: printed whole, however wide the terminal."""
+
+    text: Text
+
+
 def _rich_line(line: tuple[Run | str, ...]) -> Text:
     text = Text()
     for run in line:
@@ -62,8 +70,8 @@ def _rich_block(block: Block) -> RenderableType:
     return _rich_table(block) if isinstance(block, Table) else _rich_line(block)
 
 
-def _rich_parts(doc: Document) -> list[RenderableType]:
-    parts: list[RenderableType] = [Text(doc.title, style=_TONE_STYLES[doc.tone])]
+def _rich_parts(doc: Document) -> list[RenderableType | _Command]:
+    parts: list[RenderableType | _Command] = [Text(doc.title, style=_TONE_STYLES[doc.tone])]
     if doc.url:
         parts.append(Text(doc.url, style=RichStyle(dim=True, link=doc.url)))
     if doc.lines:
@@ -73,9 +81,7 @@ def _rich_parts(doc: Document) -> list[RenderableType]:
     if doc.actions:
         parts += [Text(), Text(HOW_TO_RUN, style="bold underline")]
         for action in doc.actions:
-            # Never wrapped by rich: a command copied from the terminal must stay one line.
-            line = Text(f"  {action.label}: ", style="bold", no_wrap=True, overflow="ignore")
-            parts.append(line.append(action.command, style="cyan"))
+            parts.append(_Command(Text.assemble((f"  {action.label}: ", "bold"), (action.command, "cyan"))))
     if doc.notes:
         parts += [Text(), Text(" ".join(doc.notes), style="dim")]
     for page in doc.pages:
@@ -86,7 +92,11 @@ def _rich_parts(doc: Document) -> list[RenderableType]:
 def render_rich(doc: Document, console: Console) -> None:
     """Draw ``doc`` on ``console`` with styles, tables and the "How to run" commands."""
     for part in _rich_parts(doc):
-        console.print(part)
+        if isinstance(part, _Command):
+            # Soft-wrapped by the terminal, never broken by rich: a copied command stays one line.
+            console.print(part.text, soft_wrap=True)
+        else:
+            console.print(part)
 
 
 def print_documents(stream: TextIO, docs: Iterable[Document]) -> None:
