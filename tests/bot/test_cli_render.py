@@ -21,7 +21,7 @@ class FakeTerminal(io.StringIO):
 
 
 def test_values_of_a_thousand_or_more_never_touch_their_neighbour():
-    """A right-aligned value wider than its column gets its own space; narrow ones keep the declared layout."""
+    """A right-aligned value wider than its column gets a space; narrow ones keep the declared layout."""
     table = Table(
         (Column("quant", 6), Column("KV", 6, ">"), Column("other", 6, ">"), Column("total", 7, ">")),
         (("BF16", "0.5", "4.3", "1,253.2"), ("Q4", "1,024.0", "12,345.6", "9.9")),
@@ -40,7 +40,7 @@ def test_table_without_collisions_keeps_its_declared_widths():
 
 
 def test_fit_table_separates_a_total_over_a_thousand_gib(db_path):
-    """`fitbot fit ds v3`: BF16 weights pass 1,000 GiB, and each value from --json stands apart in the table."""
+    """`fitbot fit ds v3`: BF16 passes 1,000 GiB, and each value from --json stands apart in the table."""
     runner = CliRunner()
     args = ["--db", str(db_path), "fit", "ds v3", "8xH200"]
     options = json.loads(runner.invoke(main, [*args, "--json"]).output)["options"]
