@@ -58,7 +58,7 @@ def _rich_line(line: tuple[Run | str, ...]) -> Text:
 
 
 def _rich_table(table: Table) -> RichTable:
-    out = RichTable(box=box.SIMPLE_HEAD, show_header=table.header, pad_edge=False)
+    out = RichTable(box=box.SIMPLE_HEAD, show_header=table.header, show_edge=False, pad_edge=False)
     for column in table.columns:
         out.add_column(Text(column.name), justify="right" if column.align == ">" else "left", no_wrap=True)
     for row in table.rows:
