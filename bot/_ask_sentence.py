@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from estimator import Budget, KvCacheType, parse_budget, parse_context, parse_kv_type
+from estimator import GPU_TABLE, Budget, KvCacheType, parse_budget, parse_context, parse_kv_type
 from estimator.errors import InputError
 
 from .errors import CommandParseError
@@ -73,6 +73,19 @@ _COUNTS = {str(n): str(n) for n in range(2, 9)} | {
     "six": "6",
     "eight": "8",
 }
+_BUDGET_WORDS = 8  # the longest budget tried, e.g. "macbook pro m3 max 64gb + 32gb ram"
+# Words that can start or end a budget without a digit: the GPU table's name words, and how people
+# say "no GPU", "RAM" or name a Mac without its chip.
+_HARDWARE_WORDS = frozenset(
+    word
+    for gpu in GPU_TABLE
+    for name in (gpu.name, gpu.key, *gpu.aliases)
+    for word in re.split(r"[\s()/,]+", name.lower())
+    if word and not any(c.isdigit() for c in word)
+) | frozenset(
+    """ram vram memory unified gpu gpus cpu only no without mac macbook imac studio mini air
+    dual two three four quad six eight x""".split()
+)
 _CONTEXT_WORDS = frozenset({"context", "ctx", "tokens", "token", "window", "length"})
 _KV_WORDS = frozenset({"kv", "kv-cache", "kvcache", "cache"})
 _CONTEXT_NUMBER = re.compile(r"^\d+(?:\.\d+)?k$|^\d{3,7}$")
@@ -221,9 +234,13 @@ def _take_budget(words: list[str]) -> tuple[list[str], Budget | None]:
     """
     best: tuple[int, int, Budget] | None = None
     for start in range(len(words)):
-        for end in range(len(words), start, -1):
+        if not _may_edge_budget(words[start]):
+            continue
+        for end in range(min(len(words), start + _BUDGET_WORDS), start, -1):
             if best is not None and end - start < best[1] - best[0]:
                 break
+            if not _may_edge_budget(words[end - 1]):
+                continue
             budget = _as_budget(words[start:end])
             if budget is not None and (best is None or end - start >= best[1] - best[0]):
                 best = (start, end, budget)
@@ -235,6 +252,14 @@ def _take_budget(words: list[str]) -> tuple[list[str], Budget | None]:
         if counted is not None:
             start, budget = start - 1, counted
     return words[:start] + words[end:], budget
+
+
+def _may_edge_budget(word: str) -> bool:
+    """Whether ``word`` can start or end a budget: a number, or a word of a GPU's or a Mac's name.
+
+    Only a pruning step (every span tried costs a parse, and a refused GPU name a fuzzy search).
+    """
+    return word in _HARDWARE_WORDS or any(c.isdigit() for c in word)
 
 
 def _as_budget(span: list[str]) -> Budget | None:
@@ -273,8 +298,9 @@ def _find_model_span(words: Sequence[str], find_model: FindModel) -> str | None:
     """
     words = words[:_SUBJECT_LIMIT]
     best: tuple[bool, bool, int, int, str] | None = None
-    for start in range(len(words)):
-        for end in range(len(words), start, -1):
+    for length in range(len(words), 0, -1):  # longest first: a run that is exact and keeps every
+        for start in range(len(words) - length + 1):  # number cannot be beaten by a shorter one
+            end = start + length
             span = " ".join(words[start:end])
             match = find_model(span)
             if match is None:
@@ -282,9 +308,11 @@ def _find_model_span(words: Sequence[str], find_model: FindModel) -> str | None:
             keeps_numbers = not any(c.isdigit() for w in (*words[:start], *words[end:]) for c in w)
             if not (match.exact or keeps_numbers):
                 continue
-            key = (keeps_numbers, match.exact, end - start, -start, span)
+            key = (keeps_numbers, match.exact, length, -start, span)
             if best is None or key[:4] > best[:4]:
                 best = key
+        if best is not None and best[0] and best[1]:
+            break
     return best[4] if best is not None else None
 
 
