@@ -7,7 +7,8 @@ import re
 from click.testing import CliRunner
 
 from bot._document import Action, Column, Document, Section, Table, code, strong
-from bot.app._cli_render import content_table_lines, echo_document, render_plain
+from bot._format import content_table_lines
+from bot.app._cli_render import echo_document, render_plain
 from bot.cli import main
 
 GIB = 2**30
