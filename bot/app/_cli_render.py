@@ -9,12 +9,13 @@ with ``rich`` (``_cli_rich``, imported only then, so a piped answer never loads 
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from typing import TextIO
 
 from .._document import Action, Block, Document, Run, Style, Table
 from .._format import content_table_lines
 
-__all__ = ["HOW_TO_RUN", "echo_document", "plain_run", "render_plain"]
+__all__ = ["HOW_TO_RUN", "echo_document", "one_page", "plain_run", "render_plain"]
 
 HOW_TO_RUN = "How to run"
 
@@ -35,8 +36,28 @@ def _plain_actions(actions: tuple[Action, ...]) -> list[str]:
     return [f"{HOW_TO_RUN}:", *(f"  {a.label}: {a.command}" for a in actions)]
 
 
+def one_page(doc: Document) -> Document:
+    """``doc`` with its continuation pages joined in: a terminal scrolls, so it shows one title.
+
+    A page under the same title adds its lines, sections, commands and notes (each once); a page
+    with a title of its own stays a page.
+    """
+    same = [p for p in doc.pages if p.title == doc.title]
+    if not same:
+        return doc
+    return replace(
+        doc,
+        lines=doc.lines + tuple(line for p in same for line in p.lines),
+        sections=doc.sections + tuple(section for p in same for section in p.sections),
+        actions=tuple(dict.fromkeys(doc.actions + tuple(a for p in same for a in p.actions))),
+        notes=tuple(dict.fromkeys(doc.notes + tuple(n for p in same for n in p.notes))),
+        pages=tuple(p for p in doc.pages if p.title != doc.title),
+    )
+
+
 def render_plain(doc: Document) -> str:
-    """Plain terminal text: title, lines, sections, how to run, notes; pages follow."""
+    """Plain terminal text: title, lines, sections, how to run, notes (continuation pages joined in)."""
+    doc = one_page(doc)
     lines = [doc.title, "=" * min(len(doc.title), 79)]
     if doc.url:
         lines.append(doc.url)

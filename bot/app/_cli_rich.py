@@ -17,7 +17,7 @@ from rich.table import Table as RichTable
 from rich.text import Text
 
 from .._document import Block, Document, Run, Style, Table, Tone
-from ._cli_render import HOW_TO_RUN, plain_run
+from ._cli_render import HOW_TO_RUN, one_page, plain_run
 
 __all__ = ["print_documents", "render_rich"]
 
@@ -71,6 +71,7 @@ def _rich_block(block: Block) -> RenderableType:
 
 
 def _rich_parts(doc: Document) -> list[RenderableType | _Command]:
+    doc = one_page(doc)
     parts: list[RenderableType | _Command] = [Text(doc.title, style=_TONE_STYLES[doc.tone])]
     if doc.url:
         parts.append(Text(doc.url, style=RichStyle(dim=True, link=doc.url)))

@@ -103,3 +103,18 @@ def test_ask_and_fit_print_the_same_plain_answer(db_path):
     fit = runner.invoke(main, ["--db", str(db_path), "fit", "qwen2.5-32b", "24GB"]).output
     assert runner.invoke(main, ["--db", str(db_path), "ask", "/fit qwen2.5-32b 24GB"]).output == fit
     assert "\x1b[" not in fit
+
+
+def test_continuation_pages_print_under_one_title():
+    """Pages of one answer (Discord's paging) print as one list under one title; other titles stay apart."""
+    page2 = Document("What runs", lines=(("2. model-b",),), notes=("Ranked by downloads.",))
+    other = Document("Something else", lines=(("x",),))
+    doc = Document(
+        "What runs", lines=(("1. model-a",),), notes=("Ranked by downloads.",), pages=(page2, other)
+    )
+    text = render_plain(doc)
+    assert text.count("What runs") == 1 and text.count("Ranked by downloads.") == 1
+    assert text.index("1. model-a") < text.index("2. model-b") < text.index("Something else")
+    styled = FakeTerminal()
+    echo_document(doc, stream=styled)
+    assert styled.getvalue().count("What runs") == 1 and "2. model-b" in styled.getvalue()
