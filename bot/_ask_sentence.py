@@ -160,8 +160,11 @@ def read_question(text: str, find_model: FindModel, find_term: FindTerm) -> Plai
     words, context = _take_context(words)
     words, kv_cache = _take_kv_cache(words)
     words, budget = _take_budget(words)
-    words, use = _take_use(words) if budget is not None else (words, None)
     subject = [w for w in words if w not in _FILLER]
+    if budget is not None:  # "what can I run on a 3060 for coding": the words say what for, not which model
+        rest, use = _take_use(subject)
+        if not rest:
+            return PlainQuestion(AskRoute.RANK, budget=budget, use=use)
     model = _find_model_span(subject, find_model)
     if model is not None:
         route = AskRoute.FIT if budget is not None else AskRoute.MODEL
@@ -171,8 +174,6 @@ def read_question(text: str, find_model: FindModel, find_term: FindTerm) -> Plai
         if term is not None:
             return PlainQuestion(AskRoute.DEFINE, term=term)
         raise CommandParseError(_no_model(subject, budget) if budget else _what_to_type(text))
-    if budget is not None:
-        return PlainQuestion(AskRoute.RANK, budget=budget, use=use)
     raise CommandParseError(_what_to_type(text))
 
 

@@ -73,9 +73,18 @@ SENTENCES = [
         "mac studio 192",
         (),
     ),
+    (
+        "qwen2.5 coder 32b on a 7900 xtx",
+        "fit",
+        "qwen2.5 coder 32b",
+        "Qwen/Qwen2.5-Coder-32B-Instruct",
+        "7900 xtx",
+        (),
+    ),
     ("what can I run on a 3060", "rank", None, None, "3060", ()),
     ("what can I run on 64GB RAM", "rank", None, None, "64gb ram", ()),
     ("what's the best model for coding on a 4090", "rank", None, None, "4090", ("--use code",)),
+    ("best coding model for 24gb", "rank", None, None, "24gb", ("--use code",)),
     ("how big is deepseek v3", "model", "deepseek v3", "deepseek-ai/DeepSeek-V3", None, ()),
     ("tell me about qwen3 30b a3b", "model", "qwen3 30b a3b", "Qwen/Qwen3-30B-A3B", None, ()),
 ]
