@@ -2,11 +2,12 @@
 
 The sentence is split into words. A context length ("32k context") and a KV-cache type
 ("q8_0 kv cache") are taken out first, then the longest run of words the estimator's own
-``parse_budget`` reads as hardware (a GPU, a size with its unit, RAM, a Mac), then the
-longest run of the remaining words that the catalog's name resolution knows. Filler words
-("can I run ... on my") never reach either parser. Which command answers follows from
-what was found: a model and a budget → fit; a budget alone → rank; a model alone →
-model; a glossary term → define.
+``parse_budget`` reads as hardware (a GPU, a size with its unit, RAM, a Mac), then the run
+of the remaining words that the catalog's name resolution knows (one that keeps every
+number first, then exact, then longest). Filler words ("can I run ... on my") never reach
+either parser. Which command answers follows from what was found: a model and a budget →
+fit; a budget alone, or with what the models are for ("for coding") → rank; a model alone
+→ model; a glossary term → define.
 
 This module does no I/O: the caller passes the name and glossary look-ups in.
 """
@@ -18,7 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from estimator import GPU_TABLE, Budget, KvCacheType, parse_budget, parse_context, parse_kv_type
+from estimator import GPU_TABLE, Budget, KvCacheType, Use, parse_budget, parse_context, parse_kv_type
 from estimator.errors import InputError
 
 from .errors import CommandParseError
@@ -53,16 +54,16 @@ _DEFINE_OPENERS = (
 _DEFINE_FILLER = frozenset({"a", "an", "the", "mean", "means", "meaning", "stand", "for", "of", "term"})
 # Words that name what the models are for (fitbot rank --use).
 _USES = {
-    "chat": "chat",
-    "chatting": "chat",
-    "assistant": "chat",
-    "code": "code",
-    "coding": "code",
-    "programming": "code",
-    "coder": "code",
-    "vision": "vision",
-    "images": "vision",
-    "image": "vision",
+    "chat": Use.CHAT,
+    "chatting": Use.CHAT,
+    "assistant": Use.CHAT,
+    "code": Use.CODE,
+    "coding": Use.CODE,
+    "programming": Use.CODE,
+    "coder": Use.CODE,
+    "vision": Use.VISION,
+    "images": Use.VISION,
+    "image": Use.VISION,
 }
 _COUNTS = {str(n): str(n) for n in range(2, 9)} | {
     "two": "2",
@@ -119,7 +120,7 @@ class PlainQuestion:
     context: int | None = None
     kv_cache: KvCacheType | None = None
     term: str | None = None
-    use: str | None = None
+    use: Use | None = None
 
     @property
     def command_line(self) -> str:
@@ -133,7 +134,7 @@ class PlainQuestion:
         if self.kv_cache is not None:
             parts += ["--kv-cache", str(self.kv_cache)]
         if self.use is not None:
-            parts += ["--use", self.use]
+            parts += ["--use", str(self.use)]
         return " ".join(parts)
 
 
@@ -279,11 +280,11 @@ def _as_budget(span: list[str]) -> Budget | None:
     return None
 
 
-def _take_use(words: list[str]) -> tuple[list[str], str | None]:
+def _take_use(words: list[str]) -> tuple[list[str], Use | None]:
     """What the models are for, in "what can I run on a 3060 for coding"."""
     joined = " ".join(words)
     if "long context" in joined:
-        return [w for w in words if w not in ("long", "context")], "long_context"
+        return [w for w in words if w not in ("long", "context")], Use.LONG_CONTEXT
     for i, word in enumerate(words):
         if word in _USES:
             return words[:i] + words[i + 1 :], _USES[word]

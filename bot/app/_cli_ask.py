@@ -92,7 +92,7 @@ async def answer_ask(service: CatalogService, source_url: str, text: str) -> Ask
     question = await read_plain(service, text)
     if question.route is AskRoute.RANK:
         assert question.budget is not None
-        use = ("--use", question.use) if question.use else ()
+        use = ("--use", str(question.use)) if question.use else ()
         return AskAnswer(question.command_line, rank_args=(question.budget.text, *use))
     spec = COMMANDS[str(question.route)]
     return AskAnswer(question.command_line, await spec.run(ctx, **_arguments(question)))
