@@ -87,6 +87,8 @@ _HARDWARE_WORDS = frozenset(
     """ram vram memory unified gpu gpus cpu only no without mac macbook imac studio mini air
     dual two three four quad six eight x""".split()
 )
+# One word that names a model by its exact form: "org/name", a Hub link, "qwen2.5:32b", "x.gguf".
+_QUERY_FORM = re.compile(r"\w/\w|\w:\w|\.gguf$")
 _CONTEXT_WORDS = frozenset({"context", "ctx", "tokens", "token", "window", "length"})
 _KV_WORDS = frozenset({"kv", "kv-cache", "kvcache", "cache"})
 _CONTEXT_NUMBER = re.compile(r"^\d+(?:\.\d+)?k$|^\d{3,7}$")
@@ -168,6 +170,7 @@ def read_question(text: str, find_model: FindModel, find_term: FindTerm) -> Plai
             return PlainQuestion(AskRoute.RANK, budget=budget, use=use)
     model = _find_model_span(subject, find_model)
     if model is not None:
+        model = _as_typed(text).get(model, model)  # a repo id keeps its capitals
         route = AskRoute.FIT if budget is not None else AskRoute.MODEL
         return PlainQuestion(route, model=model, budget=budget, context=context, kv_cache=kv_cache)
     if subject:
@@ -179,8 +182,18 @@ def read_question(text: str, find_model: FindModel, find_term: FindTerm) -> Plai
 
 
 def _words(text: str) -> list[str]:
-    words = [w.strip(_PUNCTUATION).rstrip(".") for w in str(text).lower().replace("×", "x").split()]
-    return [w for w in words if w][:_WORD_LIMIT]
+    return [w.lower() for w in _typed_words(text)][:_WORD_LIMIT]
+
+
+def _typed_words(text: str) -> list[str]:
+    """The words of ``text`` as typed, without the punctuation around them."""
+    words = (w.strip(_PUNCTUATION).rstrip(".") for w in str(text).replace("×", "x").split())
+    return [w for w in words if w]
+
+
+def _as_typed(text: str) -> dict[str, str]:
+    """Each word in lower case → the word as typed."""
+    return {w.lower(): w for w in _typed_words(text)}
 
 
 def _defined_term(words: list[str], find_term: FindTerm) -> str | None:
@@ -230,10 +243,7 @@ def _take_kv_cache(words: list[str]) -> tuple[list[str], KvCacheType | None]:
 
 
 def _take_budget(words: list[str]) -> tuple[list[str], Budget | None]:
-    """The longest run of words that reads as hardware; of equal runs, the last (budgets end questions).
-
-    A count just before it counts the cards: "2 3090s" is two RTX 3090s.
-    """
+    """The longest run of words that reads as hardware; of equal runs, the last (budgets end questions)."""
     best: tuple[int, int, Budget] | None = None
     for start in range(len(words)):
         if not _may_edge_budget(words[start]):
@@ -249,10 +259,6 @@ def _take_budget(words: list[str]) -> tuple[list[str], Budget | None]:
     if best is None:
         return words, None
     start, end, budget = best
-    if start > 0 and words[start - 1] in _COUNTS:
-        counted = _as_budget([f"{_COUNTS[words[start - 1]]}x", *words[start:end]])
-        if counted is not None:
-            start, budget = start - 1, counted
     return words[:start] + words[end:], budget
 
 
@@ -267,10 +273,14 @@ def _may_edge_budget(word: str) -> bool:
 def _as_budget(span: list[str]) -> Budget | None:
     """``span`` as a budget, when it names hardware: a bare number ("3.1", "8") is a model's, not a size.
 
-    A plural card name ("3090s", "p40s") is read as the card.
+    Counted cards as people write them, "2 3090s and 2 4090s", are read as "2x 3090 and 2x 4090".
     """
     text = " ".join(span)
-    for candidate in (text, re.sub(r"(\d)s$", r"\1", text)):
+    counted = " ".join(
+        f"{_COUNTS[w]}x" if w in _COUNTS and i + 1 < len(span) and _has_digit(span[i + 1]) else w
+        for i, w in enumerate(span)
+    )
+    for candidate in dict.fromkeys((text, re.sub(r"(\d)s\b", r"\1", counted))):
         try:
             budget = parse_budget(candidate)
         except InputError:
@@ -278,6 +288,10 @@ def _as_budget(span: list[str]) -> Budget | None:
         names_hardware = any(d.gpu is not None or d.cpu for d in budget.devices) or budget.system_ram_bytes
         return budget if names_hardware or _UNIT.search(text) else None
     return None
+
+
+def _has_digit(word: str) -> bool:
+    return any(c.isdigit() for c in word)
 
 
 def _take_use(words: list[str]) -> tuple[list[str], Use | None]:
@@ -297,7 +311,11 @@ def _find_model_span(words: Sequence[str], find_model: FindModel) -> str | None:
     Preferred: a run that leaves out no word with a digit ("the new deepseek r1" is DeepSeek-R1,
     but "qwen5 999b" is not whatever "qwen5" guesses), then an exact name, then the longest, then
     the first. A guessed (not exact) match never leaves out a word with a digit.
+    A word in an exact form (a repo id, a Hub link, an Ollama tag, a file name) is taken as it is.
     """
+    named = [w for w in words if _QUERY_FORM.search(w)]
+    if named:  # a repo id, Hub link, Ollama tag or file name: the service reads it as it is
+        return named[0]
     words = words[:_SUBJECT_LIMIT]
     best: tuple[bool, bool, int, int, str] | None = None
     for length in range(len(words), 0, -1):  # longest first: a run that is exact and keeps every
