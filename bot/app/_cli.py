@@ -26,9 +26,9 @@ from store import list_models
 from store.errors import SchemaVersionError, StoreError
 
 from .. import _format as fmt
-from .._commands import CommandContext, Surface, parse_command
-from .._document import render_text
 from .._logging import setup_logging
+from ._cli_ask import AskAnswer, answer_ask
+from ._cli_render import echo_document
 from ._database import open_service
 from ._settings import Settings, SettingsError, load_settings
 
@@ -224,21 +224,31 @@ def models_command(state: CliState, search: str | None, limit: int, as_json: boo
 @main.command()
 @click.argument("text")
 @pass_state
-def ask(state: CliState, text: str) -> None:
-    """Run a bot command in the terminal and print what the bot would answer.
+@click.pass_context
+def ask(ctx: click.Context, state: CliState, text: str) -> None:
+    """Ask as on Discord, or in plain words, and print what the bot would answer.
 
     \b
     Example:
       fitbot ask "/fit qwen2.5-32b 24GB"
+      fitbot ask "can I run deepseek r1 on a 4090"
+      fitbot ask "what can I run on a 3060"
     """
-    spec, args = parse_command(text)
 
-    async def run() -> str:
+    async def run() -> AskAnswer:
         async with open_service(state.settings) as service:
-            ctx = CommandContext(service, state.settings.source_url, Surface.ASK)
-            return render_text(await spec.run(ctx, **args))
+            return await answer_ask(service, state.settings.source_url, text)
 
-    click.echo(asyncio.run(run()))
+    answer = asyncio.run(run())
+    if answer.read_as:
+        click.echo(f"Read as: {answer.read_as}\n")
+    if answer.document is not None:
+        echo_document(answer.document)
+        return
+    rank = main.get_command(ctx, "rank")
+    assert rank is not None
+    with rank.make_context("rank", list(answer.rank_args), parent=ctx) as sub:
+        rank.invoke(sub)
 
 
 from . import _cli_table  # noqa: E402, F401  (adds the command table's commands to main)

@@ -21,9 +21,11 @@ from store import get_gguf_repo
 from .._answer_explain import render_explain
 from .._answer_fit import render_fit
 from .._commands import COMMANDS, CommandContext, CommandSpec, ParamKind, Surface
-from .._document import render_text
+from .._document import Document
 from .._json import fit_json, gguf_repo_json, model_json
+from .._service import FitAnswer
 from ._cli import CliState, main
+from ._cli_render import echo_document
 from ._database import open_service
 
 QUANT = ParamKind("quant", parse_quant, "QUANT")
@@ -127,12 +129,12 @@ def _json_option() -> click.Option:
 def _print_document(state: CliState, name: str, values: dict[str, Any]) -> None:
     spec = COMMANDS[name]
 
-    async def run() -> str:
+    async def run() -> Document:
         async with open_service(state.settings) as service:
             ctx = CommandContext(service, state.settings.source_url, Surface.CLI)
-            return render_text(await spec.run(ctx, **values))
+            return await spec.run(ctx, **values)
 
-    click.echo(asyncio.run(run()))
+    echo_document(asyncio.run(run()))
 
 
 @table_command(
@@ -157,9 +159,9 @@ def fit(
 ) -> None:
     """Will MODEL fit in BUDGET? One path: the service's ``fit``, then JSON or text."""
 
-    async def run() -> str:
+    async def run() -> FitAnswer:
         async with open_service(state.settings) as service:
-            answer = await service.fit(
+            return await service.fit(
                 args["model"],
                 args["budget"],
                 context=args["context"],
@@ -167,14 +169,13 @@ def fit(
                 flash_attention=not no_fa,
                 mtp_draft=args["speculative"] == "mtp",
             )
-        if as_json:
-            return json.dumps(fit_json(answer, args["model"].text), indent=2)
-        text = render_text(render_fit(answer))
-        if explain:
-            text += "\n\n" + render_text(render_explain(answer, quant))
-        return text
 
-    click.echo(asyncio.run(run()))
+    answer = asyncio.run(run())
+    if as_json:
+        click.echo(json.dumps(fit_json(answer, args["model"].text), indent=2))
+        return
+    extra = (render_explain(answer, quant),) if explain else ()
+    echo_document(render_fit(answer), *extra)
 
 
 @table_command("model", _json_option())
