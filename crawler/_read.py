@@ -39,6 +39,7 @@ from estimator import (
     parse_tensor_entries,
 )
 
+from ._gc_pause import paused_gc
 from ._http import Target
 from ._hub import METADATA_API, RANGED, HubClient
 from ._records import Candidate
@@ -145,13 +146,17 @@ async def _read_via_metadata_api(
     """The one call, or None to fall back to ranged reads (endpoint missing, repo refused)."""
     if hub.metadata_api_available is None:
         async with hub.metadata_api_probe:  # the first repos wait for one answer, not all ask
-            return await _try_metadata_api(hub, candidate)
-    return await _try_metadata_api(hub, candidate)
+            body = await _try_metadata_api(hub, candidate)
+    else:
+        body = await _try_metadata_api(hub, candidate)
+    if body is None:
+        return None
+    # DeepSeek-V3's answer holds 92k tensors: parsed off the event loop and outside the probe
+    # lock, so other repos' requests keep moving and a stop signal is handled at once.
+    return await asyncio.to_thread(decode_sharded_metadata, body)
 
 
-async def _try_metadata_api(
-    hub: HubClient, candidate: Candidate
-) -> list[tuple[str, SafetensorsHeader]] | None:
+async def _try_metadata_api(hub: HubClient, candidate: Candidate) -> bytes | None:
     if hub.metadata_api_available is False:
         return None
     try:
@@ -161,9 +166,7 @@ async def _try_metadata_api(
             hub.metadata_api_available = False
         return None
     hub.metadata_api_available = True
-    # DeepSeek-V3's answer holds 92k tensors: parsed off the event loop, so other repos'
-    # requests keep moving and a stop signal is handled at once.
-    return await asyncio.to_thread(decode_sharded_metadata, body)
+    return body
 
 
 async def _read_sharded_ranged(hub: HubClient, candidate: Candidate) -> list[tuple[str, SafetensorsHeader]]:
@@ -226,7 +229,7 @@ async def fetch_sharded_metadata(hub: HubClient, candidate: Candidate) -> bytes:
     return await hub.http.fetch_bytes(url, target, max_bytes=MAX_METADATA_BYTES)
 
 
-class _TensorEntry(msgspec.Struct):
+class _TensorEntry(msgspec.Struct, gc=False):  # holds no cycles: the collector need not track it
     """A header's tensor entry as msgspec decodes it (``__metadata__`` decodes to all None)."""
 
     dtype: str | None = None
@@ -252,18 +255,21 @@ def decode_sharded_metadata(body: bytes) -> list[tuple[str, SafetensorsHeader]] 
     Raises:
         HeaderParseError: a header is malformed.
     """
-    try:
-        answer = _DECODE_ANSWER.decode(body)
-    except msgspec.ValidationError:
-        return parse_sharded_metadata(msgspec.json.decode(body))
-    except msgspec.DecodeError:
-        return None
-    if not answer.headers:
-        raise HeaderParseError("the safetensors-metadata answer holds no shard headers", filename=INDEX_FILE)
-    return [
-        (shard, parse_tensor_entries(header.items(), filename=shard))
-        for shard, header in answer.headers.items()
-    ]
+    with paused_gc():
+        try:
+            answer = _DECODE_ANSWER.decode(body)
+        except msgspec.ValidationError:
+            return parse_sharded_metadata(msgspec.json.decode(body))
+        except msgspec.DecodeError:
+            return None
+        if not answer.headers:
+            raise HeaderParseError(
+                "the safetensors-metadata answer holds no shard headers", filename=INDEX_FILE
+            )
+        return [
+            (shard, parse_tensor_entries(header.items(), filename=shard))
+            for shard, header in answer.headers.items()
+        ]
 
 
 def parse_header(header: HeaderBytes) -> SafetensorsHeader:
