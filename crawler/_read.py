@@ -233,8 +233,8 @@ class _TensorEntry(msgspec.Struct, gc=False):  # holds no cycles: the collector 
     """A header's tensor entry as msgspec decodes it (``__metadata__`` decodes to all None)."""
 
     dtype: str | None = None
-    shape: list[int] | None = None
-    data_offsets: list[int] | None = None
+    shape: tuple[int, ...] | None = None  # tuples, as TensorInfo keeps them: no copy per tensor
+    data_offsets: tuple[int, int] | None = None
 
 
 class _MetadataAnswer(msgspec.Struct):

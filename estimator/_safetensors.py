@@ -175,14 +175,32 @@ def parse_tensor_entries(
         if name == "__metadata__":
             continue
         dtype, shape, offsets = entry.dtype, entry.shape, entry.data_offsets
-        tensor = (
-            _fast_tensor(name, dtype, shape, offsets) if dtype and shape is not None and offsets else None
-        )
-        if tensor is None:  # the checked path names the defect
-            fields = {"dtype": dtype, "shape": shape, "data_offsets": offsets}
-            raw = {k: list(v) if isinstance(v, tuple) else v for k, v in fields.items() if v is not None}
-            tensor = _parse_tensor_checked(name, raw, filename)
-        tensors.append(tensor)
+        # The fast path is ``_fast_tensor`` inlined: this loop runs 92,000 times for DeepSeek-V3.
+        bits = DTYPE_BITS.get(dtype) if dtype else None
+        if bits and shape is not None and offsets is not None and len(shape) <= MAX_SHAPE_RANK:
+            numel = 1
+            for dim in shape:
+                if type(dim) is not int or not 0 <= dim < _U64:
+                    break
+                numel *= dim
+            else:
+                if len(offsets) == 2:
+                    start, end = offsets
+                    if (
+                        type(start) is int
+                        and type(end) is int
+                        and 0 <= start <= end < _U64
+                        and numel <= MAX_TENSOR_ELEMENTS
+                        and end - start == (numel * bits + 7) // 8
+                    ):
+                        span = offsets if type(offsets) is tuple else (start, end)
+                        dims = shape if type(shape) is tuple else tuple(shape)
+                        tensors.append(TensorInfo(name, dtype, dims, span))  # type: ignore[arg-type]
+                        continue
+        # anything odd: the checked path names the defect
+        fields = {"dtype": dtype, "shape": shape, "data_offsets": offsets}
+        raw = {k: list(v) if isinstance(v, tuple) else v for k, v in fields.items() if v is not None}
+        tensors.append(_parse_tensor_checked(name, raw, filename))
     header = SafetensorsHeader(tuple(tensors))
     _check_offsets(header.tensors, filename)
     return header
