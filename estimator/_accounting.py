@@ -20,7 +20,7 @@ from enum import StrEnum
 
 from . import _tensor_roles as roles
 from ._config import ModelConfig, QuantConfig
-from ._quant_unpack import LogicalTensor, unpack_tensor
+from ._quant_unpack import BOOKKEEPING_SUFFIXES, LogicalTensor, unpack_tensor
 from ._safetensors import TensorInfo
 
 HEADER = "header"
@@ -147,8 +147,16 @@ def account_from_tensors(
     places: dict[tuple[str, ...], tuple[int, int]] = {}
     memo: dict[tuple[tuple[str, ...], str, tuple[int, ...], bool], _Counting] = {}
     stored, components, groups = tally.stored, tally.components, tally.groups
+    sizes: dict[tuple[str, tuple[int, ...]], int] = {}
     for tensor in tensors:
-        parts = _NUMBERED.split(tensor.name)
+        name = tensor.name
+        if name[name.rfind(".") + 1 :] in BOOKKEEPING_SUFFIXES:  # half of an FP8 checkpoint: bytes only
+            size = sizes.get((tensor.dtype, tensor.shape))
+            if size is None:
+                size = sizes[(tensor.dtype, tensor.shape)] = tensor.size_bytes
+            stored[tensor.dtype] += size
+            continue
+        parts = _NUMBERED.split(name)
         template = tuple(parts[0::2])
         place = places.get(template)
         if place is None:
