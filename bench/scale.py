@@ -2,6 +2,7 @@
 
 Build a store:  .venv/bin/python -m bench.scale build --models 100000 --db /tmp/scale-100k.sqlite
 Run it all:     .venv/bin/python -m bench.scale run [--dir /tmp/fitbot-scale] [--sizes 100000,300000]
+The crawler:    .venv/bin/python -m bench.scale run --crawler [--crawler-repos 50000]   (bench.crawler_scale)
 
 ``build`` seeds the bundled catalog, then adds N distinct synthetic models (``bench._synthetic``:
 realistic names under labs, quantizers and user handles; dense and MoE shapes; accounting
@@ -152,13 +153,14 @@ def bot_figures(db: Path, models: int) -> None:
         raise SystemExit(f"the bot measurement failed (exit {child.exitcode})")
 
 
-def crawler_note() -> None:
-    print("\n== crawler figures (2x huggingface_hub, DeepSeek-V3 parse < 250 ms, 1 ms per unchanged repo, "
-          "connection reuse, 50k-repo crawl, paging past 10k) ==\n"
-          "  not measured by this run: the crawler half of issue 13 is run by bench.crawler_bench")
+def crawler_figures(repos: int, rounds: int) -> None:
+    """The crawler half of issue 13 (bench.crawler_scale), in this run."""
+    from bench.crawler_scale import report
+
+    report(repos, rounds)
 
 
-def run(workdir: Path, sizes: list[int], repeat: int) -> None:
+def run(workdir: Path, sizes: list[int], repeat: int, crawler_repos: int = 50_000) -> None:
     workdir.mkdir(parents=True, exist_ok=True)
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs: wall times include other processes' turns")
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent), "FITBOT_LOG_LEVEL": "error"}
@@ -173,7 +175,7 @@ def run(workdir: Path, sizes: list[int], repeat: int) -> None:
     export_size = min(sizes, key=lambda n: abs(n - 100_000))
     export_cpu(stores[f"{export_size // 1000}k"], env, export_size)
     bot_figures(stores[f"{max(sizes) // 1000}k"], max(sizes))
-    crawler_note()
+    crawler_figures(crawler_repos, 3)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -187,13 +189,17 @@ def main(argv: list[str] | None = None) -> None:
     r.add_argument("--dir", type=Path, default=Path(tempfile.gettempdir()) / "fitbot-scale")
     r.add_argument("--sizes", default="100000,300000")
     r.add_argument("--repeat", type=int, default=5)
+    r.add_argument("--crawler", action="store_true", help="only the crawler figures (bench.crawler_scale)")
+    r.add_argument("--crawler-repos", type=int, default=50_000, help="repos in the Hub-scale crawl")
     args = parser.parse_args(argv)
     if args.command == "build":
         started = time.perf_counter()
         asyncio.run(build(args.db, args.models, args.seed))
         print(f"built in {time.perf_counter() - started:.1f} s")
+    elif args.crawler:
+        crawler_figures(args.crawler_repos, 3)
     else:
-        run(args.dir, [int(s) for s in args.sizes.split(",")], args.repeat)
+        run(args.dir, [int(s) for s in args.sizes.split(",")], args.repeat, args.crawler_repos)
 
 
 if __name__ == "__main__":

@@ -44,6 +44,7 @@ from store import (
 )
 
 from ._discovery import check_hub_reachable, list_source, parse_model_info
+from ._gc_pause import paused_gc
 from ._gguf_crawl import crawl_gguf_stage
 from ._http import Target
 from ._hub import HubClient
@@ -51,6 +52,7 @@ from ._outcome import OutageBreaker, failure_result, no_safetensors_result, ok_r
 from ._read import (
     CONFIG_FILE,
     MAX_CONFIG_BYTES,
+    CheckpointRead,
     fetch_file,
     gather_or_cancel,
     read_checkpoint,
@@ -204,7 +206,9 @@ async def _crawl(hub: HubClient, db: Database, options: CrawlOptions, run: _Run,
         c for c in candidates if not options.force and c.sha and shas.get(c.repo_id.lower()) == c.sha
     ]
     skip = {c.repo_id for c in unchanged}
-    todo = [c for c in candidates if c.repo_id not in skip]
+    # Most files first: a 163-shard repo started last would finish alone long after the rest
+    # (longest job first keeps every worker busy to the end; the sort is stable otherwise).
+    todo = sorted((c for c in candidates if c.repo_id not in skip), key=lambda c: -len(c.files or ()))
     run.seen, run.unchanged = len(candidates) + len(early), len(unchanged)
     progress.start(run.seen)
     await update_hub_facts(db, ((c.repo_id, c.hub) for c in unchanged))
@@ -271,12 +275,17 @@ async def read_repo(hub: HubClient, candidate: Candidate, now: datetime) -> tupl
                 config_raw = await fetch_file(hub, candidate, CONFIG_FILE, MAX_CONFIG_BYTES)
             return no_safetensors_result(candidate, config_raw, now)
         read = await read_checkpoint(hub, candidate, counted)
-        return await asyncio.to_thread(ok_result, candidate, read, now)  # the accounting is CPU work
+        return await asyncio.to_thread(_counted, candidate, read, now)  # the accounting is CPU work
     except (HubError, HeaderParseError) as e:
         return failure_result(candidate, e, now)
     except Exception as e:  # an estimator or crawler bug must fail this repo, not the crawl
         log.exception("reading %s failed unexpectedly", candidate.repo_id)
         return failure_result(candidate, e, now)
+
+
+def _counted(candidate: Candidate, read: CheckpointRead, now: datetime) -> tuple[ModelRecord, RepoOutcome]:
+    with paused_gc():  # 92,000 tensors for DeepSeek-V3: see _gc_pause
+        return ok_result(candidate, read, now)
 
 
 async def _with_files(hub: HubClient, candidate: Candidate) -> Candidate:

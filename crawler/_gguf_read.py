@@ -37,6 +37,7 @@ CHUNK_BYTES = 4 << 20
 SIBLING_SLACK_BYTES = 16 * 1024  # file_type, imatrix keys and file names differ between quants
 LATER_PART_FIRST_READ = 16 * 1024  # parts 2..n of a split file hold little metadata
 MAX_TREE_BYTES = 16 * 2**20
+MAX_TREE_PAGES = 100  # 100,000 files at 1,000 a page (huggingface_hub list_repo_tree); a looping cursor stops
 
 log = logging.getLogger(__name__)
 
@@ -56,9 +57,19 @@ async def fetch_gguf_tree(hub: HubClient, repo_id: str, revision: str) -> tuple[
     Raises:
         HubError: the listing failed for good.
     """
-    url = hub.api_url(f"models/{repo_id}/tree/{quote(revision, safe='')}") + "?recursive=true"
-    payload = await hub.http.fetch_json(url, Target(repo_id, None, revision), max_bytes=MAX_TREE_BYTES)
-    return parse_tree_entries(payload)
+    tree = hub.api_url(f"models/{repo_id}/tree/{quote(revision, safe='')}")
+    next_url: str | None = f"{tree}?recursive=true"
+    entries: list[tuple[str, int]] = []
+    pages = 0
+    # The Hub pages a long tree (Link header with a cursor, as huggingface_hub's list_repo_tree
+    # follows): a repo of many quantizations and split parts can hold more files than one page.
+    while next_url is not None and pages < MAX_TREE_PAGES:
+        payload, next_url = await hub.http.fetch_json_page(
+            next_url, Target(repo_id, None, revision), max_bytes=MAX_TREE_BYTES
+        )
+        entries += parse_tree_entries(payload)
+        pages += 1
+    return tuple(sorted(entries))
 
 
 async def fetch_gguf_header(

@@ -45,8 +45,9 @@ def parse_gguf_sources(raw: object, origin: str) -> GgufSources:
     values: dict[str, object] = {}
     for name in ("top_limit", "per_quantizer_limit", "base_models_limit", "per_base_model_limit"):
         value = raw.get(name, getattr(GgufSources(), name))
-        if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 10_000:
-            raise SourcesError(origin, f"gguf.{name} is {value!r}; use a whole number from 0 to 10000")
+        # No upper bound: GGUF listings are paged like the model listing.
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise SourcesError(origin, f"gguf.{name} is {value!r}; use a whole number from 0 up")
         values[name] = value
     quantizers = raw.get("quantizers", [])
     if not isinstance(quantizers, list) or not all(isinstance(q, str) and q for q in quantizers):

@@ -137,6 +137,28 @@ class HubHttp:
         except ValueError as e:
             raise HubRefusedError(_path(url), 200, "the answer is not JSON") from e
 
+    async def fetch_json_page(self, url: str, target: Target, *, max_bytes: int) -> tuple[object, str | None]:
+        """GET one page of a paged API answer: its JSON and the next page's URL (the ``Link``
+        header's ``rel="next"``, as the Hub pages listings and repo trees), or None at the end.
+
+        Raises:
+            HubRefusedError: the answer is not JSON or too large.
+            HubError: as ``fetch_range``.
+        """
+
+        async def read(response: httpx2.Response) -> tuple[bytes, str | None]:
+            body = await _read_at_most(response, max_bytes + 1)
+            if len(body) > max_bytes:
+                raise HubRefusedError(_path(url), response.status_code, f"larger than {max_bytes:,} bytes")
+            _check_length(response, body, _path(url))
+            return body, response.links.get("next", {}).get("url")
+
+        body, next_url = await self._request(url, {}, read, target)
+        try:
+            return json.loads(body), next_url
+        except ValueError as e:
+            raise HubRefusedError(_path(url), 200, "the answer is not JSON") from e
+
     async def _request(
         self,
         url: str,
@@ -255,13 +277,21 @@ def _parse_content_range(value: str, url_path: str) -> tuple[int, int, int | Non
 
 
 async def _read_at_most(response: httpx2.Response, limit: int) -> bytes:
-    """Read up to ``limit`` bytes of the body; leaving early closes the connection."""
+    """Read up to ``limit`` bytes of the body.
+
+    Leaving a body unread closes the connection, and so does leaving the loop right after
+    its last chunk: the stream ends only on the next step. A body the server declared no
+    longer than the limit (every ranged answer) is read to its end, so the connection goes
+    back to the pool; before this, 45 connections carried 115 requests.
+    """
+    declared = response.headers.get("content-length", "")
+    to_end = declared.isdigit() and int(declared) <= limit
     chunks: list[bytes] = []
     size = 0
     async for chunk in response.aiter_bytes():
         chunks.append(chunk)
         size += len(chunk)
-        if size >= limit:
+        if size >= limit and not (to_end and size <= limit):
             break
     return b"".join(chunks)[:limit]
 

@@ -2,6 +2,7 @@
 
 Three kinds of source: ``top`` (the first N by a sort key, per pipeline in scope),
 ``authors`` (each author's most recently changed repos) and ``repos`` (explicit ids).
+A ``limit`` is a whole number or ``"all"``; listings are paged, so it has no upper bound.
 The bundled default lives in ``crawler/data/sources.toml``.
 """
 
@@ -21,7 +22,7 @@ REPOS = "repos"
 KINDS = (TOP, AUTHORS, REPOS)
 # huggingface_hub's ModelSort_T
 SORTS = ("downloads", "trending_score", "likes", "created_at", "last_modified")
-MAX_LIMIT = 10_000
+ALL = "all"  # a source's ``limit``: every repo the listing holds (the Hub pages it with a cursor)
 DEFAULT_PIPELINES = ("text-generation", "image-text-to-text")
 DEFAULT_LIBRARY = "transformers"
 
@@ -41,7 +42,7 @@ class Source:
     name: str
     kind: str
     sort: str = "downloads"
-    limit: int = 100
+    limit: int | None = 100  # None: every listed repo (``limit = "all"``)
     authors: tuple[str, ...] = ()
     repos: tuple[str, ...] = ()
     max_age_days: int | None = None
@@ -128,9 +129,7 @@ def _parse_source(raw: object, origin: str) -> Source:
     sort = raw.get("sort", "last_modified" if kind == AUTHORS else "downloads")
     if sort not in SORTS:
         raise SourcesError(origin, f"{where} has sort {sort!r}; use one of {', '.join(SORTS)}")
-    limit = raw.get("limit", 100)
-    if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= MAX_LIMIT:
-        raise SourcesError(origin, f"{where} has limit {limit!r}; use a whole number from 1 to {MAX_LIMIT}")
+    limit = _parse_limit(raw.get("limit", 100), where, origin)
     max_age = raw.get("max_age_days")
     if max_age is not None and (not isinstance(max_age, int) or isinstance(max_age, bool) or max_age < 1):
         raise SourcesError(origin, f"{where} has max_age_days {max_age!r}; use a whole number of days")
@@ -144,6 +143,16 @@ def _parse_source(raw: object, origin: str) -> Source:
     if bad:
         raise SourcesError(origin, f"{where} has repo ids that are not owner/name: {', '.join(bad)}")
     return Source(name, kind, sort, limit, authors, repos, max_age)
+
+
+def _parse_limit(value: object, where: str, origin: str) -> int | None:
+    # No upper bound: the listing is paged (huggingface_hub follows the Hub's Link cursor),
+    # so a source can name 50,000 repos as well as 50.
+    if value == ALL:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise SourcesError(origin, f'{where} has limit {value!r}; use a whole number from 1, or "{ALL}"')
+    return value
 
 
 def _strings(value: object, what: str, origin: str) -> tuple[str, ...]:

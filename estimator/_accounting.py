@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from . import _tensor_roles as roles
-from ._config import ModelConfig
-from ._quant_unpack import unpack_tensor
+from ._config import ModelConfig, QuantConfig
+from ._quant_unpack import BOOKKEEPING_SUFFIXES, LogicalTensor, unpack_tensor
 from ._safetensors import TensorInfo
 
 HEADER = "header"
@@ -40,6 +40,8 @@ class CountBasis(StrEnum):
 # the main embedding is tied to the head (the "E" in Gemma 3n E4B leaves them out).
 _LOOKUP_ONLY = "embed_tokens_per_layer"
 _EXPERT_INDEX = re.compile(r"\.experts\.(\d+)\.")
+# A name's numbered segments (layer, expert, block...): splitting on them leaves its template.
+_NUMBERED = re.compile(r"\.(\d+)(?=\.|$)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,19 +136,129 @@ def account_from_tensors(
     num_layers = config.num_layers if config else None
     tally = _Tally()
     shapes = dict(exact_shapes or {})
+    if shapes:  # exact shapes are per tensor name: no two tensors share a counting
+        for tensor in tensors:
+            _count_tensor(tally, tensor, unpack_tensor(tensor, quant, shapes), num_layers)
+        return _finish(tally, config, provenance)
+    # DeepSeek-V3 stores 92,000 tensors that differ only in layer and expert numbers. How a
+    # tensor counts (bytes, logical parameters, component, role) depends only on its name with
+    # the numbers taken out, its dtype and shape, so each such shape is worked out once, and so
+    # is which of a name's numbers is its layer and which its expert (bench.crawler_scale).
+    places: dict[tuple[str, ...], tuple[int, int]] = {}
+    memo: dict[tuple[tuple[str, ...], str, tuple[int, ...], bool], _Counting] = {}
+    stored, components, groups = tally.stored, tally.components, tally.groups
+    sizes: dict[tuple[str, tuple[int, ...]], int] = {}
     for tensor in tensors:
-        tally.stored[tensor.dtype] += tensor.size_bytes
-        logical = unpack_tensor(tensor, quant, shapes)
-        if logical is None:
+        name = tensor.name
+        if name[name.rfind(".") + 1 :] in BOOKKEEPING_SUFFIXES:  # half of an FP8 checkpoint: bytes only
+            size = sizes.get((tensor.dtype, tensor.shape))
+            if size is None:
+                size = sizes[(tensor.dtype, tensor.shape)] = tensor.size_bytes
+            stored[tensor.dtype] += size
             continue
-        place = roles.classify_tensor(logical.name, logical.ndim, num_layers)
-        tally.components[place.component] += logical.params
-        if _LOOKUP_ONLY in logical.name:
-            tally.lookup_only += logical.params
-        _tally_group(tally, place, logical.params, logical.row_size)
-        if place.layer is not None:
-            _tally_moe(tally, place, tensor, logical.name, logical.params)
+        parts = _NUMBERED.split(name)
+        template = tuple(parts[0::2])
+        place = places.get(template)
+        if place is None:
+            place = places[template] = _number_places(tensor.name)
+        layer = int(parts[place[0]]) if place[0] else None
+        beyond = num_layers is not None and layer is not None and layer >= num_layers
+        key = (template, tensor.dtype, tensor.shape, beyond)
+        counting = memo.get(key)
+        if counting is None:
+            counting = memo[key] = _counting(tensor, quant, num_layers)
+        stored[tensor.dtype] += counting.size_bytes
+        params = counting.params
+        if params is None:
+            continue
+        components[counting.component] += params
+        group = groups.setdefault((counting.role, -1 if layer is None else layer), [0, counting.row_size])
+        group[0] += params
+        if counting.lookup_only:
+            tally.lookup_only += params
+        if layer is not None and counting.in_moe:
+            expert = int(parts[place[1]]) + 1 if place[1] else counting.experts_in_shape
+            _add_moe(tally, counting, layer, params, expert)
     return _finish(tally, config, provenance)
+
+
+def _number_places(name: str) -> tuple[int, int]:
+    """Where the layer and the expert number sit in ``_NUMBERED.split(name)`` (0: not there)."""
+    starts = [m.start(1) for m in _NUMBERED.finditer(name)]
+    layer = roles.layer_match(name)
+    expert = _EXPERT_INDEX.search(name)
+    return (
+        2 * starts.index(layer.start(1)) + 1 if layer else 0,
+        2 * starts.index(expert.start(1)) + 1 if expert else 0,
+    )
+
+
+def _add_moe(tally: _Tally, counting: _Counting, layer: int, params: int, expert_count: int) -> None:
+    if counting.component == roles.ROUTED_EXPERTS:
+        tally.routed_by_layer[layer] += params
+        tally.experts_by_layer[layer] = max(tally.experts_by_layer[layer], expert_count)
+    elif counting.router_rows is not None:
+        tally.router_rows[layer] = counting.router_rows
+    elif counting.component == roles.SHARED_EXPERTS:
+        tally.has_shared = True
+
+
+@dataclass(frozen=True, slots=True)
+class _Counting:
+    """How one shape of tensor counts, whatever its layer and expert numbers."""
+
+    size_bytes: int
+    params: int | None  # None: bookkeeping or a derived constant
+    row_size: int = 0
+    component: str = ""
+    role: str = ""
+    lookup_only: bool = False
+    router_rows: int | None = None  # a router weight's expert count (its first dimension)
+    experts_in_shape: int = 0  # fused experts: the expert count is the first dimension
+
+    @property
+    def in_moe(self) -> bool:
+        """Whether the MoE layout needs to see this tensor."""
+        return self.component in (roles.ROUTED_EXPERTS, roles.SHARED_EXPERTS) or self.router_rows is not None
+
+
+def _counting(tensor: TensorInfo, quant: QuantConfig | None, num_layers: int | None) -> _Counting:
+    logical = unpack_tensor(tensor, quant)
+    if logical is None:
+        return _Counting(tensor.size_bytes, None)
+    place = roles.classify_tensor(logical.name, logical.ndim, num_layers)
+    router = (
+        place.component == roles.ROUTER
+        and place.role == "ffn_gate_inp"
+        and len(tensor.shape) == 2
+        and logical.name.endswith("weight")
+        and "shared_expert_gate" not in logical.name
+    )
+    return _Counting(
+        tensor.size_bytes,
+        logical.params,
+        logical.row_size,
+        place.component,
+        place.role,
+        _LOOKUP_ONLY in logical.name,
+        tensor.shape[0] if router else None,
+        tensor.shape[0] if len(tensor.shape) >= 3 else 0,
+    )
+
+
+def _count_tensor(
+    tally: _Tally, tensor: TensorInfo, logical: LogicalTensor | None, num_layers: int | None
+) -> None:
+    tally.stored[tensor.dtype] += tensor.size_bytes
+    if logical is None:
+        return
+    place = roles.classify_tensor(logical.name, logical.ndim, num_layers)
+    tally.components[place.component] += logical.params
+    if _LOOKUP_ONLY in logical.name:
+        tally.lookup_only += logical.params
+    _tally_group(tally, place, logical.params, logical.row_size)
+    if place.layer is not None:
+        _tally_moe(tally, place, tensor, logical.name, logical.params)
 
 
 def _tally_group(tally: _Tally, place: roles.TensorPlace, params: int, row_size: int) -> None:

@@ -44,6 +44,10 @@ _BOOKKEEPING_SUFFIXES = frozenset(
     ]
 )
 
+# Last name segments that are bookkeeping whatever the dtype or method (the accounting skips
+# them without further checks).
+BOOKKEEPING_SUFFIXES = _BOOKKEEPING_SUFFIXES
+
 # Buffers that some checkpoints save but that are constants, not learned parameters: rotary
 # frequencies, causal masks, MiniMax lightning attention's slopes and decays (all computed from
 # config), xIELU's fixed beta/eps (Apertus). Seen in tiny transformers 5.24 checkpoints.

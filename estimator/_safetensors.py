@@ -11,8 +11,9 @@ from __future__ import annotations
 import json
 import math
 import struct
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from ._dtypes import DTYPE_BITS, storage_bytes
 from .errors import HeaderParseError, UnknownDtypeError
@@ -148,6 +149,63 @@ def parse_header_object(
     return header
 
 
+class TensorEntry(Protocol):
+    """One tensor entry already decoded into typed fields (None where the JSON lacked it)."""
+
+    @property
+    def dtype(self) -> str | None: ...
+    @property
+    def shape(self) -> Sequence[int] | None: ...
+    @property
+    def data_offsets(self) -> Sequence[int] | None: ...
+
+
+def parse_tensor_entries(
+    entries: Iterable[tuple[str, TensorEntry]], *, filename: str | None = None
+) -> SafetensorsHeader:
+    """Validate tensor entries a typed JSON decoder produced (the crawler decodes the Hub's
+    one-call answer with msgspec), by the same rules as ``parse_header_object``. Metadata is
+    not kept; ``__metadata__`` is skipped.
+
+    Raises:
+        HeaderParseError, UnknownDtypeError: as ``parse_safetensors_header``.
+    """
+    tensors: list[TensorInfo] = []
+    for name, entry in entries:
+        if name == "__metadata__":
+            continue
+        dtype, shape, offsets = entry.dtype, entry.shape, entry.data_offsets
+        # The fast path is ``_fast_tensor`` inlined: this loop runs 92,000 times for DeepSeek-V3.
+        bits = DTYPE_BITS.get(dtype) if dtype else None
+        if bits and shape is not None and offsets is not None and len(shape) <= MAX_SHAPE_RANK:
+            numel = 1
+            for dim in shape:
+                if type(dim) is not int or not 0 <= dim < _U64:
+                    break
+                numel *= dim
+            else:
+                if len(offsets) == 2:
+                    start, end = offsets
+                    if (
+                        type(start) is int
+                        and type(end) is int
+                        and 0 <= start <= end < _U64
+                        and numel <= MAX_TENSOR_ELEMENTS
+                        and end - start == (numel * bits + 7) // 8
+                    ):
+                        span = offsets if type(offsets) is tuple else (start, end)
+                        dims = shape if type(shape) is tuple else tuple(shape)
+                        tensors.append(TensorInfo(name, dtype, dims, span))  # type: ignore[arg-type]
+                        continue
+        # anything odd: the checked path names the defect
+        fields = {"dtype": dtype, "shape": shape, "data_offsets": offsets}
+        raw = {k: list(v) if isinstance(v, tuple) else v for k, v in fields.items() if v is not None}
+        tensors.append(_parse_tensor_checked(name, raw, filename))
+    header = SafetensorsHeader(tuple(tensors))
+    _check_offsets(header.tensors, filename)
+    return header
+
+
 def parse_safetensors_file(
     content: bytes, *, file_size: int | None = None, filename: str | None = None
 ) -> SafetensorsHeader:
@@ -232,32 +290,36 @@ def _parse_tensor(name: str, entry: object, filename: str | None) -> TensorInfo:
     checkpoint has 92,000 of them); anything odd goes through ``_parse_tensor_checked``,
     which names the defect."""
     if type(entry) is dict:
-        dtype, shape, offsets = entry.get("dtype"), entry.get("shape"), entry.get("data_offsets")
-        bits = DTYPE_BITS.get(dtype) if isinstance(dtype, str) else None
-        if (
-            bits
-            and isinstance(dtype, str)
-            and type(shape) is list
-            and len(shape) <= MAX_SHAPE_RANK
-            and type(offsets) is list
-            and len(offsets) == 2
-        ):
-            numel = 1
-            for dim in shape:
-                if type(dim) is not int or not 0 <= dim < _U64:
-                    break
-                numel *= dim
-            else:
-                start, end = offsets
-                if (
-                    type(start) is int
-                    and type(end) is int
-                    and 0 <= start <= end < _U64
-                    and numel <= MAX_TENSOR_ELEMENTS
-                    and end - start == (numel * bits + 7) // 8
-                ):
-                    return TensorInfo(name, dtype, tuple(shape), (start, end))
+        shape, offsets = entry.get("shape"), entry.get("data_offsets")
+        if type(shape) is list and type(offsets) is list:
+            tensor = _fast_tensor(name, entry.get("dtype"), shape, offsets)
+            if tensor is not None:
+                return tensor
     return _parse_tensor_checked(name, entry, filename)
+
+
+def _fast_tensor(
+    name: str, dtype: object, shape: Sequence[object], offsets: Sequence[object]
+) -> TensorInfo | None:
+    """The tensor if its entry is well-formed, else None (``_parse_tensor_checked`` says why)."""
+    bits = DTYPE_BITS.get(dtype) if isinstance(dtype, str) else None
+    if not bits or not isinstance(dtype, str) or len(shape) > MAX_SHAPE_RANK or len(offsets) != 2:
+        return None
+    numel = 1
+    for dim in shape:
+        if type(dim) is not int or not 0 <= dim < _U64:
+            return None
+        numel *= dim
+    start, end = offsets
+    if (
+        type(start) is int
+        and type(end) is int
+        and 0 <= start <= end < _U64
+        and numel <= MAX_TENSOR_ELEMENTS
+        and end - start == (numel * bits + 7) // 8
+    ):
+        return TensorInfo(name, dtype, tuple(shape), (start, end))  # type: ignore[arg-type]  # dims checked int
+    return None
 
 
 def _parse_tensor_checked(name: str, entry: object, filename: str | None) -> TensorInfo:

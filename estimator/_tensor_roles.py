@@ -71,6 +71,11 @@ def layer_index(name: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
+def layer_match(name: str) -> re.Match[str] | None:
+    """Where a tensor name gives its decoder layer (group 1), if it does."""
+    return _LAYER_INDEX.search(name)
+
+
 def classify_tensor(name: str, ndim: int, num_layers: int | None = None) -> TensorPlace:
     """Place a tensor (by its logical name, packing suffixes already removed).
 
@@ -80,8 +85,13 @@ def classify_tensor(name: str, ndim: int, num_layers: int | None = None) -> Tens
     layer = layer_index(name)
     beyond = num_layers is not None and layer is not None and layer >= num_layers
     # Names differ only in layer and expert numbers: classify each shape of name once.
-    component, role = _classify_template(_NUMBER.sub(".#", name), ndim, layer is not None, beyond)
+    component, role = _classify_template(name_template(name), ndim, layer is not None, beyond)
     return TensorPlace(component, role, layer)
+
+
+def name_template(name: str) -> str:
+    """The tensor name with its layer and expert numbers taken out (``.3.`` becomes ``.#.``)."""
+    return _NUMBER.sub(".#", name)
 
 
 _NUMBER = re.compile(r"\.\d+(?=\.|$)")

@@ -68,6 +68,7 @@ class HubStandIn(HubRoutes):
         faults: Faults | None = None,
         quotas: dict[str, Quota] | None = None,
         page_size: int = 50,
+        tree_page_size: int = 1000,
         metadata_api: bool = True,
         tokens_with_access: frozenset[str] = frozenset(),
         refuse: dict[str, int] | None = None,
@@ -77,6 +78,7 @@ class HubStandIn(HubRoutes):
         self.faults = faults
         self.quotas = quotas or {}
         self.page_size = page_size
+        self.tree_page_size = tree_page_size
         self.metadata_api = metadata_api
         self.tokens_with_access = tokens_with_access
         self.refuse = refuse or {}  # route -> status, answered to every request of that route
@@ -84,6 +86,7 @@ class HubStandIn(HubRoutes):
         self.errors: list[str] = []
         self._lock = threading.Lock()
         self._seen: Counter[str] = Counter()
+        self._peers: set[object] = set()  # (host, port) of each client connection seen
         self._windows: dict[str, tuple[float, int]] = {}
         self._metadata_answers: dict[tuple[str, str, str], Reply] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -155,6 +158,12 @@ class HubStandIn(HubRoutes):
     def reset_counts(self) -> None:
         with self._lock:
             self.hits.clear()
+            self._peers.clear()
+
+    def connection_count(self) -> int:
+        """Client connections that sent at least one request since the last reset."""
+        with self._lock:
+            return len(self._peers)
 
     def count(self, route: str | None = None, *, repo_id: str | None = None, status: int | None = None) -> int:
         with self._lock:
@@ -183,6 +192,9 @@ class HubStandIn(HubRoutes):
     async def _dispatch(self, request: web.Request) -> web.StreamResponse:
         if request.path.startswith("/_standin/"):  # control routes for a stand-in in another process
             return self._control(request)
+        peer = request.transport.get_extra_info("peername") if request.transport else None
+        with self._lock:  # a client's ephemeral port names its connection while it is open
+            self._peers.add(peer)
         if self.latency_s:
             await asyncio.sleep(self.latency_s)
         path = request.path
@@ -216,7 +228,7 @@ class HubStandIn(HubRoutes):
             self.reset_counts()
             return web.json_response({"reset": True})
         hits = [[h.method, h.route, h.repo_id, h.status, h.bytes_sent, h.range] for h in self.snapshot()]
-        return web.json_response({"hits": hits, "errors": self.errors})
+        return web.json_response({"hits": hits, "errors": self.errors, "connections": self.connection_count()})
 
     def _route(self, method: str, path: str):
         if (m := _RESOLVE.match(path)) and method in ("GET", "HEAD"):

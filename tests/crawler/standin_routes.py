@@ -109,6 +109,7 @@ class HubRoutes:
     repos: dict[str, StandInRepo]
     url: str
     page_size: int
+    tree_page_size: int
     metadata_api: bool
     tokens_with_access: frozenset[str]
     _lock: threading.Lock
@@ -162,7 +163,16 @@ class HubRoutes:
             entries[path] = {"type": "file", "path": path, "size": image.size, "oid": _oid(path)}
             if path.endswith(".gguf"):  # LFS files: the Hub gives the object's size under "lfs" too
                 entries[path]["lfs"] = {"oid": _etag(image), "size": image.size, "pointerSize": 134}
-        return Reply(200, json.dumps(list(entries.values())).encode(), {"Content-Type": "application/json"})
+        # The Hub pages a long tree like the model listing: a Link header with a cursor.
+        listed = list(entries.values())
+        offset = int(base64.urlsafe_b64decode(request.query["cursor"]).decode()) if "cursor" in request.query else 0
+        page = listed[offset: offset + self.tree_page_size]
+        headers = {"Content-Type": "application/json"}
+        if offset + self.tree_page_size < len(listed):
+            params = [(k, v) for k, v in request.query.items() if k != "cursor"]
+            params.append(("cursor", base64.urlsafe_b64encode(str(offset + self.tree_page_size).encode()).decode()))
+            headers["Link"] = f'<{self.url}{request.path}?{urlencode(params)}>; rel="next"'
+        return Reply(200, json.dumps(page).encode(), headers)
 
     def _metadata(self, request: web.Request, repo_id: str, filename: str) -> Reply:
         if not self.metadata_api:
