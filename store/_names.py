@@ -6,10 +6,14 @@ current, so opening an index costs one connection whatever the catalog's size:
 * exact keys: the repo id, its name part and every alias, compacted to letters and digits;
 * an inverted index from name tokens ("qwen", "2", "5", "32", "b") to models, each
   posting list in popularity order, walked for the rarest query word only;
+* when even that word is common, the query words' bitmaps (``_name_bits``) are ANDed first:
+  words that are common alone and rare together ("qwen2.5 3b co") no longer cost a walk of
+  tens of thousands of postings. Both paths give the same matches;
 * typos are fixed per token against the token vocabulary (rapidfuzz), never in numbers:
   "32" and "3" are different models.
 
-Among equally good matches, the more popular model wins.
+Among equally good matches, the more popular model wins. Autocomplete on a quantizer's prefix
+("bartowski/", "unsloth/qwen") adds that organisation's GGUF repos, most downloaded first.
 """
 
 from __future__ import annotations
@@ -19,10 +23,12 @@ import re
 import sqlite3
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from itertools import islice
+from itertools import islice, zip_longest
 
 from rapidfuzz import fuzz, process
 
+from ._name_bits import DDL as BITS_DDL
+from ._name_bits import members, read_bits
 from ._name_tables import DDL, compact, fill_tables, name_entry, tokens
 from .errors import ModelNotFoundError
 
@@ -42,8 +48,18 @@ _FUZZY_CUTOFF = 75
 # (SQLite's default is 2 MiB; cold pages cost a read() each).
 _CACHE_KIB = 32 * 1024
 
+# Measured at 300,000 models (bench/scale.py autocomplete): a walk of 6,000 postings costs about
+# 2 ms CPU at worst; fetching and checking 2,000 bitmap matches about as much. Past those, the
+# bitmaps, then the walk (whose matches are dense then). A word in 80% of models filters little.
+_WALK_POSTINGS = 6000
+_FEW_MATCHES = 2000
+_COMMON_SHARE = 0.8
+
 # A posting row: rank, repo id, " words ", compacted name part, how many words are the name's.
 _Candidate = tuple[float, str, str, str, int]
+# A query word's group: postings, position, the words that count as it, the typed stem of a
+# partly typed last word (None otherwise), and whether ``words`` holds every word of that stem.
+_Group = tuple[int, int, tuple[str, ...], str | None, bool]
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +80,7 @@ class NameIndex:
         for alias, repo in aliases:
             by_repo.setdefault(repo.lower(), []).append(alias)
         conn = sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None)
-        for statement in DDL:
+        for statement in (*DDL, *BITS_DDL):
             conn.execute(statement)
         entries = [name_entry(repo, pop, by_repo.get(repo.lower(), ())) for repo, pop in dict(models).items()]
         fill_tables(conn, entries)
@@ -136,7 +152,39 @@ class NameIndex:
             exact = self._exact(compact(text))
             if exact is not None and exact not in names:
                 names = [exact, *names][:limit]
+            quantized = self._quantizer_repos(text, limit)
+            if quantized:
+                names = _alternate(names, quantized)[:limit]
         return [n for n in names if 1 <= len(n) <= _MAX_CHOICE_LENGTH]
+
+    def _quantizer_repos(self, text: str, limit: int) -> list[str]:
+        """GGUF repos under the organisation that ``text`` starts with ("bartowski/qwen"), whose
+        names hold the rest of its words (the last may be partly typed), most downloaded first."""
+        org, slash, rest = text.strip().partition("/")
+        if not slash or not org.strip():
+            return []
+        low = org.strip().lower() + "/"
+        wanted = tokens(rest)
+        # A coarse filter inside SQLite on the longest word; the exact test is on the name's tokens.
+        longest = max(wanted, key=len, default="")
+        try:
+            rows = self._conn.execute(
+                "SELECT repo_id FROM gguf_repos WHERE lower(repo_id) >= ? AND lower(repo_id) < ? "
+                "AND status = 'ok' AND instr(lower(repo_id), ?) > 0 ORDER BY downloads DESC, repo_id",
+                (low, low[:-1] + "0", longest),  # "0" sorts right after "/"
+            ).fetchall()
+        except sqlite3.OperationalError:  # an index built in memory holds no GGUF repos
+            return []
+        found = []
+        for (repo_id,) in rows:
+            own = tokens(str(repo_id).partition("/")[2])
+            if all(t in own for t in wanted[:-1]) and (
+                not wanted or any(o.startswith(wanted[-1]) for o in own)
+            ):
+                found.append(str(repo_id))
+                if len(found) == limit:
+                    break
+        return found
 
     def suggest(self, text: str, limit: int = 3) -> tuple[str, ...]:
         """The names closest to ``text`` when nothing matched, for the error message."""
@@ -169,17 +217,25 @@ class NameIndex:
         Walks the rarest token's postings in popularity order; SQLite tests the other tokens
         against the words stored on each posting row, and stops after enough matches.
         """
-        groups = []
+        groups: list[_Group] = []
         for n, token in enumerate(query):
             last = prefix and n == len(query) - 1
             words = self._matching_words(token, prefix=last)
             if not words:
                 return []
-            completed = last and any(w.startswith(token) for w in words)
-            groups.append((self._postings_count(words), n, words, token if completed else None))
+            stems = sum(1 for w in words if w.startswith(token)) if last else 0
+            stem = token if stems else None
+            groups.append((self._postings_count(words), n, words, stem, stems < _PREFIX_WORDS))
         groups.sort(key=lambda g: g[:2])
+        if len(groups) > 1 and groups[0][0] > _WALK_POSTINGS:
+            found = self._rare_together(groups)
+            if found is not None:
+                return found
+        return self._walk(groups)
+
+    def _walk(self, groups: list[_Group]) -> list[_Candidate]:
         conditions, params = [], []
-        for words, stem in dict.fromkeys((words, stem) for _, _, words, stem in groups[1:]):
+        for words, stem in dict.fromkeys((words, stem) for _, _, words, stem, _ in groups[1:]):
             if stem is not None:  # a partly typed word: any word it begins
                 conditions.append("instr(p.terms, ?) > 0")
                 params.append(f" {stem}")
@@ -197,6 +253,36 @@ class NameIndex:
         finally:
             for cursor in cursors:
                 cursor.close()
+
+    def _rare_together(self, groups: list[_Group]) -> list[_Candidate] | None:
+        """The walk's answer from the words' bitmaps, or None when too many models hold them.
+
+        Bitmaps only narrow the models down: every group is then checked on the model's words
+        exactly as the walk checks it (the first group by its own words, the others' stems by prefix).
+        """
+        common = len(self) * _COMMON_SHARE
+        found: int | None = None
+        for position, (postings, _, words, stem, complete) in enumerate(groups):
+            if postings > common or (stem is not None and not complete and position > 0):
+                continue  # filters little, or its words were not all listed: checked below only
+            bits = read_bits(self._conn, words)
+            found = bits if found is None else found & bits
+        if found is None or found.bit_count() > _FEW_MATCHES:
+            return None
+        rows = self._conn.execute(
+            "SELECT rank, repo_id, terms, name, name_tokens FROM name_models "
+            "WHERE rowid IN (SELECT value FROM json_each(?))",
+            ("[" + ",".join(map(str, members(found))) + "]",),
+        ).fetchall()
+        tests = [
+            (frozenset(words), stem if n > 0 else None) for n, (_, _, words, stem, _) in enumerate(groups)
+        ]
+        matches = [
+            (float(rank), str(repo), f" {terms} ", str(name), int(count))  # as the posting rows hold it
+            for rank, repo, terms, name, count in rows
+            if all(_holds(str(terms).split(), words, stem) for words, stem in tests)
+        ]
+        return sorted(matches, key=lambda c: (c[0], c[1]))[:_MAX_SCORED]
 
     def _postings_count(self, words: tuple[str, ...]) -> int:
         marks = ",".join("?" * len(words))
@@ -235,6 +321,23 @@ class NameIndex:
         )
         best = corrections[0][1] if corrections else 0
         return tuple(word for word, score, _ in corrections if score >= best - 3)
+
+
+def _alternate(first: list[str], second: list[str]) -> list[str]:
+    """Both lists, one from each in turn, without repeats (repo ids compare case-blind)."""
+    out: dict[str, str] = {}
+    for pair in zip_longest(first, second):
+        for name in pair:
+            if name is not None:
+                out.setdefault(name.lower(), name)
+    return list(out.values())
+
+
+def _holds(terms: list[str], words: frozenset[str], stem: str | None) -> bool:
+    """Whether a model's words satisfy one query group, as the walk's SQL tests it."""
+    if stem is not None:
+        return any(t.startswith(stem) for t in terms)
+    return not words.isdisjoint(terms)
 
 
 def _distinct(rows: Iterator[_Candidate]) -> Iterator[_Candidate]:
