@@ -96,17 +96,20 @@ async def _held(db: Database, keys: dict[tuple[str, int], int]) -> dict[tuple[st
 
 
 def read_bits(conn: sqlite3.Connection, words: Iterable[str]) -> int:
-    """One bitmap: the models that hold any of ``words``."""
-    found = 0
-    for word in words:
-        rows = conn.execute("SELECT chunk, bits FROM name_bits WHERE word = ?", (word,)).fetchall()
-        if not rows:
-            continue
-        buffer = bytearray((max(c for c, _ in rows) + 1) * _CHUNK_BYTES)
-        for chunk, bits in rows:
-            buffer[chunk * _CHUNK_BYTES : (chunk + 1) * _CHUNK_BYTES] = bits
-        found |= int.from_bytes(buffer, "little")
-    return found
+    """One bitmap: the models that hold any of ``words`` (one read, ORed chunk by chunk)."""
+    rows = conn.execute(
+        "SELECT chunk, bits FROM name_bits WHERE word IN (SELECT value FROM json_each(?))",
+        (json.dumps(list(words)),),
+    ).fetchall()
+    if not rows:
+        return 0
+    chunks: dict[int, int] = {}
+    for chunk, bits in rows:
+        chunks[chunk] = chunks.get(chunk, 0) | int.from_bytes(bits, "little")
+    buffer = bytearray((max(chunks) + 1) * _CHUNK_BYTES)
+    for chunk, mask in chunks.items():
+        buffer[chunk * _CHUNK_BYTES : (chunk + 1) * _CHUNK_BYTES] = _blob(mask)
+    return int.from_bytes(buffer, "little")
 
 
 def members(bits: int) -> list[int]:

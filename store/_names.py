@@ -49,11 +49,12 @@ _FUZZY_CUTOFF = 75
 _CACHE_KIB = 32 * 1024
 
 # Measured at 300,000 models (bench/scale.py autocomplete): a walk of 6,000 postings costs about
-# 2 ms CPU at worst; fetching and checking 2,000 bitmap matches about as much. Past those, the
-# bitmaps, then the walk (whose matches are dense then). A word in 80% of models filters little.
-_WALK_POSTINGS = 6000
-_FEW_MATCHES = 2000
-_COMMON_SHARE = 0.8
+# 2 ms CPU at worst, and a bitmap match (a rowid lookup to sort it) about 3 postings' worth. A
+# word's bitmap costs 0.1-0.3 ms to read, so a group of many words (a short stem's completions)
+# is tested on the rows instead.
+_WALK_POSTINGS = 15000
+_BITMAP_ROW_COST = 6
+_BITMAP_WORDS = 4
 
 # A posting row: rank, repo id, " words ", compacted name part, how many words are the name's.
 _Candidate = tuple[float, str, str, str, int]
@@ -234,14 +235,7 @@ class NameIndex:
         return self._walk(groups)
 
     def _walk(self, groups: list[_Group]) -> list[_Candidate]:
-        conditions, params = [], []
-        for words, stem in dict.fromkeys((words, stem) for _, _, words, stem, _ in groups[1:]):
-            if stem is not None:  # a partly typed word: any word it begins
-                conditions.append("instr(p.terms, ?) > 0")
-                params.append(f" {stem}")
-            else:
-                conditions.append("(" + " OR ".join("instr(p.terms, ?) > 0" for _ in words) + ")")
-                params += [f" {w} " for w in words]
+        conditions, params = _conditions([(words, stem) for _, _, words, stem, _ in groups[1:]])
         sql = (
             "SELECT p.rank, p.repo_id, p.terms, p.name, p.name_tokens FROM name_postings p WHERE p.word = ?"
             + "".join(f" AND {c}" for c in conditions)
@@ -255,34 +249,58 @@ class NameIndex:
                 cursor.close()
 
     def _rare_together(self, groups: list[_Group]) -> list[_Candidate] | None:
-        """The walk's answer from the words' bitmaps, or None when too many models hold them.
+        """The walk's answer from the words' bitmaps, or None when the walk costs less.
 
-        Bitmaps only narrow the models down: every group is then checked on the model's words
-        exactly as the walk checks it (the first group by its own words, the others' stems by prefix).
+        The first group, and any of few words, is matched exactly by its bitmaps: the walk would
+        open a cursor per word of the first. The others (a short stem's many completions) are
+        tested on the rows as the walk tests them, in popularity order, a batch at a time, until
+        enough rows pass.
         """
-        common = len(self) * _COMMON_SHARE
         found: int | None = None
-        for position, (postings, _, words, stem, complete) in enumerate(groups):
-            if postings > common or (stem is not None and not complete and position > 0):
-                continue  # filters little, or its words were not all listed: checked below only
+        tested: list[tuple[tuple[str, ...], str | None]] = []
+        passing = 1.0  # the share of bitmap matches that the tested groups let through, if independent
+        for n, (postings, _, words, stem, complete) in enumerate(groups):
+            if n > 0 and (len(words) > _BITMAP_WORDS or (stem is not None and not complete)):
+                tested.append((words, stem if n > 0 else None))
+                passing *= min(1.0, postings / max(len(self), 1))
+                continue
             bits = read_bits(self._conn, words)
             found = bits if found is None else found & bits
-        if found is None or found.bit_count() > _FEW_MATCHES:
+            if not found:
+                return []
+        if found is None:
             return None
-        rows = self._conn.execute(
-            "SELECT rank, repo_id, terms, name, name_tokens FROM name_models "
-            "WHERE rowid IN (SELECT value FROM json_each(?))",
-            ("[" + ",".join(map(str, members(found))) + "]",),
-        ).fetchall()
-        tests = [
-            (frozenset(words), stem if n > 0 else None) for n, (_, _, words, stem, _) in enumerate(groups)
+        # Costs in postings read by the walk: it reads the first group's postings until enough
+        # of them match, about postings x wanted / matches with matches spread evenly. A bitmap
+        # match costs about 3 postings to sort, and 6 more where it is fetched and tested.
+        matching, postings = found.bit_count(), groups[0][0]
+        walk = min(postings, _MAX_SCORED * postings / max(matching * passing, 1.0))
+        bitmap = _BITMAP_ROW_COST * (matching + 2 * min(matching, _MAX_SCORED / max(passing, 1e-9)))
+        if bitmap > walk:
+            return None
+        ordered = [
+            int(r)
+            for (r,) in self._conn.execute(
+                "SELECT rowid FROM name_models WHERE rowid IN (SELECT value FROM json_each(?)) "
+                "ORDER BY rank, repo_id",
+                (_json_ids(members(found)),),
+            )
         ]
-        matches = [
-            (float(rank), str(repo), f" {terms} ", str(name), int(count))  # as the posting rows hold it
-            for rank, repo, terms, name, count in rows
-            if all(_holds(str(terms).split(), words, stem) for words, stem in tests)
-        ]
-        return sorted(matches, key=lambda c: (c[0], c[1]))[:_MAX_SCORED]
+        conditions, params = _conditions(tested)
+        sql = (
+            "SELECT p.rank, p.repo_id, p.terms, p.name, p.name_tokens FROM (SELECT rank, repo_id, "
+            "' ' || terms || ' ' AS terms, name, name_tokens FROM name_models WHERE rowid IN "
+            "(SELECT value FROM json_each(?))) p"
+            + "".join(f" {'AND' if n else 'WHERE'} {c}" for n, c in enumerate(conditions))
+            + " ORDER BY p.rank, p.repo_id"
+        )
+        out: list[_Candidate] = []
+        for start in range(0, len(ordered), _MAX_SCORED):
+            if len(out) >= _MAX_SCORED:
+                break
+            rows = self._conn.execute(sql, (_json_ids(ordered[start : start + _MAX_SCORED]), *params))
+            out += [(float(r), str(repo), str(t), str(name), int(k)) for r, repo, t, name, k in rows]
+        return out[:_MAX_SCORED]
 
     def _postings_count(self, words: tuple[str, ...]) -> int:
         marks = ",".join("?" * len(words))
@@ -333,11 +351,21 @@ def _alternate(first: list[str], second: list[str]) -> list[str]:
     return list(out.values())
 
 
-def _holds(terms: list[str], words: frozenset[str], stem: str | None) -> bool:
-    """Whether a model's words satisfy one query group, as the walk's SQL tests it."""
-    if stem is not None:
-        return any(t.startswith(stem) for t in terms)
-    return not words.isdisjoint(terms)
+def _json_ids(ids: list[int]) -> str:
+    return "[" + ",".join(map(str, ids)) + "]"
+
+
+def _conditions(groups: list[tuple[tuple[str, ...], str | None]]) -> tuple[list[str], list[str]]:
+    """SQL tests on a row's " words " for query groups: any of its words, or any word its stem begins."""
+    conditions, params = [], []
+    for words, stem in dict.fromkeys(groups):
+        if stem is not None:  # a partly typed word: any word it begins
+            conditions.append("instr(p.terms, ?) > 0")
+            params.append(f" {stem}")
+        else:
+            conditions.append("(" + " OR ".join("instr(p.terms, ?) > 0" for _ in words) + ")")
+            params += [f" {w} " for w in words]
+    return conditions, params
 
 
 def _distinct(rows: Iterator[_Candidate]) -> Iterator[_Candidate]:

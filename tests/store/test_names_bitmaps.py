@@ -81,12 +81,14 @@ async def test_bulk_load_and_rebuild_write_the_postings_as_bits(seeded):
     assert await _bits_as_postings(seeded) == await _postings(seeded)
 
 
-def test_bitmap_path_matches_the_walk(monkeypatch):
+@pytest.mark.parametrize("bitmap_words", [4, 100])
+def test_bitmap_path_matches_the_walk(monkeypatch, bitmap_words):
     """On a catalog of common words, every query's candidates from bitmaps equal the walk's."""
     repos = _catalog()
     index = NameIndex(repos, [("q7", repos[0][0])])
     monkeypatch.setattr(names, "_WALK_POSTINGS", 0)
-    monkeypatch.setattr(names, "_FEW_MATCHES", len(repos))
+    monkeypatch.setattr(names, "_BITMAP_ROW_COST", 0)
+    monkeypatch.setattr(names, "_BITMAP_WORDS", bitmap_words)
     compared = 0
     for text in _queries(repos):
         query = tokens(text)
@@ -112,6 +114,7 @@ def test_a_rare_combination_is_answered_without_the_walk(monkeypatch):
     repos = _catalog()
     index = NameIndex(repos)
     monkeypatch.setattr(names, "_WALK_POSTINGS", 100)
+    monkeypatch.setattr(names, "_BITMAP_ROW_COST", 0)
 
     def no_walk(self, groups):
         raise AssertionError("walked")
@@ -153,5 +156,5 @@ def test_bitmap_answers_equal_walk_answers_through_complete(monkeypatch, text):
     monkeypatch.setattr(names, "_WALK_POSTINGS", 10**9)
     walked = index.complete(text)
     monkeypatch.setattr(names, "_WALK_POSTINGS", 0)
-    monkeypatch.setattr(names, "_FEW_MATCHES", 10**9)
+    monkeypatch.setattr(names, "_BITMAP_ROW_COST", 0)
     assert index.complete(text) == walked != []
