@@ -22,6 +22,7 @@ import heapq
 import re
 import sqlite3
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import islice, zip_longest
 
@@ -229,7 +230,9 @@ class NameIndex:
             groups.append((self._postings_count(words), n, words, stem, stems < _PREFIX_WORDS))
         groups.sort(key=lambda g: g[:2])
         if len(groups) > 1 and groups[0][0] > _WALK_POSTINGS:
-            found = self._rare_together(groups)
+            # One read snapshot: bits and the rows they point at must come from the same write.
+            with _snapshot(self._conn):
+                found = self._rare_together(groups)
             if found is not None:
                 return found
         return self._walk(groups)
@@ -349,6 +352,19 @@ def _alternate(first: list[str], second: list[str]) -> list[str]:
             if name is not None:
                 out.setdefault(name.lower(), name)
     return list(out.values())
+
+
+@contextmanager
+def _snapshot(conn: sqlite3.Connection) -> Iterator[None]:
+    """A read transaction around several statements (the connection is in autocommit mode)."""
+    if conn.in_transaction:
+        yield
+        return
+    conn.execute("BEGIN")
+    try:
+        yield
+    finally:
+        conn.execute("COMMIT")
 
 
 def _json_ids(ids: list[int]) -> str:
