@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from ._db import Database
 
+STALE_KEY = "name_bits"  # meta key present while name_bits awaits its backfill from the postings
 CHUNK_BITS = 4096
 _CHUNK_BYTES = CHUNK_BITS // 8
 _NONZERO = re.compile(rb"[^\x00]")
@@ -93,6 +94,25 @@ async def _held(db: Database, keys: dict[tuple[str, int], int]) -> dict[tuple[st
         (words, min(chunks), max(chunks)),
     )
     return {(str(w), int(c)): int.from_bytes(b, "little") for w, c, b in rows if (w, c) in keys}
+
+
+async def backfill_bits(db: Database) -> int:
+    """Fill ``name_bits`` from the posting rows, a word at a time (a store migrated to schema 5),
+    in one transaction. Returns how many bits were set."""
+    total = 0
+    async with db.write():
+        await db.execute("DELETE FROM name_bits")
+        for (word,) in await db.fetchall("SELECT word FROM name_words ORDER BY word"):
+            rows = await db.fetchall(
+                "SELECT m.rowid FROM name_postings p JOIN name_models m ON m.repo_id = p.repo_id "
+                "WHERE p.word = ?",
+                (word,),
+            )
+            masks = chunk_masks((str(word), int(r[0])) for r in rows)
+            await db.executemany(_UPSERT, [(w, c, _blob(m)) for (w, c), m in sorted(masks.items())])
+            total += len(rows)
+        await db.execute("DELETE FROM meta WHERE key = ?", (STALE_KEY,))
+    return total
 
 
 def read_bits(conn: sqlite3.Connection, words: Iterable[str]) -> int:

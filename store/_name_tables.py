@@ -24,6 +24,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from ._name_bits import STALE_KEY as BITS_STALE_KEY
 from ._name_bits import add_bits, clear_bits, fill_bits
 
 if TYPE_CHECKING:  # _db imports the schema, which imports this module's DDL
@@ -254,7 +255,7 @@ async def rebuild_name_tables(db: Database) -> int:
         for table in ("name_models", "name_postings", "name_words", "name_keys", "name_bits"):
             await db.execute(f"DELETE FROM {table}")
         await add_new_names(db, entries)
-        await db.execute("DELETE FROM meta WHERE key = ?", (STALE_KEY,))
+        await db.executemany("DELETE FROM meta WHERE key = ?", [(STALE_KEY,), (BITS_STALE_KEY,)])
     return len(entries)
 
 

@@ -125,26 +125,26 @@ def test_a_rare_combination_is_answered_without_the_walk(monkeypatch):
 
 
 async def test_a_schema_4_store_gets_its_bitmaps_on_first_use(tmp_path):
-    """A store from before migration 5 is re-indexed once, then resolves through bits and postings alike."""
+    """A store from before migration 5 gets its bits from its postings, once, on first use."""
     path = tmp_path / "v4.sqlite"
-    conn = sqlite3.connect(path)
-    for statements in MIGRATIONS[:4]:
-        for statement in statements:
-            conn.execute(statement)
-    conn.execute(
-        "INSERT INTO models (repo_id, repo_key, provenance, status, popularity, first_seen_at, updated_at) "
-        "VALUES ('acme/Old-7B', 'acme/old-7b', 'config', 'ok', 1, 'x', 'x')"
-    )
-    conn.execute("PRAGMA user_version = 4")
+    old = await store.Database.open(path)
+    await store.upsert_model(old, replace(_record(repo="acme/Old-7B"), aliases=("old seven",)))
+    await store.upsert_model(old, replace(_record(repo="acme/Other-7B"), aliases=()))
+    await old.close()
+    conn = sqlite3.connect(path)  # back to schema 4: no bitmaps, no gguf_repos index
+    conn.execute("DROP TABLE name_bits")
+    conn.execute("DROP INDEX gguf_repos_key")
+    conn.execute(f"PRAGMA user_version = {len(MIGRATIONS) - 1}")
     conn.commit()
     conn.close()
     db = await store.Database.open(path)
     try:
-        assert await store.get_meta(db, "name_tables") == "stale"
+        assert await store.get_meta(db, "name_bits") == "stale"
+        assert await db.fetchone("SELECT COUNT(*) FROM name_bits") == (0,)
         index = await store.name_index(db)
-        assert index.resolve("old 7b").repo_id == "acme/Old-7B"
-        assert await store.get_meta(db, "name_tables") is None
+        assert await store.get_meta(db, "name_bits") is None
         assert await _bits_as_postings(db) == await _postings(db) != set()
+        assert index.resolve("old 7b").repo_id == "acme/Old-7B"
     finally:
         await db.close()
 
