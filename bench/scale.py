@@ -3,6 +3,7 @@
 Build a store:  .venv/bin/python -m bench.scale build --models 100000 --db /tmp/scale-100k.sqlite
 Run it all:     .venv/bin/python -m bench.scale run [--dir /tmp/fitbot-scale] [--sizes 100000,300000]
 The crawler:    .venv/bin/python -m bench.scale run --crawler [--crawler-repos 50000]   (bench.crawler_scale)
+Autocomplete:   .venv/bin/python -m bench.scale autocomplete --db /tmp/fitbot-scale/scale-300000.sqlite
 
 ``build`` seeds the bundled catalog, then adds N distinct synthetic models (``bench._synthetic``:
 realistic names under labs, quantizers and user handles; dense and MoE shapes; accounting
@@ -19,6 +20,7 @@ import argparse
 import asyncio
 import multiprocessing
 import os
+import random
 import resource
 import statistics
 import subprocess
@@ -160,6 +162,54 @@ def crawler_figures(repos: int, rounds: int) -> None:
     report(repos, rounds)
 
 
+def autocomplete(db: Path, calls: int = 3000, seed: int = 13) -> None:
+    """Autocomplete CPU per call on one store: the posting walk alone (the index before migration 5)
+    beside walk + word bitmaps, on the same distinct partial names, interleaved, after a warm-up round."""
+    import store._names as names
+    from bench.bot_bench import partial_inputs  # the bot figure's inputs (imports discord.py)
+    from store import NameIndex
+
+    repos = asyncio.run(_repo_ids(db))
+    rng = random.Random(seed)
+    inputs = partial_inputs(rng.sample(repos, min(3000, len(repos))), calls, rng)
+    index = NameIndex.open(str(db))
+    modes = {"walk only": 10**18, "walk + bitmaps": names._WALK_POSTINGS}
+    cpu: dict[str, list[float]] = {m: [] for m in modes}
+    answers: dict[str, list[list[str]]] = {m: [] for m in modes}
+    try:
+        for warm in (True, False):
+            for text in inputs:
+                for mode, walk_postings in modes.items():
+                    names._WALK_POSTINGS = walk_postings
+                    started = time.process_time()
+                    found = index.complete(text)
+                    if not warm:
+                        cpu[mode].append(time.process_time() - started)
+                        answers[mode].append(found)
+    finally:
+        names._WALK_POSTINGS = modes["walk + bitmaps"]
+        index.close()
+    print(f"\n== autocomplete on {len(repos):,} models, {len(inputs):,} distinct partial names, CPU per call "
+          f"(load average {os.getloadavg()[0]:.1f}) ==")
+    for mode, samples in cpu.items():
+        ordered = sorted(samples)
+        p50, p99 = ordered[len(ordered) // 2], ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+        print(f"  {mode:<15} p50 {p50 * 1e3:.2f} ms, p99 {p99 * 1e3:.2f} ms, max {ordered[-1] * 1e3:.1f} ms  "
+              f"target p99 < 10 ms {'ok' if p99 < 0.010 else 'OVER'}")
+    differ = sum(a != b for a, b in zip(*answers.values(), strict=True))
+    print(f"  answers that differ between the two: {differ} (must be 0)")
+
+
+async def _repo_ids(path: Path) -> list[str]:
+    db = await Database.open(path)
+    try:
+        rows = await db.fetchall("SELECT repo_id FROM models WHERE status = 'ok' ORDER BY repo_id")
+        return [str(r[0]) for r in rows]
+    finally:
+        await db.close()
+
+
+
 def run(workdir: Path, sizes: list[int], repeat: int, crawler_repos: int = 50_000) -> None:
     workdir.mkdir(parents=True, exist_ok=True)
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs: wall times include other processes' turns")
@@ -174,6 +224,7 @@ def run(workdir: Path, sizes: list[int], repeat: int, crawler_repos: int = 50_00
     fresh_vs_warm(stores[SMALL], env, repeat)
     export_size = min(sizes, key=lambda n: abs(n - 100_000))
     export_cpu(stores[f"{export_size // 1000}k"], env, export_size)
+    autocomplete(stores[f"{max(sizes) // 1000}k"])
     bot_figures(stores[f"{max(sizes) // 1000}k"], max(sizes))
     crawler_figures(crawler_repos, 3)
 
@@ -185,6 +236,9 @@ def main(argv: list[str] | None = None) -> None:
     b.add_argument("--models", type=int, required=True)
     b.add_argument("--db", type=Path, required=True)
     b.add_argument("--seed", type=int, default=13)
+    a = commands.add_parser("autocomplete", help="autocomplete CPU per call, walk only beside walk + bitmaps")
+    a.add_argument("--db", type=Path, required=True)
+    a.add_argument("--calls", type=int, default=3000)
     r = commands.add_parser("run", help="measure every figure of issue 13 beside its target")
     r.add_argument("--dir", type=Path, default=Path(tempfile.gettempdir()) / "fitbot-scale")
     r.add_argument("--sizes", default="100000,300000")
@@ -196,6 +250,8 @@ def main(argv: list[str] | None = None) -> None:
         started = time.perf_counter()
         asyncio.run(build(args.db, args.models, args.seed))
         print(f"built in {time.perf_counter() - started:.1f} s")
+    elif args.command == "autocomplete":
+        autocomplete(args.db, args.calls)
     elif args.crawler:
         crawler_figures(args.crawler_repos, 3)
     else:

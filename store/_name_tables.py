@@ -10,7 +10,9 @@ index in memory.
   models come out in popularity order and the other query words are tested on the same
   row, inside SQLite (a join or a probe per word cost 100x more at 300,000 models);
 * ``name_words``: the vocabulary with its posting counts (the rarest query word is walked);
-* ``name_keys``: exact keys (a full repo id, an alias, a bare name part) in that priority.
+* ``name_keys``: exact keys (a full repo id, an alias, a bare name part) in that priority;
+* ``name_bits`` (migration 5, ``_name_bits``): each word's models as a bitmap over
+  ``name_models`` rowids, for words that are common alone and rare together.
 """
 
 from __future__ import annotations
@@ -21,6 +23,9 @@ import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+from ._name_bits import STALE_KEY as BITS_STALE_KEY
+from ._name_bits import add_bits, clear_bits, fill_bits
 
 if TYPE_CHECKING:  # _db imports the schema, which imports this module's DDL
     from ._db import Database
@@ -141,9 +146,10 @@ def _stored_entry(row: Sequence[Any]) -> NameEntry:
     )
 
 
+# The rowid is the model's bit in name_bits: given explicitly, and kept when its rows are rewritten.
 _INSERT_MODEL = (
-    "INSERT INTO name_models (repo_id, rank, name, tokens, name_tokens, terms, keys) VALUES (?, "
-    "?, ?, ?, ?, ?, ?)"
+    "INSERT INTO name_models (rowid, repo_id, rank, name, tokens, name_tokens, terms, keys) VALUES (?, "
+    "?, ?, ?, ?, ?, ?, ?)"
 )
 _INSERT_POSTING = (
     "INSERT OR IGNORE INTO name_postings (word, rank, repo_id, terms, name, name_tokens) VALUES "
@@ -159,10 +165,11 @@ _DROP_WORD = "UPDATE name_words SET postings = postings - 1 WHERE word = ?"
 
 def fill_tables(conn: sqlite3.Connection, entries: Iterable[NameEntry]) -> None:
     """Bulk-load empty name tables (a fresh in-memory index, or a full rebuild)."""
-    models, postings, keys = [], [], []
+    models, postings, keys, bits = [], [], [], []
     counts: dict[str, int] = {}
-    for e in entries:
-        models.append(e.model_row())
+    for bit, e in enumerate(entries, start=1):
+        models.append((bit, *e.model_row()))
+        bits += [(w, bit) for w in e.terms]
         postings += e.postings()
         keys += [(k, kind, e.rank, e.repo_id) for k, kind in e.keys]
         for w in e.terms:
@@ -174,6 +181,7 @@ def fill_tables(conn: sqlite3.Connection, entries: Iterable[NameEntry]) -> None:
         "INSERT INTO name_words (word, postings, fuzzy) VALUES (?, ?, ?)",
         sorted((w, n, _fuzzy(w)) for w, n in counts.items()),
     )
+    fill_bits(conn, bits)
 
 
 async def reindex_names(db: Database, repo_ids: Iterable[str]) -> int:
@@ -184,7 +192,8 @@ async def reindex_names(db: Database, repo_ids: Iterable[str]) -> int:
     for repo_id in dict.fromkeys(repo_ids):
         row = await db.fetchone("SELECT repo_id, popularity FROM models WHERE repo_id = ?", (repo_id,))
         old = await db.fetchone(
-            "SELECT repo_id, rank, name, tokens, name_tokens, terms, keys FROM name_models WHERE repo_id = ?",
+            "SELECT repo_id, rank, name, tokens, name_tokens, terms, keys, rowid FROM name_models "
+            "WHERE repo_id = ?",
             (repo_id,),
         )
         new = None
@@ -193,19 +202,26 @@ async def reindex_names(db: Database, repo_ids: Iterable[str]) -> int:
                 "SELECT alias FROM aliases WHERE repo_id = ? ORDER BY rowid", (repo_id,)
             )
             new = name_entry(str(row[0]), float(row[1] or 0), [str(a[0]) for a in aliases])
-        before = _stored_entry(old) if old else None
+        before = _stored_entry(old[:7]) if old else None
         if before == new:
             continue
+        bit = int(old[7]) if old else await _next_bit(db)
         if before is not None:
-            await _remove(db, before)
+            await _remove(db, before, bit)
         if new is not None:
-            await _add(db, new)
+            await _add(db, new, bit)
         changed += 1
     return changed
 
 
-async def _remove(db: Database, e: NameEntry) -> None:
+async def _next_bit(db: Database) -> int:
+    row = await db.fetchone("SELECT COALESCE(MAX(rowid), 0) + 1 FROM name_models")
+    return int(row[0]) if row else 1
+
+
+async def _remove(db: Database, e: NameEntry, bit: int) -> None:
     await db.execute("DELETE FROM name_models WHERE repo_id = ?", (e.repo_id,))
+    await clear_bits(db, [(w, bit) for w in e.terms])
     await db.executemany(
         "DELETE FROM name_postings WHERE word = ? AND rank = ? AND repo_id = ?",
         [(w, e.rank, e.repo_id) for w in e.terms],
@@ -218,8 +234,9 @@ async def _remove(db: Database, e: NameEntry) -> None:
     await db.executemany("DELETE FROM name_words WHERE word = ? AND postings <= 0", [(w,) for w in e.terms])
 
 
-async def _add(db: Database, e: NameEntry) -> None:
-    await db.execute(_INSERT_MODEL, e.model_row())
+async def _add(db: Database, e: NameEntry, bit: int) -> None:
+    await db.execute(_INSERT_MODEL, (bit, *e.model_row()))
+    await add_bits(db, [(w, bit) for w in e.terms])
     await db.executemany(_INSERT_POSTING, e.postings())
     await db.executemany(_INSERT_KEY, [(k, kind, e.rank, e.repo_id) for k, kind in e.keys])
     await db.executemany(_ADD_WORD, [(w, _fuzzy(w)) for w in e.terms])
@@ -235,10 +252,10 @@ async def rebuild_name_tables(db: Database) -> int:
         for alias, repo in alias_rows:
             aliases.setdefault(str(repo), []).append(str(alias))
         entries = [name_entry(str(r), float(p or 0), aliases.get(str(r), ())) for r, p in models]
-        for table in ("name_models", "name_postings", "name_words", "name_keys"):
+        for table in ("name_models", "name_postings", "name_words", "name_keys", "name_bits"):
             await db.execute(f"DELETE FROM {table}")
         await add_new_names(db, entries)
-        await db.execute("DELETE FROM meta WHERE key = ?", (STALE_KEY,))
+        await db.executemany("DELETE FROM meta WHERE key = ?", [(STALE_KEY,), (BITS_STALE_KEY,)])
     return len(entries)
 
 
@@ -248,7 +265,9 @@ async def add_new_names(db: Database, entries: list[NameEntry]) -> None:
     for e in entries:
         for w in e.terms:
             counts[w] = counts.get(w, 0) + 1
-    await db.executemany(_INSERT_MODEL, [e.model_row() for e in entries])
+    first = await _next_bit(db)
+    await db.executemany(_INSERT_MODEL, [(first + n, *e.model_row()) for n, e in enumerate(entries)])
+    await add_bits(db, [(w, first + n) for n, e in enumerate(entries) for w in e.terms])
     await db.executemany(_INSERT_POSTING, sorted(row for e in entries for row in e.postings()))
     await db.executemany(
         _INSERT_KEY, sorted((k, kind, e.rank, e.repo_id) for e in entries for k, kind in e.keys)

@@ -6,10 +6,14 @@ current, so opening an index costs one connection whatever the catalog's size:
 * exact keys: the repo id, its name part and every alias, compacted to letters and digits;
 * an inverted index from name tokens ("qwen", "2", "5", "32", "b") to models, each
   posting list in popularity order, walked for the rarest query word only;
+* when even that word is common, the query words' bitmaps (``_name_bits``) are ANDed first:
+  words that are common alone and rare together ("qwen2.5 3b co") no longer cost a walk of
+  tens of thousands of postings. Both paths give the same matches;
 * typos are fixed per token against the token vocabulary (rapidfuzz), never in numbers:
   "32" and "3" are different models.
 
-Among equally good matches, the more popular model wins.
+Among equally good matches, the more popular model wins. Autocomplete on a quantizer's prefix
+("bartowski/", "unsloth/qwen") adds that organisation's GGUF repos, most downloaded first.
 """
 
 from __future__ import annotations
@@ -18,11 +22,14 @@ import heapq
 import re
 import sqlite3
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from itertools import islice
+from itertools import islice, zip_longest
 
 from rapidfuzz import fuzz, process
 
+from ._name_bits import DDL as BITS_DDL
+from ._name_bits import members, read_bits
 from ._name_tables import DDL, compact, fill_tables, name_entry, tokens
 from .errors import ModelNotFoundError
 
@@ -42,8 +49,19 @@ _FUZZY_CUTOFF = 75
 # (SQLite's default is 2 MiB; cold pages cost a read() each).
 _CACHE_KIB = 32 * 1024
 
+# Measured at 300,000 models (bench/scale.py autocomplete): a walk of 6,000 postings costs about
+# 2 ms CPU at worst, and a bitmap match (a rowid lookup to sort it) about 3 postings' worth. A
+# word's bitmap costs 0.1-0.3 ms to read, so a group of many words (a short stem's completions)
+# is tested on the rows instead.
+_WALK_POSTINGS = 15000
+_BITMAP_ROW_COST = 6
+_BITMAP_WORDS = 4
+
 # A posting row: rank, repo id, " words ", compacted name part, how many words are the name's.
 _Candidate = tuple[float, str, str, str, int]
+# A query word's group: postings, position, the words that count as it, the typed stem of a
+# partly typed last word (None otherwise), and whether ``words`` holds every word of that stem.
+_Group = tuple[int, int, tuple[str, ...], str | None, bool]
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +82,7 @@ class NameIndex:
         for alias, repo in aliases:
             by_repo.setdefault(repo.lower(), []).append(alias)
         conn = sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None)
-        for statement in DDL:
+        for statement in (*DDL, *BITS_DDL):
             conn.execute(statement)
         entries = [name_entry(repo, pop, by_repo.get(repo.lower(), ())) for repo, pop in dict(models).items()]
         fill_tables(conn, entries)
@@ -136,7 +154,39 @@ class NameIndex:
             exact = self._exact(compact(text))
             if exact is not None and exact not in names:
                 names = [exact, *names][:limit]
+            quantized = self._quantizer_repos(text, limit)
+            if quantized:
+                names = _alternate(names, quantized)[:limit]
         return [n for n in names if 1 <= len(n) <= _MAX_CHOICE_LENGTH]
+
+    def _quantizer_repos(self, text: str, limit: int) -> list[str]:
+        """GGUF repos under the organisation that ``text`` starts with ("bartowski/qwen"), whose
+        names hold the rest of its words (the last may be partly typed), most downloaded first."""
+        org, slash, rest = text.strip().partition("/")
+        if not slash or not org.strip():
+            return []
+        low = org.strip().lower() + "/"
+        wanted = tokens(rest)
+        # A coarse filter inside SQLite on the longest word; the exact test is on the name's tokens.
+        longest = max(wanted, key=len, default="")
+        try:
+            rows = self._conn.execute(
+                "SELECT repo_id FROM gguf_repos WHERE lower(repo_id) >= ? AND lower(repo_id) < ? "
+                "AND status = 'ok' AND instr(lower(repo_id), ?) > 0 ORDER BY downloads DESC, repo_id",
+                (low, low[:-1] + "0", longest),  # "0" sorts right after "/"
+            ).fetchall()
+        except sqlite3.OperationalError:  # an index built in memory holds no GGUF repos
+            return []
+        found = []
+        for (repo_id,) in rows:
+            own = tokens(str(repo_id).partition("/")[2])
+            if all(t in own for t in wanted[:-1]) and (
+                not wanted or any(o.startswith(wanted[-1]) for o in own)
+            ):
+                found.append(str(repo_id))
+                if len(found) == limit:
+                    break
+        return found
 
     def suggest(self, text: str, limit: int = 3) -> tuple[str, ...]:
         """The names closest to ``text`` when nothing matched, for the error message."""
@@ -169,23 +219,26 @@ class NameIndex:
         Walks the rarest token's postings in popularity order; SQLite tests the other tokens
         against the words stored on each posting row, and stops after enough matches.
         """
-        groups = []
+        groups: list[_Group] = []
         for n, token in enumerate(query):
             last = prefix and n == len(query) - 1
             words = self._matching_words(token, prefix=last)
             if not words:
                 return []
-            completed = last and any(w.startswith(token) for w in words)
-            groups.append((self._postings_count(words), n, words, token if completed else None))
+            stems = sum(1 for w in words if w.startswith(token)) if last else 0
+            stem = token if stems else None
+            groups.append((self._postings_count(words), n, words, stem, stems < _PREFIX_WORDS))
         groups.sort(key=lambda g: g[:2])
-        conditions, params = [], []
-        for words, stem in dict.fromkeys((words, stem) for _, _, words, stem in groups[1:]):
-            if stem is not None:  # a partly typed word: any word it begins
-                conditions.append("instr(p.terms, ?) > 0")
-                params.append(f" {stem}")
-            else:
-                conditions.append("(" + " OR ".join("instr(p.terms, ?) > 0" for _ in words) + ")")
-                params += [f" {w} " for w in words]
+        if len(groups) > 1 and groups[0][0] > _WALK_POSTINGS:
+            # One read snapshot: bits and the rows they point at must come from the same write.
+            with _snapshot(self._conn):
+                found = self._rare_together(groups)
+            if found is not None:
+                return found
+        return self._walk(groups)
+
+    def _walk(self, groups: list[_Group]) -> list[_Candidate]:
+        conditions, params = _conditions([(words, stem) for _, _, words, stem, _ in groups[1:]])
         sql = (
             "SELECT p.rank, p.repo_id, p.terms, p.name, p.name_tokens FROM name_postings p WHERE p.word = ?"
             + "".join(f" AND {c}" for c in conditions)
@@ -197,6 +250,60 @@ class NameIndex:
         finally:
             for cursor in cursors:
                 cursor.close()
+
+    def _rare_together(self, groups: list[_Group]) -> list[_Candidate] | None:
+        """The walk's answer from the words' bitmaps, or None when the walk costs less.
+
+        The first group, and any of few words, is matched exactly by its bitmaps: the walk would
+        open a cursor per word of the first. The others (a short stem's many completions) are
+        tested on the rows as the walk tests them, in popularity order, a batch at a time, until
+        enough rows pass.
+        """
+        found: int | None = None
+        tested: list[tuple[tuple[str, ...], str | None]] = []
+        passing = 1.0  # the share of bitmap matches that the tested groups let through, if independent
+        for n, (postings, _, words, stem, complete) in enumerate(groups):
+            if n > 0 and (len(words) > _BITMAP_WORDS or (stem is not None and not complete)):
+                tested.append((words, stem if n > 0 else None))
+                passing *= min(1.0, postings / max(len(self), 1))
+                continue
+            bits = read_bits(self._conn, words)
+            found = bits if found is None else found & bits
+            if not found:
+                return []
+        if found is None:
+            return None
+        # Costs in postings read by the walk: it reads the first group's postings until enough
+        # of them match, about postings x wanted / matches with matches spread evenly. A bitmap
+        # match costs about 3 postings to sort, and 6 more where it is fetched and tested.
+        matching, postings = found.bit_count(), groups[0][0]
+        walk = min(postings, _MAX_SCORED * postings / max(matching * passing, 1.0))
+        bitmap = _BITMAP_ROW_COST * (matching + 2 * min(matching, _MAX_SCORED / max(passing, 1e-9)))
+        if bitmap > walk:
+            return None
+        ordered = [
+            int(r)
+            for (r,) in self._conn.execute(
+                "SELECT rowid FROM name_models WHERE rowid IN (SELECT value FROM json_each(?)) "
+                "ORDER BY rank, repo_id",
+                (_json_ids(members(found)),),
+            )
+        ]
+        conditions, params = _conditions(tested)
+        sql = (
+            "SELECT p.rank, p.repo_id, p.terms, p.name, p.name_tokens FROM (SELECT rank, repo_id, "
+            "' ' || terms || ' ' AS terms, name, name_tokens FROM name_models WHERE rowid IN "
+            "(SELECT value FROM json_each(?))) p"
+            + "".join(f" {'AND' if n else 'WHERE'} {c}" for n, c in enumerate(conditions))
+            + " ORDER BY p.rank, p.repo_id"
+        )
+        out: list[_Candidate] = []
+        for start in range(0, len(ordered), _MAX_SCORED):
+            if len(out) >= _MAX_SCORED:
+                break
+            rows = self._conn.execute(sql, (_json_ids(ordered[start : start + _MAX_SCORED]), *params))
+            out += [(float(r), str(repo), str(t), str(name), int(k)) for r, repo, t, name, k in rows]
+        return out[:_MAX_SCORED]
 
     def _postings_count(self, words: tuple[str, ...]) -> int:
         marks = ",".join("?" * len(words))
@@ -235,6 +342,46 @@ class NameIndex:
         )
         best = corrections[0][1] if corrections else 0
         return tuple(word for word, score, _ in corrections if score >= best - 3)
+
+
+def _alternate(first: list[str], second: list[str]) -> list[str]:
+    """Both lists, one from each in turn, without repeats (repo ids compare case-blind)."""
+    out: dict[str, str] = {}
+    for pair in zip_longest(first, second):
+        for name in pair:
+            if name is not None:
+                out.setdefault(name.lower(), name)
+    return list(out.values())
+
+
+@contextmanager
+def _snapshot(conn: sqlite3.Connection) -> Iterator[None]:
+    """A read transaction around several statements (the connection is in autocommit mode)."""
+    if conn.in_transaction:
+        yield
+        return
+    conn.execute("BEGIN")
+    try:
+        yield
+    finally:
+        conn.execute("COMMIT")
+
+
+def _json_ids(ids: list[int]) -> str:
+    return "[" + ",".join(map(str, ids)) + "]"
+
+
+def _conditions(groups: list[tuple[tuple[str, ...], str | None]]) -> tuple[list[str], list[str]]:
+    """SQL tests on a row's " words " for query groups: any of its words, or any word its stem begins."""
+    conditions, params = [], []
+    for words, stem in dict.fromkeys(groups):
+        if stem is not None:  # a partly typed word: any word it begins
+            conditions.append("instr(p.terms, ?) > 0")
+            params.append(f" {stem}")
+        else:
+            conditions.append("(" + " OR ".join("instr(p.terms, ?) > 0" for _ in words) + ")")
+            params += [f" {w} " for w in words]
+    return conditions, params
 
 
 def _distinct(rows: Iterator[_Candidate]) -> Iterator[_Candidate]:

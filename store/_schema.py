@@ -7,6 +7,8 @@ Each migration is a tuple of statements applied, with the new version number, in
 
 from __future__ import annotations
 
+from ._name_bits import DDL as _NAME_BITS
+from ._name_bits import STALE_KEY as _BITS_STALE
 from ._name_tables import DDL as _NAME_TABLES
 from ._name_tables import STALE_KEY as _NAMES_STALE
 
@@ -165,6 +167,18 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             source TEXT NOT NULL CHECK (source IN ('card', 'gguf'))
         )""",
         "CREATE INDEX base_models_base ON base_models (base_model)",
+    ),
+    (
+        # Issue 13 (scale): each name word's models as a bitmap, so autocomplete on words that are
+        # common alone and rare together stays flat at 300,000 models (_name_bits). Bits are
+        # name_models rowids: a store with name rows is marked, and its bits are filled from the
+        # postings once, by the first name_index() call (Python builds the blobs).
+        *_NAME_BITS,
+        # Issue 15: autocomplete on a quantizer's prefix ("bartowski/") reads its GGUF repos as a
+        # range of this index; repo ids match case-blind, as get_gguf_repo already does.
+        "CREATE INDEX gguf_repos_key ON gguf_repos (lower(repo_id))",
+        f"INSERT OR IGNORE INTO meta (key, value) SELECT '{_BITS_STALE}', 'stale' WHERE EXISTS "
+        "(SELECT 1 FROM name_models)",
     ),
 )
 
