@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from gguf import GGML_QUANT_SIZES, GGMLQuantizationType
+from ._ggml_constants import GGML_QUANT_SIZES, GGMLQuantizationType
 
 QK_K = 256  # super-block size of the K-quants and IQ types
 

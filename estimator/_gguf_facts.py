@@ -11,8 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from gguf import Keys, LlamaFileType
-
+from ._ggml_constants import Keys, LlamaFileType
 from ._gguf_header import GgufHeader, GgufTensorInfo, MetadataValue
 from ._weights import WeightLayout
 

@@ -18,8 +18,7 @@ import struct
 from collections.abc import Generator
 from dataclasses import dataclass, field
 
-from gguf import GGMLQuantizationType, GGUFValueType
-
+from ._ggml_constants import GGMLQuantizationType, GGUFValueType
 from ._gguf import GGML_TYPES
 from .errors import GgufHeaderError
 

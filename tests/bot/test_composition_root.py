@@ -11,7 +11,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).parents[2]
-HEAVY = ("crawler", "huggingface_hub", "apscheduler", "discord", "tqdm")
+# numpy stands for the gguf package's __init__ (numpy, sentencepiece, yaml): the estimator loads only
+# gguf/constants.py (estimator/_ggml_constants.py). rich is for a terminal, not a pipe.
+HEAVY = ("crawler", "huggingface_hub", "apscheduler", "discord", "tqdm", "numpy", "sentencepiece", "rich")
 
 
 def _imports(path: Path) -> set[str]:
@@ -49,7 +51,7 @@ def test_only_bot_app_imports_the_crawler_and_the_scheduler(wired: str) -> None:
     ],
 )
 def test_cheap_commands_import_neither_crawler_hub_scheduler_nor_discord(args: tuple[str, ...], db_path: Path) -> None:
-    """`fitbot fit` and friends run without loading crawler/, huggingface_hub, APScheduler, discord or tqdm."""
+    """`fitbot fit` and friends load no crawler, Hub client, scheduler, discord, tqdm, numpy or rich."""
     probe = (
         "import json, sys\n"
         "from bot.app import main\n"
