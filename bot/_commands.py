@@ -125,7 +125,13 @@ async def run_compare(ctx: CommandContext, a: ModelRef, b: ModelRef) -> Document
 
 
 async def run_new(ctx: CommandContext, days: int = NEW_DAYS_DEFAULT) -> Document:
-    """Models added or re-read in the last ``days`` days (default a week)."""
+    """Models added or re-read in the last ``days`` days (default a week).
+
+    Raises:
+        CommandParseError: ``days`` is not 1-90 (Discord's client keeps the range, a raw API
+            call does not: the soak's 10^20 days overflowed ``timedelta``).
+    """
+    days = parse_days(days)
     now = ctx.service.db.clock()
     records = await list_updated_since(ctx.service.db, now - timedelta(days=days), limit=NEW_LIMIT)
     return render_new(records, days, now=now)

@@ -59,7 +59,7 @@ from ._read import (
 )
 from ._records import Candidate, CrawlSummary, FetchStats, RepoOutcome
 from ._sources import REPOS, Source, Sources
-from .errors import CrawlFailedError, HubError, RepoGatedError
+from .errors import CrawlFailedError, HubError, HubUnavailableError, RepoGatedError
 
 HEARTBEAT_SECONDS = 10
 # A run from another host (another container) whose heartbeat is older than this is dead.
@@ -238,7 +238,7 @@ async def discover(
     """Every source's candidates, de-duplicated (first mention wins) and capped at ``limit``.
 
     Raises:
-        CrawlFailedError: every source failed to list.
+        CrawlFailedError: every source failed to list, or one failed because the Hub kept failing.
     """
     sources = options.selected()
     candidates: dict[str, Candidate] = {}
@@ -247,6 +247,12 @@ async def discover(
     for source in sources:
         try:
             found, missing = await list_source(hub, source, options.sources.scope, now)
+        except HubUnavailableError as e:
+            # The Hub kept failing or fell silent mid-listing: the next source would only wait as long.
+            raise CrawlFailedError(
+                f"the Hub at {hub.endpoint} stopped answering while listing '{source.name}': "
+                f"{e.problem}, {e.attempts} tries"
+            ) from e
         except HubError as e:
             log.warning("source %s could not be listed: %s", source.name, e)
             failures.append(f"{source.name}: {e}")

@@ -174,7 +174,7 @@ async def _list(
             )
         )
 
-    infos = await hub.call_api(run, target=Target(f"listing '{source.name}'"))
+    infos = await hub.call_listing(run, target=Target(f"listing '{source.name}'"))
     return [parse_model_info(info, source.name) for info in infos]
 
 

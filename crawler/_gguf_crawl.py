@@ -112,7 +112,7 @@ async def _list(
             )
         )
 
-    return await hub.call_api(run, target=Target(f"listing '{name}'"))
+    return await hub.call_listing(run, target=Target(f"listing '{name}'"))
 
 
 def _candidate(info: ModelInfo) -> GgufCandidate:

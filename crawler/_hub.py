@@ -7,7 +7,7 @@ import asyncio
 import random
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TypeVar
 from urllib.parse import quote
 
@@ -21,8 +21,8 @@ from ._meter import FetchMeter
 from ._ratelimit import API, RESOLVERS, RateGovernor, RetryBudget, RetryPolicy
 from ._records import FetchStats
 from ._retrying import call_with_retries
-from ._session import CallScope, run_in_scope
-from .errors import HubTransientError
+from ._session import CallScope, Quiet, QuietTooLongError, run_in_scope
+from .errors import HubTransientError, HubUnavailableError
 
 T = TypeVar("T")
 
@@ -99,11 +99,40 @@ class HubClient:
         Raises:
             HubError: the call failed for good (see ``translate_hf_error``).
         """
-        budget = RetryBudget(self.config.policy, self._rng, f"HfApi.{getattr(fn, '__name__', 'call')}")
+        return await self._call(fn, args, kwargs, target, self.config.policy, listing=False)
+
+    async def call_listing(self, fn: Callable[[], T], *, target: Target) -> T:
+        """Like ``call_api``, for a call that pages through a listing: ``listing_attempts`` tries,
+        and given up once the Hub has been silent for ``listing_quiet_s``.
+
+        Raises:
+            HubUnavailableError: the Hub kept failing, or stopped answering mid-listing.
+            HubError: the call failed for good otherwise (see ``translate_hf_error``).
+        """
+        policy = self.config.policy
+        policy = replace(policy, attempts=min(policy.attempts, policy.listing_attempts))
+        return await self._call(fn, (), {}, target, policy, listing=True)
+
+    async def _call(
+        self,
+        fn: Callable[..., T],
+        args: tuple[object, ...],
+        kwargs: dict[str, object],
+        target: Target,
+        policy: RetryPolicy,
+        *,
+        listing: bool,
+    ) -> T:
+        budget = RetryBudget(policy, self._rng, f"HfApi.{getattr(fn, '__name__', 'call')}")
+        # One quiet for all tries: a retry does not buy a dead Hub another listing_quiet_s.
+        scope = replace(self._scope, quiet=Quiet(policy.listing_quiet_s)) if listing else self._scope
 
         async def once() -> T:
             try:
-                return await run_in_scope(self._scope, fn, *args, **kwargs)
+                return await run_in_scope(scope, fn, *args, **kwargs)
+            except QuietTooLongError as e:
+                # Not retried: the quiet already spans huggingface_hub's own retries.
+                raise HubUnavailableError(budget.url_path, budget.failures + 1, str(e)) from e
             except HfHubHTTPError as e:
                 raise translate_hf_error(e, target, budget.url_path) from e
             except httpx2.RequestError as e:

@@ -40,6 +40,12 @@ class RetryPolicy:
     max_rate_wait_s: float = 330.0  # a 5-minute window plus slack
     connect_timeout_s: float = 10.0
     read_timeout_s: float = 30.0
+    # A listing goes through huggingface_hub's paginate(), whose http_backoff already retries each
+    # page 5 times (waits 1+2+4+8+8 = 23 s); our retries of the whole call come on top. A Hub that
+    # died mid-listing took about 150 s per listing call at 6 tries, so listings get 2 tries and
+    # are given up once the Hub has sent no answer for listing_quiet_s (every answer restarts it).
+    listing_attempts: int = 2
+    listing_quiet_s: float = 30.0
 
 
 def bucket_of(url: str) -> str:

@@ -14,7 +14,12 @@ production retry policy (6 tries, backoff 0.5 s doubling to 8 s) against 127.0.0
 * the stand-in failing every request about 10 of 30 repos (a partial outage: the crawl
   completes, 20 repos written);
 * the stand-in answering the first try of each listing page with 500 (huggingface_hub's own
-  retries log "Retrying in …"): each such line must reach stderr once.
+  retries log "Retrying in …"): each such line must reach stderr once;
+* the stand-in dying in the middle of a listing (``tests/crawler/dying_hub.py``: at the second
+  page, every connection reset, or nothing listening any more). huggingface_hub retries the
+  page itself (1, 2, 4, 8, 8 s) and the listing call used to retry it all 6 times (about 150 s
+  per listing call); ``listing_quiet_s`` (30 s without an answer) now ends it. Its retry
+  warnings are on stderr before the one error line, which must come last.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ import time
 from pathlib import Path
 
 from tests.crawler.corpus import small_repos
+from tests.crawler.dying_hub import REFUSED, RESET, DyingListingHub
 from tests.crawler.hub_standin import API, RESOLVERS, Faults, HubStandIn
 
 from ._common import Deadline, ItemResult, clean_env, fitbot_argv
@@ -60,10 +66,13 @@ def _crawl(workdir: Path, endpoint: str, repos: int, *extra: str) -> dict:
             "status_rc": status.returncode, "status_out": status.stdout, "run": run, "written": written}
 
 
-def _loud(name: str, endpoint: str, r: dict) -> list[str]:
-    """The conditions of a crawl that must fail loudly."""
+def _loud(name: str, endpoint: str, r: dict, *, retry_lines: bool = False) -> list[str]:
+    """The conditions of a crawl that must fail loudly (with ``retry_lines``, huggingface_hub's
+    retry warnings may come before the one error line)."""
     problems = []
     lines = r["stderr"].strip().splitlines()
+    if retry_lines:
+        lines = [line for line in lines if not _hf_retry_line(line)]
     if r["rc"] == 0:
         problems.append(f"{name}: exit 0")
     if len(lines) != 1 or endpoint not in lines[0] or "check HF_ENDPOINT" not in lines[0]:
@@ -75,6 +84,10 @@ def _loud(name: str, endpoint: str, r: dict) -> list[str]:
     if r["status_rc"] != 1 or endpoint not in r["status_out"]:
         problems.append(f"{name}: fitbot status exited {r['status_rc']} without the reason")
     return problems
+
+
+def _hf_retry_line(line: str) -> bool:
+    return "level=warning" in line and "logger=huggingface_hub" in line
 
 
 def run_item(deadline: Deadline | None = None) -> ItemResult:
@@ -136,5 +149,21 @@ def run_item(deadline: Deadline | None = None) -> ItemResult:
             problems.append(f"retry lines: {len(retry_lines)} printed, {len(bare)} of them a second, bare copy")
         figures.append(("huggingface_hub retry lines on stderr (first try of each listing page answered 500)",
                         f"{len(retry_lines)} lines, {len(bare)} duplicated; crawl exit {r['rc']}"))
+
+        for death in (RESET, REFUSED):
+            name = f"dies mid-listing ({death})"
+            with DyingListingHub(small_repos(150), death=death, page_size=50) as standin:
+                r = case(name, standin.url, 150)
+                died, after = standin.died.is_set(), standin.requests_after_death
+            problems += _loud(name, standin.url, r, retry_lines=True)
+            if not died:
+                problems.append(f"{name}: the stand-in never died (no second listing page was asked for)")
+            warnings = sum(_hf_retry_line(line) for line in r["stderr"].splitlines())
+            reached = f", {after} requests reached it after it died" if death == RESET else ""
+            how = "every connection reset" if death == RESET else "nothing listening"
+            last = r["stderr"].strip().splitlines()[-1][:200] if r["stderr"].strip() else "-"
+            figures.append((f"the Hub dies at the second listing page ({how})",
+                            f"exit {r['rc']} in {r['elapsed_s']:.1f} s{reached}; {warnings} huggingface_hub "
+                            f"retry warnings, then: {last}"))
     return ItemResult(8, "Loud failures: an unreachable Hub", tuple(problems), tuple(figures), "",
                       time.monotonic() - started)

@@ -49,6 +49,20 @@ FOUND_AND_FIXED = (
     "every interaction was \"created\" at the same millisecond and discord.py's cooldown mapping, pruned by that "
     "clock, kept all 20,000 users (+1,000 Cooldown objects per 3,000 interactions). A stand-in bug, not a production "
     "one: ids now carry the time they are made (tests/bot/discord/discord_standin.py).",
+    "A Hub that died in the middle of a listing still took about 150 s per listing call (issue 14): huggingface_hub "
+    "retries each page 5 times (23 s of sleeps), our call retried the whole listing 6 times on top, and after a "
+    "refused connection huggingface_hub replaced its shared client with one that had none of our hooks (no timeout, "
+    "no metering). A listing call now gets 2 tries and is given up once the Hub has sent no answer for 30 s "
+    "(`RetryPolicy.listing_quiet_s`, checked in the request hook, restarted by every answer), the recreated client "
+    "keeps the hooks (`set_client_factory`), and discovery stops at the first listing the Hub kept failing "
+    "(crawler/_session.py, _hub.py, _crawl.py). Tests: tests/crawler/test_listing_quiet.py; item 8.",
+    "`/new` with a day count outside 1-90 from a raw API call (Discord's client keeps the range, the soak's hostile "
+    "values do not) raised OverflowError in `timedelta` and logged an ERROR: `run_new` now refuses it with what to "
+    "type (bot/_commands.py). Test: tests/bot/discord/test_answers_misc.py.",
+    "The suite failed once under load (issue 14, loaded suite run 1): "
+    "`test_the_baseline_is_fault_free_and_cheaper` requires no retry in item 1's fault-free crawl, which used the "
+    "item's scaled 1 s read timeout, so on a loaded machine a slow answer became a retry. The baseline now keeps "
+    "the production 30 s read timeout (bench/reliability/_crawl_faults.py).",
 )
 
 

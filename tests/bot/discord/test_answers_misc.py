@@ -92,6 +92,13 @@ async def test_new_refuses_bad_day_counts(service: CatalogService, days: str) ->
         parse_command(f"/new {days}")
 
 
+@pytest.mark.parametrize("days", [0, 91, 10**20, -(10**20)])
+async def test_new_refuses_out_of_range_days_from_a_raw_call(service: CatalogService, days: int) -> None:
+    """A raw API call can send any integer: it is refused with what to type, not an OverflowError."""
+    with pytest.raises(CommandParseError, match="e.g. /new 7"):
+        await run_new(CommandContext(service), days)
+
+
 async def test_compare_names_both_and_the_ratio(service: CatalogService) -> None:
     """/compare shows both exact counts and the size ratio."""
     doc = await run_compare(CommandContext(service), ModelRef("qwen2.5-32b"), ModelRef("llama 3.3 70b"))
