@@ -17,10 +17,9 @@ from ._fit import ModelFacts, profile_for
 from ._placement import fits_at, new_placement, split_layers
 from ._weights import STORED, layout_weights, stored_available
 
-# The memoised wrappers hash the whole accounting and config on every call (or keep records
-# that are never asked again); a model is asked once here, so the raw functions are cheaper.
+# The memoised wrapper hashes the whole accounting and config on every call (or keeps records
+# that are never asked again); a model is asked once here, so the raw function is cheaper.
 _layout = getattr(layout_weights, "__wrapped__", layout_weights)
-_split = getattr(split_layers, "__wrapped__", split_layers)
 
 
 def best_fitting_quants(
@@ -44,8 +43,8 @@ def best_fitting_quants(
     for budget in budgets:
         found = None
         for _, _, quant, first in layouts:
-            placement = replace(first, budget=budget)
-            if fits_at(_split(placement), placement, context, kv_type):
+            placement = replace(first, budget=budget)  # a fresh record: its splits start empty
+            if fits_at(split_layers(placement), placement, context, kv_type):
                 found = quant
                 break
         best.append(found)

@@ -9,7 +9,7 @@ last layer, and ``-ngl`` style offload keeps the first layers in system RAM; MoE
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 from ._budget import Budget, Device
@@ -84,8 +84,10 @@ class Placement:
     """One quantized copy of a model on one budget under one runtime rule: what every split, KV sum
     and buffer is evaluated against.
 
-    Compared and hashed by identity: ``placement_for`` hands out one record per set of inputs, so the
-    memoised splits key on it without hashing the whole model config and layout on every call.
+    Compared and hashed by identity: ``placement_for`` hands out one record per set of inputs. Its
+    layer splits are memoised on the record itself, so they live exactly as long as it does: a
+    module-wide cache keyed by the record kept up to 4,096 records (and through them whole model
+    configs) alive after ``placement_for`` had let them go, which was the bot soak's slow growth.
     """
 
     layout: WeightLayout
@@ -93,6 +95,7 @@ class Placement:
     budget: Budget
     profile: RuntimeProfile
     prefix: Prefix
+    splits: dict[Offload, tuple[Share, ...]] = field(default_factory=dict, init=False, repr=False)
 
 
 def new_placement(
@@ -129,12 +132,18 @@ def _kind_sums(layer_map: LayerMap) -> tuple[tuple[Layer, tuple[int, ...]], ...]
     )
 
 
-@lru_cache(maxsize=4096)
 def split_layers(placement: Placement, offload: Offload = NO_OFFLOAD) -> tuple[Share, ...]:
     """Assign GPU layers to devices in proportion to their memory (llama.cpp's default split).
 
-    Memoised: a split does not depend on the context, which is what users vary most.
+    Memoised on the placement: a split does not depend on the context, which is what users vary most.
     """
+    split = placement.splits.get(offload)
+    if split is None:
+        split = placement.splits[offload] = _split_layers(placement, offload)
+    return split
+
+
+def _split_layers(placement: Placement, offload: Offload) -> tuple[Share, ...]:
     layout, prefix, profile = placement.layout, placement.prefix, placement.profile
     devices = placement.budget.devices
     cpu_layers = offload.cpu_layers
