@@ -24,7 +24,7 @@ from estimator import (
 
 from . import _format as fmt
 from ._document import Column, Document, Line, Section, Table, Tone, strong
-from ._recommendation import recommendation_for, recommendation_sentence
+from ._recommendation import launch_actions, recommendation_for, recommendation_sentence
 from ._safe import clean
 from ._service import FitAnswer
 
@@ -143,6 +143,7 @@ def render_fit(answer: FitAnswer) -> Document:
         notes=(_footer(answer),),
         tone=TONE[Verdict(best.verdict)] if best else Tone.BAD,
         verdict=best.verdict if best else DOES_NOT_FIT,
+        actions=launch_actions(rec),  # issue 12: "How to run" on Discord, the commands on the terminal
     )
 
 

@@ -40,3 +40,7 @@ class LocalModelError(InputError):
 
 class ModelRefError(InputError):
     """A model reference that is empty, too long, or a path that does not exist."""
+
+
+class UseParseError(InputError):
+    """A /rank use that is not one of chat, code, long_context, vision."""

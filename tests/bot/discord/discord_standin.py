@@ -170,6 +170,13 @@ class DiscordStandin:
         payload["message"] = message
         return payload
 
+    def select(self, message: dict, custom_id: str, values: list[str], *, user_id: int = MEMBER_ID) -> dict:
+        """A choice in a select menu (component type 3) on ``message``."""
+        data = {"custom_id": custom_id, "component_type": 3, "values": values}
+        payload = self._interaction(COMPONENT, data, user_id=user_id)
+        payload["message"] = message
+        return payload
+
     # -- gateway ---------------------------------------------------------------------
 
     async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
