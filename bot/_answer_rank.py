@@ -68,10 +68,9 @@ def rank_candidates(records: tuple[ModelRecord, ...], now: datetime) -> list[Ran
 
 
 def _entry(number: int, ranked: RankedModel) -> tuple[Line, Line]:
-    detail = (
-        f"{ranked.quant} · {fmt.tokens(ranked.context)} ctx · "
-        f"{fmt.speed(ranked.decode_tokens_per_s)} · {ranked.runtime}"
-    )
+    context = f"{ranked.context // 1024}K" if ranked.context % 1024 == 0 else fmt.tokens(ranked.context)
+    # Under 40 characters, so each model is two lines on a phone.
+    detail = f"{ranked.quant}, {context} ctx, {fmt.speed(ranked.decode_tokens_per_s)}, {ranked.runtime}"
     return (strong(f"{number}. {clean(ranked.model, 100)}"),), (detail,)
 
 

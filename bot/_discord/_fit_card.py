@@ -94,7 +94,7 @@ def fit_card(answer: FitAnswer, detail: Detail | None = None, *, explain: Explai
     # Whatever the policy assumed (a card for a bare size, a Mac's memory) is said up front,
     # in its first clause; Why? has the whole note.
     lines.extend(
-        (clean("Assumed: " + note.split(";")[0], 200) + ".",) for note in rec.notes if "assum" in note
+        (clean("Assumed: " + note.split(";")[0], 80),) for note in rec.notes if "assum" in note
     )
     lines.append(_size_line(answer))
     resolution = answer.model.resolution
