@@ -72,7 +72,7 @@ def _size_line(answer: FitAnswer) -> Line:
 
 
 def _why(answer: FitAnswer, rec: Recommendation, explain: Explain | None) -> tuple[Section, ...]:
-    lines: list[Line] = [(clean(note, 600) + ".",) for note in rec.notes]
+    lines: list[Line] = [(clean(note[:1].upper() + note[1:], 600) + ".",) for note in rec.notes]
     parallel = f", tensor parallel {rec.tensor_parallel}" if rec.tensor_parallel > 1 else ""
     lines.append((f"Runtime: {rec.runtime}{parallel}.",))
     lines.append(("Memory and speed are estimates; sizes in GiB (2^30 bytes).",))
@@ -93,9 +93,7 @@ def fit_card(answer: FitAnswer, detail: Detail | None = None, *, explain: Explai
     lines.append((f"Budget: {clean(describe_budget(answer.budget), 160)}.",))
     # Whatever the policy assumed (a card for a bare size, a Mac's memory) is said up front,
     # in its first clause; Why? has the whole note.
-    lines.extend(
-        (clean("Assumed: " + note.split(";")[0], 80),) for note in rec.notes if "assum" in note
-    )
+    lines.extend((clean("Assumed: " + note.split(";")[0], 80),) for note in rec.notes if "assum" in note)
     lines.append(_size_line(answer))
     resolution = answer.model.resolution
     if not resolution.exact:
