@@ -5,12 +5,14 @@ here trusts the document: every part is cut to its limit, long descriptions and 
 values are split at line boundaries (code blocks are closed and reopened), and what does
 not fit one embed moves to the next page. Limits are in ``bot._document``.
 
-Why embeds and not Components V2: discord.py 2.7.1 ships ``LayoutView``, ``Container``,
-``Section`` and ``MediaGallery``, but a V2 message can carry no embed or content and can never
-be turned back into one, Discord caps its text at 4,000 characters in all (an embed: 6,000, and
-further pages), and the daily listing posts, the paging and the limits below are all embeds.
-A compact embed gives the same phone answer (verdict first, details behind buttons) without a
-second renderer for every command; see ``bot._discord._fit_card``.
+Why a compact embed and not Components V2: discord.py 2.7.1 ships ``LayoutView``,
+``Container``, ``Section`` and ``MediaGallery`` and serialises them (checked: a Container with a
+TextDisplay and a MediaGallery of ``attachment://fit.png`` gives Discord's type 17/10/12 payload).
+But a V2 message carries no embed and no content, Discord never lets the V2 flag be removed
+from a message again, and it caps all of a message's text at 4,000 characters; every other
+answer, the paging below and the daily listing posts are embeds. One renderer for every
+command gives the same phone answer (verdict first, details behind buttons; see
+``bot._discord._fit_card``) without a second, V2-only path for /fit.
 
 Every table is narrowed to phone width (``_phone.narrow_table``: at most 40 characters a row,
 no emoji in monospace), and every command is wrapped with shell continuations.
