@@ -26,9 +26,11 @@ __all__ = [
 
 PAGE_SIZE = 5
 RANK_SIGNALS = (
-    "Ranked by what the community runs (downloads and likes), recency and size class; "
+    "Ranked by downloads and likes, recency and size class; "
     "4-bit or better, 8K+ context, usable speed. Speeds are estimates."
 )
+# The policy's rule for a bare size (estimator/_advice.py, rule 5), said where the list is.
+ASSUMED_CARD = "Speeds assume the slowest card of that size: name your GPU for its own."
 
 
 def parse_use_text(text: str) -> Use:
@@ -75,16 +77,25 @@ def _entry(number: int, ranked: RankedModel) -> tuple[Line, Line]:
 
 
 def render_rank(
-    ranked: tuple[RankedModel, ...], budget_text: str, use: Use | None, *, page_size: int = PAGE_SIZE
+    ranked: tuple[RankedModel, ...],
+    budget_text: str,
+    use: Use | None,
+    *,
+    card_assumed: bool = False,
+    page_size: int = PAGE_SIZE,
 ) -> Document:
-    """The ranked models as pages of ``page_size``; later pages ride in ``Document.pages``."""
+    """The ranked models as pages of ``page_size``; later pages ride in ``Document.pages``.
+
+    ``card_assumed``: the budget is a bare size, so the speeds are those of an assumed card.
+    """
+    notes = (RANK_SIGNALS, ASSUMED_CARD) if card_assumed else (RANK_SIGNALS,)
     what = f" for {use.value.replace('_', ' ')}" if use else ""
     title = clean(f"What runs on {budget_text}{what}", 200)
     if not ranked:
         return Document(
             title=title,
             lines=(("Nothing in the catalog runs well on this budget at 4-bit or better.",),),
-            notes=(RANK_SIGNALS,),
+            notes=notes,
             tone=Tone.BAD,
         )
     pages: list[Document] = []
@@ -92,7 +103,7 @@ def render_rank(
         lines: list[Line] = []
         for n, item in enumerate(ranked[start : start + page_size], start=start + 1):
             lines.extend(_entry(n, item))
-        pages.append(Document(title=title, lines=tuple(lines), notes=(RANK_SIGNALS,), tone=Tone.GOOD))
+        pages.append(Document(title=title, lines=tuple(lines), notes=notes, tone=Tone.GOOD))
     first, *rest = pages
     return Document(
         title=first.title, lines=first.lines, notes=first.notes, tone=first.tone, pages=tuple(rest)

@@ -100,7 +100,8 @@ async def run_rank(ctx: CommandContext, budget: Budget, use: Use | None = None) 
     candidates = rank_candidates(records, ctx.service.db.clock())
     # ~300 estimates take a second or two: off the event loop, so Discord's gateway keeps its heartbeat.
     ranked = await asyncio.to_thread(rank_models, candidates, budget, use=use, limit=RANK_LIMIT)
-    return render_rank(ranked, describe_budget(budget), use)
+    bare_size = not budget.names_gpu and not budget.cpu_only
+    return render_rank(ranked, describe_budget(budget), use, card_assumed=bare_size)
 
 
 async def run_new(ctx: CommandContext, days: int = NEW_DAYS_DEFAULT) -> Document:

@@ -123,7 +123,7 @@ async def test_every_fit_answer_is_a_short_verdict_without_code(standin: Discord
         ("model", [_opt("model", "deepseek v3")], 40),
         ("compare", [_opt("a", "qwen2.5-32b"), _opt("b", "llama 3.3 70b")], 40),
         ("define", [_opt("term", "kv cache")], 40),
-        ("rank", [_opt("budget", "24GB")], 15),
+        ("rank", [_opt("budget", "24GB")], 18),
         ("rank", [_opt("budget", "RTX 3090"), _opt("use", "code")], 15),
     ],
 )
@@ -231,7 +231,9 @@ async def test_rank_pages_turn_with_buttons_and_name_their_signals(standin: Disc
     embed = first.body["embeds"][0]
     assert embed["description"].startswith("**1. ") and "**5. " in embed["description"]
     assert "**6. " not in embed["description"]
-    assert "downloads and likes" in embed["footer"]["text"] and "page 1/" in embed["footer"]["text"]
+    footer = embed["footer"]["text"]
+    assert "downloads and likes" in footer and "page 1/" in footer
+    assert "Speeds assume the slowest card" in footer  # a bare "24GB": the card is assumed, and said
     assert page.body["type"] == 7 and page.body["data"]["embeds"][0]["description"].startswith("**6. ")
 
 
@@ -243,6 +245,7 @@ async def test_rank_by_use_lists_only_that_kind(standin: DiscordStandin, db_path
     names = re.findall(r"\*\*\d+\. (.+?)\*\*", embed["description"])
     assert names and all("code" in _visible(n).lower() for n in names)
     assert embed["title"].endswith("for code")
+    assert "assume" not in embed["footer"]["text"]  # a named card: nothing assumed
 
 
 @pytest.mark.parametrize(
