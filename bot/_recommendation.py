@@ -14,6 +14,7 @@ from estimator import (
 
 from . import _format as fmt
 from ._document import Action, Line, strong
+from ._safe import clean
 from ._service import FitAnswer
 
 
@@ -65,7 +66,9 @@ def launch_actions(rec: Recommendation) -> tuple[Action, ...]:
     """The commands that run the pick, one per runtime (``Document.actions``); none when nothing runs."""
     if rec.verdict == DOES_NOT_FIT:
         return ()
-    return tuple(Action(str(runtime), command) for runtime, command in rec.launch)
+    # The commands carry the repo id, which comes from the Hub: no invisible character may reach a
+    # terminal or a chat through them (a real id has none, and is unchanged).
+    return tuple(Action(str(runtime), clean(command, 2000)) for runtime, command in rec.launch)
 
 
 def verdict_lines(answer: FitAnswer, rec: Recommendation) -> tuple[Line, ...]:

@@ -13,7 +13,7 @@ from discord.ext import commands
 
 from estimator import Budget, KvCacheType, Use
 
-from .._commands import COMMANDS, CommandContext, Surface, run_compare, run_model, run_rank
+from .._commands import COMMANDS, CommandContext, Surface, run_compare, run_model
 from .._parsers import ModelRef
 from .._service import CatalogService
 from ._fit_view import Chart, Explain, FitView
@@ -25,6 +25,7 @@ from ._params import (
     ModelTransformer,
     UseTransformer,
 )
+from ._rank_answers import RankAnswers
 from ._reply import send_document, send_view
 
 # Per user: a handful of answers in a burst, then a pause. The estimate is cheap; this
@@ -43,6 +44,7 @@ class LookupCog(commands.Cog):
         self.choices = ModelChoices(service)
         self.chart = chart
         self.explain = explain
+        self.ranks = RankAnswers()
 
     @property
     def context(self) -> CommandContext:
@@ -101,4 +103,4 @@ class LookupCog(commands.Cog):
     ) -> None:
         await interaction.response.defer(thinking=True)
         # Five models a page, with page buttons (Document.pages); the signals are named on each page.
-        await send_document(interaction, await run_rank(self.context, budget, use))
+        await send_document(interaction, await self.ranks(self.context, budget, use))

@@ -129,9 +129,17 @@ class FitView(PagedView):
     async def _show(self, interaction: discord.Interaction) -> None:
         self.set_document(self.document())
         self._build_controls()
-        png = await asyncio.to_thread(self.png)  # matplotlib takes ~0.1 s: off the event loop
+        if self.detail is not Detail.CHART or self.chart is None:
+            await interaction.response.edit_message(
+                embed=self.embed, view=self, attachments=[], allowed_mentions=NONE
+            )
+            return
+        # Drawing takes ~0.35 s idle and seconds on a loaded machine (the hostile-input soak
+        # measured 5.6 s): acknowledge first, inside Discord's 3 s, then draw off the event loop.
+        await interaction.response.defer()
+        png = await asyncio.to_thread(self.png)
         file = chart_file(png)
-        await interaction.response.edit_message(
+        await interaction.edit_original_response(
             embed=attach_chart(self.embed, png),
             view=self,
             attachments=[file] if file else [],

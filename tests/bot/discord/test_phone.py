@@ -152,11 +152,16 @@ async def test_detail_buttons_show_table_chart_commands_and_why(standin: Discord
         first = (await standin.wait_for(_followup, after=start)).response
         table = await _press(standin, first, "fit:table", user)
         # Discord edits the same message in place; the view answers presses on that message id.
-        chart = await _press(standin, first, "fit:chart", user)
+        start = len(standin.requests)
+        deferred = await _press(standin, first, "fit:chart", user)
+        # The chart is drawn after the acknowledgement (type 6), then the message is edited.
+        chart = await standin.wait_for(lambda r: r.method == "PATCH" and r.path.endswith("/@original"), after=start)
         run = await _press(standin, first, "fit:run", user)
         why = await _press(standin, first, "fit:why", user)
         closed = await _press(standin, first, "fit:why", user)
-    embeds = {name: r.body["data"]["embeds"][0] for name, r in (("table", table), ("chart", chart), ("run", run), ("why", why), ("closed", closed))}
+    assert deferred.body["type"] == 6
+    embeds = {name: r.body["data"]["embeds"][0] for name, r in (("table", table), ("run", run), ("why", why), ("closed", closed))}
+    embeds["chart"] = chart.body["embeds"][0]
     for embed in embeds.values():
         assert_phone_width(embed)
     assert embeds["table"]["fields"][0]["name"].startswith("Memory at 8,192 tokens")
