@@ -10,8 +10,10 @@ receives typed values.
 from __future__ import annotations
 
 import asyncio
+import functools
 import shlex
 from collections.abc import Callable
+from concurrent.futures import Executor
 from datetime import timedelta
 from typing import Any
 
@@ -94,12 +96,18 @@ async def run_compare(ctx: CommandContext, a: ModelRef, b: ModelRef) -> Document
     return render_compare(await ctx.service.resolve(a), await ctx.service.resolve(b))
 
 
-async def run_rank(ctx: CommandContext, budget: Budget, use: Use | None = None) -> Document:
-    """The models that run well on ``budget`` (for ``use``), best first, in pages."""
+async def run_rank(
+    ctx: CommandContext, budget: Budget, use: Use | None = None, *, executor: Executor | None = None
+) -> Document:
+    """The models that run well on ``budget`` (for ``use``), best first, in pages.
+
+    ``executor`` runs the ranking (default: a thread); the bot passes a process pool.
+    """
     records = await list_models(ctx.service.db, limit=RANK_CANDIDATES)
     candidates = rank_candidates(records, ctx.service.db.clock())
-    # ~300 estimates take a second or two: off the event loop, so Discord's gateway keeps its heartbeat.
-    ranked = await asyncio.to_thread(rank_models, candidates, budget, use=use, limit=RANK_LIMIT)
+    # ~150 recommendations take 1-3 s of CPU: never on the event loop.
+    work = functools.partial(rank_models, candidates, budget, use=use, limit=RANK_LIMIT)
+    ranked = await asyncio.get_running_loop().run_in_executor(executor, work)
     bare_size = not budget.names_gpu and not budget.cpu_only
     return render_rank(ranked, describe_budget(budget), use, card_assumed=bare_size)
 

@@ -46,6 +46,9 @@ class LookupCog(commands.Cog):
         self.explain = explain
         self.ranks = RankAnswers()
 
+    async def cog_unload(self) -> None:
+        self.ranks.close()  # the ranking's worker process ends with the bot
+
     @property
     def context(self) -> CommandContext:
         return CommandContext(self.service, surface=Surface.DISCORD)

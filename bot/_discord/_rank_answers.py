@@ -6,12 +6,18 @@ is computed once per name index (a crawl that changes the catalog builds a new o
 identical requests that arrive while it runs wait for that one computation instead of
 starting their own. The hostile-input soak (bench/reliability, item 4) sends hundreds of
 /rank commands in a minute; without this they queued past the 20 s reply limit.
+
+The ranking runs in one worker process (spawned on first use), not a thread: in a thread its
+seconds of pure-Python CPU hold the GIL against the event loop, and the soak then saw other
+commands acknowledged after Discord's 3 s.
 """
 
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
 from collections import OrderedDict
+from concurrent.futures import ProcessPoolExecutor
 
 from estimator import Budget, Use
 
@@ -28,6 +34,7 @@ class RankAnswers:
 
     def __init__(self, size: int = REMEMBERED) -> None:
         self.size = size
+        self._pool: ProcessPoolExecutor | None = None
         self._index: object = None
         self._tasks: OrderedDict[tuple[Budget, Use | None], asyncio.Task[Document]] = OrderedDict()
 
@@ -44,7 +51,7 @@ class RankAnswers:
         key = (budget, use)
         task = self._tasks.get(key)
         if task is None:
-            task = self._tasks[key] = asyncio.ensure_future(run_rank(ctx, budget, use))
+            task = self._tasks[key] = asyncio.ensure_future(run_rank(ctx, budget, use, executor=self.pool()))
             if len(self._tasks) > self.size:
                 self._tasks.popitem(last=False)
         else:
@@ -56,3 +63,15 @@ class RankAnswers:
             if self._tasks.get(key) is task and task.done():
                 del self._tasks[key]
             raise
+
+    def pool(self) -> ProcessPoolExecutor:
+        """The worker process, started on first use ("spawn": no copy of the bot's threads or sockets)."""
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+        return self._pool
+
+    def close(self) -> None:
+        """Stop the worker process; rankings still running are cancelled."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None

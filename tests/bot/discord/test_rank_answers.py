@@ -15,12 +15,15 @@ async def test_identical_requests_share_one_answer_until_the_index_is_rebuilt(se
     await service.refresh(force=True)
     ctx = CommandContext(service, surface=Surface.DISCORD)
     answers = RankAnswers()
-    first, second = await asyncio.gather(
-        answers(ctx, parse_budget("24GB"), None), answers(ctx, parse_budget("24GB"), None)
-    )
-    assert first is second and first.lines
-    coder = await answers(ctx, parse_budget("24GB"), Use.CODE)
-    assert coder is not first and coder.title.endswith("for code")
-    await service.refresh(force=True)  # what a crawl that changed the catalog does
-    again = await answers(ctx, parse_budget("24GB"), None)
-    assert again is not first and again == first
+    try:
+        first, second = await asyncio.gather(
+            answers(ctx, parse_budget("24GB"), None), answers(ctx, parse_budget("24GB"), None)
+        )
+        assert first is second and first.lines
+        coder = await answers(ctx, parse_budget("24GB"), Use.CODE)
+        assert coder is not first and coder.title.endswith("for code")
+        await service.refresh(force=True)  # what a crawl that changed the catalog does
+        again = await answers(ctx, parse_budget("24GB"), None)
+        assert again is not first and again == first
+    finally:
+        answers.close()
