@@ -71,7 +71,7 @@ def files_fit_section(fits: tuple[GgufFileFit, ...], *, named: bool, hidden: int
     ]
     more = len(shown) - SHOWN_FILES + hidden
     if more > 0:
-        links.append((f"and {more} more files (fitbot fit --json lists them all)",))
+        links.append((f"and {more} more files not shown",))  # no CLI advice: Discord shares this
     heading = "Files on the Hub (llama.cpp, exact weights; total in GiB, file size in GB)"
     return Section(heading, (Table(FIT_COLUMNS, rows), *links))
 
@@ -103,6 +103,25 @@ def named_file_line(fits: tuple[GgufFileFit, ...]) -> Line | None:
         strong(f"{clean(_short(f.file.file), 80)}: {verdict}"),
         f" — {f.file.size_bytes:,} bytes on the Hub, {fmt.gib(o.total_bytes)} in all with llama.cpp"
         f"{context}.",
+    )
+
+
+def card_file_line(fits: tuple[GgufFileFit, ...], *, named: bool) -> Line | None:
+    """One line for a short answer: the named file's verdict, or the best real file that runs (the
+    largest that fits, else the largest that runs with offload), with its link."""
+    single = named_file_line(fits) if named else None
+    if single is not None:
+        return single
+    running = [f for f in fits if f.option.verdict != DOES_NOT_FIT]
+    fitting = [f for f in running if f.option.verdict == FITS] or running
+    if not fitting:
+        return None
+    best = max(fitting, key=lambda f: f.file.size_bytes)
+    return (
+        strong("Real file: "),
+        link(clean(_short(best.file.file), 80), file_url(best.file.repo_id, best.file.file)),
+        f" — {best.file.size_bytes / 1e9:,.1f} GB, {FILE_LABELS[Verdict(best.option.verdict)]}"
+        f" ({len(running)} of {len(fits)} files run).",
     )
 
 

@@ -20,13 +20,14 @@ from estimator import (
     Device,
     FitReport,
     QuantOption,
+    Recommendation,
     Verdict,
 )
 
 from . import _format as fmt
 from ._answer_files import count_notes, file_url, files_fit_section, named_file_line
 from ._document import Column, Document, Line, Section, Table, Tone, strong
-from ._recommendation import recommendation_for, recommendation_sentence
+from ._recommendation import launch_actions, recommendation_for, recommendation_sentence
 from ._safe import clean
 from ._service import FitAnswer
 
@@ -101,7 +102,7 @@ def render_fit(answer: FitAnswer) -> Document:
     """The /fit answer: the reading of the model and budget, the best choice, the table."""
     record, report = answer.model.record, answer.report
     resolution = answer.model.resolution
-    subject, url = _subject(answer)
+    subject, url = fit_subject(answer)
     title = f"{clean(subject, 120)} on {clean(describe_budget(answer.budget), 100)}"
     lines: list[Line] = []
     named = answer.model.names_files
@@ -134,6 +135,7 @@ def render_fit(answer: FitAnswer) -> Document:
                 f" and its KV at {fmt.tokens(report.context)} tokens, on the last GPU.",
             )
         )
+    rec = recommendation_for(answer)  # issue 12: the headline is the policy's pick (estimator/_advice.py)
     quantized = _quantized_line(answer)
     if quantized:
         lines.append(quantized)
@@ -141,7 +143,7 @@ def render_fit(answer: FitAnswer) -> Document:
     if headline:  # the answer is about exactly the file named, not the policy's pick among estimates
         lines.append(headline)
     else:
-        lines += _recommendation_lines(answer)
+        lines += _recommendation_lines(answer, rec)
     estimated = "Estimated per quantization" if answer.files else "Memory"
     sections = [
         Section(
@@ -170,11 +172,11 @@ def render_fit(answer: FitAnswer) -> Document:
         notes=(_footer(answer),),
         tone=TONE[Verdict(best.verdict)] if best else Tone.BAD,
         verdict=best.verdict if best else DOES_NOT_FIT,
+        actions=launch_actions(rec),  # issue 12: "How to run" on Discord, the commands on the terminal
     )
 
 
-def _recommendation_lines(answer: FitAnswer) -> list[Line]:
-    rec = recommendation_for(answer)  # issue 12: the headline is the policy's pick (estimator/_advice.py)
+def _recommendation_lines(answer: FitAnswer, rec: Recommendation) -> list[Line]:
     lines = [
         # With the MTP draft on, only the report's rows hold the draft: the headline reads them.
         _best_sentence(answer.report)
@@ -205,7 +207,7 @@ def _quantized_line(answer: FitAnswer) -> Line | None:
     )
 
 
-def _subject(answer: FitAnswer) -> tuple[str, str | None]:
+def fit_subject(answer: FitAnswer) -> tuple[str, str | None]:
     """What the answer is about and its page: the named GGUF repo or file, else the model."""
     model = answer.model
     if model.local:

@@ -9,21 +9,25 @@ receives typed values.
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import shlex
 from collections.abc import Callable
+from concurrent.futures import Executor
 from datetime import timedelta
 from enum import StrEnum
 from typing import Any
 
-from estimator import Budget, KvCacheType, parse_budget, parse_context, parse_kv_type
+from estimator import Budget, KvCacheType, Use, parse_budget, parse_context, parse_kv_type, rank_models
 from estimator.errors import InputError
-from store import get_model, list_updated_since
+from store import get_model, list_models, list_updated_since
 
 from ._answer_define import render_define
-from ._answer_fit import render_fit
+from ._answer_fit import describe_budget, render_fit
 from ._answer_help import HelpLine, render_help
 from ._answer_misc import render_about, render_compare, render_new
 from ._answer_model import render_model
+from ._answer_rank import parse_use_text, rank_candidates, render_rank
 from ._command_spec import CommandContext, CommandSpec, Param, ParamKind, Surface
 from ._document import Document
 from ._parsers import (
@@ -54,6 +58,9 @@ __all__ = [
 ]
 
 NEW_LIMIT = 50
+# The most popular models are the ones worth ranking; the rest rarely qualify and cost time.
+RANK_CANDIDATES = 300
+RANK_LIMIT = 25  # five pages of five on Discord
 
 
 MODEL = ParamKind("model", parse_model_name, "MODEL", terminal_parse=parse_model_ref)
@@ -93,6 +100,7 @@ def parse_speculative(text: str) -> Speculative:
 SPECULATIVE = ParamKind("speculative", parse_speculative, "MODE", choices=tuple(Speculative))
 DAYS = ParamKind("days", parse_days, "DAYS")
 TERM = ParamKind("term", parse_term, "TERM")
+USE = ParamKind("use", parse_use_text, "USE", choices=tuple(Use))
 
 
 async def run_fit(
@@ -122,6 +130,22 @@ async def run_define(ctx: CommandContext, term: str) -> Document:
 
 async def run_compare(ctx: CommandContext, a: ModelRef, b: ModelRef) -> Document:
     return render_compare(await ctx.service.resolve(a), await ctx.service.resolve(b))
+
+
+async def run_rank(
+    ctx: CommandContext, budget: Budget, use: Use | None = None, *, executor: Executor | None = None
+) -> Document:
+    """The models that run well on ``budget`` (for ``use``), best first, in pages.
+
+    ``executor`` runs the ranking (default: a thread); the bot passes a process pool.
+    """
+    records = await list_models(ctx.service.db, limit=RANK_CANDIDATES)
+    candidates = rank_candidates(records, ctx.service.db.clock())
+    # ~150 recommendations take 1-3 s of CPU: never on the event loop.
+    work = functools.partial(rank_models, candidates, budget, use=use, limit=RANK_LIMIT)
+    ranked = await asyncio.get_running_loop().run_in_executor(executor, work)
+    bare_size = not budget.names_gpu and not budget.cpu_only
+    return render_rank(ranked, describe_budget(budget), use, card_assumed=bare_size)
 
 
 async def run_new(ctx: CommandContext, days: int = NEW_DAYS_DEFAULT) -> Document:
@@ -236,6 +260,21 @@ COMMANDS: dict[str, CommandSpec] = {
             run_compare,
         ),
         CommandSpec(
+            "rank",
+            "What can I run? The best models for your hardware, at 4-bit or better, with their speed.",
+            (
+                Param("budget", BUDGET, "Your hardware: 24GB, RTX 3090, 2x3090, M4 Max 128GB, 64GB RAM"),
+                Param(
+                    "use",
+                    USE,
+                    "What for: chat, code, long_context or vision (default: any)",
+                    required=False,
+                ),
+            ),
+            ((("budget", "24GB"),), (("budget", "RTX 3090"), ("use", "code"))),
+            run_rank,
+        ),
+        CommandSpec(
             "new",
             "Models newly listed or re-read from their checkpoints.",
             (
@@ -277,7 +316,6 @@ CLI_ONLY: dict[str, str] = {
     "crawl": "operator command: reads the Hub with this machine's token",
     "crawler": "operator service: the daily crawl",
     "bot": "starts the Discord bot itself",
-    "rank": "CLI first: the Discord /rank with paging is not built yet (issue 12)",
     "sync-commands": "registers the Discord commands (operator)",
     "ask": "the terminal twin of the Discord commands",
 }

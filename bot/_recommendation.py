@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from estimator import (
+    DOES_NOT_FIT,
     FITS,
     FITS_REDUCED_CONTEXT,
     NEEDS_OFFLOAD,
@@ -12,7 +13,8 @@ from estimator import (
 )
 
 from . import _format as fmt
-from ._document import Line, strong
+from ._document import Action, Line, strong
+from ._safe import clean
 from ._service import FitAnswer
 
 
@@ -58,6 +60,59 @@ def recommendation_sentence(answer: FitAnswer, rec: Recommendation) -> Line:
             f"pages the weights in as it decodes: {speed} (estimate).",
         )
     return (strong("Does not fit"), " on this budget.")
+
+
+def launch_actions(rec: Recommendation) -> tuple[Action, ...]:
+    """The commands that run the pick, one per runtime (``Document.actions``); none when nothing runs."""
+    if rec.verdict == DOES_NOT_FIT:
+        return ()
+    # The commands carry the repo id, which comes from the Hub: no invisible character may reach a
+    # terminal or a chat through them (a real id has none, and is unchanged).
+    return tuple(Action(str(runtime), clean(command, 2000)) for runtime, command in rec.launch)
+
+
+def verdict_lines(answer: FitAnswer, rec: Recommendation) -> tuple[Line, ...]:
+    """The pick in three or four short lines: bytes against the budget, context, speed, runtime.
+
+    For narrow screens (a phone is about 40 characters wide): each line says one thing.
+    """
+    speed = f"{fmt.speed(rec.decode_tokens_per_s)} on {rec.runtime}" + (
+        f", tensor parallel {rec.tensor_parallel}" if rec.tensor_parallel > 1 else ""
+    )
+    kv = f", {rec.kv_cache} KV cache" if rec.kv_cache not in ("f16", "auto") else ""
+    context = (f"{fmt.tokens(rec.context)} tokens of context (up to {fmt.tokens(rec.max_context)}){kv}",)
+    estimate = (f"{speed} (estimate)",)
+    if rec.verdict == FITS:
+        room = ""
+        if rec.gpu_bytes is not None and rec.capacity_bytes:
+            room = f": {fmt.gib(rec.gpu_bytes)} of {fmt.gib(rec.capacity_bytes)}"
+        return (strong(f"{rec.quant} fits"), room), context, estimate
+    if rec.verdict == NEEDS_OFFLOAD and rec.offload is not None:
+        plan = rec.offload
+        what = "experts of " if plan.kind == "experts" else ""
+        return (
+            (
+                strong(f"{rec.quant} with offload"),
+                f": {fmt.gib(plan.gpu_bytes)} GPU + {fmt.gib(plan.ram_bytes)} RAM",
+            ),
+            (f"{what}{plan.cpu_layers} of {plan.total_layers} layers in system RAM",),
+            context,
+            estimate,
+        )
+    if rec.verdict == FITS_REDUCED_CONTEXT:
+        return (
+            (strong(f"{rec.quant} at {fmt.tokens(rec.context)} tokens"),),
+            (f"you asked for {fmt.tokens(answer.report.context)}, which does not fit{kv}",),
+            estimate,
+        )
+    if rec.verdict == RUNS_FROM_DISK:
+        return (
+            (strong(f"{rec.quant} runs from disk"), ": slowly"),
+            ("more than VRAM + RAM: llama.cpp pages the weights in as it decodes",),
+            estimate,
+        )
+    ram = fmt.gib(answer.report.system_ram_bytes, 0)
+    return ((strong("Does not fit"), f", not even with offload into {ram} of system RAM."),)
 
 
 def recommendation_json(rec: Recommendation) -> dict[str, object]:

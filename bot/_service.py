@@ -149,11 +149,16 @@ class CatalogService:
         """Autocomplete from memory only: fast, and empty while the index is cold."""
         return self._index.complete(text) if self._index is not None else []
 
-    async def resolve(self, ref: ModelRef, requester: Requester = TERMINAL) -> ResolvedModel:
+    async def resolve(
+        self,
+        ref: ModelRef,
+        requester: Requester = TERMINAL,
+        before_hub_read: Callable[[], Awaitable[None]] | None = None,
+    ) -> ResolvedModel:
         """The model ``ref`` names: a catalog entry, a GGUF repo, a file or a quant (issue 15 §4).
 
         A repo id the store does not hold is read from the Hub when a reader is wired, and is
-        never answered with another repo.
+        never answered with another repo; ``before_hub_read`` runs first (Discord defers there).
 
         Raises:
             ModelNotFoundError: nothing matches (with suggestions).
@@ -172,6 +177,8 @@ class CatalogService:
         except RepoNotStoredError as e:
             if self._read_repo is None:
                 raise
+            if before_hub_read is not None:
+                await before_hub_read()
             await self._read_repo(e.repo_id, requester)
             await self.refresh(force=True)
             answer = await resolve_query(self.db, self._index, text)

@@ -103,3 +103,7 @@ class HubUnreachableError(HubReadError):
             f"Repo {clean(repo_id, 120)} is not in the catalog and the Hub did not answer: "
             "try again in a minute.",
         )
+
+
+class UseParseError(InputError):
+    """A /rank use that is not one of chat, code, long_context, vision."""

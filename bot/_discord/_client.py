@@ -40,6 +40,11 @@ from ._views import CLAIMED_BY_VIEW
 log = logging.getLogger(__name__)
 
 NONE = discord.AllowedMentions.none()
+# A user-installable app: anyone can add fitbot to their account and use /fit in DMs, group
+# DMs and any server, without an admin invite (Discord's integration_types 0 and 1, contexts
+# 0-2). Commands that act on a server (/listing) narrow this for themselves.
+EVERYWHERE = app_commands.AppCommandContext(guild=True, dm_channel=True, private_channel=True)
+ANY_INSTALL = app_commands.AppInstallationType(guild=True, user=True)
 STALE_PRESS_GRACE_SECONDS = 0.5  # well inside the 3 s Discord gives a first response
 STALE_PRESS_REPLY = (
     "These buttons have expired (the bot restarted, or 10 minutes passed): run the command again."
@@ -136,6 +141,8 @@ class FitBot(commands.AutoShardedBot):
             tree_cls=FitTree,
             allowed_mentions=NONE,
             help_command=None,
+            allowed_contexts=EVERYWHERE,
+            allowed_installs=ANY_INSTALL,
             shard_count=shard_count,
             **options,
         )

@@ -40,10 +40,10 @@ class DefineCog(commands.Cog):
     async def define(
         self, interaction: discord.Interaction, term: app_commands.Transform[str, TermTransformer]
     ) -> None:
+        glossary = self.glossary or await self.service.glossary()
+        key = glossary.lookup(term).key  # an unknown term fails here, privately, before "thinking…"
         await interaction.response.defer(thinking=True)
         doc = await run_define(CommandContext(self.service, surface=Surface.DISCORD), term)
-        glossary = self.glossary or await self.service.glossary()
-        key = glossary.lookup(term).key
         await send_view(
             interaction, DefineView(interaction.user.id, self.service, glossary, key, render_embeds(doc))
         )

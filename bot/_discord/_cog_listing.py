@@ -32,6 +32,9 @@ class ListingCog(commands.Cog):
         description="The daily post of new and updated models (Manage Server only).",
         guild_only=True,
         default_permissions=ADMIN,
+        # A server's own setting: only where the bot is installed to the server, never in DMs.
+        allowed_contexts=app_commands.AppCommandContext(guild=True, dm_channel=False, private_channel=False),
+        allowed_installs=app_commands.AppInstallationType(guild=True, user=False),
     )
 
     def __init__(self, db: Database, *, default_hour_utc: int) -> None:

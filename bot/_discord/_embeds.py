@@ -4,6 +4,18 @@ Discord rejects the whole message (HTTP 400) when one embed breaks a limit, so n
 here trusts the document: every part is cut to its limit, long descriptions and field
 values are split at line boundaries (code blocks are closed and reopened), and what does
 not fit one embed moves to the next page. Limits are in ``bot._document``.
+
+Why a compact embed and not Components V2: discord.py 2.7.1 ships ``LayoutView``,
+``Container``, ``Section`` and ``MediaGallery`` and serialises them (checked: a Container with a
+TextDisplay and a MediaGallery of ``attachment://fit.png`` gives Discord's type 17/10/12 payload).
+But a V2 message carries no embed and no content, Discord never lets the V2 flag be removed
+from a message again, and it caps all of a message's text at 4,000 characters; every other
+answer, the paging below and the daily listing posts are embeds. One renderer for every
+command gives the same phone answer (verdict first, details behind buttons; see
+``bot._discord._fit_card``) without a second, V2-only path for /fit.
+
+Every table is narrowed to phone width (``_phone.narrow_table``: at most 40 characters a row,
+no emoji in monospace), and every command is wrapped with shell continuations.
 """
 
 from __future__ import annotations
@@ -20,6 +32,7 @@ from .._document import (
     FOOTER_LIMIT,
     TITLE_LIMIT,
     TOTAL_LIMIT,
+    Action,
     Block,
     Document,
     Line,
@@ -30,8 +43,10 @@ from .._document import (
     table_lines,
 )
 from .._safe import clean, defuse_mentions, escape_markdown, truncate
+from ._phone import narrow_table, wrap_command
 
 FENCE = "```"
+ACTIONS_HEADING = "How to run"
 BLANK = "\u200b"
 TONE_COLOURS = {
     Tone.INFO: 0x5865F2,
@@ -84,11 +99,21 @@ def _verbatim(text: str) -> str:
     return defuse_mentions(text)
 
 
+def code_block(lines: list[str] | tuple[str, ...]) -> str:
+    """Lines in a code block: no escapes inside, no fence can be closed early."""
+    rows = (_verbatim(row.replace("`", "'")) for row in lines)
+    return FENCE + "\n" + "\n".join(rows) + "\n" + FENCE
+
+
 def markdown_block(block: Block) -> str:
-    if isinstance(block, Table):  # a code block: no escapes inside, no fence can be closed early
-        rows = (_verbatim(row.replace("`", "'")) for row in table_lines(block))
-        return FENCE + "\n" + "\n".join(rows) + "\n" + FENCE
+    if isinstance(block, Table):
+        return "\n".join(code_block(table_lines(t)) for t in narrow_table(block))
     return "".join(markdown_run(r) for r in block)
+
+
+def markdown_actions(actions: tuple[Action, ...]) -> str:
+    """Each action as its label, then its command wrapped to phone width in a code block."""
+    return "\n".join(f"{escape_markdown(a.label)}\n{code_block(wrap_command(a.command))}" for a in actions)
 
 
 def _markdown_lines(lines: tuple[Line, ...] | tuple[Block, ...]) -> str:
@@ -101,12 +126,7 @@ def to_markdown(doc: Document) -> EmbedContent:
         EmbedField(escape_markdown(s.heading), _markdown_lines(s.blocks), s.inline) for s in doc.sections
     ]
     if doc.actions:
-        fields.append(
-            EmbedField(
-                "Try",
-                "\n".join(f"{escape_markdown(a.label)}: `{a.command.replace('`', '')}`" for a in doc.actions),
-            )
-        )
+        fields.append(EmbedField(ACTIONS_HEADING, markdown_actions(doc.actions)))
     return EmbedContent(
         title=escape_markdown(doc.title),
         description=_markdown_lines(doc.lines),

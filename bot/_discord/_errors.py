@@ -18,7 +18,7 @@ import discord
 from discord import app_commands
 
 from estimator.errors import InputError
-from store.errors import StoreError
+from store.errors import ModelNotFoundError, StoreError, TermNotFoundError
 
 from .._safe import escape
 
@@ -53,6 +53,23 @@ def _bot_missing(e: BaseException) -> str:
     return f"I lack the {names} permission in this channel: ask an admin to grant it, then try again."
 
 
+def _model_not_found(e: BaseException) -> str:
+    # The store's message ends with terminal advice (`fitbot models`); Discord users get their own.
+    assert isinstance(e, ModelNotFoundError)
+    guess = (
+        f"Did you mean {', '.join(e.suggestions[:3])}?"
+        if e.suggestions
+        else "Paste a repo id such as Qwen/Qwen2.5-32B-Instruct, or"
+    )
+    return f"No model matches '{e.text}'. {guess} Start typing in the model box to see suggestions."
+
+
+def _term_not_found(e: BaseException) -> str:
+    assert isinstance(e, TermNotFoundError)
+    guess = f" Did you mean {', '.join(e.suggestions[:3])}?" if e.suggestions else ""
+    return f"'{e.text}' is not in the glossary.{guess} Start typing in the term box to see suggestions."
+
+
 def _transformer(e: BaseException) -> str:
     assert isinstance(e, app_commands.TransformerError)
     return f"'{e.value}' is not a valid {e.type.name}: check the option and try again."
@@ -70,6 +87,8 @@ ERROR_TABLE: tuple[tuple[type[BaseException], Callable[[BaseException], str], bo
     ),
     (app_commands.CheckFailure, lambda e: "You cannot use this command here.", False),
     (app_commands.TransformerError, _transformer, False),
+    (ModelNotFoundError, _model_not_found, False),
+    (TermNotFoundError, _term_not_found, False),
     (InputError, str, False),
     (StoreError, lambda e: "The catalog database is unavailable right now: try again in a minute.", True),
     (discord.HTTPException, lambda e: "Discord did not accept my answer: try again in a moment.", True),

@@ -16,7 +16,7 @@ from discord import app_commands
 
 from store import GlossaryIndex
 
-from .._commands import BUDGET, CONTEXT, KV_CACHE, MODEL, SPECULATIVE, TERM, ParamKind
+from .._commands import BUDGET, CONTEXT, KV_CACHE, MODEL, SPECULATIVE, TERM, USE, ParamKind
 from .._parsers import MODEL_TEXT_LIMIT, TERM_TEXT_LIMIT
 from .._service import CatalogService
 
@@ -89,6 +89,12 @@ class TermTransformer(TableTransformer):
     max_length = TERM_TEXT_LIMIT
 
 
+class UseTransformer(TableTransformer):
+    """What /rank is for: chat, code, long_context or vision, offered as choices."""
+
+    kind = USE
+
+
 TRANSFORMERS: dict[str, type[TableTransformer]] = {
     t.kind.name: t
     for t in (
@@ -98,6 +104,7 @@ TRANSFORMERS: dict[str, type[TableTransformer]] = {
         KvCacheTransformer,
         SpeculativeTransformer,
         TermTransformer,
+        UseTransformer,
     )
 }
 

@@ -92,6 +92,9 @@ class DiscordStandin:
         self.bot_user = _user(BOT_ID, "fitbot", bot=True)
         self.messages: dict[str, dict] = {}
         self.rejected_token: str | None = None  # a token that gets 401, as Discord answers a bad one
+        # Interaction token -> the message "@original" names: the response message of a command,
+        # the message a button sits on. Discord edits that message in place, keeping its id.
+        self._originals: dict[str, str] = {}
 
     # -- lifecycle -------------------------------------------------------------------
 
@@ -168,6 +171,15 @@ class DiscordStandin:
         """A button press on ``message`` (a message dict this stand-in returned)."""
         payload = self._interaction(COMPONENT, {"custom_id": custom_id, "component_type": 2}, user_id=user_id)
         payload["message"] = message
+        self._originals[payload["token"]] = message["id"]
+        return payload
+
+    def select(self, message: dict, custom_id: str, values: list[str], *, user_id: int = MEMBER_ID) -> dict:
+        """A choice in a select menu (component type 3) on ``message``."""
+        data = {"custom_id": custom_id, "component_type": 3, "values": values}
+        payload = self._interaction(COMPONENT, data, user_id=user_id)
+        payload["message"] = message
+        self._originals[payload["token"]] = message["id"]
         return payload
 
     # -- gateway ---------------------------------------------------------------------
@@ -286,6 +298,7 @@ class DiscordStandin:
         resource: dict = {"type": kind}
         if kind in (4, 5):  # a new message, or a deferred one ("thinking…")
             message = self._message(data, recorded.files, flags=LOADING if kind == 5 else 0)
+            self._originals.setdefault(request.match_info["token"], message["id"])
             interaction.update(
                 response_message_id=message["id"],
                 response_message_loading=kind == 5,
@@ -304,7 +317,10 @@ class DiscordStandin:
 
     async def _edit(self, request: web.Request) -> web.Response:
         recorded = await self._record(request)
-        old = self.messages.get(request.match_info["message"], {})
+        message_id = request.match_info["message"]
+        if message_id == "@original":
+            message_id = self._originals.get(request.match_info["token"], message_id)
+        old = self.messages.get(message_id, {})
         recorded.response = self._message(recorded.body or {}, recorded.files, message_id=old.get("id"))  # type: ignore[arg-type]
         return _json(recorded.response)
 

@@ -57,19 +57,20 @@ async def _fit(standin: DiscordStandin, *, user_id: int = MEMBER_ID):
     return await standin.wait_for(_followup, after=start)
 
 
-async def test_fit_defers_then_sends_the_embed(standin: DiscordStandin, db_path) -> None:
-    """/fit answers "thinking" first (type 5), then a followup embed, chart and buttons."""
+async def test_fit_defers_then_sends_the_verdict_first(standin: DiscordStandin, db_path) -> None:
+    """/fit answers "thinking" first (type 5), then the verdict with detail buttons; no chart until asked."""
     async with running_bot(standin, db_path):
         followup = await _fit(standin)
         callback = standin.requests[[r is followup for r in standin.requests].index(True) - 1]
     assert _callback(callback) and callback.body["type"] == 5
     embed = followup.body["embeds"][0]
-    assert embed["title"].startswith("Qwen/Qwen2.5-32B-Instruct on 24 GiB")
-    assert "**Best choice: Q4\\_K\\_M**" in embed["description"]  # escaped by the Discord renderer; shows Q4_K_M
-    assert embed["image"]["url"] == "attachment://fit.png"
-    assert followup.files and followup.files[0][1].startswith(b"\x89PNG\r\n\x1a\n")
-    custom_ids = {c["custom_id"] for row in followup.body["components"] for c in row["components"]}
-    assert {"fit:ctx:32768", "fit:kv:q8_0"} <= custom_ids
+    assert embed["title"] == "Qwen/Qwen2.5-32B-Instruct"
+    assert embed["description"].startswith("**Q4\\_K\\_M fits**: ")  # escaped by the Discord renderer
+    assert "image" not in embed and not followup.files
+    assert "fields" not in embed or not embed["fields"]
+    custom_ids = [c["custom_id"] for row in followup.body["components"] for c in row["components"]]
+    assert custom_ids == ["fit:table", "fit:chart", "fit:run", "fit:why", "fit:settings"]
+    assert len(followup.body["components"]) == 2
     assert followup.body["allowed_mentions"] == {"parse": []}
 
 
@@ -100,32 +101,33 @@ async def test_bad_budget_is_answered_ephemerally_with_the_parser_message(standi
     assert standin.count(_followup) == 0
 
 
-async def test_unknown_model_after_defer_replaces_the_placeholder_with_an_ephemeral_reply(standin: DiscordStandin, db_path) -> None:
-    """An error after defer deletes the public "thinking" message and answers ephemerally."""
+async def test_unknown_model_is_answered_privately_before_any_public_message(standin: DiscordStandin, db_path) -> None:
+    """A name that matches nothing gets one ephemeral reply with Discord advice; nothing public is posted."""
     async with running_bot(standin, db_path):
         await standin.inject(standin.command("fit", [_opt("model", "zzzz qqqq"), _opt("budget", "24GB")]))
-        followup = await standin.wait_for(_followup)
-    deleted = [r for r in standin.requests if r.method == "DELETE" and r.path.endswith("/messages/@original")]
-    assert len(deleted) == 1
-    assert followup.body["flags"] & EPHEMERAL
-    assert "No model matches" in followup.body["content"]
+        callback = await standin.wait_for(_callback)
+        await asyncio.sleep(0.1)
+    assert callback.body["type"] == 4 and callback.body["data"]["flags"] & EPHEMERAL
+    content = callback.body["data"]["content"]
+    assert "No model matches" in content and "model box" in content and "fitbot" not in content
+    assert standin.count(_followup) == 0
+    assert not [r for r in standin.requests if r.method == "DELETE"]
 
 
-async def test_context_button_reruns_the_estimate_in_place(standin: DiscordStandin, db_path) -> None:
-    """Pressing "32K ctx" edits the same message (UPDATE_MESSAGE) with the 32,768-token estimate."""
+async def test_context_menu_reruns_the_estimate_in_place(standin: DiscordStandin, db_path) -> None:
+    """Choosing "Context 32K" edits the same message (UPDATE_MESSAGE) with the 32,768-token estimate."""
     async with running_bot(standin, db_path):
         followup = await _fit(standin)
-        message = followup.response
         start = len(standin.requests)
-        await standin.inject(standin.component(message, "fit:ctx:32768"))
+        await standin.inject(standin.select(followup.response, "fit:settings", ["ctx:32768"]))
         callback = await standin.wait_for(_callback, after=start)
     assert callback.body["type"] == 7
-    embed = callback.body["data"]["embeds"][0]
-    assert "32,768 tokens" in embed["fields"][0]["name"]
-    assert "8,192 tokens" in followup.body["embeds"][0]["fields"][0]["name"]
-    buttons = {c["custom_id"]: c for row in callback.body["data"]["components"] for c in row["components"]}
-    assert buttons["fit:ctx:32768"]["disabled"] is True
-    assert buttons["fit:ctx:8192"].get("disabled") is not True
+    assert "32,768 tokens of context" in callback.body["data"]["embeds"][0]["description"]
+    assert "8,192 tokens of context" in followup.body["embeds"][0]["description"]
+    menu = next(c for row in callback.body["data"]["components"] for c in row["components"] if c["type"] == 3)
+    values = [o["value"] for o in menu["options"]]
+    assert "ctx:32768" not in values and "ctx:8192" in values
+    assert menu["placeholder"].startswith("32,768 tokens")
 
 
 async def test_buttons_refuse_someone_else(standin: DiscordStandin, db_path) -> None:
@@ -133,7 +135,7 @@ async def test_buttons_refuse_someone_else(standin: DiscordStandin, db_path) -> 
     async with running_bot(standin, db_path):
         followup = await _fit(standin, user_id=MEMBER_ID)
         start = len(standin.requests)
-        await standin.inject(standin.component(followup.response, "fit:ctx:32768", user_id=ADMIN_ID))
+        await standin.inject(standin.component(followup.response, "fit:table", user_id=ADMIN_ID))
         callback = await standin.wait_for(_callback, after=start)
     assert callback.body["type"] == 4
     assert callback.body["data"]["flags"] & EPHEMERAL
@@ -239,9 +241,16 @@ async def test_sync_records_a_hash_and_the_bot_then_does_not_warn(standin: Disco
         count = await sync_commands(bot.tree, bot.db, GUILD_ID)
     put = next(r for r in standin.requests if r.method == "PUT")
     assert put.path.endswith(f"/guilds/{GUILD_ID}/commands")
-    assert {c["name"] for c in put.body} == {"fit", "model", "compare", "define", "new", "about", "help", "listing"} and count == 8
+    assert {c["name"] for c in put.body} == {"fit", "model", "compare", "define", "rank", "new", "about", "help", "listing"} and count == 9
     listing = next(c for c in put.body if c["name"] == "listing")
     assert int(listing["default_member_permissions"]) == MANAGE_GUILD
+    # A user-installable app: every answer command in servers, DMs and group DMs, installed either way;
+    # /listing only in a server that installed the bot.
+    for command in put.body:
+        if command["name"] == "listing":
+            assert (command["integration_types"], command["contexts"]) == ([0], [0])
+        else:
+            assert (sorted(command["integration_types"]), sorted(command["contexts"])) == ([0, 1], [0, 1, 2])
     caplog.clear()
     with caplog.at_level(logging.WARNING):
         async with running_bot(standin, db_path):
@@ -277,20 +286,22 @@ async def test_each_command_logs_one_latency_line_without_user_ids(standin: Disc
     assert all(set(r.fields) == {"command", "outcome", "ms"} for r in lines)
 
 
-async def test_why_button_shows_every_term_privately(standin: DiscordStandin, db_path) -> None:
-    """ "Why?" answers only the presser, with each term of the estimate, its formula and inputs."""
+async def test_why_button_opens_the_notes_and_every_term_in_place(standin: DiscordStandin, db_path) -> None:
+    """ "Why?" edits the answer to show the policy's notes, then each term of the estimate and its formula."""
     async with running_bot(standin, db_path):
         followup = await _fit(standin, user_id=515151)
         start = len(standin.requests)
         await standin.inject(standin.component(followup.response, "fit:why", user_id=515151))
         callback = await standin.wait_for(_callback, after=start)
-    assert callback.body["type"] == 4
-    assert callback.body["data"]["flags"] & EPHEMERAL
+    assert callback.body["type"] == 7
     embed = callback.body["data"]["embeds"][0]
-    assert embed["title"].startswith("Why: Qwen/Qwen2.5-32B-Instruct at Q4\\_K\\_M")
     names = [f["name"] for f in embed["fields"]]
-    assert [n.split(" = ")[0] for n in names] == ["weights on the GPU", "KV cache", "compute buffers", "runtime reserve"]
-    assert "2 (K and V) × kv_heads × head_dim" in embed["fields"][1]["value"]
+    assert names[0] == "Why this pick" and "RTX A5000" in embed["fields"][0]["value"]
+    terms = [n.split(" = ")[0] for n in names if " = " in n]
+    assert terms == ["weights on the GPU", "KV cache", "compute buffers", "runtime reserve"]
+    assert any("2 (K and V) × kv_heads × head_dim" in f["value"] for f in embed["fields"])
+    why = next(c for row in callback.body["data"]["components"] for c in row["components"] if c["custom_id"] == "fit:why")
+    assert why["style"] == 1  # primary: the open detail
 
 
 async def test_a_button_from_before_a_restart_says_it_expired(standin: DiscordStandin, db_path) -> None:
@@ -300,7 +311,7 @@ async def test_a_button_from_before_a_restart_says_it_expired(standin: DiscordSt
         followup = await _fit(standin, user_id=user)
     async with running_bot(standin, db_path):
         start = len(standin.requests)
-        await standin.inject(standin.component(followup.response, "fit:ctx:32768", user_id=user))
+        await standin.inject(standin.component(followup.response, "fit:table", user_id=user))
         callback = await standin.wait_for(_callback, after=start)
     assert callback.body["data"]["flags"] & EPHEMERAL
     assert "expired" in callback.body["data"]["content"]

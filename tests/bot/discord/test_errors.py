@@ -10,7 +10,7 @@ from bot._discord._cog_lookup import LookupCog
 from bot._discord._errors import FALLBACK
 from estimator import parse_budget
 from estimator.errors import BudgetParseError, UnknownGpuError
-from store.errors import ModelNotFoundError, SchemaVersionError
+from store.errors import ModelNotFoundError, SchemaVersionError, TermNotFoundError
 
 
 def _transformer_error(value: str, cause: BaseException | None) -> app_commands.TransformerError:
@@ -51,7 +51,9 @@ def test_invoke_error_is_unwrapped_to_the_store_message() -> None:
     """An unknown model raised inside the command reaches the user with its suggestions."""
     original = ModelNotFoundError("qwen9", ("Qwen/Qwen3-8B",))
     reply = describe_error(app_commands.CommandInvokeError(LookupCog.fit, original))
-    assert reply.text == "No model matches 'qwen9': did you mean Qwen/Qwen3-8B?"
+    assert reply.text == (
+        "No model matches 'qwen9'. Did you mean Qwen/Qwen3-8B? Start typing in the model box to see suggestions."
+    )
 
 
 def test_cooldown_says_when_to_retry() -> None:
@@ -84,3 +86,14 @@ def test_database_errors_are_logged_and_explained() -> None:
     """A store failure is unexpected (traceback) but the user is told to retry."""
     reply = describe_error(app_commands.CommandInvokeError(LookupCog.fit, SchemaVersionError(2, 1)))
     assert reply.unexpected and "try again" in reply.text
+
+
+@pytest.mark.parametrize(
+    "error",
+    [ModelNotFoundError("zzzz"), ModelNotFoundError("qwen9", ("Qwen/Qwen3-8B",)), TermNotFoundError("flux capacitor")],
+)
+def test_not_found_errors_give_discord_advice_not_terminal_commands(error: BaseException) -> None:
+    """The store's messages end with `fitbot ...` advice; on Discord they point at the autocomplete box."""
+    reply = describe_error(app_commands.CommandInvokeError(LookupCog.fit, error))
+    assert "box to see suggestions" in reply.text
+    assert "fitbot" not in reply.text and "`" not in reply.text and not reply.unexpected

@@ -30,7 +30,7 @@ async def test_hash_is_stable_and_tracks_changes(db: Database, caplog) -> None:
     try:
         assert command_hash(first.tree) == command_hash(second.tree)
         names = [c["name"] for c in command_payload(first.tree)]
-        assert names == sorted(["fit", "model", "compare", "define", "new", "about", "help", "listing"])
+        assert names == sorted(["fit", "model", "compare", "define", "rank", "new", "about", "help", "listing"])
         await set_meta(db, "discord_commands_hash", command_hash(first.tree))
         assert await warn_if_unsynced(first.tree, db)
         command = second.tree.get_command("fit")
