@@ -19,6 +19,7 @@ from estimator import (
     Budget,
     Device,
     FitReport,
+    Quant,
     QuantOption,
     Recommendation,
     Verdict,
@@ -329,13 +330,47 @@ def _footer(answer: FitAnswer) -> str:
         if answer.model.local
         else "Counts derived from config.json (not yet read from the checkpoint)."
     )
-    llama, hf = LLAMA_CPP_PROFILE, TRANSFORMERS_PROFILE
     return (
         f"Budget: {describe_budget(answer.budget)}. Sizes in GiB (2^30 bytes). "
         f"KV cache {report.kv_type} at {fmt.tokens(report.context)} tokens. "
-        f"GGUF rows: llama.cpp, flash attention, n_ubatch {llama.n_ubatch}, token embedding in system RAM, "
-        f"{llama.reserve_bytes_per_gpu >> 20} MiB CUDA reserve per GPU. FP8/stored rows: transformers/vLLM, "
-        f"{hf.reserve_bytes_per_gpu >> 20} MiB reserve (not yet calibrated). Memory and speed are estimates. "
+        + _runtime_note(answer)
+        + " Memory and speed are estimates. "
         + provenance
         + (" Read from the Hub just now (headers only)." if answer.model.read_on_demand else "")
     )
+
+
+# llama.cpp's GPU backend per vendor, for the reserve's wording (the estimator's reserve is the same).
+_BACKENDS = {"nvidia": "CUDA", "amd": "ROCm/Vulkan", "intel": "SYCL/Vulkan", "apple": "Metal"}
+
+
+def _runtime_note(answer: FitAnswer) -> str:
+    """Each runtime in the table and what it was assumed to hold, in the words of this budget's
+    hardware: Metal with no reserve on a Mac, CUDA or ROCm reserves on discrete cards."""
+    devices = answer.budget.devices
+    llama, hf = LLAMA_CPP_PROFILE, TRANSFORMERS_PROFILE
+    vendors = sorted({d.gpu.vendor for d in devices if d.gpu is not None})
+    if devices and all(d.cpu for d in devices):
+        notes = [f"GGUF rows: llama.cpp (CPU), n_ubatch {llama.n_ubatch}, all in system RAM."]
+    elif devices and all(d.unified for d in devices):
+        backend = "/".join(_BACKENDS.get(v, v) for v in vendors)
+        notes = [
+            f"GGUF rows: llama.cpp ({backend}), flash attention, n_ubatch {llama.n_ubatch}, unified memory: "
+            "no per-GPU reserve."
+        ]
+    else:
+        backend = "/".join(_BACKENDS.get(v, v) for v in vendors)
+        named = f" ({backend})" if backend else ""
+        notes = [
+            f"GGUF rows: llama.cpp{named}, flash attention, n_ubatch {llama.n_ubatch}, token embedding "
+            f"in system RAM, {llama.reserve_bytes_per_gpu >> 20} MiB {backend or 'runtime'} reserve per GPU."
+        ]
+    quants = {o.quant for o in answer.report.options}
+    if quants & {Quant.STORED, Quant.FP8}:
+        notes.append(
+            f"FP8/stored rows: transformers/vLLM, {hf.reserve_bytes_per_gpu >> 20} MiB reserve "
+            "(not yet calibrated)."
+        )
+    if quants & {Quant.MLX_4BIT, Quant.MLX_8BIT}:
+        notes.append("MLX rows: mlx-lm, affine 4/8-bit, group 64 (cache and buffers not yet calibrated).")
+    return " ".join(notes)
