@@ -1,4 +1,4 @@
-"""bench.bot_bench's scale lines run against a real bot on a small store (issue 15: the unseen-/fit line crashed)."""
+"""bench.bot_bench's scale lines run on a real bot over a small store (the unseen-/fit line crashed)."""
 
 from __future__ import annotations
 
@@ -15,12 +15,13 @@ from bot.app._settings import Settings  # noqa: E402
 
 
 async def test_unseen_fits_answers_every_stored_model_typed_both_ways(tmp_path) -> None:
-    """The /fit timing loop passes what the cog takes and returns one sample per repo, on the bundled catalog."""
+    """The /fit timing loop passes what the cog takes: one sample per repo, on the bundled catalog."""
     async with open_bot(Settings(db_path=tmp_path / "bench.sqlite"), serving=False, freeze_gc=False) as bot:
         await bot.setup_hook()
         cog = bot.get_cog("LookupCog")
         assert isinstance(cog, LookupCog)
-        rows = await bot.db.fetchall("SELECT repo_id FROM models WHERE status = 'ok' ORDER BY repo_id LIMIT 12")
+        sql = "SELECT repo_id FROM models WHERE status = 'ok' ORDER BY repo_id LIMIT 12"
+        rows = await bot.db.fetchall(sql)
         repos = [str(r[0]) for r in rows]
         assert len(repos) == 12
         # Seed 0 types some repos as ids and some as loose names, so both paths of the loop run.
