@@ -25,7 +25,8 @@ def hub():
 
 
 def _run(db_path, hub, *args: str):
-    return CliRunner().invoke(main, ["--db", str(db_path), *args], env={"HF_ENDPOINT": hub.url, "HF_TOKEN": ""})
+    env = {"HF_ENDPOINT": hub.url if hub else "http://127.0.0.1:9", "HF_TOKEN": ""}
+    return CliRunner().invoke(main, ["--db", str(db_path), *args], env=env)
 
 
 def _fit_json(db_path, hub, model: str, budget: str = "24GB") -> dict:
@@ -60,7 +61,7 @@ def test_a_fuzzy_name_asking_for_gguf_resolves_to_that_gguf_repo(read_all, hub, 
 
 
 def test_a_quant_filters_the_named_gguf_repos_files(read_all, hub):
-    """"unsloth qwen3 30b a3b Q5_K_M" lists only that quant's file of unsloth's repo."""
+    """ "unsloth qwen3 30b a3b Q5_K_M" lists only that quant's file of unsloth's repo."""
     data = _fit_json(read_all, hub, "unsloth qwen3 30b a3b Q5_K_M")
     assert [f["file"] for f in data["files"]] == ["Qwen3-30B-A3B-Q5_K_M.gguf"]
 
@@ -74,7 +75,7 @@ def test_a_quantizer_word_never_steers_to_another_model(read_all, hub):
 
 
 def test_names_without_gguf_words_resolve_as_before(read_all, hub, db_path):
-    """"qwen2.5 32b instruct" (no "gguf", no quantizer) still answers the model, not a GGUF repo."""
+    """ "qwen2.5 32b instruct" (no "gguf", no quantizer) still answers the model, not a GGUF repo."""
     data = _fit_json(read_all, hub, "qwen2.5 32b instruct")
     assert (data["model"], data["gguf_repo"]) == (QWEN25, None)
 
@@ -93,3 +94,98 @@ def test_a_model_with_its_own_files_names_no_sibling(read_all, hub):
     data = _fit_json(read_all, hub, QWEN25)
     assert data["files"] and data["files_sibling"] is None
     assert "sibling" not in _run(read_all, hub, "fit", QWEN25, "24GB").output
+
+
+# -- quantized safetensors repos of a base model (store factories) -------------------------------------
+
+QUANTIZED = {
+    "awq-4bit": ("AWQ 4-bit", "vllm"),
+    "gptq-4bit": ("GPTQ 4-bit", "vllm"),
+    "mlx-4bit": ("MLX 4-bit", "mlx"),
+}
+
+
+def _record(rep):
+    import estimator
+    from store import ModelRecord
+
+    config = estimator.parse_model_config(rep.config)
+    tensors = [
+        estimator.TensorInfo(name, t["dtype"], tuple(t["shape"]), tuple(t["data_offsets"]))
+        for header in rep.files.values()
+        if isinstance(header, dict)
+        for name, t in header.items()
+        if name != "__metadata__"
+    ]
+    accounting = estimator.account_from_tensors(tensors, config)
+    raw = json.dumps(rep.config)
+    return ModelRecord(rep.repo_id, "c" * 40, "header", "ok", None, config, accounting, config_json=raw)
+
+
+def _stored_bytes(rep) -> int:
+    """The checkpoint's tensor data as its safetensors headers lay it out (data_offsets), summed."""
+    return sum(
+        end - start
+        for header in rep.files.values()
+        if isinstance(header, dict)
+        for name, t in header.items()
+        if name != "__metadata__"
+        for start, end in [t["data_offsets"]]
+    )
+
+
+@pytest.fixture
+def with_quantized(db_path):
+    """TinyLlama plus its AWQ, GPTQ and MLX repos, each linked to it by its card's base_model."""
+    import store
+    from tests.factories import replica
+    from tests.factories.variants import tinyllama
+
+    base = tinyllama()
+    reps = {key: replica(key) for key in QUANTIZED}
+
+    async def write():
+        db = await store.Database.open(db_path)
+        try:
+            await store.upsert_model(db, _record(base))
+            for rep in reps.values():
+                await store.upsert_model(db, _record(rep))
+                await store.upsert_base_model(db, rep.repo_id, base.repo_id)
+        finally:
+            await db.close()
+
+    asyncio.run(write())
+    return base.repo_id, reps
+
+
+def test_a_base_models_fit_lists_its_quantized_repos_as_stored(with_quantized, db_path):
+    """`fit BASE --json` lists each AWQ/GPTQ/MLX repo made from it: its method, its header-exact stored
+    bytes, its runtime (vLLM, MLX) and a verdict; the terminal answer shows the same rows."""
+    base, reps = with_quantized
+    data = _fit_json(db_path, None, base)
+    rows = {r["repo"]: r for r in data["quantized_repos"]}
+    assert set(rows) == {rep.repo_id for rep in reps.values()}
+    for key, rep in reps.items():
+        row = rows[rep.repo_id]
+        method, runtime = QUANTIZED[key]
+        assert (row["method"], row["runtime"]) == (method, runtime)
+        assert row["stored_bytes"] == _stored_bytes(rep)
+        assert row["verdict"] == "fits" and row["total_bytes"] > row["weights_bytes"] > 0
+        assert row["url"] == f"https://huggingface.co/{rep.repo_id}"
+    text = _run(db_path, None, "fit", base, "24GB").output
+    assert "Quantized repos" in text
+    assert all(rep.repo_id in text for rep in reps.values()) and "vLLM" in text and "MLX" in text
+
+
+def test_a_budget_too_small_says_no_for_each_quantized_repo(with_quantized, db_path):
+    """On 512 MB of GPU memory no stored checkpoint fits on the GPU alone: no row says "fits"."""
+    base, _ = with_quantized
+    data = _fit_json(db_path, None, base, "0.5GB")
+    assert data["quantized_repos"] and all(r["verdict"] != "fits" for r in data["quantized_repos"])
+
+
+def test_a_quantized_repo_is_answered_about_itself_only(with_quantized, db_path):
+    """Asked by its own id, the AWQ repo lists no repos made from its base."""
+    _, reps = with_quantized
+    data = _fit_json(db_path, None, reps["awq-4bit"].repo_id)
+    assert data["model"] == reps["awq-4bit"].repo_id and data["quantized_repos"] == []
