@@ -39,8 +39,6 @@ _HUB_URL = re.compile(
 # The suffixes that tell a model's variants of one family and size apart on the Hub: the base model
 # ("Qwen2.5-32B", "gemma-3-27b-pt") and its chat-tuned sibling ("-Instruct", "-it", "-Chat").
 _VARIANT_SUFFIXES = ("-Instruct", "-instruct", "-Chat", "-chat", "-it", "-pt", "-Base", "-base")
-# Methods whose repos are answered as stored checkpoints (vLLM, MLX); GGUF files are listed as files.
-_NOT_SAFETENSORS_QUANT = frozenset({"gguf"})
 
 
 class QueryForm(StrEnum):
@@ -177,23 +175,16 @@ async def sibling_with_files(db: Database, repo_id: str) -> tuple[str, int] | No
 
 async def list_quantized_repos(db: Database, base_model: str, limit: int = 20) -> tuple[ModelRecord, ...]:
     """Quantized safetensors repos (AWQ, GPTQ, FP8, NVFP4, MLX, ...) whose ``base_model`` link is
-    ``base_model``, with header-exact stored bytes, most popular first."""
+    ``base_model``, with header-exact stored bytes, most popular first (GGUF files are listed as files)."""
     rows = await db.fetchall(
         f"""SELECT {", ".join(MODEL_COLUMNS)} FROM models
         WHERE repo_key IN (SELECT lower(repo_id) FROM base_models WHERE base_model = ?)
-        AND status = 'ok' AND provenance = 'header' AND lower(repo_id) != lower(?)
+        AND status = 'ok' AND provenance = 'header' AND stored_bytes > 0 AND lower(repo_id) != lower(?)
+        AND coalesce(json_extract(accounting_json, '$.quantization'), 'gguf') != 'gguf'
         ORDER BY popularity DESC, repo_id LIMIT ?""",
-        (base_model, base_model, limit * 2),
+        (base_model, base_model, limit),
     )
-    records = (record_from_row(row_by_name(row)) for row in rows)
-    return tuple(
-        r
-        for r in records
-        if r.accounting is not None
-        and r.accounting.quantization
-        and r.accounting.quantization not in _NOT_SAFETENSORS_QUANT
-        and r.accounting.stored_bytes
-    )[:limit]
+    return tuple(record_from_row(row_by_name(row)) for row in rows)
 
 
 async def _by_gguf_words(db: Database, index: NameIndex, query: ModelQuery, name: str) -> QueryAnswer | None:

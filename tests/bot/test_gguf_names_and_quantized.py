@@ -4,6 +4,7 @@ quantized safetensors repos priced as stored, and the note naming a sibling that
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 
 import pytest
@@ -136,7 +137,7 @@ def _stored_bytes(rep) -> int:
 
 @pytest.fixture
 def with_quantized(db_path):
-    """TinyLlama plus its AWQ, GPTQ and MLX repos, each linked to it by its card's base_model."""
+    """TinyLlama plus its AWQ, GPTQ and MLX repos and a BF16 fine-tune, each linked to it by base_model."""
     import store
     from tests.factories import replica
     from tests.factories.variants import tinyllama
@@ -148,6 +149,9 @@ def with_quantized(db_path):
         db = await store.Database.open(db_path)
         try:
             await store.upsert_model(db, _record(base))
+            tune = dataclasses.replace(_record(base), repo_id="someone/TinyLlama-1.1B-finetune")
+            await store.upsert_model(db, tune)  # a fine-tune links to its base too: not a quantized repo
+            await store.upsert_base_model(db, tune.repo_id, base.repo_id)
             for rep in reps.values():
                 await store.upsert_model(db, _record(rep))
                 await store.upsert_base_model(db, rep.repo_id, base.repo_id)
