@@ -54,11 +54,21 @@ def method_label(record: ModelRecord) -> str:
     quant = record.config.quantization if record.config else None
     a = record.accounting
     method = (quant.method if quant else None) or (a.quantization if a else None) or "?"
-    name = method.upper()
-    if quant is not None and quant.fmt and "fp4" in quant.fmt.lower():
-        name = "NVFP4" if "nv" in quant.fmt.lower() else "MXFP4"
-    bits = f" {quant.bits}-bit" if quant and quant.bits and "FP" not in name else ""
-    return name + bits
+    fmt_name = (quant.fmt or "").lower() if quant else ""
+    bits = quant.bits if quant else None
+    # compressed-tensors names its scheme in "format" (llm-compressor's presets: NVFP4, MXFP4,
+    # FP8 "float-quantized", W4A16 "pack-quantized").
+    if "nvfp4" in fmt_name:
+        return "NVFP4"
+    if "mxfp4" in fmt_name:
+        return "MXFP4"
+    if fmt_name.startswith("float"):
+        return "FP8"
+    if fmt_name.startswith("pack") and bits:
+        return f"W{bits}A16"
+    if method.lower() == "fp8":
+        return "FP8"
+    return method.upper() + (f" {bits}-bit" if bits else "")
 
 
 def price_quantized_repos(

@@ -193,3 +193,34 @@ def test_a_quantized_repo_is_answered_about_itself_only(with_quantized, db_path)
     _, reps = with_quantized
     data = _fit_json(db_path, None, reps["awq-4bit"].repo_id)
     assert data["model"] == reps["awq-4bit"].repo_id and data["quantized_repos"] == []
+
+
+@pytest.mark.parametrize(
+    ("key", "label"),
+    [
+        ("awq-4bit", "AWQ 4-bit"),
+        ("gptq-3bit", "GPTQ 3-bit"),
+        ("mlx-4bit", "MLX 4-bit"),
+        ("compressed-tensors-w4", "W4A16"),
+    ],
+)
+def test_the_method_is_named_as_people_name_it(key, label):
+    """The row's method comes from the repo's own quantization_config (bits, compressed-tensors format)."""
+    from bot._answer_quantized import method_label
+    from tests.factories import replica
+
+    assert method_label(_record(replica(key))) == label
+
+
+@pytest.mark.parametrize(("fmt", "label"), [("nvfp4-pack-quantized", "NVFP4"), ("float-quantized", "FP8")])
+def test_compressed_tensors_formats_are_named_by_their_scheme(fmt, label):
+    """compressed-tensors "format" (llm-compressor's NVFP4 and FP8 presets) names the scheme."""
+    import estimator
+    from bot._answer_quantized import method_label
+    from store import ModelRecord
+    from tests.factories.variants import tinyllama
+
+    config = dict(tinyllama().config)
+    config["quantization_config"] = {"quant_method": "compressed-tensors", "format": fmt}
+    record = ModelRecord("x/y", None, "header", "ok", None, estimator.parse_model_config(config), None)
+    assert method_label(record) == label
