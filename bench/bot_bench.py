@@ -92,7 +92,7 @@ class _Followup:
 
 
 def _interaction() -> SimpleNamespace:
-    return SimpleNamespace(user=SimpleNamespace(id=42), response=_Response(), followup=_Followup())
+    return SimpleNamespace(user=SimpleNamespace(id=42), guild_id=None, response=_Response(), followup=_Followup())
 
 
 def percentiles(samples: list[float]) -> tuple[float, float]:
@@ -257,7 +257,7 @@ async def _unseen_fits(cog: LookupCog, repos: list[str], rng: random.Random) -> 
         t, c = time.perf_counter(), time.process_time()
         budget = await transformer.transform(None, rng.choice(["24GB", "2x3090", "8GB", "RTX 4090"]))  # type: ignore[arg-type]
         try:
-            await LookupCog.fit.callback(cog, _interaction(), typed, budget, None, "f16")  # type: ignore[arg-type]
+            await LookupCog.fit.callback(cog, _interaction(), ModelRef(typed), budget, None, KvCacheType.F16)  # type: ignore[arg-type]
         except (ModelUnusableError, ModelNotFoundError):
             pass  # typed loosely, the name can land on a repo without weights: the error reply is the answer
         samples.append((time.perf_counter() - t, time.process_time() - c))

@@ -6,6 +6,7 @@ sections of the document, so every surface renders them the same way.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from estimator import DOES_NOT_FIT, FITS, FITS_REDUCED_CONTEXT, NEEDS_OFFLOAD, Verdict, compare_param_counts
@@ -14,6 +15,9 @@ from store import GgufFileFit, GgufFileRecord, GgufRepoRecord, ModelRecord
 from . import _format as fmt
 from ._document import Column, Line, Section, Table, link, strong
 from ._safe import clean
+
+if TYPE_CHECKING:  # the service imports the answers' pricing, which imports this module
+    from ._service import ResolvedModel
 
 FILE_LABELS = {
     FITS: "✅ fits",
@@ -138,6 +142,20 @@ def count_notes(record: ModelRecord, files: tuple[GgufFileRecord, ...]) -> tuple
         if note:
             notes.append(f"{_short(f.file)}: {note}")
     return tuple(dict.fromkeys(notes))[:3]
+
+
+def sibling_line(resolved: ResolvedModel) -> Line | None:
+    """When the model has no GGUF files but its base/-Instruct sibling has: say which, and how to ask."""
+    sibling = resolved.sibling
+    if sibling is None or resolved.sibling_files <= 0:
+        return None
+    count = resolved.sibling_files
+    return (
+        f"No GGUF file of {clean(resolved.record.repo_id, 120)} is in the catalog, but "
+        f"{count} file{'s' if count != 1 else ''} of its sibling ",
+        strong(clean(sibling, 120)),
+        f" {'are' if count != 1 else 'is'}: ask for {clean(sibling, 120)} to list them.",
+    )
 
 
 def _short(file: str) -> str:

@@ -26,7 +26,8 @@ from estimator import (
 )
 
 from . import _format as fmt
-from ._answer_files import count_notes, file_url, files_fit_section, named_file_line
+from ._answer_files import count_notes, file_url, files_fit_section, named_file_line, sibling_line
+from ._answer_quantized import quantized_repos_section
 from ._document import Column, Document, Line, Section, Table, Tone, strong
 from ._recommendation import launch_actions, recommendation_for, recommendation_sentence
 from ._safe import clean
@@ -109,6 +110,9 @@ def render_fit(answer: FitAnswer) -> Document:
     named = answer.model.names_files
     if named and not answer.files:
         lines.append((_no_files_line(answer),))
+    sibling = sibling_line(answer.model) if not answer.files else None
+    if sibling:
+        lines.append(sibling)
     if named and answer.files and record.repo_id != subject:
         lines.append((f"Made from {clean(record.repo_id, 120)}.",))
     if answer.model.gguf_repo is not None and record.repo_id == answer.model.gguf_repo.repo_id:
@@ -155,6 +159,9 @@ def render_fit(answer: FitAnswer) -> Document:
     files = files_fit_section(answer.files, named=named)
     if files is not None:
         sections.insert(0 if named else 1, files)
+    repos = quantized_repos_section(answer.quantized_repos)
+    if repos is not None:
+        sections.append(repos)
     mismatches = count_notes(record, tuple(f.file for f in answer.files))
     if mismatches:
         sections.append(Section("Parameter counts", tuple((clean(n, 300),) for n in mismatches)))

@@ -9,6 +9,7 @@ from estimator import ModelConfig, QuantOption, kv_bytes_per_token, summarize_me
 from store import GgufFileFit, GgufRepoRecord
 
 from ._answer_files import file_url
+from ._answer_quantized import quantized_repo_json
 from ._recommendation import recommendation_for, recommendation_json
 from ._service import FitAnswer, ResolvedModel
 
@@ -44,6 +45,8 @@ def fit_json(answer: FitAnswer, query: str | None = None) -> dict[str, Any]:
         "options": [_option(o) for o in report.options],
         "gguf_repo": answer.model.gguf_repo.repo_id if answer.model.gguf_repo else None,
         "files": [file_fit_json(f) for f in answer.files],
+        "quantized_repos": [quantized_repo_json(q) for q in answer.quantized_repos],
+        "files_sibling": answer.model.sibling,
     }
 
 

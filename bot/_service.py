@@ -42,15 +42,18 @@ from store import (
     RepoNotStoredError,
     Resolution,
     catalog_stats,
+    get_base_model,
     get_catalog_version,
     get_model,
     list_glossary,
+    list_quantized_repos,
     name_index,
     price_gguf_files,
     resolve_query,
 )
 from store.errors import ModelNotFoundError
 
+from ._answer_quantized import QuantizedRepoFit, price_quantized_repos
 from ._local import read_local_model
 from ._parsers import ModelRef
 from .errors import ModelUnusableError
@@ -85,6 +88,9 @@ class ResolvedModel:
     files: tuple[GgufFileRecord, ...] = ()  # the real files named, or made from the named model
     names_files: bool = False  # the user named files (a GGUF repo, a file, a quant), not only a model
     read_on_demand: bool = False  # read from the Hub for this answer
+    quantized_repos: tuple[ModelRecord, ...] = ()  # AWQ/GPTQ/FP8/NVFP4/MLX repos made from the model
+    sibling: str | None = None  # no GGUF files of this model, but this sibling (base/-Instruct) has some
+    sibling_files: int = 0
 
     @property
     def facts(self) -> ModelFacts:
@@ -101,6 +107,7 @@ class FitAnswer:
     report: FitReport
     files: tuple[GgufFileFit, ...] = ()  # the real files, each priced from its own tensor table
     mtp_draft: DraftFit | None = None  # speculative decoding with the MTP draft: what each row holds
+    quantized_repos: tuple[QuantizedRepoFit, ...] = ()  # each run as stored, in its own runtime
 
 
 class CatalogService:
@@ -187,6 +194,9 @@ class CatalogService:
         if record is None:  # deleted since the index was built
             await self.refresh(force=True)
             raise ModelNotFoundError(text, self._index.suggest(text))
+        quantized: tuple[ModelRecord, ...] = ()
+        if not answer.names_files and answer.model_id is not None and not await self._derived(record):
+            quantized = await list_quantized_repos(self.db, record.repo_id)
         return ResolvedModel(
             record,
             answer.resolution,
@@ -195,7 +205,18 @@ class CatalogService:
             files=answer.files,
             names_files=answer.names_files,
             read_on_demand=on_demand,
+            quantized_repos=quantized,
+            sibling=answer.sibling,
+            sibling_files=answer.sibling_files,
         )
+
+    async def _derived(self, record: ModelRecord) -> bool:
+        """A quantized repo made from another model (not a natively FP8/MXFP4 release) is answered about
+        itself, not about the repos made from it."""
+        a = record.accounting
+        if a is None or a.quantization in (None, "mxfp4"):
+            return False
+        return await get_base_model(self.db, record.repo_id) is not None
 
     async def fit(
         self,
@@ -221,15 +242,22 @@ class CatalogService:
         files = price_gguf_files(
             resolved.files, budget, context=context, kv_type=kv_type, flash_attention=flash_attention
         )
+        quantized = price_quantized_repos(
+            resolved.quantized_repos,
+            budget,
+            context=context,
+            kv_type=kv_type,
+            flash_attention=flash_attention,
+        )
         if mtp_draft:
             draft = estimate_fit_with_mtp_draft(
                 resolved.facts, budget, context=context, kv_type=kv_type, flash_attention=flash_attention
             )
-            return FitAnswer(resolved, budget, draft.report, files, draft)
+            return FitAnswer(resolved, budget, draft.report, files, draft, quantized)
         report = estimate_fit(
             resolved.facts, budget, context=context, kv_type=kv_type, flash_attention=flash_attention
         )
-        return FitAnswer(resolved, budget, report, files)
+        return FitAnswer(resolved, budget, report, files, quantized_repos=quantized)
 
     async def stats(self) -> CatalogStats:
         """Counts and freshness of the catalog, for /about."""

@@ -46,8 +46,18 @@ from ._models import (
     upsert_model,
 )
 from ._name_tables import rebuild_name_tables
-from ._names import NameIndex, Resolution
-from ._query_forms import ModelQuery, QueryAnswer, QueryForm, is_repo_id, parse_model_query, resolve_query
+from ._names import GgufWords, NameIndex, Resolution
+from ._query_forms import (
+    ModelQuery,
+    QueryAnswer,
+    QueryForm,
+    is_repo_id,
+    list_quantized_repos,
+    parse_model_query,
+    resolve_query,
+    sibling_ids,
+    sibling_with_files,
+)
 from ._records import (
     RUN_COMPLETED,
     RUN_FAILED,
@@ -88,6 +98,7 @@ __all__ = [
     "ModelQuery",
     "ModelRecord",
     "ModelStatus",
+    "GgufWords",
     "NameIndex",
     "QuantQuery",
     "QueryAnswer",
@@ -130,6 +141,7 @@ __all__ = [
     "iter_models",
     "last_run",
     "list_derived_repos",
+    "list_quantized_repos",
     "list_gguf_file_fits",
     "list_gguf_files_for_base",
     "list_gguf_files_for_quant",
@@ -155,6 +167,8 @@ __all__ = [
     "replace_gguf_repo",
     "replace_glossary",
     "resolve_query",
+    "sibling_ids",
+    "sibling_with_files",
     "seed_bundled_data",
     "set_meta",
     "start_run",

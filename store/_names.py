@@ -33,7 +33,7 @@ from ._name_bits import members, read_bits
 from ._name_tables import DDL, compact, fill_tables, name_entry, tokens
 from .errors import ModelNotFoundError
 
-__all__ = ["NameIndex", "Resolution", "compact", "tokens"]
+__all__ = ["GgufWords", "NameIndex", "Resolution", "compact", "tokens"]
 
 # Variant suffixes that do not make a name a worse match: "llama3.1 8b" means the instruct model.
 _SOFT_TOKENS = frozenset({"instruct", "chat", "it", "hf"})
@@ -57,11 +57,33 @@ _WALK_POSTINGS = 15000
 _BITMAP_ROW_COST = 6
 _BITMAP_WORDS = 4
 
+# The organisations that publish other people's models as GGUF (crawler/data/sources.toml, issue 15 §1):
+# they count as quantizer words even where they also publish safetensors repos ("unsloth").
+_KNOWN_QUANTIZERS = frozenset(
+    {"bartowski", "unsloth", "lmstudio-community", "ggml-org", "mradermacher", "quantfactory"}
+)
+_GGUF_WORD = "gguf"
+_GGUF_SUFFIX = "-gguf"
+
 # A posting row: rank, repo id, " words ", compacted name part, how many words are the name's.
 _Candidate = tuple[float, str, str, str, int]
 # A query word's group: postings, position, the words that count as it, the typed stem of a
 # partly typed last word (None otherwise), and whether ``words`` holds every word of that stem.
 _Group = tuple[int, int, tuple[str, ...], str | None, bool]
+
+
+@dataclass(frozen=True, slots=True)
+class GgufWords:
+    """A name split into what asks for GGUF repos (quantizer organisations, the word "gguf") and the
+    model's own name, which alone decides the model."""
+
+    orgs: tuple[str, ...]
+    says_gguf: bool
+    rest: str
+
+    @property
+    def names_gguf(self) -> bool:
+        return bool(self.orgs) or self.says_gguf
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,7 +176,7 @@ class NameIndex:
             exact = self._exact(compact(text))
             if exact is not None and exact not in names:
                 names = [exact, *names][:limit]
-            quantized = self._quantizer_repos(text, limit)
+            quantized = self._quantizer_repos(text, limit) or self._gguf_name_repos(text, limit)
             if quantized:
                 names = _alternate(names, quantized)[:limit]
         return [n for n in names if 1 <= len(n) <= _MAX_CHOICE_LENGTH]
@@ -187,6 +209,83 @@ class NameIndex:
                 if len(found) == limit:
                     break
         return found
+
+    def gguf_words(self, text: str) -> GgufWords:
+        """Split off the words of ``text`` that ask for GGUF repos: "gguf" (alone or as a "-gguf" suffix)
+        and organisations that publish GGUF repos of other makers' models ("bartowski qwen2.5 32b").
+        An organisation that also makes catalog models ("qwen", "google") stays part of the name."""
+        if "/" in text:
+            return GgufWords((), False, text.strip())
+        orgs: list[str] = []
+        says_gguf = False
+        rest: list[str] = []
+        for word in text.split():
+            low = word.lower()
+            if low == _GGUF_WORD:
+                says_gguf = True
+            elif low.endswith(_GGUF_SUFFIX) and len(low) > len(_GGUF_SUFFIX):
+                says_gguf = True
+                rest.append(word[: -len(_GGUF_SUFFIX)])
+            elif self._is_quantizer(low):
+                orgs.append(low)
+            else:
+                rest.append(word)
+        return GgufWords(tuple(orgs), says_gguf, " ".join(rest))
+
+    def _is_quantizer(self, org: str) -> bool:
+        if not re.fullmatch(r"[a-z0-9][a-z0-9_.-]*", org):
+            return False
+        low, high = org + "/", org + "0"  # "0" sorts right after "/"
+        try:
+            publishes = self._conn.execute(
+                "SELECT 1 FROM gguf_repos WHERE lower(repo_id) >= ? AND lower(repo_id) < ? AND status = 'ok' "
+                "LIMIT 1",
+                (low, high),
+            ).fetchone()
+            if publishes is None:
+                return False
+            if org in _KNOWN_QUANTIZERS:
+                return True
+            makes = self._conn.execute(
+                "SELECT 1 FROM models WHERE repo_key >= ? AND repo_key < ? LIMIT 1", (low, high)
+            ).fetchone()
+        except sqlite3.OperationalError:  # an index built in memory holds no GGUF repos
+            return False
+        return makes is None
+
+    def gguf_repos_of(self, bases: Iterable[str], orgs: Iterable[str] = ()) -> list[str]:
+        """Readable GGUF repos made from any of ``bases`` (under ``orgs`` when given), the first base's
+        first, then most downloaded first."""
+        given = list(dict.fromkeys(bases))
+        order = [b.lower() for b in given]
+        if not given:
+            return []
+        wanted = {o.lower() for o in orgs}
+        marks = ",".join("?" * len(given))
+        try:
+            # Equality on base_model uses its index (a lower() would scan every link); the Hub's
+            # cards name a base the way its repo id is spelt, which is what the name index returns.
+            rows = self._conn.execute(
+                "SELECT r.repo_id, b.base_model FROM base_models b JOIN gguf_repos r USING (repo_id) "
+                f"WHERE b.base_model IN ({marks}) AND r.status = 'ok' ORDER BY r.downloads DESC, r.repo_id",
+                given,
+            ).fetchall()
+        except sqlite3.OperationalError:
+            return []
+        found = [
+            (order.index(str(base).lower()), str(repo))
+            for repo, base in rows
+            if not wanted or str(repo).partition("/")[0].lower() in wanted
+        ]
+        return [repo for _, repo in sorted(found, key=lambda item: item[0])]
+
+    def _gguf_name_repos(self, text: str, limit: int) -> list[str]:
+        """GGUF repos for a partly typed name that asks for them ("qwen2.5 32b gguf", "bartowski qwen"):
+        the name alone picks the models, the quantizer words only which of their GGUF repos."""
+        words = self.gguf_words(text)
+        if not words.names_gguf or not words.rest.strip():
+            return []
+        return self.gguf_repos_of(self.search(words.rest, 5, prefix=True), words.orgs)[:limit]
 
     def suggest(self, text: str, limit: int = 3) -> tuple[str, ...]:
         """The names closest to ``text`` when nothing matched, for the error message."""

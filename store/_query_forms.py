@@ -5,6 +5,11 @@ A query is a repo id, a ``.gguf`` file name, a name plus a quant ("qwen2.5-32b Q
 is split off before the name is looked up, so it never steers the match to another model; the
 name goes through the name index's own resolver. A repo id is a precise request: it is
 answered by that repo or not at all, never by the nearest stored one.
+
+A name that asks for GGUF repos ("qwen2.5 32b instruct gguf", "bartowski qwen2.5 32b") is answered by
+that GGUF repo: the name without "gguf" and the quantizer picks the model, and the quantizer only which
+of that model's GGUF repos. Only when the model itself has no GGUF repo at all is its sibling of the
+same family and size (base or -Instruct) looked at, and the answer then names the sibling's repo.
 """
 
 from __future__ import annotations
@@ -13,12 +18,14 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
+from ._codec import MODEL_COLUMNS, record_from_row, row_by_name
 from ._db import Database
 from ._files import GgufFileRecord, GgufRepoRecord, get_base_model, get_gguf_repo, list_gguf_files_for_base
 from ._gguf_query import find_gguf_files_by_name, parse_quant_query
 from ._models import get_model
 from ._names import NameIndex, Resolution
-from .errors import RepoNotStoredError
+from ._records import ModelRecord
+from .errors import ModelNotFoundError, RepoNotStoredError
 
 # The Hub's repo id rule (huggingface_hub validate_repo_id): owner/name of letters, digits, "-", "_", ".",
 # at most 96 characters.
@@ -29,6 +36,9 @@ _HUB_URL = re.compile(
     r"(?:/(?:blob|resolve)/[^/\s]+/(?P<file>[^\s?#]+))?/?(?:[?#]\S*)?",
     re.IGNORECASE,
 )
+# The suffixes that tell a model's variants of one family and size apart on the Hub: the base model
+# ("Qwen2.5-32B", "gemma-3-27b-pt") and its chat-tuned sibling ("-Instruct", "-it", "-Chat").
+_VARIANT_SUFFIXES = ("-Instruct", "-instruct", "-Chat", "-chat", "-it", "-pt", "-Base", "-base")
 
 
 class QueryForm(StrEnum):
@@ -62,6 +72,9 @@ class QueryAnswer:
     resolution: Resolution
     gguf_repo: GgufRepoRecord | None = None
     files: tuple[GgufFileRecord, ...] = ()
+    # The model has no GGUF files, but its sibling of the same family and size has this many.
+    sibling: str | None = None
+    sibling_files: int = 0
 
     @property
     def names_files(self) -> bool:
@@ -125,10 +138,75 @@ async def resolve_query(db: Database, index: NameIndex, text: str) -> QueryAnswe
         answer = await _by_repo_id(db, query, query.name)
         return _only_quant(answer, query.quant)
     name = query.name if query.form is not QueryForm.NAME else text
+    named_gguf = await _by_gguf_words(db, index, query, name)
+    if named_gguf is not None:
+        return _only_quant(named_gguf, query.quant)
     resolution = index.resolve(name)
     files = await list_gguf_files_for_base(db, resolution.repo_id)
-    answer = QueryAnswer(query, resolution.repo_id, resolution, None, files)
+    sibling = None if files else await sibling_with_files(db, resolution.repo_id)
+    answer = QueryAnswer(query, resolution.repo_id, resolution, None, files, *(sibling or (None, 0)))
     return _only_quant(answer, query.quant)
+
+
+def sibling_ids(repo_id: str) -> tuple[str, ...]:
+    """The repo ids of ``repo_id``'s variants of the same family and size ("Org/X" <-> "Org/X-Instruct")."""
+    org, slash, name = repo_id.partition("/")
+    if not slash:
+        return ()
+    stem = next((name[: -len(s)] for s in _VARIANT_SUFFIXES if name.lower().endswith(s.lower())), name)
+    ids = (f"{org}/{stem}{suffix}" for suffix in ("", *_VARIANT_SUFFIXES))
+    return tuple(i for i in dict.fromkeys(ids) if i.lower() != repo_id.lower())
+
+
+async def sibling_with_files(db: Database, repo_id: str) -> tuple[str, int] | None:
+    """The sibling of ``repo_id`` (same family and size) with the most readable GGUF files, and how many."""
+    siblings = sibling_ids(repo_id)
+    if not siblings:
+        return None
+    marks = ",".join("?" * len(siblings))
+    row = await db.fetchone(
+        f"""SELECT base_model, count(*) FROM gguf_files
+        WHERE base_model IN ({marks}) AND status = 'ok' AND kind = 'model'
+        GROUP BY base_model ORDER BY count(*) DESC, base_model LIMIT 1""",
+        siblings,
+    )
+    return (str(row[0]), int(row[1])) if row else None
+
+
+async def list_quantized_repos(db: Database, base_model: str, limit: int = 20) -> tuple[ModelRecord, ...]:
+    """Quantized safetensors repos (AWQ, GPTQ, FP8, NVFP4, MLX, ...) whose ``base_model`` link is
+    ``base_model``, with header-exact stored bytes, most popular first (GGUF files are listed as files)."""
+    rows = await db.fetchall(
+        f"""SELECT {", ".join(MODEL_COLUMNS)} FROM models
+        WHERE repo_key IN (SELECT lower(repo_id) FROM base_models WHERE base_model = ?)
+        AND status = 'ok' AND provenance = 'header' AND stored_bytes > 0 AND lower(repo_id) != lower(?)
+        AND coalesce(json_extract(accounting_json, '$.quantization'), 'gguf') != 'gguf'
+        ORDER BY popularity DESC, repo_id LIMIT ?""",
+        (base_model, base_model, limit),
+    )
+    return tuple(record_from_row(row_by_name(row)) for row in rows)
+
+
+async def _by_gguf_words(db: Database, index: NameIndex, query: ModelQuery, name: str) -> QueryAnswer | None:
+    """A name that asks for GGUF repos, answered by the GGUF repo it names (see the module docstring);
+    None when the name does not ask for one or its model part matches nothing."""
+    words = index.gguf_words(name)
+    if not words.names_gguf or not words.rest.strip():
+        return None
+    try:
+        resolution = index.resolve(words.rest)
+    except ModelNotFoundError:
+        return None
+    model = resolution.repo_id
+    repos = index.gguf_repos_of((model,), words.orgs)
+    if not repos and not index.gguf_repos_of((model,)):  # no GGUF repo at all: the sibling's
+        repos = index.gguf_repos_of(sibling_ids(model), words.orgs)
+    if not repos:  # that quantizer did not convert this model: the model itself is the answer
+        files = await list_gguf_files_for_base(db, model)
+        return QueryAnswer(query, model, resolution, None, files)
+    answer = await _by_repo_id(db, query, repos[0])
+    found = Resolution(repos[0], False, tuple(repos[1:5]))
+    return QueryAnswer(query, answer.model_id, found, answer.gguf_repo, answer.files)
 
 
 async def _by_repo_id(db: Database, query: ModelQuery, repo_id: str) -> QueryAnswer:
@@ -136,7 +214,9 @@ async def _by_repo_id(db: Database, query: ModelQuery, repo_id: str) -> QueryAns
     model = await get_model(db, repo_id)
     if model is not None:
         files = await list_gguf_files_for_base(db, model.repo_id)
-        return QueryAnswer(query, model.repo_id, Resolution(model.repo_id, True), None, files)
+        sibling = None if files else await sibling_with_files(db, model.repo_id)
+        exact = Resolution(model.repo_id, True)
+        return QueryAnswer(query, model.repo_id, exact, None, files, *(sibling or (None, 0)))
     repo = await get_gguf_repo(db, repo_id)
     if repo is None:
         raise RepoNotStoredError(repo_id)
