@@ -113,7 +113,7 @@ def quantized_repos_section(fits: tuple[QuantizedRepoFit, ...]) -> Section | Non
     )
     links: list[Line] = [(link(url, url),) for url in (_repo_url(f.repo_id) for f in fits[:SHOWN_REPOS])]
     if len(fits) > SHOWN_REPOS:
-        links.append((f"and {len(fits) - SHOWN_REPOS} more repos (fitbot fit --json lists them all)",))
+        links.append((f"and {len(fits) - SHOWN_REPOS} more repos not shown",))
     heading = "Quantized repos on the Hub (as stored: exact bytes; total in GiB is an estimate)"
     return Section(heading, (Table(QUANTIZED_COLUMNS, rows), *links))
 
