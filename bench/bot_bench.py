@@ -74,8 +74,14 @@ async def add_synthetic_models(db: Database, n: int, seed: int = 4) -> int:
 
 
 class _Response:
+    def __init__(self) -> None:
+        self._done = False
+
+    def is_done(self) -> bool:
+        return self._done
+
     async def defer(self, **_: object) -> None:
-        return None
+        self._done = True
 
 
 class _Followup:
