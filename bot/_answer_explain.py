@@ -6,14 +6,20 @@ from estimator import explain_option
 
 from . import _format as fmt
 from ._document import Document, Line, Section, code
+from ._recommendation import recommendation_for
 from ._safe import clean
 from ._service import FitAnswer
 
 
 def explained_quant(answer: FitAnswer, quant: str | None) -> str:
-    """The option to explain: the one asked for, else the best, else Q4_K_M."""
+    """The option to explain: the one asked for, else the recommended pick (what the headline and
+    the Discord card name) when it is a row of the table, else the table's best, else Q4_K_M."""
     if quant:
         return quant
+    rows = {o.quant for o in answer.report.options}
+    pick = recommendation_for(answer).quant
+    if pick in rows:
+        return pick
     return answer.report.best.quant if answer.report.best else "Q4_K_M"
 
 

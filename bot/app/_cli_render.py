@@ -12,8 +12,7 @@ import sys
 from dataclasses import replace
 from typing import TextIO
 
-from .._document import Action, Block, Document, Run, Style, Table
-from .._format import content_table_lines
+from .._document import Action, Block, Document, Run, Style, Table, table_lines
 
 __all__ = ["HOW_TO_RUN", "echo_document", "one_page", "plain_run", "render_plain"]
 
@@ -28,7 +27,7 @@ def plain_run(run: Run | str) -> str:
 
 def _plain_block(block: Block) -> str:
     if isinstance(block, Table):
-        return "\n".join(content_table_lines(block))
+        return "\n".join(table_lines(block))
     return "".join(plain_run(r) for r in block)
 
 

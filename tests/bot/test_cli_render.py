@@ -7,7 +7,7 @@ import re
 from click.testing import CliRunner
 
 from bot._document import Action, Column, Document, Section, Table, code, strong
-from bot._format import content_table_lines
+from bot._document import table_lines
 from bot.app._cli_render import echo_document, render_plain
 from bot.cli import main
 
@@ -27,7 +27,7 @@ def test_values_of_a_thousand_or_more_never_touch_their_neighbour():
         (Column("quant", 6), Column("KV", 6, ">"), Column("other", 6, ">"), Column("total", 7, ">")),
         (("BF16", "0.5", "4.3", "1,253.2"), ("Q4", "1,024.0", "12,345.6", "9.9")),
     )
-    lines = content_table_lines(table)
+    lines = table_lines(table)
     for line, row in zip(lines[1:], table.rows, strict=True):
         assert line.split() == list(row)
     # the columns still line up: every row is as long as the header
@@ -37,7 +37,7 @@ def test_values_of_a_thousand_or_more_never_touch_their_neighbour():
 def test_table_without_collisions_keeps_its_declared_widths():
     """Content that fits its columns renders exactly as the declared fixed widths."""
     table = Table((Column("a", 5), Column("b", 6, ">")), (("x", "1.0"),))
-    assert content_table_lines(table) == [f"{'a':<5}{'b':>6}", f"{'x':<5}{'1.0':>6}"]
+    assert table_lines(table) == [f"{'a':<5}{'b':>6}", f"{'x':<5}{'1.0':>6}"]
 
 
 def test_fit_table_separates_a_total_over_a_thousand_gib(db_path):
