@@ -163,14 +163,22 @@ def parse_layer_map(text: Mapping[str, object], model_type: str, shape: Attentio
     """Build the per-layer map from config.json's text section."""
     names = _layer_names(text, model_type, shape.num_layers)
     shared_from = shape.num_layers - (json_int(text.get("num_kv_shared_layers")) or 0)
-    layers = tuple(
-        _layer(text, model_type, shape, name, i, shared=i >= shared_from) for i, name in enumerate(names)
-    )
+    # A layer depends on its index only through per_layer_config; without one, layers of the same
+    # name are one record, built once (a fresh store parses every bundled config before answering).
+    by_index = isinstance(text.get("per_layer_config"), Mapping)
+    made: dict[tuple[str, bool], Layer] = {}
+    layers = []
+    for i, name in enumerate(names):
+        shared = i >= shared_from
+        layer = None if by_index else made.get((name, shared))
+        if layer is None:
+            layer = made[(name, shared)] = _layer(text, model_type, shape, name, i, shared=shared)
+        layers.append(layer)
     mtp = json_int(text.get("num_nextn_predict_layers")) or json_int(text.get("mtp_num_hidden_layers")) or 0
     mtp_layer = Layer(
         LayerKind.MLA if shape.mla_latent else LayerKind.FULL, _attention(text, shape, "full", 0)
     )
-    return LayerMap(layers, (mtp_layer,) * mtp)
+    return LayerMap(tuple(layers), (mtp_layer,) * mtp)
 
 
 def _layer_names(text: Mapping[str, object], model_type: str, layers: int) -> list[str]:
