@@ -134,14 +134,11 @@ def account_from_tensors(
     exact_shapes: Mapping[str, tuple[int, ...]] | None = None,
 ) -> ParamAccounting:
     """Count a checkpoint's parameters from its tensors (all shards together)."""
+    if exact_shapes:  # exact shapes are per tensor name: no two tensors share a counting
+        return account_each_tensor(tensors, config, provenance=provenance, exact_shapes=exact_shapes)
     quant = config.quantization if config else None
     num_layers = config.num_layers if config else None
     tally = _Tally()
-    shapes = dict(exact_shapes or {})
-    if shapes:  # exact shapes are per tensor name: no two tensors share a counting
-        for tensor in tensors:
-            _count_tensor(tally, tensor, unpack_tensor(tensor, quant, shapes), num_layers)
-        return _finish(tally, config, provenance)
     # DeepSeek-V3 stores 92,000 tensors that differ only in layer and expert numbers. How a
     # tensor counts (bytes, logical parameters, component, role) depends only on its name with
     # the numbers taken out, its dtype and shape, so the loop only counts tensors per (name
@@ -176,9 +173,25 @@ def account_from_tensors(
     for (dtype, shape), count in bookkeeping.items():
         tally.stored[dtype] += storage_bytes(dtype, math.prod(shape)) * count
     if not _tally_runs(tally, runs, quant, num_layers):  # a layer's routers disagree: order decides
-        tally = _Tally()
-        for tensor in tensors:
-            _count_tensor(tally, tensor, unpack_tensor(tensor, quant), num_layers)
+        return account_each_tensor(tensors, config, provenance=provenance)
+    return _finish(tally, config, provenance)
+
+
+def account_each_tensor(
+    tensors: Iterable[TensorInfo],
+    config: ModelConfig | None,
+    *,
+    provenance: str = HEADER,
+    exact_shapes: Mapping[str, tuple[int, ...]] | None = None,
+) -> ParamAccounting:
+    """``account_from_tensors`` the plain way, one tensor after another: the reference its runs
+    must match (tests/estimator/test_accounting_runs.py), and the path for exact shapes."""
+    quant = config.quantization if config else None
+    num_layers = config.num_layers if config else None
+    tally = _Tally()
+    shapes = dict(exact_shapes or {})
+    for tensor in tensors:
+        _count_tensor(tally, tensor, unpack_tensor(tensor, quant, shapes), num_layers)
     return _finish(tally, config, provenance)
 
 
