@@ -83,8 +83,9 @@ def test_typed_decode_refuses_what_the_dict_path_refuses(name):
     """Bools, floats, ranks over 8 and counts past 2**63 fail the typed decode's own checks and
     take the dict path, which names the defect: the same error, word for word."""
     body = _answer({"model.safetensors": {"t": _ODD[name]}})
-    assert _outcome(decode_sharded_metadata, body) == _outcome(lambda b: parse_sharded_metadata(json.loads(b)), body)
-    assert isinstance(_outcome(decode_sharded_metadata, body), tuple)
+    typed = _outcome(decode_sharded_metadata, body)
+    assert typed == _outcome(lambda b: parse_sharded_metadata(json.loads(b)), body)
+    assert isinstance(typed, tuple)
 
 
 class _Entry:
@@ -113,8 +114,10 @@ def _entry_headers() -> list[tuple[str, dict]]:
             for h in replica(key).files.values()]
     bad = [(c.name, _header_json(c.content)) for c in all_malformed()]
     bad += [(name, {"t": entry}) for name, entry in _ODD.items()]
-    return good + [(name, h) for name, h in bad
-                   if isinstance(h, dict) and all(isinstance(e, dict) for k, e in h.items() if k != "__metadata__")]
+    return good + [
+        (name, h) for name, h in bad
+        if isinstance(h, dict) and all(isinstance(e, dict) for k, e in h.items() if k != "__metadata__")
+    ]
 
 
 @pytest.mark.parametrize(("name", "header"), _entry_headers(), ids=lambda v: v if isinstance(v, str) else "")
