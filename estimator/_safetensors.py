@@ -178,6 +178,10 @@ def parse_tensor_entries(
     # DeepSeek-V3 has 92,000 entries: a frozen dataclass's __init__ (one object.__setattr__ per
     # field) took a third of this loop, so the fields are set through their slots (bench.crawler_scale).
     new, set_name, set_dtype, set_shape, set_offsets = _TENSOR_INFO_SLOTS
+    # DeepSeek-V3's 92,000 tensors have a few dozen shapes: one tuple per shape is 92,000 fewer
+    # objects to hold and for the cycle collector to walk next (measured: its first collection
+    # after the parse went from 23-37 ms to 19-25 ms).
+    shapes: dict[tuple[int, ...], tuple[int, ...]] = {}
     for name, entry in entries:
         dtype, shape, offsets = entry.dtype, entry.shape, entry.data_offsets
         bits = bits_of(dtype) if dtype else None
@@ -193,7 +197,8 @@ def parse_tensor_entries(
                 info = new(TensorInfo)
                 set_name(info, name)
                 set_dtype(info, dtype)
-                set_shape(info, shape if type(shape) is tuple else tuple(shape))
+                dims = shape if type(shape) is tuple else tuple(shape)
+                set_shape(info, shapes.setdefault(dims, dims))
                 set_offsets(info, offsets if type(offsets) is tuple else (start, end))
                 append(info)
                 continue
