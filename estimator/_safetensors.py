@@ -183,6 +183,8 @@ def parse_tensor_entries(
     # after the parse went from 23-37 ms to 19-25 ms).
     shapes: dict[tuple[int, ...], tuple[int, ...]] = {}
     for name, entry in entries:
+        if name == "__metadata__":
+            continue
         dtype, shape, offsets = entry.dtype, entry.shape, entry.data_offsets
         bits = bits_of(dtype) if dtype else None
         if (
@@ -202,8 +204,6 @@ def parse_tensor_entries(
                 set_offsets(info, offsets if type(offsets) is tuple else (start, end))
                 append(info)
                 continue
-        if name == "__metadata__":
-            continue
         # anything odd: the checked path names the defect
         fields = {"dtype": dtype, "shape": shape, "data_offsets": offsets}
         raw = {k: list(v) if isinstance(v, tuple) else v for k, v in fields.items() if v is not None}

@@ -114,6 +114,8 @@ def _entry_headers() -> list[tuple[str, dict]]:
             for h in replica(key).files.values()]
     bad = [(c.name, _header_json(c.content)) for c in all_malformed()]
     bad += [(name, {"t": entry}) for name, entry in _ODD.items()]
+    tensor_like = {"dtype": "U8", "shape": [1], "data_offsets": [0, 1]}
+    bad.append(("metadata-shaped-like-a-tensor", {"__metadata__": tensor_like, "t": tensor_like}))
     return good + [
         (name, h) for name, h in bad
         if isinstance(h, dict) and all(isinstance(e, dict) for k, e in h.items() if k != "__metadata__")
