@@ -1,6 +1,8 @@
 """Issue 13, the crawler half: each figure beside its target, measured side by side in one run.
 
 Run:  .venv/bin/python -m bench.crawler_scale [--repos 50000]      (also: python -m bench.scale run --crawler)
+      .venv/bin/python -m bench.crawler_scale --only deepseek --rounds 7 [--against GIT_REV]   (figure 2
+      alone; --against measures that revision's figure in child processes taking turns with this tree's)
 
 1. the real-layout corpus (tests/crawler/corpus.py: DeepSeek-V3, Qwen3-30B-A3B, gpt-oss, quantized
    Llamas, ...) on the stand-in at 0 ms latency: a whole ``crawl_once`` (listing, reads, accounting,
@@ -177,6 +179,30 @@ def deepseek_parse_ms(rounds: int) -> dict[str, float]:
     return {"now": min(cpu["now"]) * 1000, "dict": min(cpu["dict"]) * 1000, "params": params["now"]}
 
 
+_CHILD = "from bench.crawler_scale import deepseek_parse_ms; print(deepseek_parse_ms({rounds})['now'])"
+
+
+def deepseek_against(rev: str, rounds: int) -> dict[str, float]:
+    """The DeepSeek-V3 figure of this tree and of git ``rev`` side by side: child processes take
+    turns, old then new, each best of ``rounds``; the best turn of each counts (CPU ms)."""
+    import io
+    import subprocess
+    import tarfile
+
+    root = Path(__file__).resolve().parents[1]
+    archive = subprocess.run(["git", "-C", str(root), "archive", rev], capture_output=True, check=True).stdout
+    best: dict[str, float] = {}
+    with tempfile.TemporaryDirectory(prefix="fitbot-bench-rev-") as old:
+        tarfile.open(fileobj=io.BytesIO(archive)).extractall(old, filter="data")
+        for _ in range(3):
+            for name, tree in (("old", old), ("new", str(root))):
+                env = {**os.environ, "PYTHONPATH": tree}
+                out = subprocess.run([sys.executable, "-c", _CHILD.format(rounds=rounds)], cwd=tree, env=env,
+                                     capture_output=True, text=True, check=True).stdout
+                best[name] = min(best.get(name, float("inf")), float(out.split()[-1]))
+    return best
+
+
 async def _catalog_version(db_path: str) -> int:
     from store import Database, get_catalog_version
 
@@ -208,15 +234,25 @@ def hub_scale(repos: int) -> dict[str, Any]:
     }
 
 
-def report(repos: int, rounds: int) -> None:
-    """Measure and print every crawler figure beside its target."""
+def report(repos: int, rounds: int, only: str | None = None, against: str | None = None) -> None:
+    """Measure and print every crawler figure beside its target (``only="deepseek"``: that line;
+    ``against``: a git revision whose DeepSeek-V3 figure is measured beside this tree's)."""
     logging.getLogger("crawler").setLevel(logging.ERROR)
     print(f"\n== crawler ({datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} CPUs, "
           f"load {os.getloadavg()[0]:.1f}) ==")
     d = deepseek_parse_ms(rounds)
     print(f"DeepSeek-V3 parse + accounting (one-call answer -> record, {d['params']:,} params): "
           f"{d['now']:.0f} ms CPU (the dict path it replaced: {d['dict']:.0f} ms, {d['dict'] / d['now']:.1f}x)"
-          f"  target < {DEEPSEEK_TARGET_MS:.0f} ms {'ok' if d['now'] < DEEPSEEK_TARGET_MS else 'OVER'}")
+          f"  target < {DEEPSEEK_TARGET_MS:.0f} ms {'ok' if d['now'] < DEEPSEEK_TARGET_MS else 'OVER'}"
+          f"  (load {os.getloadavg()[0]:.1f} after)")
+    if against:
+        load = os.getloadavg()[0]
+        ab = deepseek_against(against, rounds)
+        print(f"  side by side with {against} (child processes taking turns, load {load:.1f} -> "
+              f"{os.getloadavg()[0]:.1f}): {against} {ab['old']:.0f} ms, this tree {ab['new']:.0f} ms CPU, "
+              f"{ab['old'] / ab['new']:.2f}x")
+    if only == "deepseek":
+        return
     c = corpus_speed(rounds)
     print(f"real-layout corpus, 0 ms latency, {c['repos']} readable repos ({c['ok']} ok): crawl_once "
           f"{c['ours_s']:.2f} s wall / {c['ours_cpu_s']:.2f} s CPU; hf_hub loop {c['hf_s']:.2f} s / "
@@ -240,8 +276,11 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.crawler_scale", description=__doc__.splitlines()[0])
     parser.add_argument("--repos", type=int, default=50_000, help="tiny repos for the Hub-scale crawl")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--only", choices=["deepseek"], help="only this figure (seconds, not minutes)")
+    parser.add_argument("--against", metavar="GIT_REV",
+                        help="also measure DeepSeek-V3 at this revision, in turns with this tree")
     args = parser.parse_args(argv)
-    report(args.repos, args.rounds)
+    report(args.repos, args.rounds, args.only, args.against)
 
 
 if __name__ == "__main__":

@@ -22,12 +22,13 @@ import asyncio
 import json
 from collections.abc import Awaitable
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 
 from estimator import (
     INDEX_FILE,
+    MAX_SHAPE_RANK,
     SINGLE_FILE,
     HeaderParseError,
     SafetensorsHeader,
@@ -229,12 +230,18 @@ async def fetch_sharded_metadata(hub: HubClient, candidate: Candidate) -> bytes:
     return await hub.http.fetch_bytes(url, target, max_bytes=MAX_METADATA_BYTES)
 
 
+# safetensors' own limits on a count (u64 below 2**63) and a shape's rank, checked while
+# msgspec decodes, so the estimator need not look at each number again (counts_checked).
+_Count = Annotated[int, msgspec.Meta(ge=0, le=(1 << 63) - 1)]
+_Shape = Annotated[tuple[_Count, ...], msgspec.Meta(max_length=MAX_SHAPE_RANK)]
+
+
 class _TensorEntry(msgspec.Struct, gc=False):  # holds no cycles: the collector need not track it
     """A header's tensor entry as msgspec decodes it (``__metadata__`` decodes to all None)."""
 
     dtype: str | None = None
-    shape: tuple[int, ...] | None = None  # tuples, as TensorInfo keeps them: no copy per tensor
-    data_offsets: tuple[int, int] | None = None
+    shape: _Shape | None = None  # tuples, as TensorInfo keeps them: no copy per tensor
+    data_offsets: tuple[_Count, _Count] | None = None
 
 
 class _MetadataAnswer(msgspec.Struct):
@@ -267,7 +274,7 @@ def decode_sharded_metadata(body: bytes) -> list[tuple[str, SafetensorsHeader]] 
                 "the safetensors-metadata answer holds no shard headers", filename=INDEX_FILE
             )
         return [
-            (shard, parse_tensor_entries(header.items(), filename=shard))
+            (shard, parse_tensor_entries(header.items(), filename=shard, counts_checked=True))
             for shard, header in answer.headers.items()
         ]
 

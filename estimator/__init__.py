@@ -104,6 +104,7 @@ from ._runtime import (
 )
 from ._safetensors import (
     INDEX_FILE,
+    MAX_SHAPE_RANK,
     SINGLE_FILE,
     SafetensorsHeader,
     SafetensorsIndex,
@@ -167,6 +168,7 @@ __all__ = [
     "HEADER",
     "HeaderParseError",
     "INDEX_FILE",
+    "MAX_SHAPE_RANK",
     "InputError",
     "KV_TYPES",
     "KindSummary",

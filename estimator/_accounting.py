@@ -12,6 +12,7 @@ Conventions (shown to users wherever the numbers appear):
 
 from __future__ import annotations
 
+import math
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
@@ -20,6 +21,7 @@ from enum import StrEnum
 
 from . import _tensor_roles as roles
 from ._config import ModelConfig, QuantConfig
+from ._dtypes import storage_bytes
 from ._quant_unpack import BOOKKEEPING_SUFFIXES, LogicalTensor, unpack_tensor
 from ._safetensors import TensorInfo
 
@@ -132,54 +134,120 @@ def account_from_tensors(
     exact_shapes: Mapping[str, tuple[int, ...]] | None = None,
 ) -> ParamAccounting:
     """Count a checkpoint's parameters from its tensors (all shards together)."""
+    if exact_shapes:  # exact shapes are per tensor name: no two tensors share a counting
+        return account_each_tensor(tensors, config, provenance=provenance, exact_shapes=exact_shapes)
+    quant = config.quantization if config else None
+    num_layers = config.num_layers if config else None
+    tally = _Tally()
+    # DeepSeek-V3 stores 92,000 tensors that differ only in layer and expert numbers. How a
+    # tensor counts (bytes, logical parameters, component, role) depends only on its name with
+    # the numbers taken out, its dtype and shape, so the loop only counts tensors per (name
+    # template, layer, dtype, shape) and keeps each such run's highest expert number; each run is
+    # then worked out once and multiplied (bench.crawler_scale).
+    tensors = tuple(tensors)  # read twice if one layer's routers disagree
+    places: dict[tuple[str, ...], tuple[int, int]] = {}
+    runs: dict[_RunKey, _Run] = {}
+    bookkeeping: dict[tuple[str, tuple[int, ...]], int] = {}
+    split = _NUMBERED.split
+    for tensor in tensors:
+        name = tensor.name
+        if name[name.rfind(".") + 1 :] in BOOKKEEPING_SUFFIXES:  # half of an FP8 checkpoint: bytes only
+            key = (tensor.dtype, tensor.shape)
+            bookkeeping[key] = bookkeeping.get(key, 0) + 1
+            continue
+        parts = split(name)
+        template = tuple(parts[0::2])
+        place = places.get(template)
+        if place is None:
+            place = places[template] = _number_places(name)
+        at_layer, at_expert = place
+        run_key = (template, parts[at_layer] if at_layer else None, tensor.dtype, tensor.shape)
+        run = runs.get(run_key)
+        if run is None:
+            run = runs[run_key] = _Run(tensor, at_expert)
+        run.count += 1
+        if at_expert:
+            expert = int(parts[at_expert])
+            if expert > run.top_expert:
+                run.top_expert = expert
+    for (dtype, shape), count in bookkeeping.items():
+        tally.stored[dtype] += storage_bytes(dtype, math.prod(shape)) * count
+    if not _tally_runs(tally, runs, quant, num_layers):  # a layer's routers disagree: order decides
+        return account_each_tensor(tensors, config, provenance=provenance)
+    return _finish(tally, config, provenance)
+
+
+def account_each_tensor(
+    tensors: Iterable[TensorInfo],
+    config: ModelConfig | None,
+    *,
+    provenance: str = HEADER,
+    exact_shapes: Mapping[str, tuple[int, ...]] | None = None,
+) -> ParamAccounting:
+    """``account_from_tensors`` the plain way, one tensor after another: the reference its runs
+    must match (tests/estimator/test_accounting_runs.py), and the path for exact shapes."""
     quant = config.quantization if config else None
     num_layers = config.num_layers if config else None
     tally = _Tally()
     shapes = dict(exact_shapes or {})
-    if shapes:  # exact shapes are per tensor name: no two tensors share a counting
-        for tensor in tensors:
-            _count_tensor(tally, tensor, unpack_tensor(tensor, quant, shapes), num_layers)
-        return _finish(tally, config, provenance)
-    # DeepSeek-V3 stores 92,000 tensors that differ only in layer and expert numbers. How a
-    # tensor counts (bytes, logical parameters, component, role) depends only on its name with
-    # the numbers taken out, its dtype and shape, so each such shape is worked out once, and so
-    # is which of a name's numbers is its layer and which its expert (bench.crawler_scale).
-    places: dict[tuple[str, ...], tuple[int, int]] = {}
+    for tensor in tensors:
+        _count_tensor(tally, tensor, unpack_tensor(tensor, quant, shapes), num_layers)
+    return _finish(tally, config, provenance)
+
+
+def _tally_runs(
+    tally: _Tally,
+    runs: dict[_RunKey, _Run],
+    quant: QuantConfig | None,
+    num_layers: int | None,
+) -> bool:
+    """Add each run of like tensors to the tally, in the order of their first tensors (the first
+    tensor of a role and layer gives its row size, the first of a layer its place in the notes).
+
+    Returns False when one layer's router weights give different expert counts, where only the
+    per-tensor order can say which one counts.
+    """
     memo: dict[tuple[tuple[str, ...], str, tuple[int, ...], bool], _Counting] = {}
     stored, components, groups = tally.stored, tally.components, tally.groups
-    sizes: dict[tuple[str, tuple[int, ...]], int] = {}
-    for tensor in tensors:
-        name = tensor.name
-        if name[name.rfind(".") + 1 :] in BOOKKEEPING_SUFFIXES:  # half of an FP8 checkpoint: bytes only
-            size = sizes.get((tensor.dtype, tensor.shape))
-            if size is None:
-                size = sizes[(tensor.dtype, tensor.shape)] = tensor.size_bytes
-            stored[tensor.dtype] += size
-            continue
-        parts = _NUMBERED.split(name)
-        template = tuple(parts[0::2])
-        place = places.get(template)
-        if place is None:
-            place = places[template] = _number_places(tensor.name)
-        layer = int(parts[place[0]]) if place[0] else None
+    routers: dict[int, int] = {}
+    for (template, layer_text, dtype, shape), run in runs.items():
+        count = run.count
+        layer = None if layer_text is None else int(layer_text)
         beyond = num_layers is not None and layer is not None and layer >= num_layers
-        key = (template, tensor.dtype, tensor.shape, beyond)
+        key = (template, dtype, shape, beyond)
         counting = memo.get(key)
         if counting is None:
-            counting = memo[key] = _counting(tensor, quant, num_layers)
-        stored[tensor.dtype] += counting.size_bytes
-        params = counting.params
-        if params is None:
+            counting = memo[key] = _counting(run.first, quant, num_layers)
+        stored[dtype] += counting.size_bytes * count
+        if counting.params is None:
             continue
+        params = counting.params * count
         components[counting.component] += params
         group = groups.setdefault((counting.role, -1 if layer is None else layer), [0, counting.row_size])
         group[0] += params
         if counting.lookup_only:
             tally.lookup_only += params
-        if layer is not None and counting.in_moe:
-            expert = int(parts[place[1]]) + 1 if place[1] else counting.experts_in_shape
-            _add_moe(tally, counting, layer, params, expert)
-    return _finish(tally, config, provenance)
+        if layer is None or not counting.in_moe:
+            continue
+        if counting.router_rows is not None and routers.setdefault(layer, counting.router_rows) != (
+            counting.router_rows
+        ):
+            return False
+        expert = run.top_expert + 1 if run.at_expert else counting.experts_in_shape
+        _add_moe(tally, counting, layer, params, expert)
+    return True
+
+
+# A run: tensors whose names differ only in their numbers, in one layer, with one dtype and shape.
+_RunKey = tuple[tuple[str, ...], str | None, str, tuple[int, ...]]  # template, layer, dtype, shape
+
+
+@dataclass(slots=True)
+class _Run:
+    first: TensorInfo  # how the run counts is worked out from its first tensor
+    at_expert: int  # where the expert number sits in the split name (0: not there)
+    count: int = 0
+    top_expert: int = -1
 
 
 def _number_places(name: str) -> tuple[int, int]:
