@@ -23,6 +23,7 @@ from estimator import (
     QuantOption,
     Recommendation,
     Verdict,
+    hardware_wording,
 )
 
 from . import _format as fmt
@@ -347,31 +348,12 @@ def _footer(answer: FitAnswer) -> str:
     )
 
 
-# llama.cpp's GPU backend per vendor, for the reserve's wording (the estimator's reserve is the same).
-_BACKENDS = {"nvidia": "CUDA", "amd": "ROCm/Vulkan", "intel": "SYCL/Vulkan", "apple": "Metal"}
-
-
 def _runtime_note(answer: FitAnswer) -> str:
     """Each runtime in the table and what it was assumed to hold, in the words of this budget's
-    hardware: Metal with no reserve on a Mac, CUDA or ROCm reserves on discrete cards."""
-    devices = answer.budget.devices
-    llama, hf = LLAMA_CPP_PROFILE, TRANSFORMERS_PROFILE
-    vendors = sorted({d.gpu.vendor for d in devices if d.gpu is not None})
-    if devices and all(d.cpu for d in devices):
-        notes = [f"GGUF rows: llama.cpp (CPU), n_ubatch {llama.n_ubatch}, all in system RAM."]
-    elif devices and all(d.unified for d in devices):
-        backend = "/".join(_BACKENDS.get(v, v) for v in vendors)
-        notes = [
-            f"GGUF rows: llama.cpp ({backend}), flash attention, n_ubatch {llama.n_ubatch}, unified memory: "
-            "no per-GPU reserve."
-        ]
-    else:
-        backend = "/".join(_BACKENDS.get(v, v) for v in vendors)
-        named = f" ({backend})" if backend else ""
-        notes = [
-            f"GGUF rows: llama.cpp{named}, flash attention, n_ubatch {llama.n_ubatch}, token embedding "
-            f"in system RAM, {llama.reserve_bytes_per_gpu >> 20} MiB {backend or 'runtime'} reserve per GPU."
-        ]
+    hardware (the advice's own wording): Metal with no reserve on a Mac, ROCm or CUDA on cards."""
+    budget, llama, hf = answer.budget, LLAMA_CPP_PROFILE, TRANSFORMERS_PROFILE
+    host = "" if budget.cpu_only or budget.unified else ", token embedding in system RAM"
+    notes = [f"GGUF rows: {hardware_wording(budget)}; flash attention, n_ubatch {llama.n_ubatch}{host}."]
     quants = {o.quant for o in answer.report.options}
     if quants & {Quant.STORED, Quant.FP8}:
         notes.append(

@@ -14,7 +14,14 @@ from ._accounting import (
     TensorGroup,
     account_from_tensors,
 )
-from ._advice import RUNS_FROM_DISK, USABLE_TOKENS_PER_S, Recommendation, recommend, recommend_for_report
+from ._advice import (
+    RUNS_FROM_DISK,
+    USABLE_TOKENS_PER_S,
+    Recommendation,
+    hardware_wording,
+    recommend,
+    recommend_for_report,
+)
 from ._best_quant import best_fitting_quants
 from ._budget import (
     ASSUMED_SYSTEM_RAM_BYTES,
@@ -270,6 +277,7 @@ __all__ = [
     "parse_safetensors_index",
     "parse_use",
     "rank_models",
+    "hardware_wording",
     "recommend",
     "recommend_for_report",
     "select_checkpoint_files",

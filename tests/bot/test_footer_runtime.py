@@ -17,11 +17,11 @@ def _footer(db_path, budget: str) -> str:
 @pytest.mark.parametrize(
     ("budget", "says", "never"),
     [
-        ("128GB mac", ("llama.cpp (Metal)", "no per-GPU reserve", "MLX rows: mlx-lm"), ("CUDA", "FP8/stored")),
-        ("M2 Ultra 192GB", ("llama.cpp (Metal)",), ("CUDA", "FP8/stored")),
-        ("64GB RAM", ("llama.cpp (CPU)", "all in system RAM"), ("CUDA", "reserve", "MLX")),
-        ("rx 6800", ("llama.cpp (ROCm/Vulkan)", "ROCm/Vulkan reserve per GPU"), ("CUDA", "MLX")),
-        ("rtx 4090", ("llama.cpp (CUDA)", "CUDA reserve per GPU", "FP8/stored rows"), ("MLX", "Metal")),
+        ("128GB mac", ("llama.cpp (Metal)", "no CUDA reserve", "MLX rows: mlx-lm"), ("reserve per GPU", "FP8/stored")),
+        ("M2 Ultra 192GB", ("llama.cpp (Metal)",), ("reserve per GPU", "FP8/stored")),
+        ("64GB RAM", ("llama.cpp on the CPU",), ("CUDA", "reserve", "MLX")),
+        ("rx 6800", ("ROCm (HIP) or Vulkan", "reserve per GPU"), ("CUDA", "MLX")),
+        ("rtx 4090", ("llama.cpp (CUDA)", "reserve per GPU", "FP8/stored rows"), ("MLX", "(Metal)")),
     ],
 )
 def test_the_footnote_speaks_the_hardware(db_path, budget: str, says: tuple[str, ...], never: tuple[str, ...]):
