@@ -20,7 +20,11 @@ from ._service import FitAnswer
 
 def recommendation_for(answer: FitAnswer) -> Recommendation:
     """The pick for this answer's model, budget, context and KV cache."""
-    return recommend_for_report(answer.model.facts, answer.report, answer.model.record.repo_id)
+    # The real files that run, most downloaded first: a pick with one names it (issue 15's files).
+    real = tuple(
+        (f.file.quant, f.file.file) for f in answer.files if f.file.quant and f.option.verdict != DOES_NOT_FIT
+    )
+    return recommend_for_report(answer.model.facts, answer.report, answer.model.record.repo_id, real)
 
 
 def recommendation_sentence(answer: FitAnswer, rec: Recommendation) -> Line:

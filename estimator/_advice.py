@@ -70,11 +70,13 @@ def recommend(
     kv_type: str | None = None,
     flash_attention: bool = True,
     report: FitReport | None = None,
+    real_files: tuple[tuple[str, str], ...] = (),
 ) -> Recommendation:
     """The recommendation for ``model`` on ``budget`` (see the module docstring for the rules).
 
     ``report`` (from ``estimate_fit``) supplies context, KV type and whether the user asked for
-    a context; without one, ``context`` and ``kv_type`` do.
+    a context; without one, ``context`` and ``kv_type`` do. ``real_files`` are (quant, file) pairs
+    of GGUF files known on the Hub: a pick with one names it, in its ``file`` and its command.
     """
     if report is not None:
         context = report.context if report.context_asked else context
@@ -93,7 +95,9 @@ def recommend(
         notes.append(
             f"native context is {native:,} tokens; {target:,} needs YaRN RoPE scaling, factor {rope:g}"
         )
-    q = Question(model, repo_id, speed_budget, base, kv_type, context is not None, flash_attention, rope)
+    q = Question(
+        model, repo_id, speed_budget, base, kv_type, context is not None, flash_attention, rope, real_files
+    )
     multi_dc = len(budget.devices) > 1 and all(d.gpu and d.gpu.datacenter for d in budget.devices)
     if multi_dc and vllm_capable(budget):
         vllm = vllm_pick(q, notes)
@@ -119,9 +123,11 @@ def recommend(
     return replace(rec, native_context=native, rope_scale=rope)
 
 
-def recommend_for_report(model: ModelFacts, report: FitReport, repo_id: str) -> Recommendation:
+def recommend_for_report(
+    model: ModelFacts, report: FitReport, repo_id: str, real_files: tuple[tuple[str, str], ...] = ()
+) -> Recommendation:
     """The recommendation for a report the caller already has (what ``fitbot fit`` shows)."""
-    return recommend(model, report.budget, repo_id=repo_id, report=report)
+    return recommend(model, report.budget, repo_id=repo_id, report=report, real_files=real_files)
 
 
 def _speed_budget(budget: Budget) -> tuple[Budget, list[str]]:

@@ -85,7 +85,8 @@ def from_disk(q: Question, report: FitReport, notes: list[str]) -> Recommendatio
     host = host_ram(q.model, option, context, None)
     spread = _spread(q, report, option, host)
     speed = _disk_speed(q, option, spread)
-    command = _disk_command(q, gguf_file_name(q.repo_id, option.quant), context, spread)
+    file = q.file_for(option.quant)
+    command = _disk_command(q, file or gguf_file_name(q.repo_id, option.quant), context, spread)
     notes = [
         *notes,
         f"{option.quant} ({spread.weights / GIB:.1f} GiB) is more than VRAM + RAM: llama.cpp maps the file "
@@ -97,7 +98,7 @@ def from_disk(q: Question, report: FitReport, notes: list[str]) -> Recommendatio
     ]
     return Recommendation(
         quant=option.quant,
-        file=None,
+        file=file,
         runtime=Runtime.LLAMA_CPP,
         context=context,
         max_context=context,

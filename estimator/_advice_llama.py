@@ -45,7 +45,7 @@ def llama_pick(q: Question, notes: list[str]) -> Recommendation:
     plan = option.offload if verdict == NEEDS_OFFLOAD else None
     return Recommendation(
         quant=option.quant,
-        file=None,
+        file=q.file_for(option.quant),
         runtime=Runtime.LLAMA_CPP,
         context=context,
         max_context=max(option.max_context, context),
@@ -93,7 +93,7 @@ def _launches(
     q: Question, quant: str, context: int, plan: OffloadPlan | None, kv: str
 ) -> tuple[tuple[str, str], ...]:
     """llama-server first; on a Mac the MLX command; then Ollama and vLLM where they apply."""
-    file = gguf_file_name(q.repo_id, quant)
+    file = q.file_for(quant) or gguf_file_name(q.repo_id, quant)
     launch = [(str(Runtime.LLAMA_CPP), _llama_command(q, file, context, plan, kv))]
     if any(d.gpu and d.gpu.vendor == "apple" for d in q.budget.devices):
         launch.append((str(Runtime.MLX), mlx_server(q.repo_id, bits=_MLX_BITS.get(quant, 4))))

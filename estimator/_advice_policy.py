@@ -82,6 +82,11 @@ class Question:
     context_asked: bool
     flash_attention: bool
     rope_scale: float | None  # YaRN factor needed beyond the native context
+    real_files: tuple[tuple[str, str], ...] = ()  # (quant, file) of GGUF files known on the Hub
+
+    def file_for(self, quant: str) -> str | None:
+        """The real GGUF file of ``quant`` (the first given: the caller lists the most downloaded first)."""
+        return next((file for name, file in self.real_files if name == quant), None)
 
     @property
     def target(self) -> int:

@@ -213,3 +213,13 @@ def test_a_gguf_repo_without_a_catalogued_base_is_answered_from_its_own_files(db
     files = json.loads(hostile.output)["files"]
     assert any(f["status"] == "ok" for f in files)
     assert all(f["status_reason"] for f in files if f["status"] == "error") and len(files) > 1
+
+
+def test_the_recommendation_names_the_real_file_of_its_pick(db_path, hub):
+    """With real files known, the pick's `file` is the most downloaded real file of its quant, and the
+    llama-server command loads that file instead of a guessed name (issue 12 §1, issue 15 §6)."""
+    _read_all(db_path, hub)
+    rec = _fit_json(db_path, hub, QWEN25)["recommendation"]
+    assert rec["quant"] == "Q4_K_M"
+    assert rec["file"] == Q4
+    assert f"-m {Q4} " in rec["launch"]["llama.cpp"]
