@@ -71,6 +71,8 @@ def choose(q: Question, report: FitReport, kv: str) -> Choice | None:
     tier = [c for c in choices if c.tier == top]
     if native and any(c.option.quant == native for c in tier):
         return next(c for c in tier if c.option.quant == native)
+    # Real files first: among equally good options, one that exists on the Hub beats an estimate.
+    tier = [c for c in tier if q.file_for(c.option.quant)] or tier
     if top == 0:
         capped = [c for c in tier if c.option.quant not in ABOVE_Q8] or tier
         fast = [c for c in capped if c.speed is None or c.speed >= USABLE_TOKENS_PER_S]

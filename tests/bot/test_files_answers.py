@@ -223,3 +223,13 @@ def test_the_recommendation_names_the_real_file_of_its_pick(db_path, hub):
     assert rec["quant"] == "Q4_K_M"
     assert rec["file"] == Q4
     assert f"-m {Q4} " in rec["launch"]["llama.cpp"]
+
+
+def test_the_pick_prefers_a_quant_with_a_real_file(db_path, hub):
+    """On 28 GB the estimate alone would pick Q5_K_M for Qwen2.5-32B; with real Q4_K_M and Q8_0 files
+    known (and no Q5_K_M file), the pick is the real Q4_K_M file, in the same tier (fits on the GPU)."""
+    before = _fit_json_budget(db_path, hub, QWEN25, "28GB")["recommendation"]
+    assert (before["quant"], before["file"]) == ("Q5_K_M", None)
+    _read_all(db_path, hub)
+    after = _fit_json_budget(db_path, hub, QWEN25, "28GB")["recommendation"]
+    assert (after["quant"], after["file"], after["verdict"]) == ("Q4_K_M", Q4, "fits")
