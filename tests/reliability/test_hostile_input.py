@@ -55,7 +55,9 @@ def test_the_values_reached_the_handlers(session):
     outcomes = session.capture.outcomes
     assert sum(n for (_, outcome), n in outcomes.items() if outcome == "ok") > 50
     assert len({outcome for _, outcome in outcomes if outcome != "ok"}) >= 5
-    assert sum(e.kind == "component" for e in session.exchanges) > 50
+    # A press is drawn only when an answer with buttons is idle on screen, which depends on how fast the
+    # bot answers: 34 and 41 presses were seen on loaded runs (one row of /fit buttons since issue 12).
+    assert sum(e.kind == "component" for e in session.exchanges) > 20
 
 
 def test_a_button_from_before_a_restart_gets_a_reply(tmp_path):
