@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 __all__ = [
+    "HOW_TO_RUN",
     "Action",
     "Block",
     "Column",
@@ -26,6 +27,7 @@ __all__ = [
     "code",
     "em",
     "link",
+    "plain_run",
     "render_text",
     "strong",
     "table_lines",
@@ -173,7 +175,11 @@ def _gap(columns: tuple[Column, ...], widths: list[int], rows: list[tuple[str, .
     return 0 if all(space_between(row) > 0 for row in rows) else 1
 
 
-def _plain_run(run: Run | str) -> str:
+HOW_TO_RUN = "How to run"
+
+
+def plain_run(run: Run | str) -> str:
+    """A run as plain text: a link prints its label (a URL labels itself), a channel its #name."""
     if isinstance(run, str):
         return run
     if run.style is Style.CHANNEL:
@@ -184,7 +190,7 @@ def _plain_run(run: Run | str) -> str:
 def _plain_block(block: Block) -> str:
     if isinstance(block, Table):
         return "\n".join(table_lines(block))
-    return "".join(_plain_run(r) for r in block)
+    return "".join(plain_run(r) for r in block)
 
 
 def render_text(doc: Document) -> str:
@@ -197,7 +203,7 @@ def render_text(doc: Document) -> str:
     for section in doc.sections:
         lines += ["", f"{section.heading}:", "\n".join(_plain_block(b) for b in section.blocks)]
     if doc.actions:
-        lines += ["", "\n".join(f"{a.label}: {a.command}" for a in doc.actions)]
+        lines += ["", f"{HOW_TO_RUN}:", *(f"  {a.label}: {a.command}" for a in doc.actions)]
     if doc.notes:
         lines += ["", " ".join(doc.notes)]
     text = "\n".join(lines)

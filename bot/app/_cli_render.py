@@ -12,27 +12,9 @@ import sys
 from dataclasses import replace
 from typing import TextIO
 
-from .._document import Action, Block, Document, Run, Style, Table, table_lines
+from .._document import Document, render_text
 
-__all__ = ["HOW_TO_RUN", "echo_document", "one_page", "plain_run", "render_plain"]
-
-HOW_TO_RUN = "How to run"
-
-
-def plain_run(run: Run | str) -> str:
-    if isinstance(run, str):
-        return run
-    return f"#{run.text}" if run.style is Style.CHANNEL else run.text
-
-
-def _plain_block(block: Block) -> str:
-    if isinstance(block, Table):
-        return "\n".join(table_lines(block))
-    return "".join(plain_run(r) for r in block)
-
-
-def _plain_actions(actions: tuple[Action, ...]) -> list[str]:
-    return [f"{HOW_TO_RUN}:", *(f"  {a.label}: {a.command}" for a in actions)]
+__all__ = ["echo_document", "one_page", "render_plain"]
 
 
 def one_page(doc: Document) -> Document:
@@ -55,23 +37,8 @@ def one_page(doc: Document) -> Document:
 
 
 def render_plain(doc: Document) -> str:
-    """Plain terminal text: title, lines, sections, how to run, notes (continuation pages joined in)."""
-    doc = one_page(doc)
-    lines = [doc.title, "=" * min(len(doc.title), 79)]
-    if doc.url:
-        lines.append(doc.url)
-    if doc.lines:
-        lines += ["", "\n".join(_plain_block(line) for line in doc.lines)]
-    for section in doc.sections:
-        lines += ["", f"{section.heading}:", "\n".join(_plain_block(b) for b in section.blocks)]
-    if doc.actions:
-        lines += ["", *_plain_actions(doc.actions)]
-    if doc.notes:
-        lines += ["", " ".join(doc.notes)]
-    text = "\n".join(lines)
-    for page in doc.pages:
-        text += "\n\n" + render_plain(page)
-    return text
+    """Plain terminal text (``render_text``) with the continuation pages joined in."""
+    return render_text(one_page(doc))
 
 
 def echo_document(doc: Document, *extra: Document, stream: TextIO | None = None) -> None:

@@ -16,8 +16,8 @@ from rich.style import Style as RichStyle
 from rich.table import Table as RichTable
 from rich.text import Text
 
-from .._document import Block, Document, Run, Style, Table, Tone
-from ._cli_render import HOW_TO_RUN, one_page, plain_run
+from .._document import HOW_TO_RUN, Block, Document, Run, Style, Table, Tone, plain_run
+from ._cli_render import one_page
 
 __all__ = ["print_documents", "render_rich"]
 
