@@ -16,7 +16,7 @@ the answers.
 
 At every sample the bot also writes its memory part by part (``_memory_parts``: the
 kernel's split of RSS, pymalloc's arenas, glibc malloc's in-use and freed-but-held bytes,
-SQLite's allocator, live objects, threads), so the report says which part grew after the
+SQLite's allocator, Python memory blocks, threads), so the report says which part grew after the
 warm-up, not only that RSS did.
 """
 
@@ -250,7 +250,7 @@ PARTS = (
     ("malloc_in_use_kib", "glibc malloc: in use"), ("malloc_free_held_kib", "glibc malloc: freed, still held"),
     ("malloc_mmapped_kib", "glibc malloc: mmapped blocks"),
     ("sqlite_used_kib", "SQLite allocator (page caches, statements)"),
-    ("gc_objects", "live objects the GC tracks"), ("Threads", "threads"),
+    ("python_blocks", "Python memory blocks allocated"), ("Threads", "threads"),
 )
 
 
