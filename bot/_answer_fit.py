@@ -101,8 +101,11 @@ def _grouped(budget: Budget) -> list[tuple[int, Device]]:
     return groups
 
 
-def render_fit(answer: FitAnswer) -> Document:
-    """The /fit answer: the reading of the model and budget, the best choice, the table."""
+def render_fit(answer: FitAnswer, rec: Recommendation | None = None) -> Document:
+    """The /fit answer: the reading of the model and budget, the best choice, the table.
+
+    ``rec`` is the policy's pick for ``answer`` when the caller already has it (Discord's card).
+    """
     record, report = answer.model.record, answer.report
     resolution = answer.model.resolution
     subject, url = fit_subject(answer)
@@ -141,7 +144,8 @@ def render_fit(answer: FitAnswer) -> Document:
                 f" and its KV at {fmt.tokens(report.context)} tokens, on the last GPU.",
             )
         )
-    rec = recommendation_for(answer)  # issue 12: the headline is the policy's pick (estimator/_advice.py)
+    if rec is None:  # issue 12: the headline is the policy's pick (estimator/_advice.py)
+        rec = recommendation_for(answer)
     quantized = _quantized_line(answer)
     if quantized:
         lines.append(quantized)

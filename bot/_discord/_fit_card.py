@@ -88,8 +88,8 @@ def _why(answer: FitAnswer, rec: Recommendation, explain: Explain | None) -> tup
 
 def fit_card(answer: FitAnswer, detail: Detail | None = None, *, explain: Explain | None = None) -> Document:
     """The /fit answer for a phone, with ``detail`` (if any) opened below the verdict."""
-    full = render_fit(answer)
     rec = recommendation_for(answer)
+    full = render_fit(answer, rec)
     named = answer.model.names_files
     file_line = card_file_line(answer.files, named=named)
     # A named file is the answer itself; otherwise the policy's pick leads, then the best real file.
