@@ -171,4 +171,15 @@ def machine() -> str:
         memory_kib = 0
     uname = os.uname()
     return (f"{cpu}, {os.cpu_count()} cores, {memory_kib / 2**20:.0f} GiB RAM; Python {sys.version.split()[0]}; "
-            f"{uname.sysname} {uname.release}")
+            f"{uname.sysname} {uname.release}; commit {_commit()}")
+
+
+def _commit() -> str:
+    """The checked-out commit, so a report names the code it measured."""
+    import subprocess
+
+    try:
+        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
+        return "unknown"
+    return out.stdout.strip() or "unknown"
