@@ -63,7 +63,7 @@ class _Followup:
 
 
 def _interaction(user_id: int) -> SimpleNamespace:
-    return SimpleNamespace(user=SimpleNamespace(id=user_id), response=_Response(), followup=_Followup())
+    return SimpleNamespace(user=SimpleNamespace(id=user_id), guild_id=None, response=_Response(), followup=_Followup())
 
 
 @dataclass
