@@ -97,8 +97,10 @@ class _Followup:
         return SimpleNamespace(id=1)
 
 
-def _interaction() -> SimpleNamespace:
-    return SimpleNamespace(user=SimpleNamespace(id=42), guild_id=None, response=_Response(), followup=_Followup())
+def standin_interaction(user_id: int = 42) -> SimpleNamespace:
+    """An interaction as the cog callbacks read it, answered by a followup that serialises
+    the embed and buttons as discord.py would send them (also bench.reliability item 3's)."""
+    return SimpleNamespace(user=SimpleNamespace(id=user_id), guild_id=None, response=_Response(), followup=_Followup())
 
 
 def percentiles(samples: list[float]) -> tuple[float, float]:
@@ -185,7 +187,7 @@ async def bench(db_path: Path) -> None:
             t = time.perf_counter()
             budget = await transformer.transform(None, budget_text)  # type: ignore[arg-type]
             tokens = None if context is None else int(context.rstrip("k")) * 1024
-            await LookupCog.fit.callback(cog, _interaction(), ModelRef(model), budget, tokens, KvCacheType.F16)  # type: ignore[arg-type]
+            await LookupCog.fit.callback(cog, standin_interaction(), ModelRef(model), budget, tokens, KvCacheType.F16)  # type: ignore[arg-type]
             elapsed = time.perf_counter() - t
             samples.append(elapsed)
             per_case[case].append(elapsed)
@@ -263,7 +265,7 @@ async def _unseen_fits(cog: LookupCog, repos: list[str], rng: random.Random) -> 
         t, c = time.perf_counter(), time.process_time()
         budget = await transformer.transform(None, rng.choice(["24GB", "2x3090", "8GB", "RTX 4090"]))  # type: ignore[arg-type]
         try:
-            await LookupCog.fit.callback(cog, _interaction(), ModelRef(typed), budget, None, KvCacheType.F16)  # type: ignore[arg-type]
+            await LookupCog.fit.callback(cog, standin_interaction(), ModelRef(typed), budget, None, KvCacheType.F16)  # type: ignore[arg-type]
         except (ModelUnusableError, ModelNotFoundError):
             pass  # typed loosely, the name can land on a repo without weights: the error reply is the answer
         samples.append((time.perf_counter() - t, time.process_time() - c))

@@ -19,7 +19,6 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import SimpleNamespace
 
 from ._common import (
     Deadline,
@@ -30,6 +29,7 @@ from ._common import (
     percentile,
     quiet,
 )
+from ..bot_bench import standin_interaction
 from ._hostile_input import captured_logs, seeded_database
 from ._standin_proc import SMALL_PREFIX, small_hub, top_sources
 
@@ -43,27 +43,6 @@ IDLE_ROUNDS = 250
 WRITE_LIMIT_S = 240.0
 WRITE_ROUNDS = 50_000
 LOCKED = "database is locked"
-
-
-class _Response:
-    async def defer(self, **_: object) -> None:
-        return None
-
-
-class _Followup:
-    """Stands in for the webhook: serialises what would go over the wire."""
-
-    async def send(self, **kwargs: object) -> SimpleNamespace:
-        kwargs["embed"].to_dict()  # type: ignore[attr-defined]
-        view = kwargs.get("view")
-        if view is not None:
-            view.to_components()  # type: ignore[attr-defined]
-            view.stop()  # type: ignore[attr-defined]
-        return SimpleNamespace(id=1)
-
-
-def _interaction(user_id: int) -> SimpleNamespace:
-    return SimpleNamespace(user=SimpleNamespace(id=user_id), guild_id=None, response=_Response(), followup=_Followup())
 
 
 @dataclass
@@ -96,7 +75,7 @@ async def one_round(cog, transformer, n: int, rng: random.Random, phase: Phase, 
     started = time.perf_counter()
     try:
         budget = await transformer.transform(None, budget_text)
-        await type(cog).fit.callback(cog, _interaction(n), ModelRef(model), budget, context, KvCacheType.F16)
+        await type(cog).fit.callback(cog, standin_interaction(n), ModelRef(model), budget, context, KvCacheType.F16)
     except Exception as e:  # every failure is a finding: counted, reported
         phase.fail(e)
     phase.fit_s.append(time.perf_counter() - started)
