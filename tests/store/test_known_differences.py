@@ -86,10 +86,11 @@ def test_kimi_k2_published_figure_counts_its_stored_rotary_buffers():
     """Kimi-K2-Instruct stores a [56] rotary inv_freq per layer: the header path drops those 3,416 derived
     constants and the block scales and lands on the config count; the published figure drops only the scales.
 
-    Published (HF Hub safetensors.total, recorded 2026-09-25): the Hub's parser skips ``*.weight_scale_inv``
-    for quant_method fp8 but not ``inv_freq`` (huggingface/huggingface.js
-    packages/hub/src/lib/parse-safetensors-metadata.ts@fe42e68, QUANTIZATION_AUXILIARY_SUFFIXES); vLLM's
-    loader skips ``rotary_emb.inv_freq`` (vllm-project/vllm model_executor/models/deepseek_v2.py@002d607).
+    Published (HF Hub safetensors.total, recorded 2026-09-25): since huggingface.js#2321 (2026-07-27) the
+    Hub's parser skips ``*.weight_scale_inv`` under a quantization_config but not ``inv_freq``
+    (packages/hub/src/lib/parse-safetensors-metadata.ts@fe42e68, QUANTIZATION_AUXILIARY_SUFFIXES); llmfit's
+    May 2026 figure predates it and counts every element. vLLM's loader skips ``rotary_emb.inv_freq``
+    (vllm-project/vllm vllm/model_executor/models/deepseek_v2.py@002d607).
     """
     entry = _entry("kimi_minimax.json", "moonshotai/Kimi-K2-Instruct")
     tensors = _kimi_k2_instruct_tensors()
@@ -117,7 +118,9 @@ def test_gemma_4_26b_published_figure_is_the_index_self_report_not_its_tensors()
     Index metadata quoted in ReneSchwarzer/WebExpress.LLM
     src/WebExpress.LLM.Test/SafeTensors/SafeTensorIndexTests.cs@b418f40 (total_parameters 26544131376,
     total_size 51611872412); save_pretrained writes ``"total_parameters": self.num_parameters()``
-    (transformers 5.24 modeling_utils.py), which walks named_parameters(), not buffers.
+    (transformers 5.24 modeling_utils.py), which walks named_parameters(), not buffers. The Hub showed that
+    self-report verbatim until huggingface.js#2340 (2026-08-03) capped it at the header count; llmfit's
+    figure is from May 2026.
     """
     entry = _entry("gemma.json", "google/gemma-4-26B-A4B")
     config, text, vision = entry["config"], entry["config"]["text_config"], entry["config"]["vision_config"]
