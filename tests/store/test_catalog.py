@@ -28,10 +28,13 @@ _KNOWN_DIFFERENCES = {
     # The config count exceeds the Hub total by exactly 2 x vocab x hidden: GLM-4.6's MTP layer 92 is
     # stored without its embed/head copies, which the config path adds.
     "zai-org/GLM-4.6": "MTP layer stored without embed/head copies",
-    # The published figure exceeds the config count by 3,416 elements; the cause is not established.
-    # Measured: 3,416 = 61 layers x 56 (= 7168 / 128, one block-scale row per layer), and the config
-    # count plus our 62,495,192 block scales falls short of llmfit's Hub total by the same 3,416.
-    "moonshotai/Kimi-K2-Instruct": "published figure exceeds the config count by 3,416",
+    # The checkpoint stores model.layers.N.self_attn.rotary_emb.inv_freq, [56] BF16 in each of its 61
+    # layers: 3,416 derived constants. The Hub figure drops the FP8 block scales (huggingface.js skips
+    # *.weight_scale_inv) but keeps those buffers; our definition drops both, and vLLM's loader skips
+    # them. Proof from a public per-tensor report of the 61 shards (139,644 tensors, 1,026,470,731,056
+    # elements = llmfit's Hub total, 1,029,173,256,720 bytes = the index's total_size): the header path
+    # on that list equals the config count (tests/store/test_known_differences.py).
+    "moonshotai/Kimi-K2-Instruct": "published figure keeps 61 stored rotary inv_freq buffers (3,416)",
     # Qwen3-Next's checkpoint stores one MTP block (``mtp.*``) that its config.json does not declare
     # (vLLM assumes num_nextn_predict_layers = 1): full-attention layer with the 512-expert MoE,
     # fc [2048 x 4096] and three norms = 1,650,471,424, exactly the Hub total minus the config count.
@@ -41,10 +44,14 @@ _KNOWN_DIFFERENCES = {
     # the checkpoint) as a buffer. Our count follows the stored tensors (learned router biases count).
     # Nemotron-3 Super's Hub total leaves out its 41 router biases the same way (test below).
     "nvidia/NVIDIA-Nemotron-3-Nano-30B-A3B-BF16": "published figure omits 2,944 stored router biases",
-    # The Hub total is transformers 5.24's parameter count plus exactly vocab x hidden (738,197,504),
-    # consistent with a stored copy of the tied head; the config count is a further 2,334 above
-    # transformers' (persistent buffers: layer scalars, clip bounds). Not confirmed against the index.
-    "google/gemma-4-26B-A4B": "Hub total = transformers count + vocab x hidden; not confirmed from the index",
+    # The published figure is the index's self-reported metadata.total_parameters (save_pretrained writes
+    # num_parameters(); the Hub showed it as safetensors.total), not a tensor count. The same index's
+    # total_size, 51,611,872,412 bytes, is 2 x our count of this BF16 checkpoint: no lm_head is stored.
+    # The self-report leaves out the 2,334 persistent buffers the files hold (30 layer_scalar + the vision
+    # tower's std_bias/std_scale, 2 x 1152) and adds exactly vocab x hidden (738,197,504), as a head untied
+    # at save time would. Index quoted in github:ReneSchwarzer/WebExpress.LLM; proof in
+    # tests/store/test_known_differences.py.
+    "google/gemma-4-26B-A4B": "published figure is the index's self-reported total_parameters",
 }
 
 
