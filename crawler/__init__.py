@@ -31,6 +31,7 @@ from ._hub import (
     open_hub,
 )
 from ._on_demand import OnDemandRead, is_gguf_repo, read_repo_on_demand
+from ._parse_pool import BIG_ANSWER_BYTES, ParsePool, parse_pool
 from ._ratelimit import (
     API,
     RESOLVERS,
@@ -87,6 +88,7 @@ __all__ = [
     "API",
     "AUTHORS",
     "AUTO",
+    "BIG_ANSWER_BYTES",
     "Candidate",
     "CheckpointRead",
     "CrawlFailedError",
@@ -114,6 +116,7 @@ __all__ = [
     "MISFIRE_GRACE_S",
     "NoProgress",
     "OnDemandRead",
+    "ParsePool",
     "Progress",
     "RANGED",
     "READ_STRATEGIES",
@@ -156,6 +159,7 @@ __all__ = [
     "parse_header",
     "parse_model_info",
     "parse_quantized_base",
+    "parse_pool",
     "parse_sharded_metadata",
     "parse_sources",
     "parse_tree_entries",

@@ -18,6 +18,7 @@ from huggingface_hub.utils import build_hf_headers  # type: ignore[attr-defined]
 
 from ._http import HubHttp, Target, translate_hf_error
 from ._meter import FetchMeter
+from ._parse_pool import ParsePool
 from ._ratelimit import API, RESOLVERS, RateGovernor, RetryBudget, RetryPolicy
 from ._records import FetchStats
 from ._retrying import call_with_retries
@@ -48,10 +49,13 @@ class HubConfig:
 class HubClient:
     """Everything the crawler asks of the Hub, metered and kept under the rate limits."""
 
-    def __init__(self, config: HubConfig, client: httpx2.AsyncClient) -> None:
+    def __init__(
+        self, config: HubConfig, client: httpx2.AsyncClient, parse_pool: ParsePool | None = None
+    ) -> None:
         if config.read_strategy not in READ_STRATEGIES:
             raise ValueError(f"read_strategy must be one of {READ_STRATEGIES}")
         self.config = config
+        self.parse_pool = parse_pool or ParsePool()
         self.endpoint = config.endpoint.rstrip("/")
         self.meter = FetchMeter()
         self.governor = RateGovernor(reserve=config.concurrency)
@@ -147,7 +151,8 @@ class HubClient:
 
 
 @asynccontextmanager
-async def open_hub(config: HubConfig) -> AsyncIterator[HubClient]:
-    """A Hub client for the crawler; closes its connections on exit."""
+async def open_hub(config: HubConfig, parse_pool: ParsePool | None = None) -> AsyncIterator[HubClient]:
+    """A Hub client for the crawler; closes its connections on exit. ``parse_pool`` (from
+    ``parse_pool()``, opened before the event loop) parses the biggest answers in a second process."""
     async with get_async_session() as client:
-        yield HubClient(config, client)
+        yield HubClient(config, client, parse_pool)

@@ -7,7 +7,6 @@ import dataclasses
 import json
 import math
 from collections import deque
-from collections.abc import Mapping
 from datetime import datetime
 
 from estimator import (
@@ -17,7 +16,6 @@ from estimator import (
     ParamAccounting,
     account_from_config,
     account_from_tensors,
-    parse_model_config,
 )
 from store import (
     STATUS_ERROR,
@@ -28,7 +26,7 @@ from store import (
     ModelRecord,
 )
 
-from ._read import CheckpointRead
+from ._read import CheckpointRead, parse_config
 from ._records import Candidate, RepoOutcome
 from .errors import (
     HubError,
@@ -63,7 +61,9 @@ def popularity(downloads: int | None) -> float:
 def ok_result(candidate: Candidate, read: CheckpointRead, now: datetime) -> tuple[ModelRecord, RepoOutcome]:
     """The record of a checkpoint whose headers were all read."""
     raw, config, problem = parse_config(read.config_raw)
-    accounting = account_from_tensors(read.tensors, config)
+    accounting = (
+        read.accounting if read.accounting is not None else account_from_tensors(read.tensors, config)
+    )
     files = f"{len(read.files)} shard headers" if len(read.files) > 1 else f"the header of {read.files[0]}"
     reason = f"read {files} at commit {(candidate.sha or 'main')[:12]}"
     if problem:
@@ -165,25 +165,6 @@ def classify_failure(error: Exception) -> tuple[str, bool]:
         if isinstance(error, kind):
             return status, transient
     return STATUS_ERROR, True
-
-
-def parse_config(raw: bytes | None) -> tuple[str | None, ModelConfig | None, str | None]:
-    """(normalised JSON text, parsed config, problem) of a config.json; never raises.
-
-    The text is kept only when the config parses: the store re-parses what it keeps."""
-    if raw is None:
-        return None, None, "the repo has no config.json"
-    try:
-        value = json.loads(raw)
-    except ValueError:
-        return None, None, "config.json is not JSON"
-    if not isinstance(value, Mapping):
-        return None, None, "config.json is not a JSON object"
-    text = json.dumps(value, sort_keys=True)
-    try:
-        return text, parse_model_config(value), None
-    except ConfigError as e:
-        return None, None, e.reason
 
 
 def _from_config(

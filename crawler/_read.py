@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -30,11 +30,16 @@ from estimator import (
     INDEX_FILE,
     MAX_SHAPE_RANK,
     SINGLE_FILE,
+    ConfigError,
     HeaderParseError,
+    ModelConfig,
+    ParamAccounting,
     SafetensorsHeader,
     TensorInfo,
+    account_from_tensors,
     parse_header_length,
     parse_header_object,
+    parse_model_config,
     parse_safetensors_file,
     parse_safetensors_index,
     parse_tensor_entries,
@@ -65,12 +70,14 @@ class HeaderBytes:
 
 @dataclass(frozen=True, slots=True)
 class CheckpointRead:
-    """What was read of one checkpoint."""
+    """What was read of one checkpoint: its tensors, or (the one-call answer, counted where it
+    was parsed) their accounting."""
 
     config_raw: bytes | None
     tensors: tuple[TensorInfo, ...]
     files: tuple[str, ...]  # the counted files
     strategy: str  # SINGLE, RANGED or METADATA_API
+    accounting: ParamAccounting | None = None
 
 
 def choose_read_strategy(
@@ -103,8 +110,14 @@ async def read_checkpoint(hub: HubClient, candidate: Candidate, counted: str) ->
     assert counted == INDEX_FILE
     # config.json only matters for the accounting, so it travels with the index.
     config = fetch_file(hub, candidate, CONFIG_FILE, MAX_CONFIG_BYTES) if has_config else _nothing()
-    config_raw, (tensors, shards, strategy) = await gather_or_cancel(config, _read_sharded(hub, candidate))
-    return CheckpointRead(config_raw, tensors, shards, strategy)
+    config_raw, sharded = await gather_or_cancel(config, _read_sharded(hub, candidate))
+    if isinstance(sharded, bytes):  # the one-call answer: parsed and counted together, maybe in the worker
+        answer = await hub.parse_pool.run(len(sharded), count_sharded_answer, sharded, config_raw)
+        if answer is not None:
+            shards, accounting = answer
+            return CheckpointRead(config_raw, (), shards, METADATA_API, accounting)
+        sharded = await _read_sharded_ranged(hub, candidate)  # the answer was not JSON
+    return CheckpointRead(config_raw, _join(sharded), tuple(h[0] for h in sharded), RANGED)
 
 
 async def gather_or_cancel(*aws: Awaitable[Any]) -> list[Any]:
@@ -124,9 +137,8 @@ async def _nothing() -> None:
     return None
 
 
-async def _read_sharded(
-    hub: HubClient, candidate: Candidate
-) -> tuple[tuple[TensorInfo, ...], tuple[str, ...], str]:
+async def _read_sharded(hub: HubClient, candidate: Candidate) -> bytes | list[tuple[str, SafetensorsHeader]]:
+    """The one-call answer's bytes, or every shard header read by ranged GETs."""
     shard_count = sum(1 for f in candidate.files or () if f.endswith(".safetensors") and "/" not in f)
     strategy = choose_read_strategy(
         shard_count,
@@ -134,27 +146,17 @@ async def _read_sharded(
         quotas=hub.quotas(),
         api_available=hub.metadata_api_available is not False,
     )
-    headers = await _read_via_metadata_api(hub, candidate) if strategy == METADATA_API else None
-    if headers is not None:
-        return _join(headers), tuple(h[0] for h in headers), METADATA_API
-    headers = await _read_sharded_ranged(hub, candidate)
-    return _join(headers), tuple(h[0] for h in headers), RANGED
+    body = await _read_via_metadata_api(hub, candidate) if strategy == METADATA_API else None
+    return body if body is not None else await _read_sharded_ranged(hub, candidate)
 
 
-async def _read_via_metadata_api(
-    hub: HubClient, candidate: Candidate
-) -> list[tuple[str, SafetensorsHeader]] | None:
-    """The one call, or None to fall back to ranged reads (endpoint missing, repo refused)."""
+async def _read_via_metadata_api(hub: HubClient, candidate: Candidate) -> bytes | None:
+    """The one call's bytes, or None to fall back to ranged reads (endpoint missing, repo refused).
+    They are parsed outside the probe lock, so the next repos' requests need not wait for it."""
     if hub.metadata_api_available is None:
         async with hub.metadata_api_probe:  # the first repos wait for one answer, not all ask
-            body = await _try_metadata_api(hub, candidate)
-    else:
-        body = await _try_metadata_api(hub, candidate)
-    if body is None:
-        return None
-    # DeepSeek-V3's answer holds 92k tensors: parsed off the event loop and outside the probe
-    # lock, so other repos' requests keep moving and a stop signal is handled at once.
-    return await asyncio.to_thread(decode_sharded_metadata, body)
+            return await _try_metadata_api(hub, candidate)
+    return await _try_metadata_api(hub, candidate)
 
 
 async def _try_metadata_api(hub: HubClient, candidate: Candidate) -> bytes | None:
@@ -277,6 +279,42 @@ def decode_sharded_metadata(body: bytes) -> list[tuple[str, SafetensorsHeader]] 
             (shard, parse_tensor_entries(header.items(), filename=shard, counts_checked=True))
             for shard, header in answer.headers.items()
         ]
+
+
+def count_sharded_answer(
+    body: bytes, config_raw: bytes | None
+) -> tuple[tuple[str, ...], ParamAccounting] | None:
+    """The one-call answer's shard names and the accounting of its tensors under the repo's
+    config.json; None if the answer is not JSON. Runs in the parse worker for big answers, so
+    only the (small) accounting travels back, not 92,000 tensors.
+
+    Raises:
+        HeaderParseError: a header is malformed.
+    """
+    headers = decode_sharded_metadata(body)
+    if headers is None:
+        return None
+    with paused_gc():
+        return tuple(h[0] for h in headers), account_from_tensors(_join(headers), parse_config(config_raw)[1])
+
+
+def parse_config(raw: bytes | None) -> tuple[str | None, ModelConfig | None, str | None]:
+    """(normalised JSON text, parsed config, problem) of a config.json; never raises.
+
+    The text is kept only when the config parses: the store re-parses what it keeps."""
+    if raw is None:
+        return None, None, "the repo has no config.json"
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        return None, None, "config.json is not JSON"
+    if not isinstance(value, Mapping):
+        return None, None, "config.json is not a JSON object"
+    text = json.dumps(value, sort_keys=True)
+    try:
+        return text, parse_model_config(value), None
+    except ConfigError as e:
+        return None, None, e.reason
 
 
 def parse_header(header: HeaderBytes) -> SafetensorsHeader:

@@ -24,6 +24,19 @@ from __future__ import annotations
 class FitbotError(Exception):
     """Base of every error fitbot raises on purpose."""
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # An error raised in the crawler's parse worker crosses a process as a pickle. The default
+        # rebuilds it by calling __init__ with the finished message, which subclasses would wrap a
+        # second time ("x: malformed ...: x: malformed ..."); this restores it as it was.
+        return (_restore_error, (type(self), self.args, self.__dict__))
+
+
+def _restore_error(cls: type[FitbotError], args: tuple[object, ...], state: dict[str, object]) -> FitbotError:
+    error = cls.__new__(cls)
+    Exception.__init__(error, *args)
+    error.__dict__.update(state)
+    return error
+
 
 class InputError(FitbotError):
     """Something a user typed cannot be read; the message says what to type instead."""

@@ -24,10 +24,12 @@ from crawler import (
     CrawlSummary,
     HubClient,
     HubConfig,
+    ParsePool,
     crawl_once,
     install_stop_signals,
     load_sources,
     open_hub,
+    parse_pool,
     serve_daily_crawls,
 )
 from store import Database, get_last_completed_run
@@ -47,8 +49,12 @@ def hub_config(settings: Settings) -> HubConfig:
 
 
 @asynccontextmanager
-async def open_crawler(settings: Settings) -> AsyncIterator[tuple[Database, HubClient]]:
-    async with open_database(settings) as db, open_hub(hub_config(settings)) as hub:
+async def open_crawler(
+    settings: Settings, pool: ParsePool | None = None
+) -> AsyncIterator[tuple[Database, HubClient]]:
+    """The database and the Hub client of a crawl; ``pool`` comes from ``parse_pool()``, opened
+    before the event loop (it forks its worker while the process has one thread)."""
+    async with open_database(settings) as db, open_hub(hub_config(settings), pool) as hub:
         yield db, hub
 
 
@@ -106,15 +112,16 @@ def crawl_command(
         logging.getLogger("crawler").setLevel(logging.ERROR)
     options = CrawlOptions(load_sources(settings.sources_path), source, tuple(repos), limit, force)
 
-    async def run() -> CrawlSummary:
+    async def run(pool: ParsePool) -> CrawlSummary:
         bar = _Bar()
         try:
-            async with open_crawler(settings) as (db, hub):
+            async with open_crawler(settings, pool) as (db, hub):
                 return await crawl_once(hub, db, options, progress=bar)
         finally:
             bar.close()
 
-    summary = asyncio.run(run())
+    with parse_pool() as pool:
+        summary = asyncio.run(run(pool))
     click.echo(json.dumps(summary_json(summary), indent=2) if as_json else render_summary(summary))
 
 
@@ -136,14 +143,15 @@ def crawler_command(state: CliState) -> None:
     secrets = [s.reveal() for s in (settings.discord_token, settings.hf_token) if s]
     setup_logging(settings.log_format, "DEBUG" if state.verbose else settings.log_level, secrets)
     sources = load_sources(settings.sources_path)
-    asyncio.run(_serve(settings, CrawlOptions(sources)))
+    with parse_pool() as pool:
+        asyncio.run(_serve(settings, CrawlOptions(sources), pool))
 
 
-async def _serve(settings: Settings, options: CrawlOptions) -> None:
+async def _serve(settings: Settings, options: CrawlOptions, pool: ParsePool) -> None:
     stop = asyncio.Event()
     remove_signals = install_stop_signals(stop)
     try:
-        async with open_crawler(settings) as (db, hub):
+        async with open_crawler(settings, pool) as (db, hub):
             last = await get_last_completed_run(db)
             await serve_daily_crawls(
                 lambda: crawl_once(hub, db, options),
