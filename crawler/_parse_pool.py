@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
+import multiprocessing.connection
 import os
 import signal
 import threading
@@ -63,9 +64,20 @@ class ParsePool:
             return await asyncio.to_thread(fn, *args)
 
 
-def _ignore_interrupts() -> None:
+def _start_worker() -> None:
     # Ctrl-C reaches the whole process group; the parent stops the crawl and then the worker.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # A parent killed with SIGKILL never stops the worker, and the worker's own copy of the task
+    # queue means it never reads end-of-file either: it would wait forever. The parent's sentinel
+    # becomes readable when the parent is gone, whoever holds the queue.
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        threading.Thread(target=_exit_with, args=(parent.sentinel,), daemon=True).start()
+
+
+def _exit_with(sentinel: int) -> None:
+    multiprocessing.connection.wait([sentinel])
+    os._exit(0)
 
 
 @contextmanager
@@ -76,9 +88,7 @@ def parse_pool(workers: int = 1) -> Iterator[ParsePool]:
     if workers < 1 or (os.cpu_count() or 1) < 2 or threading.active_count() > 1:
         yield ParsePool()
         return
-    executor = ProcessPoolExecutor(
-        workers, multiprocessing.get_context("fork"), initializer=_ignore_interrupts
-    )
+    executor = ProcessPoolExecutor(workers, multiprocessing.get_context("fork"), initializer=_start_worker)
     executor.submit(int).result()  # fork the worker now, while this is the only thread
     try:
         yield ParsePool(executor)

@@ -106,3 +106,44 @@ def test_fitbot_crawl_counts_deepseek_v3_in_the_worker_exactly(make_standin, tmp
     assert [(e.repo_id, active.get(e.repo_id)) for e in checked if e.active is not None] == [
         (e.repo_id, e.active) for e in checked if e.active is not None
     ]
+
+
+_ORPHAN = r"""
+import os, sys, time
+from crawler import BIG_ANSWER_BYTES, parse_pool
+import asyncio
+with parse_pool() as pool:
+    print(asyncio.run(pool.run(BIG_ANSWER_BYTES, os.getpid)), flush=True)
+    sys.stdin.read()  # until the test kills this process
+"""
+
+
+def _gone(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return True
+    return state == "Z"  # exited; its new parent has not reaped it yet
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads process states from /proc")
+def test_the_worker_exits_when_its_parent_is_killed():
+    """SIGKILL to the crawler (kill -9, the OOM killer) does not leave its parse worker behind."""
+    import signal
+    import time
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    parent = subprocess.Popen([sys.executable, "-c", _ORPHAN], env=env, cwd=ROOT, stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        worker = int(parent.stdout.readline())
+        assert worker != parent.pid and not _gone(worker)
+    finally:
+        parent.send_signal(signal.SIGKILL)
+        parent.wait(timeout=60)
+        parent.stdin.close()
+        parent.stdout.close()
+    deadline = time.monotonic() + 60  # a safety net on the condition, sized for a loaded machine
+    while not _gone(worker):
+        assert time.monotonic() < deadline, f"worker {worker} outlived its parent"
+        time.sleep(0.02)
