@@ -116,15 +116,16 @@ def _hf_loop(url: str, repo_ids: list[str]) -> tuple[float, float, int]:
 
 
 def corpus_speed(rounds: int) -> dict[str, Any]:
-    """Our whole crawl of the corpus against hf_hub's loop, interleaved, best of ``rounds``."""
+    """Our whole crawl of the corpus against hf_hub's loop, interleaved, best of ``rounds``; our
+    crawl both with the parse worker (as ``fitbot crawl`` runs) and without it (threads only)."""
+    from crawler import ParsePool, parse_pool
     from tests.crawler.corpus import OK, corpus
 
     _, expects, _ = corpus(heavy=True, malformed=False)
     readable = [e.repo_id for e in expects if e.status == OK]
     ours: list[tuple[float, float]] = []
+    threads_only: list[tuple[float, float]] = []
     theirs: list[tuple[float, float]] = []
-    from crawler import parse_pool
-
     # The parse worker is forked before this process runs any thread, as `fitbot crawl` does.
     with parse_pool() as pool, served("corpus") as url, tempfile.TemporaryDirectory() as tmp:
         _hf_loop(url, readable[:1])  # imports and the first connection
@@ -133,13 +134,17 @@ def corpus_speed(rounds: int) -> dict[str, Any]:
             summary, wall, cpu = asyncio.run(_crawl(url, _sources(500), f"{tmp}/c{i}.sqlite", pool=pool))
             ours.append((wall, cpu))
             stats = standin_stats(url)
+            reset(url)
+            _, wall, cpu = asyncio.run(_crawl(url, _sources(500), f"{tmp}/t{i}.sqlite", pool=ParsePool()))
+            threads_only.append((wall, cpu))
             wall_hf, cpu_hf, _ = _hf_loop(url, readable)
             theirs.append((wall_hf, cpu_hf))
         ok = summary.counts().get("ok", 0)
-    best_ours, best_theirs = min(ours), min(theirs)
+    best_ours, best_threads, best_theirs = min(ours), min(threads_only), min(theirs)
     return {
         "repos": len(readable), "ok": ok, "ours_s": best_ours[0], "ours_cpu_s": best_ours[1],
         "hf_s": best_theirs[0], "hf_cpu_s": best_theirs[1], "speedup": best_theirs[0] / best_ours[0],
+        "threads_s": best_threads[0], "threads_speedup": best_theirs[0] / best_threads[0],
         "requests": len(stats["hits"]), "connections": stats["connections"], "parse_worker": pool.has_worker,
     }
 
@@ -263,6 +268,8 @@ def report(repos: int, rounds: int, only: str | None = None, against: str | None
           f"{'ok' if c['speedup'] >= SPEEDUP_TARGET else 'UNDER'}")
     print("  parse worker: " + ("forked; answers over 2 MiB parsed there (its CPU is not in the crawl's CPU above)"
                                 if c["parse_worker"] else "none (one core, or threads already running)"))
+    print(f"  without the parse worker (threads only), same rounds: {c['threads_s']:.2f} s wall, "
+          f"{c['threads_speedup']:.1f}x")
     print(f"connections: {c['connections']} for {c['requests']} requests (the crawl, listing included)")
     s = hub_scale(repos)
     per_repo = s["recrawl_cpu_s"] / max(s["recrawl_unchanged"], 1) * 1000
