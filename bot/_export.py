@@ -65,7 +65,7 @@ COLUMNS = (
 
 
 class BestQuantMemo:
-    """Best quant per card, remembered per architecture for one export.
+    """Best quant per card (and KV bytes per token), remembered per architecture for one export.
 
     Fine-tunes, merges and re-uploads share their base model's shapes, so most rows repeat
     an architecture already sized (each costs ~10 GGUF layouts, a few ms apiece). The key is
@@ -74,7 +74,21 @@ class BestQuantMemo:
 
     def __init__(self, limit: int = 20_000) -> None:
         self._known: dict[tuple[object, ...], tuple[str | None, ...]] = {}
+        self._kv: dict[str, int] = {}
         self._limit = limit
+
+    def kv_bytes_per_token(self, record: ModelRecord) -> int:
+        """The f16 KV bytes per token of the record's config, summed over its layers once per config."""
+        assert record.config is not None
+        if record.config_json is None:  # a record built in code, not read from the store
+            return kv_bytes_per_token(record.config)
+        found = self._kv.get(record.config_json)
+        if found is None:
+            found = kv_bytes_per_token(record.config)
+            if len(self._kv) >= self._limit:
+                self._kv.clear()
+            self._kv[record.config_json] = found
+        return found
 
     def best(self, record: ModelRecord) -> tuple[str | None, ...]:
         a, config = record.accounting, record.config
@@ -100,6 +114,7 @@ class BestQuantMemo:
 
 def export_row(record: ModelRecord, memo: BestQuantMemo | None = None) -> dict[str, object]:
     a, config = record.accounting, record.config
+    memo = memo or BestQuantMemo()
     row: dict[str, object] = dict.fromkeys(COLUMNS)
     row.update(
         repo_id=record.repo_id,
@@ -113,7 +128,7 @@ def export_row(record: ModelRecord, memo: BestQuantMemo | None = None) -> dict[s
         row.update(
             model_type=config.model_type,
             max_context=config.max_context,
-            kv_bytes_per_token_f16=kv_bytes_per_token(config),
+            kv_bytes_per_token_f16=memo.kv_bytes_per_token(record),
         )
     if a is None:
         return row
@@ -132,7 +147,7 @@ def export_row(record: ModelRecord, memo: BestQuantMemo | None = None) -> dict[s
             moe_layers=a.moe.moe_layers,
         )
     if config is not None:
-        best = (memo or BestQuantMemo()).best(record)
+        best = memo.best(record)
         row.update({f"best_quant_{size}gb": quant for size, quant in zip(GPU_SIZES_GB, best, strict=True)})
     return row
 
