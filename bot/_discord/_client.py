@@ -25,6 +25,7 @@ from store import Database, utc_now
 
 from .._document import Document
 from .._logging import log_event
+from .._malloc_trim import release_freed_memory
 from .._service import CatalogService
 from ._cog_catalog import CatalogCog
 from ._cog_define import DefineCog
@@ -192,9 +193,11 @@ class FitBot(commands.AutoShardedBot):
                 self.scheduler = self.start_scheduler(self)
 
     async def refresh_index(self) -> None:
-        """Rebuild the name index when the crawler moved the catalog version."""
+        """Rebuild the name index when the crawler moved the catalog version, and give the
+        memory freed since the last call back to the system (every minute, by the scheduler)."""
         if await self.service.refresh() and self.freeze_gc:
             _freeze_long_lived_objects()
+        release_freed_memory()
 
     async def post_document(self, channel_id: int, doc: Document) -> None:
         """Post ``doc`` in a channel, one message per page (no buttons: nobody owns a post)."""
