@@ -40,12 +40,19 @@ async def probe(pool):
             await pool.run(size, count_sharded_answer, BAD, None)
         except HeaderParseError as e:
             seen[key] = [type(e).__name__, str(e), e.filename]
+    # While the worker is busy (blocked reading a pipe it inherited), a big input runs here.
+    blocked = asyncio.ensure_future(pool.run(BIG_ANSWER_BYTES, os.read, GATE[0], 1))
+    await asyncio.sleep(0)  # the task starts and takes the worker
+    seen["while_busy"] = await pool.run(BIG_ANSWER_BYTES, os.getpid)
+    os.write(GATE[1], b"x")
+    seen["blocked"] = (await blocked).decode()
     os.kill(seen["big"], signal.SIGKILL)
     seen["after_kill"] = await pool.run(BIG_ANSWER_BYTES, os.getpid)
     seen["has_worker_after_kill"] = pool.has_worker
     print(json.dumps(seen))
 
 logging.basicConfig(level=logging.WARNING)
+GATE = os.pipe()  # made before the fork, so the worker holds its read end
 with parse_pool() as pool:
     asyncio.run(probe(pool))
 """
@@ -53,8 +60,9 @@ with parse_pool() as pool:
 
 def test_big_inputs_go_to_the_forked_worker_errors_come_back_whole_and_a_dead_worker_is_survived():
     """In a fresh process: a big input runs in another process, a small one here; a malformed
-    answer raises the same HeaderParseError (type, text, file) from the worker as here; after
-    the worker is killed, big inputs run here and a warning says so."""
+    answer raises the same HeaderParseError (type, text, file) from the worker as here; a big
+    input while the worker is busy runs here, not behind it; after the worker is killed, big
+    inputs run here and a warning says so."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     done = subprocess.run([sys.executable, "-c", _PROBE], env=env, cwd=ROOT, capture_output=True,
                           text=True, timeout=120)
@@ -64,6 +72,7 @@ def test_big_inputs_go_to_the_forked_worker_errors_come_back_whole_and_a_dead_wo
     assert seen["big"] != seen["parent"] and seen["small"] == seen["parent"]
     assert seen["error_in_worker"] == seen["error_here"]
     assert seen["error_here"][0] == "HeaderParseError" and seen["error_here"][2] == "model-00001-of-00002.safetensors"
+    assert seen["while_busy"] == seen["parent"] and seen["blocked"] == "x"
     assert seen["after_kill"] == seen["parent"] and seen["has_worker_after_kill"] is False
     assert "the parse worker stopped" in done.stderr
 
