@@ -81,6 +81,7 @@ from ._records import (
 from ._runs import finish_run, heartbeat_run, last_run, list_runs, mark_interrupted_runs, start_run
 from ._schema import SCHEMA_VERSION
 from ._stats import catalog_stats, name_index
+from ._template import start_from_template
 from .errors import ModelNotFoundError, RepoNotStoredError, SchemaVersionError, StoreError, TermNotFoundError
 
 __all__ = [
@@ -170,6 +171,7 @@ __all__ = [
     "sibling_ids",
     "sibling_with_files",
     "seed_bundled_data",
+    "start_from_template",
     "set_meta",
     "start_run",
     "update_hub_facts",

@@ -43,6 +43,11 @@ def bundled_files() -> list[tuple[str, str]]:
     return files
 
 
+def bundled_fingerprint() -> str:
+    """The hash of every bundled data file: the store keeps it to know when they changed."""
+    return hashlib.sha256("\n".join(f"{n}\n{t}" for n, t in bundled_files()).encode()).hexdigest()
+
+
 def bundled_entries() -> list[dict[str, Any]]:
     """The bundled catalog's entries as written in store/data/catalog."""
     return [
@@ -116,8 +121,7 @@ async def seed_bundled_data(db: Database) -> bool:
 
     Returns True when anything was written.
     """
-    files = bundled_files()
-    fingerprint = hashlib.sha256("\n".join(f"{n}\n{t}" for n, t in files).encode()).hexdigest()
+    fingerprint = bundled_fingerprint()
     if await get_meta(db, _FINGERPRINT_KEY) == fingerprint and await db.fetchone(
         "SELECT 1 FROM models LIMIT 1"
     ):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from store import Database, seed_bundled_data
+from store import Database, seed_bundled_data, start_from_template
 
 from .._service import CatalogService
 from ._on_demand import HubRepoReader
@@ -14,7 +14,10 @@ from ._settings import Settings
 
 @asynccontextmanager
 async def open_database(settings: Settings, *, seed: bool = True) -> AsyncIterator[Database]:
-    """Open (create, migrate) the database; load the bundled catalog on first use."""
+    """Open (create, migrate) the database; load the bundled catalog on first use (a new file
+    starts as a copy of the shipped, already seeded store when that copy is current)."""
+    if seed:
+        start_from_template(settings.db_path)
     db = await Database.open(settings.db_path)
     try:
         if seed:

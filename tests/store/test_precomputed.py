@@ -86,3 +86,68 @@ async def test_a_fresh_store_seeded_from_the_shipped_rows_equals_one_seeded_from
             assert shipped and shipped == recounted, table
     finally:
         await counted.close()
+
+
+def test_the_shipped_store_is_current():
+    """store/data/bundled.sqlite.gz was built from these bundled files by this estimator at this schema."""
+    import gzip
+    import sqlite3
+    from importlib import resources
+
+    from store._catalog import bundled_fingerprint
+    from store._schema import SCHEMA_VERSION
+    from store._template import TEMPLATE_FILE, _ESTIMATOR_KEY
+
+    data = gzip.decompress(resources.files("store").joinpath("data", TEMPLATE_FILE).read_bytes())
+    conn = sqlite3.connect(":memory:")
+    conn.deserialize(data)
+    meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION, f"run {REGENERATE}"
+    assert meta["bundled_fingerprint"] == bundled_fingerprint(), (
+        f"the bundled files changed: run {REGENERATE}"
+    )
+    assert meta[_ESTIMATOR_KEY] == estimator_fingerprint(), f"the estimator changed: run {REGENERATE}"
+
+
+async def test_a_store_started_from_the_shipped_copy_equals_a_seeded_one(tmp_path, seeded):
+    """A new file starts as the shipped copy, and holds what seeding it would write: every column
+    of every row but the clock's, in the models, alias, name, glossary and meta tables."""
+    from store import Database, seed_bundled_data, start_from_template
+
+    path = tmp_path / "copied.sqlite"
+    assert start_from_template(path)
+    assert not start_from_template(path)  # an existing file is never replaced
+    copied = await Database.open(path)
+    try:
+        assert not await seed_bundled_data(copied)  # current: nothing left to seed
+        clock = ("read_at", "first_seen_at", "updated_at")
+        tables = [
+            "aliases",
+            "glossary",
+            "name_keys",
+            "name_models",
+            "name_postings",
+            "name_words",
+            "name_count",
+            "name_bits",
+        ]
+        for table, skip in [("models", clock)] + [(t, ()) for t in tables]:
+            shipped, seeded_rows = (
+                await _table_rows(copied, table, skip),
+                await _table_rows(seeded, table, skip),
+            )
+            assert shipped and shipped == seeded_rows, table
+        meta = dict(await copied.fetchall("SELECT key, value FROM meta WHERE key != 'template_estimator'"))
+        assert meta == dict(await seeded.fetchall("SELECT key, value FROM meta"))
+    finally:
+        await copied.close()
+
+
+def test_a_stale_copy_is_not_used(tmp_path, monkeypatch):
+    """When the bundled files changed since the copy was built, a new store is seeded instead."""
+    import store._template as template
+
+    monkeypatch.setattr(template, "bundled_fingerprint", lambda: "another catalog")
+    path = tmp_path / "new.sqlite"
+    assert not template.start_from_template(path)
+    assert not path.exists() and not list(tmp_path.iterdir())
