@@ -14,11 +14,10 @@ from matplotlib.patches import Rectangle
 from matplotlib.text import Annotation
 
 from bot import _chart
-from bot._service import FitAnswer, ResolvedModel
-from estimator import GIB, NEEDS_OFFLOAD, ModelFacts, estimate_fit, parse_budget
-from store import Resolution, load_bundled_catalog
+from estimator import GIB, NEEDS_OFFLOAD
 
-CATALOG = {r.repo_id: r for r in load_bundled_catalog()}
+from .catalog_answers import catalog_answer
+
 CASES = [
     ("Qwen/Qwen2.5-32B-Instruct", "24GB"),
     ("Qwen/Qwen3-30B-A3B", "RTX 3060 + 64GB RAM"),
@@ -28,17 +27,10 @@ CASES = [
 ]
 
 
-def _answer(repo_id: str, budget: str) -> FitAnswer:
-    record = CATALOG[repo_id]
-    parsed = parse_budget(budget)
-    report = estimate_fit(ModelFacts(record.config, record.accounting), parsed)
-    return FitAnswer(ResolvedModel(record, Resolution(repo_id, True)), parsed, report)
-
-
 @pytest.mark.parametrize(("repo_id", "budget"), CASES)
 def test_chart_is_a_png_of_the_figure_size(repo_id: str, budget: str) -> None:
     """The PNG decodes (matplotlib's own reader) to the figure's pixel size."""
-    answer = _answer(repo_id, budget)
+    answer = catalog_answer(repo_id, budget)
     png = _chart.render_fit_chart(answer)
     assert png is not None and png.startswith(b"\x89PNG\r\n\x1a\n")
     figure = _chart.chart_figure(answer)
@@ -50,12 +42,14 @@ def test_chart_is_a_png_of_the_figure_size(repo_id: str, budget: str) -> None:
 @pytest.mark.parametrize(("repo_id", "budget"), CASES)
 def test_labels_never_touch_a_bar_or_the_budget_line(repo_id: str, budget: str) -> None:
     """Drawn on Agg: no value label, tick label or legend overlaps any bar or the budget line."""
-    figure = _chart.chart_figure(_answer(repo_id, budget))
+    figure = _chart.chart_figure(catalog_answer(repo_id, budget))
     assert figure is not None
     figure.canvas.draw()
     renderer = figure.canvas.get_renderer()  # type: ignore[attr-defined]
     axes = figure.axes[0]
-    bars = [p.get_window_extent(renderer) for p in axes.patches if isinstance(p, Rectangle) and p.get_width() > 0]
+    bars = [
+        p.get_window_extent(renderer) for p in axes.patches if isinstance(p, Rectangle) and p.get_width() > 0
+    ]
     lines = [line.get_window_extent(renderer) for line in axes.lines if isinstance(line, Line2D)]
     labels = [t for t in axes.texts if isinstance(t, Annotation)]
     assert len(labels) == len(axes.get_yticks())
@@ -69,7 +63,7 @@ def test_labels_never_touch_a_bar_or_the_budget_line(repo_id: str, budget: str) 
 
 def test_legend_names_each_part_and_the_budget() -> None:
     """A budget that fits shows weights, KV cache, buffers and the budget in GiB in its legend."""
-    answer = _answer("Qwen/Qwen2.5-32B-Instruct", "24GB")
+    answer = catalog_answer("Qwen/Qwen2.5-32B-Instruct", "24GB")
     figure = _chart.chart_figure(answer)
     assert figure is not None
     names = [t.get_text() for t in figure.legends[0].get_texts()]
@@ -79,7 +73,7 @@ def test_legend_names_each_part_and_the_budget() -> None:
 
 def test_an_offload_is_drawn_as_its_gpu_and_ram_split() -> None:
     """An option that needs offload has two bars: its plan's GPU bytes, then its RAM bytes."""
-    answer = _answer("Qwen/Qwen3-30B-A3B", "RTX 3060 + 64GB RAM")
+    answer = catalog_answer("Qwen/Qwen3-30B-A3B", "RTX 3060 + 64GB RAM")
     offloaded = [n for n, o in enumerate(answer.report.options) if o.verdict == NEEDS_OFFLOAD]
     assert offloaded
     figure = _chart.chart_figure(answer)
@@ -89,5 +83,7 @@ def test_an_offload_is_drawn_as_its_gpu_and_ram_split() -> None:
     row = offloaded[0]
     plan = answer.report.options[row].offload
     assert plan is not None
-    widths = [p.get_width() for p in figure.axes[0].patches if abs(p.get_y() + p.get_height() / 2 - row) < 1e-9]
+    widths = [
+        p.get_width() for p in figure.axes[0].patches if abs(p.get_y() + p.get_height() / 2 - row) < 1e-9
+    ]
     assert widths == pytest.approx([plan.gpu_bytes / GIB, plan.ram_bytes / GIB])

@@ -7,11 +7,10 @@ import pytest
 from bot._answer_fit import render_fit
 from bot._discord._fit_card import FOOTER, Detail, fit_card
 from bot._recommendation import recommendation_for
-from bot._service import FitAnswer, ResolvedModel
-from estimator import DOES_NOT_FIT, ModelFacts, estimate_fit, parse_budget
-from store import Resolution, load_bundled_catalog
+from estimator import DOES_NOT_FIT
 
-CATALOG = {r.repo_id: r for r in load_bundled_catalog()}
+from .catalog_answers import catalog_answer
+
 CASES = [
     ("Qwen/Qwen2.5-32B-Instruct", "24GB"),
     ("Qwen/Qwen3-30B-A3B", "RTX 3060"),
@@ -22,13 +21,6 @@ CASES = [
 ]
 
 
-def _answer(repo_id: str, budget: str) -> FitAnswer:
-    record = CATALOG[repo_id]
-    parsed = parse_budget(budget)
-    report = estimate_fit(ModelFacts(record.config, record.accounting), parsed)
-    return FitAnswer(ResolvedModel(record, Resolution(repo_id, True)), parsed, report)
-
-
 def _plain(line) -> str:
     return "".join(r if isinstance(r, str) else r.text for r in line)
 
@@ -36,7 +28,7 @@ def _plain(line) -> str:
 @pytest.mark.parametrize(("repo_id", "budget"), CASES)
 def test_the_first_line_is_the_policys_pick(repo_id: str, budget: str) -> None:
     """The card opens with the recommendation's quantization (or "Does not fit"), and its verdict."""
-    answer = _answer(repo_id, budget)
+    answer = catalog_answer(repo_id, budget)
     rec = recommendation_for(answer)
     card = fit_card(answer)
     first = _plain(card.lines[0])
@@ -47,7 +39,7 @@ def test_the_first_line_is_the_policys_pick(repo_id: str, budget: str) -> None:
 @pytest.mark.parametrize(("repo_id", "budget"), CASES)
 def test_details_are_the_shared_documents_own_parts(repo_id: str, budget: str) -> None:
     """Table shows every section of render_fit (whatever it carries); How to run its actions: the launch commands."""
-    answer = _answer(repo_id, budget)
+    answer = catalog_answer(repo_id, budget)
     full = render_fit(answer)
     rec = recommendation_for(answer)
     assert fit_card(answer, Detail.TABLE).sections == full.sections
@@ -64,5 +56,5 @@ def test_details_are_the_shared_documents_own_parts(repo_id: str, budget: str) -
 
 def test_what_was_assumed_is_said_on_the_card() -> None:
     """A bare "24GB" makes the policy assume a card for the speed; the card says so up front."""
-    card = fit_card(_answer("Qwen/Qwen2.5-32B-Instruct", "24GB"))
+    card = fit_card(catalog_answer("Qwen/Qwen2.5-32B-Instruct", "24GB"))
     assert any(_plain(line).startswith("Assumed: speed assumes") for line in card.lines)
