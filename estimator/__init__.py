@@ -37,7 +37,7 @@ from ._budget import (
     parse_budget,
     suggest_gpus,
 )
-from ._config import MlaDims, ModelConfig, MoeConfig, QuantConfig, config_model_type, parse_model_config
+from ._config import MlaDims, ModelConfig, MoeConfig, QuantConfig, parse_model_config
 from ._context import MAX_CONTEXT, parse_context
 from ._explain import Explanation, Term, explain_option
 from ._fit import (
@@ -242,7 +242,6 @@ __all__ = [
     "attention_bytes_per_token",
     "best_fitting_quants",
     "compare_param_counts",
-    "config_model_type",
     "default_quants",
     "estimate_compute_buffers",
     "estimate_fit",

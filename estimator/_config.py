@@ -161,7 +161,9 @@ def parse_model_config(raw: Mapping[str, object]) -> ModelConfig:
     if not isinstance(raw, Mapping):
         raise ConfigError("it is not a JSON object")
     text = _text_section(raw)
-    model_type = config_model_type(raw)
+    model_type = str(text.get("model_type") or raw.get("model_type") or "unknown")
+    if model_type == "gemma3" and isinstance(raw.get("text_config"), Mapping):
+        model_type = "gemma3_text"
     for key, value in _FAMILY_DEFAULTS.get(model_type, {}).items():
         text.setdefault(key, value)
     hidden = _required(text, "hidden_size")
@@ -221,15 +223,6 @@ def _layers_from_pattern(text: Mapping[str, object]) -> int | None:
     if isinstance(pattern, str) and pattern:
         return len(pattern)
     return None
-
-
-def config_model_type(raw: Mapping[str, object]) -> str:
-    """The family a config.json describes, as ``ModelConfig.model_type`` names it (the language
-    model's own type where a multimodal config nests it)."""
-    model_type = str(_text_section(raw).get("model_type") or raw.get("model_type") or "unknown")
-    if model_type == "gemma3" and isinstance(raw.get("text_config"), Mapping):
-        return "gemma3_text"
-    return model_type
 
 
 def _text_section(raw: Mapping[str, object]) -> dict[str, object]:

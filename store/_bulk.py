@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from itertools import islice
 
 from ._codec import encode_accounting, encode_time
 from ._db import Database
 from ._models import bump_catalog_version
 from ._name_tables import add_new_names, name_entry, reindex_names
-from ._records import HubFacts, ModelRecord
+from ._records import ModelRecord
 
 _BATCH = 20_000
 _INSERT = (
@@ -29,93 +28,16 @@ _INSERT = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class NewModel:
-    """One model as the bulk path writes it: its row's columns and the names it answers to."""
-
-    repo_id: str
-    aliases: tuple[str, ...]
-    popularity: float
-    columns: tuple[object, ...]  # _INSERT's columns from sha to popularity, in order
-    read_at: str | None = None
-    first_seen_at: str | None = None
-
-
-def model_columns(
-    *,
-    sha: str | None,
-    provenance: str,
-    status: str,
-    status_reason: str | None,
-    hub: HubFacts,
-    model_type: str | None,
-    config_json: str | None,
-    accounting_json: str | None,
-    totals: tuple[int | None, int | None, int | None],
-    popularity: float,
-) -> tuple[object, ...]:
-    """The columns of one inserted row; ``totals`` are total and active parameters and stored bytes."""
-    return (
-        sha,
-        provenance,
-        status,
-        status_reason,
-        hub.author,
-        hub.downloads,
-        hub.likes,
-        hub.pipeline_tag,
-        hub.library_name,
-        json.dumps(list(hub.tags)),
-        hub.hub_total_params,
-        model_type,
-        config_json,
-        accounting_json,
-        *totals,
-        popularity,
-    )
-
-
-def new_model(r: ModelRecord, encoded: dict[int, tuple[object, str]] | None = None) -> NewModel:
-    """A record as the bulk path writes it. ``encoded`` remembers accounting JSON by object, for
-    catalogs whose records share accounting objects."""
-    a, text = r.accounting, None
-    if a is not None:
-        held = encoded.get(id(a)) if encoded is not None else None
-        if held is None or held[0] is not a:  # a recycled id() must never return another's JSON
-            held = (a, encode_accounting(a))
-            if encoded is not None:
-                encoded[id(a)] = held
-        text = held[1]
-    columns = model_columns(
-        sha=r.sha,
-        provenance=r.provenance,
-        status=r.status,
-        status_reason=r.status_reason,
-        hub=r.hub,
-        model_type=r.config.model_type if r.config else None,
-        config_json=r.config_json,
-        accounting_json=text,
-        totals=(a.total_params, a.active_params, a.stored_bytes) if a else (None, None, None),
-        popularity=r.popularity,
-    )
-    return NewModel(
-        r.repo_id, r.aliases, r.popularity, columns, encode_time(r.read_at), encode_time(r.first_seen_at)
-    )
-
-
 async def insert_new_models(db: Database, records: Iterable[ModelRecord]) -> int:
     """Insert the models whose repo id the store lacks (any capitalisation), in batches of
     20,000 per transaction, and bump the catalog version once. Returns how many were added."""
-    encoded: dict[int, tuple[object, str]] = {}
-    return await insert_new_rows(db, (new_model(r, encoded) for r in records))
-
-
-async def insert_new_rows(db: Database, models: Iterable[NewModel]) -> int:
-    """``insert_new_models`` for rows already built (the bundled catalog's shipped rows)."""
     added = 0
-    for batch in _batches(models):
+    # Synthetic catalogs share accounting objects: encode each once (the object is kept
+    # beside its text, so a recycled id() can never return another object's JSON).
+    encoded: dict[int, tuple[object, str]] = {}
+    for batch in _batches(records):
         async with db.write():
-            keys = [m.repo_id.lower() for m in batch]
+            keys = [r.repo_id.lower() for r in batch]
             marks = ",".join("?" * len(keys))
             held = {
                 str(k)
@@ -123,17 +45,11 @@ async def insert_new_rows(db: Database, models: Iterable[NewModel]) -> int:
                     f"SELECT repo_key FROM models WHERE repo_key IN ({marks})", tuple(keys)
                 )
             }
-            fresh = list({m.repo_id.lower(): m for m in batch if m.repo_id.lower() not in held}.values())
+            fresh = list({r.repo_id.lower(): r for r in batch if r.repo_id.lower() not in held}.values())
             now = encode_time(db.clock())
-            await db.executemany(
-                _INSERT,
-                [
-                    (m.repo_id, m.repo_id.lower(), *m.columns, m.read_at, m.first_seen_at or now, now)
-                    for m in fresh
-                ],
-            )
+            await db.executemany(_INSERT, [_row(r, now, encoded) for r in fresh])
             owners = await _take_aliases(db, fresh)
-            await add_new_names(db, [name_entry(m.repo_id, m.popularity, m.aliases) for m in fresh])
+            await add_new_names(db, [name_entry(r.repo_id, r.popularity, r.aliases) for r in fresh])
             await reindex_names(db, owners)
             if fresh:
                 await bump_catalog_version(db)
@@ -141,7 +57,7 @@ async def insert_new_rows(db: Database, models: Iterable[NewModel]) -> int:
     return added
 
 
-async def _take_aliases(db: Database, fresh: list[NewModel]) -> list[str]:
+async def _take_aliases(db: Database, fresh: list[ModelRecord]) -> list[str]:
     """Point the new models' aliases at them (the last writer wins, as in ``upsert_model``);
     returns the models that held any of them before, whose name rows need updating."""
     pairs = {a.strip().lower(): r.repo_id for r in fresh for a in r.aliases}
@@ -157,7 +73,42 @@ async def _take_aliases(db: Database, fresh: list[NewModel]) -> list[str]:
     return [str(r[0]) for r in before]
 
 
-def _batches(models: Iterable[NewModel]) -> Iterator[list[NewModel]]:
-    it = iter(models)
+def _batches(records: Iterable[ModelRecord]) -> Iterator[list[ModelRecord]]:
+    it = iter(records)
     while batch := list(islice(it, _BATCH)):
         yield batch
+
+
+def _row(r: ModelRecord, now: str | None, encoded: dict[int, tuple[object, str]]) -> tuple[object, ...]:
+    a, h = r.accounting, r.hub
+    text = None
+    if a is not None:
+        held = encoded.get(id(a))
+        if held is None or held[0] is not a:
+            held = encoded[id(a)] = (a, encode_accounting(a))
+        text = held[1]
+    return (
+        r.repo_id,
+        r.repo_id.lower(),
+        r.sha,
+        r.provenance,
+        r.status,
+        r.status_reason,
+        h.author,
+        h.downloads,
+        h.likes,
+        h.pipeline_tag,
+        h.library_name,
+        json.dumps(list(h.tags)),
+        h.hub_total_params,
+        r.config.model_type if r.config else None,
+        r.config_json,
+        text,
+        a.total_params if a else None,
+        a.active_params if a else None,
+        a.stored_bytes if a else None,
+        r.popularity,
+        encode_time(r.read_at),
+        encode_time(r.first_seen_at) or now,
+        now,
+    )

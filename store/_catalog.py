@@ -12,15 +12,15 @@ import logging
 from importlib import resources
 from typing import Any
 
-from estimator import config_model_type, parse_model_config
+from estimator import parse_model_config
 
-from ._bulk import NewModel, insert_new_rows, model_columns, new_model
+from ._bulk import insert_new_models
 from ._db import Database
 from ._glossary import load_bundled_glossary, replace_glossary
 from ._guilds import get_meta, set_meta
 from ._models import replace_config_models
-from ._precompute import accounting_for, config_key, estimator_fingerprint, load_precomputed
-from ._records import STATUS_OK, HubFacts, ModelRecord
+from ._precompute import accounting_for, estimator_fingerprint, load_precomputed
+from ._records import STATUS_OK, ModelRecord
 
 log = logging.getLogger(__name__)
 
@@ -28,8 +28,6 @@ _FINGERPRINT_KEY = "bundled_fingerprint"
 # The editorial popularity (1-100) stands in for downloads until a crawl brings real ones:
 # 100 maps to 10**7 downloads, on the same log10 scale as crawled models.
 _POPULARITY_SCALE = 7 / 100
-_STATUS_REASON = "derived from config.json (bundled catalog); not read from the checkpoint yet"
-_NO_HUB_FACTS = HubFacts()
 
 
 def bundled_files() -> list[tuple[str, str]]:
@@ -64,42 +62,6 @@ def load_bundled_catalog() -> tuple[ModelRecord, ...]:
     return tuple(_record(entry, precomputed, estimator) for entry in bundled_entries())
 
 
-def bundled_rows() -> list[NewModel]:
-    """The bundled catalog as the bulk path inserts it into a fresh store.
-
-    Where the shipped accounting is valid, the row is built from its text as shipped: a fresh
-    store's first answer then parses no config and decodes no accounting (issue 13 measured the
-    two at ~30 ms of a ~0.4 s answer). Entries without one are counted from config now.
-    """
-    precomputed, estimator = load_precomputed(), estimator_fingerprint()
-    rows = []
-    for entry in bundled_entries():
-        config = entry["config"]
-        text = precomputed.get(config_key(config, estimator))
-        if text is None:
-            rows.append(new_model(_record(entry, precomputed, estimator)))
-            continue
-        shipped = json.loads(text)
-        columns = model_columns(
-            sha=None,
-            provenance="config",
-            status=STATUS_OK,
-            status_reason=_STATUS_REASON,
-            hub=_NO_HUB_FACTS,
-            model_type=config_model_type(config),
-            config_json=json.dumps(config, sort_keys=True),
-            accounting_json=text,
-            totals=(shipped["total_params"], shipped["active_params"], shipped.get("stored_bytes")),
-            popularity=_popularity(entry),
-        )
-        rows.append(NewModel(entry["repo_id"], tuple(entry.get("aliases", ())), _popularity(entry), columns))
-    return rows
-
-
-def _popularity(entry: dict[str, Any]) -> float:
-    return float(entry.get("popularity", 0)) * _POPULARITY_SCALE
-
-
 def _record(entry: dict[str, Any], precomputed: dict[str, str], estimator: str) -> ModelRecord:
     config = entry["config"]
     return ModelRecord(
@@ -107,12 +69,12 @@ def _record(entry: dict[str, Any], precomputed: dict[str, str], estimator: str) 
         sha=None,
         provenance="config",
         status=STATUS_OK,
-        status_reason=_STATUS_REASON,
+        status_reason="derived from config.json (bundled catalog); not read from the checkpoint yet",
         config=parse_model_config(config),
         accounting=accounting_for(config, precomputed, estimator),
         config_json=json.dumps(config, sort_keys=True),
         aliases=tuple(entry.get("aliases", ())),
-        popularity=_popularity(entry),
+        popularity=float(entry.get("popularity", 0)) * _POPULARITY_SCALE,
     )
 
 
@@ -126,10 +88,11 @@ async def seed_bundled_data(db: Database) -> bool:
         "SELECT 1 FROM models LIMIT 1"
     ):
         return False
+    records = load_bundled_catalog()
     if await db.fetchone("SELECT 1 FROM models LIMIT 1") is None:  # a fresh store: the bulk path
-        changed = await insert_new_rows(db, bundled_rows())
+        changed = await insert_new_models(db, records)
     else:
-        changed = await replace_config_models(db, load_bundled_catalog())
+        changed = await replace_config_models(db, records)
     await replace_glossary(db, load_bundled_glossary())
     await set_meta(db, _FINGERPRINT_KEY, fingerprint)
     log.info("loaded the bundled catalog: %d models refreshed", changed)

@@ -81,19 +81,6 @@ async def _differences(one, other, tables: tuple[str, ...]) -> list[str]:
     return differ
 
 
-async def test_a_fresh_store_seeded_from_the_shipped_rows_equals_one_seeded_from_records(tmp_path, seeded):
-    """seed_bundled_data's shipped-row path writes what inserting the counted records writes:
-    every models column but the clock's, every alias and name row."""
-    from store import Database, insert_new_models
-
-    counted = await Database.open(tmp_path / "counted.sqlite")
-    try:
-        assert await insert_new_models(counted, load_bundled_catalog()) == len(bundled_entries())
-        assert await _differences(counted, seeded, _NAME_TABLES) == []
-    finally:
-        await counted.close()
-
-
 def test_the_shipped_store_is_current():
     """store/data/bundled.sqlite.gz was built from these bundled files by this estimator at this schema."""
     import gzip
