@@ -16,11 +16,12 @@ from ._settings import Settings
 async def open_database(settings: Settings, *, seed: bool = True) -> AsyncIterator[Database]:
     """Open (create, migrate) the database; load the bundled catalog on first use (a new file
     starts as a copy of the shipped, already seeded store when that copy is current)."""
-    if seed:
-        start_from_template(settings.db_path)
+    # A copy is checked against the bundled files' fingerprint as it is made: seeding it would
+    # only hash those files again to find nothing to do.
+    seed_now = seed and not start_from_template(settings.db_path)
     db = await Database.open(settings.db_path)
     try:
-        if seed:
+        if seed_now:
             await seed_bundled_data(db)
         yield db
     finally:
