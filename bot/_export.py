@@ -12,8 +12,9 @@ import asyncio
 import csv
 import io
 import json
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from functools import cache
+from typing import TypeVar
 
 from estimator import (
     Budget,
@@ -23,6 +24,9 @@ from estimator import (
     parse_budget,
 )
 from store import ModelRecord
+
+K = TypeVar("K")
+V = TypeVar("V")
 
 EXPORT_CONTEXT = 8192
 GPU_SIZES_GB = (8, 12, 16, 24, 32, 48, 80)
@@ -82,13 +86,8 @@ class BestQuantMemo:
         assert record.config is not None
         if record.config_json is None:  # a record built in code, not read from the store
             return kv_bytes_per_token(record.config)
-        found = self._kv.get(record.config_json)
-        if found is None:
-            found = kv_bytes_per_token(record.config)
-            if len(self._kv) >= self._limit:
-                self._kv.clear()
-            self._kv[record.config_json] = found
-        return found
+        config = record.config
+        return self._remember(self._kv, record.config_json, lambda: kv_bytes_per_token(config))
 
     def best(self, record: ModelRecord) -> tuple[str | None, ...]:
         a, config = record.accounting, record.config
@@ -101,14 +100,22 @@ class BestQuantMemo:
             a.stored_bytes,
             a.total_params,
         )
-        found = self._known.get(key)
-        if found is None:
-            found = best_fitting_quants(
+        return self._remember(
+            self._known,
+            key,
+            lambda: best_fitting_quants(
                 ModelFacts(config, a), _budgets(), EXPORT_QUANTS, context=EXPORT_CONTEXT
-            )
-            if len(self._known) >= self._limit:
-                self._known.clear()
-            self._known[key] = found
+            ),
+        )
+
+    def _remember(self, known: dict[K, V], key: K, compute: Callable[[], V]) -> V:
+        """``known[key]``, computed the first time; the memo starts over when it is full."""
+        found = known.get(key)
+        if found is None:
+            found = compute()
+            if len(known) >= self._limit:
+                known.clear()
+            known[key] = found
         return found
 
 
