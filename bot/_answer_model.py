@@ -54,9 +54,11 @@ def render_model(resolved: ResolvedModel) -> Document:
         )
     else:
         lines.append((f"Dense model, {config.num_layers} layers.",))
-    rows = tuple((COMPONENT_LABELS[name], f"{count:,}") for name, count in a.components.items() if count)
-    table = Table(COMPONENT_COLUMNS, (*rows, ("total", f"{a.total_params:,}")), header=False)
-    sections = [Section("Components (parameters)", (table,)), Section("Storage", _storage(a))]
+    sections = [Section("Storage", _storage(a))]
+    if a.counts_known:  # an undescribed family's Llama-style sizing is not shown as counts
+        rows = tuple((COMPONENT_LABELS[name], f"{count:,}") for name, count in a.components.items() if count)
+        table = Table(COMPONENT_COLUMNS, (*rows, ("total", f"{a.total_params:,}")), header=False)
+        sections.insert(0, Section("Components (parameters)", (table,)))
     kv = kv_bytes_per_token(config)
     attention = "MLA latent" if config.mla else f"{config.num_kv_heads} KV heads × {config.head_dim}"
     windowed = sum(1 for k in config.layer_kinds if k not in ("full", "mla"))

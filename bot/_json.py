@@ -128,15 +128,18 @@ def gguf_repo_json(repo: GgufRepoRecord) -> dict[str, Any]:
 def model_json(resolved: ResolvedModel) -> dict[str, Any]:
     record = resolved.record
     a, config = record.accounting, record.config
+    counted = a if a is not None and a.counts_known else None
     return {
         "repo_id": record.repo_id,
         "sha": record.sha,
         "provenance": record.provenance,
         "status": record.status,
         "status_reason": record.status_reason,
-        "total_params": a.total_params if a else None,
-        "active_params": a.active_params if a else None,
-        "components": dict(a.components.items()) if a else None,
+        # issue 10: an undescribed family's config-derived sizes are not counts: not given as counts
+        "count_basis": a.count_basis.value if a else None,
+        "total_params": counted.total_params if counted else None,
+        "active_params": counted.active_params if counted else None,
+        "components": dict(counted.components.items()) if counted else None,
         "moe": asdict(a.moe) if a and a.moe else None,
         "stored_bytes": a.stored_bytes if a else None,
         "stored_dtypes": dict(a.stored_dtypes) if a else None,

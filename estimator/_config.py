@@ -203,7 +203,7 @@ def parse_model_config(raw: Mapping[str, object]) -> ModelConfig:
         attention_chunk_size=_int(text.get("attention_chunk_size")),
         mla=mla,
         moe=moe,
-        mtp_layers=_int(text.get("num_nextn_predict_layers")) or _int(text.get("mtp_num_hidden_layers")) or 0,
+        mtp_layers=len(layer_map.mtp_layers),
         attention_bias=_bool(text.get("attention_bias"), model_type.startswith("qwen2")),
         torch_dtype=_str(text.get("torch_dtype") or text.get("dtype") or raw.get("torch_dtype")),
         quantization=_parse_quant(raw, text),
@@ -343,6 +343,9 @@ def _moe_layers(text: Mapping[str, object], layers: int) -> tuple[int, ...]:
     explicit_ints = [n for i in explicit if (n := _int(i)) is not None]
     if explicit and len(explicit_ints) == len(explicit):
         return tuple(sorted(n for n in explicit_ints if 0 <= n < layers))
+    per_layer = _list(text.get("moe_layer_freq"))  # MiniMax-M3: a 0/1 flag per layer
+    if len(per_layer) == layers:
+        return tuple(i for i, flag in enumerate(per_layer) if _int(flag))
     if "first_k_dense_replace" in text or "moe_layer_freq" in text:
         first = _int(text.get("first_k_dense_replace")) or 0
         freq = _int(text.get("moe_layer_freq")) or 1

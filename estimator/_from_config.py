@@ -35,10 +35,11 @@ def account_from_config(raw: Mapping[str, object]) -> ParamAccounting:
     build = builder_for(config.model_type)
     (build or build_decoder)(family, builder)
     notes = add_vision(builder, family)
-    basis = CountBasis.EXACT
-    if build is None or notes:
-        basis = CountBasis.NEEDS_HEADERS
-        notes.append(f"'{config.model_type}' is not described from config.json; {NEEDS_HEADERS_NOTE}")
+    if build is None:
+        notes.append(f"'{config.model_type}' is not described from config.json")
+    basis = CountBasis.NEEDS_HEADERS if notes else CountBasis.EXACT
+    if notes:  # said once, after whatever was not described
+        notes[-1] += f"; {NEEDS_HEADERS_NOTE}"
     if config.model_type == "longcat_flash":
         notes.append(
             "LongCat-Flash may route a token to zero-computation experts: the active count "

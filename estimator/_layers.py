@@ -159,6 +159,11 @@ _MAMBA2_FAMILIES = frozenset({"nemotron_h", "bamba", "granitemoehybrid", "zamba2
 _MAMBA1_FAMILIES = frozenset({"jamba", "mamba", "falcon_mamba"})
 
 
+# MiniMax-M3's config names one NextN layer, but the released checkpoint stores no MTP tensor
+# (layers 0-59 only: github:gogongxt/python/scripts/models/minimax_m3.md@b521199, a per-tensor report).
+_MTP_NOT_STORED = frozenset({"minimax_m3", "minimax_m3_vl"})
+
+
 def parse_layer_map(text: Mapping[str, object], model_type: str, shape: AttentionShape) -> LayerMap:
     """Build the per-layer map from config.json's text section."""
     names = _layer_names(text, model_type, shape.num_layers)
@@ -175,6 +180,8 @@ def parse_layer_map(text: Mapping[str, object], model_type: str, shape: Attentio
             layer = made[(name, shared)] = _layer(text, model_type, shape, name, i, shared=shared)
         layers.append(layer)
     mtp = json_int(text.get("num_nextn_predict_layers")) or json_int(text.get("mtp_num_hidden_layers")) or 0
+    if model_type in _MTP_NOT_STORED:
+        mtp = 0
     mtp_layer = Layer(
         LayerKind.MLA if shape.mla_latent else LayerKind.FULL, _attention(text, shape, "full", 0)
     )

@@ -41,7 +41,7 @@ _LAYER_INDEX = re.compile(r"\.(?:layers|layer|h|blocks|block|decoder_layers)\.(\
 _VISION_SEGMENTS = frozenset(
     "vision_tower vision_model visual vision_encoder vision multi_modal_projector mm_projector "
     "image_newline audio_tower audio_model audio embed_vision embed_audio vision_embed_tokens "
-    "speech_encoder vision_projector".split()
+    "speech_encoder vision_projector patch_merge_mlp".split()
 )
 _MTP_SEGMENTS = frozenset({"mtp", "mtp_layers", "nextn", "mtp_block"})
 _EMBED_SEGMENTS = frozenset(

@@ -1,8 +1,8 @@
 """Vision towers counted from ``vision_config``, each as transformers 5.24 stores it.
 
 SigLIP (Gemma 3), the Qwen3-VL / Qwen3.5 ViT with its mergers, Pixtral (Mistral Small 3.x),
-Llama 4's vision model, Kimi-K2.5's MoonViT and Gemma 4's vision encoder. Any other tower,
-or an audio tower, makes the whole count "needs the headers".
+Llama 4's vision model, Kimi-K2.5's MoonViT, Gemma 4's vision encoder and MiniMax-M3's CLIP
+tower. Any other tower, or an audio tower, makes the whole count "needs the headers".
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 from ._builder import Family, TensorBuilder
+from ._minimax import add_minimax_vision
 
 
 class _Vision:
@@ -42,8 +43,11 @@ def add_vision(b: TensorBuilder, f: Family) -> list[str]:
     build = _TOWERS.get(kind)
     if kind == "siglip_vision_model" and not f.config.model_type.startswith("gemma3"):
         build = None
+    if kind == "clip_vision_model" and f.config.model_type != "minimax_m3_vl":
+        build = None  # CLIP layouts differ per model: only MiniMax-M3's is described
     if build is None:
-        return [*notes, f"vision tower '{kind}' is not described from config.json"]
+        tower = f"vision tower '{kind}'" if kind else "a vision tower without a model_type"
+        return [*notes, f"{tower} is not described from config.json"]
     build(b, _Vision(vision), f)
     return notes
 
@@ -248,4 +252,5 @@ _TOWERS: dict[str, Callable[[TensorBuilder, _Vision, Family], None]] = {
     "llama4_vision_model": _add_llama4_vision,
     "kimi_k25_vision": _add_moonvit,
     "gemma4_vision": _add_gemma4_vision,
+    "clip_vision_model": lambda b, v, f: add_minimax_vision(b, v.section, f),
 }
