@@ -56,6 +56,21 @@ def test_a_bare_config_json_is_counted_from_config(db_path: Path, tmp_path: Path
     assert data["provenance"] == "config" and data["total_params"] == stored
 
 
+def test_an_undescribed_family_shows_no_guessed_count(db_path: Path, tmp_path: Path) -> None:
+    """A config.json of a family no builder describes: no total, component table or count in text or JSON."""
+    config = {**small_dense_config(), "model_type": "brand_new_arch", "architectures": ["BrandNewForCausalLM"]}
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(config), encoding="utf-8")
+    data = json.loads(run(db_path, "model", str(path), "--json").output)
+    assert data["count_basis"] == "needs_headers"
+    assert data["total_params"] is None and data["active_params"] is None and data["components"] is None
+    assert any("'brand_new_arch' is not described" in note for note in data["notes"])
+    text = run(db_path, "model", str(path))
+    assert text.exit_code == 0, text.output
+    assert "Parameter counts need the safetensors headers" in text.output
+    assert "Components (parameters)" not in text.output and "total " not in text.output
+
+
 def test_fit_sizes_a_local_checkpoint_and_links_nowhere(db_path: Path, tmp_path: Path) -> None:
     """`fitbot fit DIR 24GB` answers like a repo id (text and JSON), with no Hub link for a local folder."""
     folder = tmp_path / "ckpt"
