@@ -152,6 +152,20 @@ _FAMILY_DEFAULTS: dict[str, dict[str, object]] = {
 }
 
 
+def _is_hunyuan_v1_moe(text: Mapping[str, object], raw: Mapping[str, object]) -> bool:
+    """Hunyuan-A13B's Hub release (remote code, ``model_type`` "hunyuan") has the layout transformers later
+    ported as ``hunyuan_v1_moe``: the same module names in its modeling_hunyuan.py (query/key_layernorm,
+    ``mlp.gate.wg``, ``mlp.shared_mlp``), checked at github:Tencent-Hunyuan/Hunyuan-A13B models/@df832eb.
+    Cross-layer attention (``use_cla``, Hunyuan-Large) and MLA change that layout, so they are left out."""
+    architectures = raw.get("architectures")
+    return (
+        isinstance(architectures, list)
+        and "HunYuanMoEV1ForCausalLM" in architectures
+        and not text.get("use_cla")
+        and not text.get("use_mla")
+    )
+
+
 def parse_model_config(raw: Mapping[str, object]) -> ModelConfig:
     """Turn config.json into a ``ModelConfig``.
 
@@ -164,6 +178,8 @@ def parse_model_config(raw: Mapping[str, object]) -> ModelConfig:
     model_type = str(text.get("model_type") or raw.get("model_type") or "unknown")
     if model_type == "gemma3" and isinstance(raw.get("text_config"), Mapping):
         model_type = "gemma3_text"
+    if model_type == "hunyuan" and _is_hunyuan_v1_moe(text, raw):
+        model_type = "hunyuan_v1_moe"
     for key, value in _FAMILY_DEFAULTS.get(model_type, {}).items():
         text.setdefault(key, value)
     hidden = _required(text, "hidden_size")

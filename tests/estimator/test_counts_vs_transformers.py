@@ -80,6 +80,18 @@ def test_gemma4_published_keys_count_like_saved_per_layer_config(saved):
     assert estimator.account_from_config(published).total_params == header.total_params
 
 
+def test_hunyuan_a13b_remote_code_config_counts_as_hunyuan_v1_moe(saved):
+    """Hunyuan-A13B's Hub config (remote code: model_type "hunyuan", HunYuanMoEV1ForCausalLM) counts like
+    transformers' hunyuan_v1_moe checkpoint; with cross-layer attention (Hunyuan-Large) it is not claimed."""
+    config, _, tensors = saved("hunyuan_v1_moe")
+    header = estimator.account_from_tensors(tensors, header_config(config))
+    remote = {**config, "model_type": "hunyuan", "architectures": ["HunYuanMoEV1ForCausalLM"], "use_cla": False}
+    derived = estimator.account_from_config(remote)
+    assert derived.counts_known and derived.total_params == header.total_params
+    assert derived.components == header.components
+    assert not estimator.account_from_config({**remote, "use_cla": True}).counts_known
+
+
 def test_unknown_family_says_counts_need_headers():
     """A model_type no builder describes is marked as needing headers, never shown as exact."""
     config = {"model_type": "brand_new_arch", "hidden_size": 64, "num_hidden_layers": 2,
