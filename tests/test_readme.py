@@ -26,3 +26,20 @@ def test_quick_start_commands_match_ci():
     ci = (Path(__file__).parents[1] / ".ci" / "run").read_text()
     command = "python3 -m venv .venv && .venv/bin/pip install -q -e '.[test]' && .venv/bin/python -m pytest -q"
     assert command in README and command in ci
+
+
+def test_catalog_size_stated_in_readme_is_the_bundled_count():
+    """The quick start's "bundled catalog of N popular models" is the number of models shipped."""
+    import json
+    import re
+    from importlib import resources
+
+    stated = re.search(r"bundled catalog of (\d+) popular models", README)
+    assert stated, "README no longer states the catalog size"
+    folder = resources.files("store").joinpath("data", "catalog")
+    shipped = sum(
+        len(json.loads(part.read_text(encoding="utf-8"))["models"])
+        for part in folder.iterdir()
+        if part.name.endswith(".json")
+    )
+    assert int(stated.group(1)) == shipped
