@@ -143,7 +143,9 @@ def _memory_log_cases(data, configs=None) -> list[Case]:
     A case names its config inline (``config``, from the log's print_info) or by catalog ``model``;
     ``n_seq`` sequences each hold their own state; ``what = "kv+state"`` is llama.cpp's whole
     memory for ``cells`` cells (the attention KV plus the recurrent state); ``rounding_mib`` is how the
-    figure was printed (0.01 MiB by llama.cpp itself, 1 MiB where a table rounded it).
+    figure was printed (0.01 MiB by llama.cpp itself, 1 MiB where a table rounded it). A case with
+    ``n_ctx`` instead of ``cells`` is sized by llama.cpp's own cell rule for that context (sliding layers
+    keep ``pad(min(n_ctx, window + n_ubatch), 256)`` cells: ``LLAMA_CPP_PROFILE.kv_policy``).
     """
     cases = []
     for spec in data.get("memory_log", []):
@@ -154,7 +156,11 @@ def _memory_log_cases(data, configs=None) -> list[Case]:
         if spec["what"] == "state":
             predicted = state
         else:
-            kv = estimate_kv_cache_bytes(config, spec["cells"], spec.get("kv_type", "f16"))
+            kv_type = spec.get("kv_type", "f16")
+            if "n_ctx" in spec:
+                kv = estimate_kv_cache_bytes(config, spec["n_ctx"], kv_type, LLAMA_CPP_PROFILE.kv_policy)
+            else:
+                kv = estimate_kv_cache_bytes(config, spec["cells"], kv_type)
             kv -= state_bytes_per_sequence(config, CacheRule.LLAMA_CPP)  # the growing part only
             predicted = kv + (state if spec["what"] == "kv+state" else 0)
         rounding = spec.get("rounding_mib", 0.01) / 2
