@@ -52,7 +52,7 @@ def add_vision(b: TensorBuilder, f: Family) -> list[str]:
 # Moonshot's own configs (Kimi-K2.5/K2.6/K2.7-Code, Kimi-K3) leave vision_config's model_type empty
 # or absent: their MoonViT is remote code. Such a tower is known by the top-level model_type, its
 # ``vt_*`` keys and a projector type whose stored tensors we have seen.
-_MOONVIT_MODELS = frozenset({"kimi_k25"})
+_MOONVIT_MODELS = frozenset({"kimi_k25", "kimi_k3"})
 _MOONVIT_PROJECTORS = frozenset({"patchmerger", "patchmergerv2"})
 _MOONVIT_REMOTE_CODE = "moonvit (remote code)"
 
