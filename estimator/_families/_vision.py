@@ -1,8 +1,9 @@
 """Vision towers counted from ``vision_config``, each as transformers 5.24 stores it.
 
 SigLIP (Gemma 3), the Qwen3-VL / Qwen3.5 ViT with its mergers, Pixtral (Mistral Small 3.x),
-Llama 4's vision model, Kimi-K2.5's MoonViT, Gemma 4's vision encoder and MiniMax-M3's CLIP
-tower. Any other tower, or an audio tower, makes the whole count "needs the headers".
+Llama 4's vision model, Kimi-K2.5's MoonViT (as transformers stores it, and as Moonshot's own
+checkpoints store it for Kimi-K2.5/K2.6 and Kimi-K3), Gemma 4's vision encoder and MiniMax-M3's
+CLIP tower. Any other tower, or an audio tower, makes the whole count "needs the headers".
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ def add_vision(b: TensorBuilder, f: Family) -> list[str]:
     vision = f.raw.get("vision_config")
     if not isinstance(vision, Mapping):
         return notes
-    kind = str(vision.get("model_type") or "")
+    kind = str(vision.get("model_type") or "") or _remote_code_tower(f, vision)
     build = _TOWERS.get(kind)
     if kind == "siglip_vision_model" and not f.config.model_type.startswith("gemma3"):
         build = None
@@ -50,6 +51,25 @@ def add_vision(b: TensorBuilder, f: Family) -> list[str]:
         return [*notes, f"{tower} is not described from config.json"]
     build(b, _Vision(vision), f)
     return notes
+
+
+# Moonshot's own configs (Kimi-K2.5/K2.6/K2.7-Code, Kimi-K3) leave vision_config's model_type empty
+# or absent: their MoonViT is remote code. Such a tower is known by the top-level model_type, its
+# ``vt_*`` keys and a projector type whose stored tensors we have seen.
+_MOONVIT_MODELS = frozenset({"kimi_k25", "kimi_k3"})
+_MOONVIT_PROJECTORS = frozenset({"patchmerger", "patchmergerv2"})
+_MOONVIT_REMOTE_CODE = "moonvit (remote code)"
+
+
+def _remote_code_tower(f: Family, vision: Mapping[str, object]) -> str:
+    """The _TOWERS key of a tower whose vision_config names no model_type, or ""."""
+    if (
+        f.raw.get("model_type") in _MOONVIT_MODELS
+        and "vt_hidden_size" in vision
+        and vision.get("mm_projector_type") in _MOONVIT_PROJECTORS
+    ):
+        return _MOONVIT_REMOTE_CODE
+    return ""
 
 
 def _add_siglip(b: TensorBuilder, v: _Vision, f: Family) -> None:
@@ -194,6 +214,58 @@ def _add_moonvit(b: TensorBuilder, v: _Vision, f: Family) -> None:
     b.linear("model.mm_projector.out_proj", f.config.hidden_size, h * merge, bias=True)
 
 
+def _add_moonvit_remote_code(b: TensorBuilder, v: _Vision, f: Family) -> None:
+    """MoonViT and its projector as Moonshot's checkpoints store them (``vision_tower.encoder.blocks.N``
+    with fused ``wqkv``, ``mm_projector.proj.0/2``).
+
+    Kimi-K2.5/K2.6/K2.7-Code: LayerNorms and biases everywhere, qkv width = hidden, a "patchmerger"
+    projector with a pre-norm. Kimi-K3: RMSNorm, ``attn_bias``/``linear_bias``/``patch_embed_proj_bias``
+    false, a wider ``qkv_hidden_size`` and a "patchmergerv2" projector (two bias-free linears, then an
+    RMSNorm over the text width). Shapes from the per-tensor reports github:gogongxt/python
+    scripts/models/kimi_k2.5.md@ec9962697819add8f24ce1b180cf98ca6a53c40f and
+    scripts/models/kimi_k3.md@a0d3871ab6f58cbda18c00a8b8c79f84fcc043eb.
+    """
+    h, inter, patch = (
+        v.integer("vt_hidden_size"),
+        v.integer("vt_intermediate_size"),
+        v.integer("patch_size", 14),
+    )
+    qkv = v.integer("qkv_hidden_size") or h
+    attn_bias, mlp_bias = v.flag("attn_bias", True), v.flag("linear_bias", True)
+    norm_bias = v.section.get("norm_type", "layernorm") != "rmsnorm"
+    kernel = v.section.get("merge_kernel_size")
+    merged = h * (kernel[0] * kernel[1] if isinstance(kernel, list) and len(kernel) == 2 else 4)
+    p = "vision_tower"
+    b.add(f"{p}.patch_embed.proj.weight", h, 3, patch, patch)
+    if v.flag("patch_embed_proj_bias", True):
+        b.add(f"{p}.patch_embed.proj.bias", h)
+    # "divided_fixed": a learned [height, width] grid; the time embedding is a fixed sinusoid, not stored.
+    b.add(
+        f"{p}.patch_embed.pos_emb.weight",
+        v.integer("init_pos_emb_height", 64),
+        v.integer("init_pos_emb_width", 64),
+        h,
+    )
+    for i in range(v.integer("vt_num_hidden_layers")):
+        lp = f"{p}.encoder.blocks.{i}"
+        b.norm(f"{lp}.norm0", h, bias=norm_bias)
+        b.norm(f"{lp}.norm1", h, bias=norm_bias)
+        b.linear(f"{lp}.wqkv", 3 * qkv, h, bias=attn_bias)
+        b.linear(f"{lp}.wo", h, qkv, bias=attn_bias)
+        b.linear(f"{lp}.mlp.fc0", inter, h, bias=mlp_bias)
+        b.linear(f"{lp}.mlp.fc1", h, inter, bias=mlp_bias)
+    b.norm(f"{p}.encoder.final_layernorm", h, bias=norm_bias)
+    text_h = f.config.hidden_size
+    if v.section.get("mm_projector_type") == "patchmergerv2":
+        b.linear("mm_projector.proj.0", merged, merged)
+        b.linear("mm_projector.proj.2", text_h, merged)
+        b.norm("mm_projector.post_norm", text_h)
+    else:
+        b.norm("mm_projector.pre_norm", v.integer("mm_hidden_size") or h, bias=True)
+        b.linear("mm_projector.proj.0", merged, merged, bias=True)
+        b.linear("mm_projector.proj.2", text_h, merged, bias=True)
+
+
 def _add_gemma4_vision(b: TensorBuilder, v: _Vision, f: Family) -> None:
     """Gemma 4's vision encoder (Gemma-style blocks over patches) and its embedding projection."""
     h, inter, patch = v.integer("hidden_size"), v.integer("intermediate_size"), v.integer("patch_size", 16)
@@ -251,6 +323,7 @@ _TOWERS: dict[str, Callable[[TensorBuilder, _Vision, Family], None]] = {
     "pixtral": _add_pixtral,
     "llama4_vision_model": _add_llama4_vision,
     "kimi_k25_vision": _add_moonvit,
+    _MOONVIT_REMOTE_CODE: _add_moonvit_remote_code,
     "gemma4_vision": _add_gemma4_vision,
     "clip_vision_model": lambda b, v, f: add_minimax_vision(b, v.section, f),
 }
