@@ -139,13 +139,10 @@ def export_row(record: ModelRecord, memo: BestQuantMemo | None = None) -> dict[s
         )
     if a is None:
         return row
-    row.update(
-        total_params=a.total_params,
-        active_params=a.active_params,
-        stored_bytes=a.stored_bytes,
-        quantization=a.quantization,
-    )
-    row.update({f"params_{name}": count for name, count in a.components.items()})
+    row.update(stored_bytes=a.stored_bytes, quantization=a.quantization)
+    if a.counts_known:  # an undescribed family's config-derived sizes are not counts (issue 10)
+        row.update(total_params=a.total_params, active_params=a.active_params)
+        row.update({f"params_{name}": count for name, count in a.components.items()})
     if a.moe:
         row.update(
             moe_num_experts=a.moe.num_experts,
