@@ -44,6 +44,8 @@ def live_example(entry: GlossaryEntry, record: ModelRecord | None) -> str | None
         return None
     a, config, name = record.accounting, record.config, clean(record.repo_id, 100)
     kind = entry.example
+    if kind in ("param_count", "active_params") and not a.counts_known:
+        return None  # an undescribed family's config-derived sizes are not counts
     if kind == "param_count":
         return f"{name} has exactly {a.total_params:,} parameters ({fmt.params_short(a.total_params)})."
     if kind == "active_params":

@@ -88,13 +88,18 @@ def _size_line(record: ModelRecord) -> str:
     a = record.accounting
     if a is None:
         return "size unknown"
-    text = f"{fmt.params_exact(a.total_params)} parameters ({fmt.params_short(a.total_params)})"
+    counted = a.counts_known  # issue 10: an undescribed family's sizes are not shown as counts
+    text = (
+        f"{fmt.params_exact(a.total_params)} parameters ({fmt.params_short(a.total_params)})"
+        if counted
+        else "parameter counts need the headers"
+    )
     if a.moe:
         m = a.moe
         text += (
             f", MoE {m.num_experts} experts / top-{m.experts_per_token}"
             + (f" + {m.shared_experts} shared" if m.shared_experts else "")
-            + f", {fmt.params_short(a.active_params)} active"
+            + (f", {fmt.params_short(a.active_params)} active" if counted else "")
         )
     else:
         text += ", dense"
@@ -200,12 +205,13 @@ def render_compare(a: ResolvedModel, b: ResolvedModel) -> Document:
     ta, tb = a.facts.accounting.total_params, b.facts.accounting.total_params
     big, small = (a, b) if ta >= tb else (b, a)
     ratio = max(ta, tb) / max(1, min(ta, tb))
+    about = "" if a.facts.accounting.counts_known and b.facts.accounting.counts_known else "about "
     lines: list[Line] = []
     if not (a.resolution.exact and b.resolution.exact):
         lines.append(("At least one name was a closest match: check the repo ids below.",))
     lines.append(
         (
-            f"{clean(big.record.repo_id, 100)} has {ratio:,.1f}× the parameters of "
+            f"{clean(big.record.repo_id, 100)} has {about}{ratio:,.1f}× the parameters of "
             f"{clean(small.record.repo_id, 100)}.",
         )
     )
@@ -226,14 +232,14 @@ def _compare_lines(m: ResolvedModel) -> tuple[Line, ...]:
     q4 = layout_weights(LISTING_QUANT, a, config).total
     moe = f"{a.moe.num_experts} experts / top-{a.moe.experts_per_token}" if a.moe else "dense"
     first: Line = (
-        "parameters ",
-        strong(fmt.params_short(a.total_params)),
-        f" ({fmt.params_exact(a.total_params)})",
+        ("parameters ", strong(fmt.params_short(a.total_params)), f" ({fmt.params_exact(a.total_params)})")
+        if a.counts_known
+        else ("parameters ", strong(f"≈{fmt.params_short(a.total_params)}"), " (estimate: needs the headers)")
     )
     return (first,) + tuple(
         (line,)
         for line in (
-            f"active {fmt.params_short(a.active_params)}",
+            f"active {'≈' if not a.counts_known else ''}{fmt.params_short(a.active_params)}",
             f"layout {moe}, {config.num_layers} layers",
             f"context {fmt.tokens(config.max_context) if config.max_context else 'not stated'}",
             f"KV {kv_bytes_per_token(config):,} B/token (f16)",

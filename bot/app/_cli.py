@@ -21,8 +21,9 @@ from typing import Any
 
 import click
 
+from estimator import ParamAccounting
 from estimator.errors import FitbotError, InputError
-from store import list_models
+from store import ModelRecord, list_models
 from store.errors import SchemaVersionError, StoreError
 
 from .. import _format as fmt
@@ -50,6 +51,12 @@ ERROR_TABLE: tuple[tuple[type[BaseException], int, str], ...] = (
     (StoreError, EXIT_DATABASE, "database error: "),
     (FitbotError, EXIT_FAILED, "error: "),
 )
+
+
+def _counted(record: ModelRecord) -> ParamAccounting | None:
+    """The record's accounting if it holds counts (not an undescribed family's config sizing)."""
+    a = record.accounting
+    return a if a is not None and a.counts_known else None
 
 
 def _exit_for(error: BaseException) -> tuple[int, str] | None:
@@ -198,8 +205,9 @@ def models_command(state: CliState, search: str | None, limit: int, as_json: boo
                 [
                     {
                         "repo_id": r.repo_id,
-                        "total_params": r.accounting.total_params if r.accounting else None,
-                        "active_params": r.accounting.active_params if r.accounting else None,
+                        # issue 10: an undescribed family's config-derived sizes are not counts
+                        "total_params": counted.total_params if (counted := _counted(r)) else None,
+                        "active_params": counted.active_params if counted else None,
                         "provenance": r.provenance,
                         "status": r.status,
                     }
@@ -211,8 +219,8 @@ def models_command(state: CliState, search: str | None, limit: int, as_json: boo
         for r in records:
             a = r.accounting
             moe = f"{a.moe.num_experts}e/top{a.moe.experts_per_token}" if a and a.moe else ""
-            count = f"{a.total_params:,}" if a else "—"
-            short = fmt.params_short(a.total_params) if a else ""
+            count = f"{a.total_params:,}" if a and a.counts_known else "needs headers" if a else "—"
+            short = ("" if a.counts_known else "≈") + fmt.params_short(a.total_params) if a else ""
             lines.append(f"{r.repo_id[:48]:<48} {count:>18} {short:>7}  {moe:<10} {r.provenance}")
         if not records:
             lines.append("(no models match)")

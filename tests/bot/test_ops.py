@@ -133,20 +133,3 @@ def test_export_parquet(db_path, tmp_path):
     rows = table.to_pylist()
     llama = next(r for r in rows if r["repo_id"] == "meta-llama/Llama-3.1-8B-Instruct")
     assert llama["total_params"] == 8_030_261_248
-
-
-def test_export_gives_no_count_for_an_undescribed_family():
-    """A family not described from config.json (headers unread) exports its layout but no count."""
-    import estimator
-    from bot._export import export_row
-    from store import ModelRecord
-
-    raw = {"model_type": "brand_new_arch", "hidden_size": 64, "num_hidden_layers": 2, "num_attention_heads": 4,
-           "vocab_size": 128, "intermediate_size": 96, "num_local_experts": 4, "num_experts_per_tok": 2}
-    accounting = estimator.account_from_config(raw)
-    record = ModelRecord("x/new", None, "config", "ok", None, estimator.parse_model_config(raw), accounting)
-    row = export_row(record)
-    assert not accounting.counts_known
-    assert row["total_params"] is None and row["active_params"] is None and row["params_attention"] is None
-    assert row["model_type"] == "brand_new_arch" and row["moe_num_experts"] == 4
-
