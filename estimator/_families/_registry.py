@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from . import _classic, _gemma, _linear_attention, _mamba, _routed
+from . import _classic, _deepseek_v4, _gemma, _linear_attention, _mamba, _routed
 from ._builder import Family, TensorBuilder
 from ._decoder import DECODER_TYPES, build_decoder
 
@@ -17,6 +17,7 @@ _BUILDERS: dict[str, Builder] = {
     **_routed.BUILDERS,
     **_mamba.BUILDERS,
     **_gemma.BUILDERS,
+    **_deepseek_v4.BUILDERS,
 }
 
 
