@@ -13,8 +13,15 @@ tensors, see ``_decoder._add_experts``).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from ._builder import Family, TensorBuilder
 
+# Attention kinds under transformers' names (configuration_deepseek_v4): a config saved by transformers
+# lists ``layer_types`` and ``compress_rates``; DeepSeek's own lists ``compress_ratios`` (0 sliding only,
+# 4 compressed sparse attention with the indexer, 128 heavily compressed).
+_SLIDING, _CSA, _HCA = "sliding_attention", "compressed_sparse_attention", "heavily_compressed_attention"
+_RATIO_KIND = {0: _SLIDING, 4: _CSA, 128: _HCA}
 # The mixing weights of the hyper-connections: (2 + hc_mult) * hc_mult rows per sublayer (pre, post
 # and the hc_mult x hc_mult residual mix), 3 scales; the head mixes hc_mult streams into one.
 _HC_SUBLAYERS = ("attn", "ffn")
@@ -29,6 +36,8 @@ def build_deepseek_v4(f: Family, b: TensorBuilder) -> None:
     _add_hc_head(b, f, "")
     for layer in range(c.num_layers):
         _add_block(b, f, f"layers.{layer}", layer)
+    if not f.ints("compress_ratios"):
+        return  # transformers' format: save_pretrained drops the MTP block (it never builds it)
     if f.text.get("dspark_target_layer_ids"):
         _add_dspark_mtp(b, f)
         return
@@ -64,15 +73,38 @@ def _add_dspark_mtp(b: TensorBuilder, f: Family) -> None:
 def _add_block(b: TensorBuilder, f: Family, p: str, index: int) -> None:
     """One block: attention (with its compressor and indexer), the MoE, norms and hyper-connections."""
     h, hc = f.config.hidden_size, f.integer("hc_mult", 1)
-    ratios = f.ints("compress_ratios")
-    _add_attention(b, f, f"{p}.attn", ratios[index] if index < len(ratios) else 0)
-    _add_moe(b, f, f"{p}.ffn", hashed=index < f.integer("num_hash_layers"))
+    kinds = _attention_kinds(f)
+    _add_attention(b, f, f"{p}.attn", *(kinds[index] if index < len(kinds) else (_SLIDING, 0)))
+    _add_moe(b, f, f"{p}.ffn", hashed=_hashed(f, index))
     b.norm(f"{p}.attn_norm", h)
     b.norm(f"{p}.ffn_norm", h)
     for sub in _HC_SUBLAYERS:
         b.add(f"{p}.hc_{sub}_fn", (2 + hc) * hc, hc * h)
         b.add(f"{p}.hc_{sub}_base", (2 + hc) * hc)
         b.add(f"{p}.hc_{sub}_scale", 3)
+
+
+def _attention_kinds(f: Family) -> tuple[tuple[str, int], ...]:
+    """(kind, compress rate) of every block, the decoder's and then the MTP blocks'."""
+    ratios = f.ints("compress_ratios")
+    if ratios:
+        return tuple((_RATIO_KIND.get(r, _HCA), r) for r in ratios)
+    given = f.text.get("compress_rates")
+    rates: dict[str, object] = {_CSA: 4, _HCA: 128, **(given if isinstance(given, Mapping) else {})}
+    return tuple((kind, _rate(rates.get(kind))) for kind in f.strings("layer_types"))
+
+
+def _rate(value: object) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def _hashed(f: Family, index: int) -> bool:
+    """Hash-routed block: transformers' ``mlp_layer_types`` or DeepSeek's first ``num_hash_layers``
+    (transformers' default when neither is given: 3)."""
+    kinds = f.strings("mlp_layer_types")
+    if kinds:
+        return index < len(kinds) and kinds[index] == "hash_moe"
+    return index < f.integer("num_hash_layers", 3)
 
 
 def _add_hc_head(b: TensorBuilder, f: Family, prefix: str) -> None:
@@ -82,12 +114,12 @@ def _add_hc_head(b: TensorBuilder, f: Family, prefix: str) -> None:
     b.add(f"{prefix}hc_head_scale", 1)
 
 
-def _add_attention(b: TensorBuilder, f: Family, p: str, ratio: int) -> None:
+def _add_attention(b: TensorBuilder, f: Family, p: str, kind: str, ratio: int) -> None:
     """Low-rank query, one shared 512-wide KV head, grouped low-rank output, per-head sinks.
 
-    A layer with compress ratio r > 0 also compresses its KV every r tokens (overlapping windows,
-    twice the width, when r == 4); the ratio-4 layers add the lightning indexer that picks
-    ``index_topk`` compressed entries, itself with a ratio-4 compressor (all three reports).
+    A layer with compress ratio r > 0 also compresses its KV every r tokens; compressed sparse
+    attention (r = 4) uses overlapping windows, twice as wide, and adds the lightning indexer that
+    picks ``index_topk`` compressed entries, itself with such a compressor (all three reports).
     """
     c, h = f.config, f.config.hidden_size
     heads, head_dim, q_rank = c.num_heads, c.head_dim, f.integer("q_lora_rank")
@@ -100,17 +132,19 @@ def _add_attention(b: TensorBuilder, f: Family, p: str, ratio: int) -> None:
     b.linear(f"{p}.wo_a", groups * o_rank, heads * head_dim // groups)
     b.linear(f"{p}.wo_b", h, groups * o_rank)
     b.add(f"{p}.attn_sink", heads)
-    if ratio:
-        _add_compressor(b, f"{p}.compressor", ratio, head_dim, h)
-    if ratio == 4:
+    if kind == _SLIDING:
+        return
+    overlap = kind == _CSA
+    _add_compressor(b, f"{p}.compressor", ratio, head_dim, h, overlap=overlap)
+    if overlap:
         index_heads, index_dim = f.integer("index_n_heads"), f.integer("index_head_dim")
         b.linear(f"{p}.indexer.wq_b", index_heads * index_dim, q_rank)
         b.linear(f"{p}.indexer.weights_proj", index_heads, h)
-        _add_compressor(b, f"{p}.indexer.compressor", ratio, index_dim, h)
+        _add_compressor(b, f"{p}.indexer.compressor", ratio, index_dim, h, overlap=True)
 
 
-def _add_compressor(b: TensorBuilder, p: str, ratio: int, dim: int, h: int) -> None:
-    width = 2 * dim if ratio == 4 else dim  # ratio-4 windows overlap: kv and gate are twice as wide
+def _add_compressor(b: TensorBuilder, p: str, ratio: int, dim: int, h: int, *, overlap: bool) -> None:
+    width = 2 * dim if overlap else dim  # overlapping windows: kv and gate are twice as wide
     b.linear(f"{p}.wkv", width, h)
     b.linear(f"{p}.wgate", width, h)
     b.add(f"{p}.ape", ratio, width)  # learned position bias inside each window

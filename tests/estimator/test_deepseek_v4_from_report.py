@@ -17,10 +17,17 @@ from __future__ import annotations
 
 import json
 from importlib import resources
+from pathlib import Path
 
 import pytest
 
-from estimator import TensorInfo, account_from_config, account_from_tensors, parse_model_config
+from estimator import (
+    TensorInfo,
+    account_from_config,
+    account_from_tensors,
+    parse_model_config,
+    parse_safetensors_file,
+)
 
 Row = tuple[str, str, tuple[int, ...], tuple[int, ...] | None]  # name, dtype, shape, e8m0 scale shape
 F8, I8, BF, F32 = "F8_E4M3", "I8", "BF16", "F32"
@@ -325,3 +332,67 @@ def test_sgl_fp8_configs_count_as_the_originals() -> None:
         assert ref.counts_known
         assert ref.total_params == original.total_params
         assert ref.active_params == original.active_params
+
+
+# A tiny DeepSeek-V4 for transformers 5.24 (models/deepseek_v4): all three attention kinds, a compress rate
+# other than DeepSeek's, hash-routed and top-k routed blocks. transformers writes its own config keys
+# (layer_types, compress_rates, mlp_layer_types) and saves no MTP block although the config keeps
+# num_nextn_predict_layers (it never builds one: _keys_to_ignore_on_load_unexpected ``mtp.*``).
+_TINY_V4 = {
+    "vocab_size": 128,
+    "hidden_size": 64,
+    "moe_intermediate_size": 32,
+    "num_hidden_layers": 4,
+    "num_attention_heads": 4,
+    "head_dim": 16,
+    "qk_rope_head_dim": 8,
+    "q_lora_rank": 24,
+    "num_experts_per_tok": 2,
+    "n_routed_experts": 4,
+    "n_shared_experts": 1,
+    "layer_types": [
+        "sliding_attention",
+        "compressed_sparse_attention",
+        "heavily_compressed_attention",
+        "compressed_sparse_attention",
+    ],
+    "compress_rates": {"compressed_sparse_attention": 4, "heavily_compressed_attention": 8},
+    "mlp_layer_types": ["hash_moe", "hash_moe", "moe", "moe"],
+    "hc_mult": 2,
+    "sliding_window": 8,
+    "o_groups": 2,
+    "o_lora_rank": 8,
+    "index_n_heads": 2,
+    "index_head_dim": 8,
+    "index_topk": 4,
+    "max_position_embeddings": 256,
+}
+
+
+def test_tiny_transformers_checkpoint_counts_like_its_config(tmp_path: Path) -> None:
+    """transformers' own DeepSeek-V4, saved and read back: the header count equals torch's state_dict,
+    and the config path equals the header path on total, components, MoE layout and active count."""
+    torch = pytest.importorskip("torch")
+    transformers = pytest.importorskip("transformers")
+    if "deepseek_v4" not in transformers.models.auto.configuration_auto.CONFIG_MAPPING_NAMES:
+        pytest.skip("this transformers has no deepseek_v4")
+    transformers.utils.logging.disable_progress_bar()
+    torch.manual_seed(0)
+    config = transformers.AutoConfig.for_model("deepseek_v4", **_TINY_V4)
+    model = transformers.AutoModelForCausalLM.from_config(config)
+    model.save_pretrained(tmp_path)
+    stored = sum(t.numel() for name, t in model.state_dict().items() if not name.endswith("inv_freq"))
+    saved = json.loads((tmp_path / "config.json").read_text())
+    tensors = []
+    for path in sorted(tmp_path.glob("*.safetensors")):
+        data = path.read_bytes()
+        tensors.extend(parse_safetensors_file(data, file_size=len(data), filename=path.name).tensors)
+
+    header = account_from_tensors(tensors, parse_model_config(saved))
+    derived = account_from_config(saved)
+    assert header.total_params == stored
+    assert derived.counts_known
+    assert derived.total_params == header.total_params
+    assert derived.components == header.components
+    assert derived.moe == header.moe
+    assert derived.active_params == header.active_params
