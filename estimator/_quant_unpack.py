@@ -102,7 +102,8 @@ def unpack_tensor(
         # An FP8-block checkpoint stores no 8-bit integer weights: these are FP4 pairs, two per byte.
         # DeepSeek-V4's experts (``expert_dtype`` "fp4", I8 [I, h/2] beside e8m0 scales [I, h/32];
         # vLLM deepseek_v4.py DeepseekV4FP8Config -> Mxfp4MoEMethod, w13_weight [E, 2I, h // 2]
-        # uint8) and ModelOpt's NVFP4 experts in the same files (U8 [out, in/2]).
+        # uint8). ModelOpt's NVFP4 export packs U8 [out, in/2] the same way (nvidia's V4 NVFP4 headers
+        # not yet seen).
         return LogicalTensor(name, tensor.numel * 2, shape[-1] * 2 if shape else 0, len(shape))
     if method == "mlx" and dtype == "U32" and name.endswith(".weight"):
         return LogicalTensor(name, tensor.numel * 32 // bits, shape[-1] * 32 // bits, len(shape))
