@@ -98,6 +98,13 @@ def unpack_tensor(
         return LogicalTensor(
             base, tensor.numel * container // per_value, shape[-1] * container // per_value, len(shape)
         )
+    if method == "fp8" and dtype in ("I8", "U8") and name.endswith(".weight"):
+        # An FP8-block checkpoint stores no 8-bit integer weights: these are FP4 pairs, two per byte.
+        # DeepSeek-V4's experts (``expert_dtype`` "fp4", I8 [I, h/2] beside e8m0 scales [I, h/32];
+        # vLLM deepseek_v4.py DeepseekV4FP8Config -> Mxfp4MoEMethod, w13_weight [E, 2I, h // 2]
+        # uint8). ModelOpt's NVFP4 export packs U8 [out, in/2] the same way (nvidia's V4 NVFP4 headers
+        # not yet seen).
+        return LogicalTensor(name, tensor.numel * 2, shape[-1] * 2 if shape else 0, len(shape))
     if method == "mlx" and dtype == "U32" and name.endswith(".weight"):
         return LogicalTensor(name, tensor.numel * 32 // bits, shape[-1] * 32 // bits, len(shape))
     if method == "bitsandbytes" and bits == 4 and dtype == "U8" and name.endswith(".weight"):

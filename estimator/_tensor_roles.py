@@ -37,17 +37,20 @@ COMPONENTS = (
     OTHER,
 )
 
-_LAYER_INDEX = re.compile(r"\.(?:layers|layer|h|blocks|block|decoder_layers)\.(\d+)\.")
+# DeepSeek-V4 keeps its own names, with no "model." in front: ``layers.3.attn.wq_a.weight``.
+_LAYER_INDEX = re.compile(r"(?:^|\.)(?:layers|layer|h|blocks|block|decoder_layers)\.(\d+)\.")
 _VISION_SEGMENTS = frozenset(
     "vision_tower vision_model visual vision_encoder vision multi_modal_projector mm_projector "
     "image_newline audio_tower audio_model audio embed_vision embed_audio vision_embed_tokens "
     "speech_encoder vision_projector patch_merge_mlp".split()
 )
 _MTP_SEGMENTS = frozenset({"mtp", "mtp_layers", "nextn", "mtp_block"})
+# ``embed`` and ``head``: DeepSeek-V4's top-level ``embed.weight`` and ``head.weight``.
 _EMBED_SEGMENTS = frozenset(
-    "embed_tokens wte wpe tok_embeddings word_embeddings embed_in embed_tokens_per_layer embeddings".split()
+    "embed_tokens wte wpe tok_embeddings word_embeddings embed_in embed_tokens_per_layer embeddings "
+    "embed".split()
 )
-_HEAD_SEGMENTS = frozenset({"lm_head", "embed_out", "output_layer"})
+_HEAD_SEGMENTS = frozenset({"lm_head", "embed_out", "output_layer", "head"})
 _ATTN_SEGMENTS = frozenset(
     "self_attn attention attn self_attention cross_attn linear_attn mamba mixer conv token_mixer".split()
 )
