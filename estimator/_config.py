@@ -39,6 +39,7 @@ _KEY_ALIASES: dict[str, tuple[str, ...]] = {
         "n_positions",
         "seq_length",
         "max_sequence_length",
+        "model_max_length",  # Kimi-Linear's config states its 1M context only here
     ),
 }
 _EXPERT_KEYS = ("num_local_experts", "num_experts", "n_routed_experts", "moe_num_experts")

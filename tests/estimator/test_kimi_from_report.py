@@ -374,3 +374,10 @@ def test_kimi_linear_48b_keeps_its_own_layout():
     its published stored-tensor total."""
     entry = _entry("kimi_minimax.json", "moonshotai/Kimi-Linear-48B-A3B-Instruct")
     assert account_from_config(entry["config"]).total_params == entry["published_total_params"]
+
+
+def test_kimi_linear_context_is_read_from_model_max_length():
+    """Kimi-Linear's config.json states its 1M context only as ``model_max_length``: the largest context uses it."""
+    config = _entry("kimi_minimax.json", "moonshotai/Kimi-Linear-48B-A3B-Instruct")["config"]
+    assert "max_position_embeddings" not in config
+    assert parse_model_config(config).max_context == 1_048_576
