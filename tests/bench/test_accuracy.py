@@ -42,7 +42,7 @@ def test_iswa_buffers_split_the_whole_kv():
 
 
 def test_unified_sequences_widen_the_swa_cache():
-    """With n_seq sequences in one unified cache the SWA buffer keeps pad(n_swa·n_seq + n_ubatch, 256) cells."""
+    """n_seq sequences in one unified cache: the SWA buffer keeps pad(n_swa·n_seq + n_ubatch, 256) cells."""
     sliding = _log_case(what="kv sliding", model="google/gemma-3-270m-it", n_ctx=8192, n_seq=4)
     assert sliding == 15 * 1024 * (512 * 4 + 512)
 
