@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import math
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
 
@@ -29,6 +29,7 @@ from estimator import (
     estimate_compute_buffers,
     estimate_fit,
     estimate_kv_cache_bytes,
+    estimate_mtp_draft_kv_bytes,
     kv_bytes_per_token,
     layout_weights,
     parse_budget,
@@ -145,7 +146,10 @@ def _memory_log_cases(data, configs=None) -> list[Case]:
     memory for ``cells`` cells (the attention KV plus the recurrent state); ``rounding_mib`` is how the
     figure was printed (0.01 MiB by llama.cpp itself, 1 MiB where a table rounded it). A case with
     ``n_ctx`` instead of ``cells`` is sized by llama.cpp's own cell rule for that context (sliding layers
-    keep ``pad(min(n_ctx, window + n_ubatch), 256)`` cells: ``LLAMA_CPP_PROFILE.kv_policy``).
+    keep ``pad(min(n_ctx, window·n_seq + n_ubatch), 256)`` cells: ``LLAMA_CPP_PROFILE.kv_policy``, with
+    ``n_seq`` sequences in one unified cache, as ``llama_kv_cache: ... 4/1 seqs`` prints it).
+    ``what = "kv full"`` / ``"kv sliding"`` is one of the two buffers ``llama_kv_cache_iswa`` prints
+    (the non-SWA and the SWA cache); ``what = "mtp kv"`` is the NextN draft's own cache.
     """
     cases = []
     for spec in data.get("memory_log", []):
@@ -153,16 +157,23 @@ def _memory_log_cases(data, configs=None) -> list[Case]:
         config = parse_model_config(raw)
         n_seq = spec.get("n_seq", 1)
         state = n_seq * state_bytes_per_sequence(config, CacheRule.LLAMA_CPP)
-        if spec["what"] == "state":
+        kv_type = spec.get("kv_type", "f16")
+        what = spec["what"]
+        if what == "state":
             predicted = state
         else:
-            kv_type = spec.get("kv_type", "f16")
             if "n_ctx" in spec:
-                kv = estimate_kv_cache_bytes(config, spec["n_ctx"], kv_type, LLAMA_CPP_PROFILE.kv_policy)
+                policy = replace(LLAMA_CPP_PROFILE.kv_policy, n_seq=n_seq)
+                cells = -(-spec["n_ctx"] // policy.pad_cells) * policy.pad_cells
+                kv = estimate_kv_cache_bytes(config, spec["n_ctx"] // n_seq, kv_type, policy) - state
+                mtp = estimate_mtp_draft_kv_bytes(config, spec["n_ctx"] // n_seq, kv_type, policy)
             else:
-                kv = estimate_kv_cache_bytes(config, spec["cells"], kv_type)
-            kv -= state_bytes_per_sequence(config, CacheRule.LLAMA_CPP)  # the growing part only
-            predicted = kv + (state if spec["what"] == "kv+state" else 0)
+                cells = spec["cells"]
+                kv = estimate_kv_cache_bytes(config, cells, kv_type) - state // n_seq  # the growing part only
+                mtp = estimate_mtp_draft_kv_bytes(config, cells, kv_type)
+            full = kv_bytes_per_token(config, kv_type) * cells  # the non-SWA buffer: every cell, every layer
+            predicted = {"kv": kv, "kv+state": kv + state, "kv full": full, "kv sliding": kv - full,
+                         "mtp kv": mtp}[what]
         rounding = spec.get("rounding_mib", 0.01) / 2
         target = math.ceil(1e6 * 100 * rounding / spec["size_mib"]) / 1e6  # half the printed unit
         cases.append(Case("llama.cpp log", spec["name"], spec["size_mib"] * MIB, predicted, target, spec["source"]))

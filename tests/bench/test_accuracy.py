@@ -21,3 +21,32 @@ def test_suite_covers_what_the_issue_asks():
     assert len(kv) == 6 * len(KV_CONTEXTS)
     for name in ("DeepSeek-V3", "gpt-oss-20b", "Qwen2.5-32B-Instruct"):
         assert any(name in c.name for c in kv)
+
+
+def _log_case(**spec):
+    from bench.accuracy import _memory_log_cases
+
+    base = {"name": "t", "source": "t", "size_mib": 1.0}
+    return _memory_log_cases({"memory_log": [base | spec]})[0].predicted
+
+
+def test_iswa_buffers_split_the_whole_kv():
+    """The non-SWA and the SWA buffer of one llama.cpp context add up to its whole KV, each sized apart."""
+    spec = {"model": "google/gemma-3-270m-it", "n_ctx": 8192}
+    full, sliding = _log_case(what="kv full", **spec), _log_case(what="kv sliding", **spec)
+    assert full + sliding == _log_case(what="kv", **spec)
+    # Gemma 3 270M: 3 full and 15 sliding layers, 1 KV head x 256 at f16 = 1024 B per layer and token;
+    # llama.cpp's SWA cache keeps pad(min(8192, 512 + 512), 256) = 1024 cells.
+    assert full == 3 * 1024 * 8192
+    assert sliding == 15 * 1024 * 1024
+
+
+def test_unified_sequences_widen_the_swa_cache():
+    """n_seq sequences in one unified cache: the SWA buffer keeps pad(n_swa·n_seq + n_ubatch, 256) cells."""
+    sliding = _log_case(what="kv sliding", model="google/gemma-3-270m-it", n_ctx=8192, n_seq=4)
+    assert sliding == 15 * 1024 * (512 * 4 + 512)
+
+
+def test_mtp_kv_is_the_nextn_layer_alone():
+    """The MTP draft's cache holds the NextN layer only: Qwen3.5-27B's one layer of 4 KV heads x 256."""
+    assert _log_case(what="mtp kv", model="Qwen/Qwen3.5-27B", cells=262144) == 262144 * 2 * 4 * 256 * 2
