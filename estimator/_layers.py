@@ -15,7 +15,7 @@ formulas are llama.cpp's ``llama_hparams::n_embd_r`` (conv) and ``n_embd_s`` (re
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 
@@ -171,13 +171,16 @@ def parse_layer_map(text: Mapping[str, object], model_type: str, shape: Attentio
     # A layer depends on its index only through per_layer_config; without one, layers of the same
     # name are one record, built once (a fresh store parses every bundled config before answering).
     by_index = isinstance(text.get("per_layer_config"), Mapping)
-    made: dict[tuple[str, bool], Layer] = {}
+    own_indexer = _own_indexer_layers(text, shape.num_layers)
+    made: dict[tuple[str, bool, bool], Layer] = {}
     layers = []
     for i, name in enumerate(names):
-        shared = i >= shared_from
-        layer = None if by_index else made.get((name, shared))
+        key = (name, i >= shared_from, own_indexer is None or i in own_indexer)
+        layer = None if by_index else made.get(key)
         if layer is None:
-            layer = made[(name, shared)] = _layer(text, model_type, shape, name, i, shared=shared)
+            layer = made[key] = _layer(text, model_type, shape, name, i, shared=key[1])
+            if not key[2] and layer.attention and layer.attention.indexer_head_dim:
+                layer = made[key] = replace(layer, attention=replace(layer.attention, indexer_head_dim=0))
         layers.append(layer)
     mtp = json_int(text.get("num_nextn_predict_layers")) or json_int(text.get("mtp_num_hidden_layers")) or 0
     if model_type in _MTP_NOT_STORED:
@@ -186,6 +189,18 @@ def parse_layer_map(text: Mapping[str, object], model_type: str, shape: Attentio
         LayerKind.MLA if shape.mla_latent else LayerKind.FULL, _attention(text, shape, "full", 0)
     )
     return LayerMap(tuple(layers), (mtp_layer,) * mtp)
+
+
+def _own_indexer_layers(text: Mapping[str, object], layers: int) -> frozenset[int] | None:
+    """GLM-5.2: only layers whose ``indexer_types`` entry is "full" run (and cache keys for) their own
+    DSA indexer; "shared" layers reuse another layer's top-k. None: every layer has its own. The
+    checkpoint agrees: indexer weights on layers 0-2, 6, 10, ..., 74 and the MTP layer only
+    (github:gogongxt/python/scripts/models/glm_5.2.md@b521199), and llama.cpp's log sizes the
+    indexer cache for 21 of 78 layers (dfch/biz.dfch.LlmOps, quoted in bench/data/measurements.toml)."""
+    kinds = text.get("indexer_types")
+    if isinstance(kinds, list) and len(kinds) == layers:
+        return frozenset(i for i, kind in enumerate(kinds) if kind != "shared")
+    return None
 
 
 def _layer_names(text: Mapping[str, object], model_type: str, layers: int) -> list[str]:

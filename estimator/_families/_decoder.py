@@ -117,7 +117,7 @@ def add_layer(b: TensorBuilder, f: Family, prefix: str, layer: int, *, moe: bool
     _add_norms(b, c, prefix)
     if c.mla:
         add_mla(b, c, f"{prefix}.self_attn")
-        if c.model_type in _SPARSE_INDEXER:
+        if c.model_type in _SPARSE_INDEXER and _owns_indexer(f, layer):
             add_sparse_indexer(b, f, f"{prefix}.self_attn")
     else:
         _add_attention(b, f, f"{prefix}.self_attn")
@@ -125,6 +125,13 @@ def add_layer(b: TensorBuilder, f: Family, prefix: str, layer: int, *, moe: bool
         _add_moe(b, f, prefix)
     else:
         _add_dense_mlp(b, f, prefix)
+
+
+def _owns_indexer(f: Family, layer: int) -> bool:
+    """GLM-5.2 stores indexer weights only where ``indexer_types`` says "full" (and in its MTP layer,
+    past the list): "shared" layers reuse another layer's top-k (glm_5.2.md per-tensor report)."""
+    kinds = f.strings("indexer_types")
+    return layer >= len(kinds) or kinds[layer] != "shared"
 
 
 def _add_norms(b: TensorBuilder, c: ModelConfig, prefix: str) -> None:
