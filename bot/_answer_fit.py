@@ -17,6 +17,7 @@ from estimator import (
     STORED,
     TRANSFORMERS_PROFILE,
     Budget,
+    CacheRule,
     Device,
     FitReport,
     Quant,
@@ -24,6 +25,7 @@ from estimator import (
     Recommendation,
     Verdict,
     hardware_wording,
+    state_bytes_per_sequence,
 )
 
 from . import _format as fmt
@@ -144,6 +146,14 @@ def render_fit(answer: FitAnswer, rec: Recommendation | None = None) -> Document
                 f" and its KV at {fmt.tokens(report.context)} tokens, on the last GPU.",
             )
         )
+        state = state_bytes_per_sequence(answer.model.facts.config, CacheRule.LLAMA_CPP)
+        if state:  # llama_cparams.n_rs_seq: recurrent-state snapshots per sequence kept for rollback
+            lines.append(
+                (
+                    f"llama.cpp also keeps one recurrent-state copy per drafted token (up to --draft-max) "
+                    f"to roll back rejected drafts: {fmt.small_size(state)} each, not in the rows.",
+                )
+            )
     if rec is None:  # issue 12: the headline is the policy's pick (estimator/_advice.py)
         rec = recommendation_for(answer)
     quantized = _quantized_line(answer)

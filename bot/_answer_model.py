@@ -128,18 +128,13 @@ def render_layer_kinds(summary: MemorySummary) -> str:
         if k.window is not None:
             label += f" {k.window:,} (KV capped)"
         elif k.state_bytes_each:
-            label += f" (fixed {_small_size(k.state_bytes_each)} state each)"
+            label += f" (fixed {fmt.small_size(k.state_bytes_each)} state each)"
         elif k.kind.value in ("full", "mla"):
             label += " (KV grows)"
         parts.append(label)
     both = sum(k.layers for k in summary.kinds) > summary.num_layers
     text = f"{summary.num_layers} layers: " + ", ".join(parts) + (" (some layers hold both)" if both else "")
     return text + (f"; {summary.mtp_layers} MTP layer(s) beside them" if summary.mtp_layers else "")
-
-
-def _small_size(size_bytes: int) -> str:
-    """F32 state sizes: KiB below one MiB, else MiB with one decimal."""
-    return f"{size_bytes / 2**20:.1f} MiB" if size_bytes >= 2**20 else f"{size_bytes / 2**10:.0f} KiB"
 
 
 def _storage(a: ParamAccounting) -> tuple[Line, ...]:

@@ -16,6 +16,11 @@ def gib_number(size_bytes: int | float, digits: int = 1) -> str:
     return f"{size_bytes / GIB:,.{digits}f}"
 
 
+def small_size(size_bytes: int) -> str:
+    """State sizes: KiB below one MiB, else MiB with one decimal."""
+    return f"{size_bytes / 2**20:.1f} MiB" if size_bytes >= 2**20 else f"{size_bytes / 2**10:.0f} KiB"
+
+
 def size_both(size_bytes: int) -> str:
     """Both units, for file sizes people compare with the Hub (which shows GB)."""
     return f"{size_bytes / GIB:,.2f} GiB ({size_bytes / GB:,.2f} GB)"

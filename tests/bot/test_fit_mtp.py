@@ -23,6 +23,15 @@ def test_speculative_mtp_adds_the_draft_to_every_row(db_path):
     assert "MTP draft" in text and "32,768 tokens" in text
 
 
+def test_hybrid_mtp_draft_names_llama_cpp_rollback_states(db_path):
+    """A hybrid model's draft answer says llama.cpp keeps a recurrent-state copy per drafted token
+    (llama_cparams.n_rs_seq; a published log shows 7 x 149.62 MiB with 6 drafted tokens for a 27B)."""
+    text = run(db_path, "fit", "qwen3.6-27b", "24GB", "--speculative", "mtp").output
+    assert "one recurrent-state copy per drafted token" in text and "149.6 MiB each" in text
+    dense = run(db_path, "fit", "deepseek v3", "8x H100", "--speculative", "mtp").output
+    assert "recurrent-state copy" not in dense
+
+
 def test_speculative_off_is_the_plain_fit(db_path):
     """--speculative off answers exactly as no option at all."""
     plain = run(db_path, "fit", "deepseek v3", "8x H100", "--json").output
