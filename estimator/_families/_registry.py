@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from . import _classic, _gemma, _linear_attention, _mamba, _minimax, _nemotron_nas, _routed
+from . import _classic, _gemma, _linear_attention, _mamba, _mimo, _minimax, _nemotron_nas, _routed
 from ._builder import Family, TensorBuilder
 from ._decoder import DECODER_TYPES, build_decoder
 
@@ -19,6 +19,7 @@ _BUILDERS: dict[str, Builder] = {
     **_gemma.BUILDERS,
     **_minimax.BUILDERS,
     **_nemotron_nas.BUILDERS,
+    **_mimo.BUILDERS,
 }
 
 
