@@ -1,4 +1,6 @@
-"""Xiaomi MiMo-V2: hybrid sliding-window / full GQA attention with sink biases, a 256-expert MoE, MTP blocks.
+"""Xiaomi MiMo: MiMo-7B (a Qwen2 decoder plus its stored MTP layer) and MiMo-V2.
+
+MiMo-V2: hybrid sliding-window / full GQA attention with sink biases, a 256-expert MoE, MTP blocks.
 
 Written from the stored tensors of MiMo-V2.5 (``model_type: mimo_v2``), listed name by name in the
 public model_inspector report github:gogongxt/python/scripts/models/mimo_v2.5.md
@@ -22,7 +24,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ._builder import Family, TensorBuilder, add_embeddings, add_fused_experts, add_gated_mlp
+from ._builder import Family, TensorBuilder, add_embeddings, add_fused_experts, add_gated_mlp, add_qkvo
 
 # Three MTP blocks in both Hub releases (see the module docstring); their configs do not say so.
 _HUB_MTP_BLOCKS = 3
@@ -133,4 +135,36 @@ def _add_mtp_block(b: TensorBuilder, f: Family, prefix: str) -> None:
     add_gated_mlp(b, f"{prefix}.mlp", h, f.config.intermediate_size or 4 * h)
 
 
-BUILDERS = {"mimo_v2_flash": build_mimo_v2, "mimo_v2": build_mimo_v2}
+def build_mimo(f: Family, b: TensorBuilder) -> None:
+    """MiMo-7B: Qwen2 layers (q/k/v biases, none on ``o_proj``) and ``num_nextn_predict_layers`` MTP layers.
+
+    Each MTP layer is stored as ``model.mtp_layers.{i}`` with ``token_layernorm``, ``hidden_layernorm``,
+    ``input_proj`` [h, 2h], the tensors of a whole Qwen2 decoder layer and ``final_layernorm``, and
+    reuses the main embedding and head: vLLM's loader for these checkpoints, github:vllm-project/vllm
+    vllm/model_executor/models/mimo_mtp.py@0bb55d60cb667d2f4e263b55304a30b38fe2e55c, maps exactly
+    those ``model.mtp_layers.{i}.*`` keys and takes ``embed_tokens``/``lm_head`` from the main model.
+    """
+    c = f.config
+    add_embeddings(b, c)
+    for layer in range(c.num_layers):
+        _add_qwen2_layer(b, f, f"model.layers.{layer}")
+    h = c.hidden_size
+    for extra in range(f.integer("num_nextn_predict_layers")):
+        p = f"model.mtp_layers.{extra}"
+        for norm in ("token_layernorm", "hidden_layernorm", "final_layernorm"):
+            b.norm(f"{p}.{norm}", h)
+        b.linear(f"{p}.input_proj", h, 2 * h)
+        _add_qwen2_layer(b, f, p)
+
+
+def _add_qwen2_layer(b: TensorBuilder, f: Family, prefix: str) -> None:
+    c = f.config
+    h = c.hidden_size
+    b.norm(f"{prefix}.input_layernorm", h)
+    b.norm(f"{prefix}.post_attention_layernorm", h)
+    q_dim, kv_dim = c.num_heads * c.head_dim, c.num_kv_heads * c.head_dim
+    add_qkvo(b, f"{prefix}.self_attn", h, q_dim, kv_dim, qkv_bias=True)  # Qwen2 hardcodes q/k/v biases
+    add_gated_mlp(b, f"{prefix}.mlp", h, c.intermediate_size or 4 * h)
+
+
+BUILDERS = {"mimo_v2_flash": build_mimo_v2, "mimo_v2": build_mimo_v2, "mimo": build_mimo}
