@@ -170,7 +170,9 @@ def parse_layer_map(text: Mapping[str, object], model_type: str, shape: Attentio
     shared_from = shape.num_layers - (json_int(text.get("num_kv_shared_layers")) or 0)
     # A layer depends on its index only through per_layer_config; without one, layers of the same
     # name are one record, built once (a fresh store parses every bundled config before answering).
-    by_index = isinstance(text.get("per_layer_config"), Mapping)
+    by_index = isinstance(text.get("per_layer_config"), Mapping) or isinstance(
+        text.get("block_configs"), list
+    )
     made: dict[tuple[str, bool], Layer] = {}
     layers = []
     for i, name in enumerate(names):
@@ -194,6 +196,12 @@ def _layer_names(text: Mapping[str, object], model_type: str, layers: int) -> li
         listed = text.get(key)
         if isinstance(listed, list) and len(listed) == layers:
             return [str(t).lower() for t in listed]
+    flags = text.get("hybrid_layer_pattern")  # MiMo-V2: 1 sliding window, 0 full attention
+    if isinstance(flags, list) and len(flags) == layers:
+        return ["sliding_attention" if json_int(flag) == 1 else "full_attention" for flag in flags]
+    blocks = text.get("block_configs")  # Nemotron-NAS (DeciLM): a no-op or linear attention caches nothing
+    if isinstance(blocks, list) and len(blocks) == layers:
+        return ["full_attention" if _deci_attends(block) else "mlp" for block in blocks]
     pattern = text.get("hybrid_override_pattern")
     if isinstance(pattern, str) and len(pattern) == layers:  # Nemotron-H: M mamba, * attention, - / E MLP
         return [{"M": "mamba", "*": "full_attention"}.get(c, "mlp") for c in pattern]
@@ -313,6 +321,8 @@ def _attention(
     kv_heads, head_dim = shape.num_kv_heads, shape.head_dim
     if "zamba" in str(text.get("model_type", "")):
         head_dim = json_int(text.get("attention_head_dim")) or 2 * shape.hidden_size // shape.num_heads
+    if json_int(text.get("swa_num_key_value_heads")) or text.get("model_type") in _MIMO_V2:
+        return _mimo_v2_attention(text, shape, kind_name)
     overrides = _layer_overrides(text, index)
     if overrides:  # transformers 5.x writes per-layer overrides (Gemma 4's global layers) as per_layer_config
         head_dim = json_int(overrides.get("head_dim")) or head_dim
@@ -338,9 +348,46 @@ def _attention(
 def _layer_overrides(text: Mapping[str, object], index: int) -> Mapping[str, object]:
     table = text.get("per_layer_config")
     if not isinstance(table, Mapping):
-        return {}
+        return _deci_overrides(text, index)
     entry = table.get(str(index), table.get(index))
     return entry if isinstance(entry, Mapping) else {}
+
+
+_MIMO_V2 = frozenset({"mimo_v2_flash", "mimo_v2"})
+
+
+def _mimo_v2_attention(text: Mapping[str, object], shape: AttentionShape, kind_name: str) -> AttentionCache:
+    """MiMo-V2: K heads of ``head_dim``, V heads of the narrower ``v_head_dim``; sliding layers have their own
+    KV heads (``swa_*``; transformers' default is twice the full layers'). llama.cpp's converter writes the
+    same per-layer KV heads and the Hub's ``sliding_window`` (ggml-org/llama.cpp conversion/mimo.py)."""
+    head_dim = json_int(text.get("head_dim")) or shape.head_dim
+    v_dim = json_int(text.get("v_head_dim")) or head_dim
+    if kind_name != "sliding":
+        return AttentionCache(LayerKind.FULL, shape.num_kv_heads, head_dim, v_dim)
+    return AttentionCache(
+        LayerKind.SLIDING,
+        json_int(text.get("swa_num_key_value_heads")) or 2 * shape.num_kv_heads,
+        json_int(text.get("swa_head_dim")) or head_dim,
+        json_int(text.get("swa_v_head_dim")) or v_dim,
+        json_int(text.get("sliding_window")),
+    )
+
+
+def _deci_attends(block: object) -> bool:
+    attention = block.get("attention") if isinstance(block, Mapping) else None
+    if not isinstance(attention, Mapping):
+        return True
+    return attention.get("no_op") is not True and attention.get("replace_with_linear") is not True
+
+
+def _deci_overrides(text: Mapping[str, object], index: int) -> Mapping[str, object]:
+    """Nemotron-NAS: a layer's KV heads are ``num_attention_heads // n_heads_in_group`` (its block config)."""
+    blocks = text.get("block_configs")
+    block = blocks[index] if isinstance(blocks, list) and index < len(blocks) else None
+    attention = block.get("attention") if isinstance(block, Mapping) else None
+    group = json_int(attention.get("n_heads_in_group")) if isinstance(attention, Mapping) else None
+    heads = json_int(text.get("num_attention_heads"))
+    return {"num_key_value_heads": heads // group} if group and heads else {}
 
 
 def _short_conv_state(text: Mapping[str, object], shape: AttentionShape) -> RecurrentState:

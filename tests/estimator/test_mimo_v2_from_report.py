@@ -20,9 +20,11 @@ from pathlib import Path
 import pytest
 
 from estimator import (
+    LayerKind,
     TensorInfo,
     account_from_config,
     account_from_tensors,
+    kv_bytes_per_token,
     parse_model_config,
     parse_safetensors_file,
 )
@@ -285,3 +287,51 @@ def test_tiny_transformers_checkpoint_matches_the_config_path(tmp_path: Path) ->
     assert from_config.total_params == from_headers.total_params
     assert from_config.components == from_headers.components
     assert from_config.active_params == from_headers.active_params
+
+
+def test_v2_flash_layer_map_follows_the_hybrid_pattern() -> None:
+    """9 full layers (4 KV heads, K 192 / V 128) grow; 39 sliding layers (8 KV heads) stop at 128 tokens."""
+    config = parse_model_config(_catalog_config("XiaomiMiMo/MiMo-V2-Flash"))
+    full = [i for i, layer in enumerate(config.layer_map.layers) if layer.kind is LayerKind.FULL]
+    sliding = [layer.attention for layer in config.layer_map.layers if layer.kind is LayerKind.SLIDING]
+    assert tuple(full) == _FULL and len(sliding) == 39
+    assert {(a.kv_heads, a.k_head_dim, a.v_head_dim, a.window) for a in sliding if a} == {(8, 192, 128, 128)}
+    assert kv_bytes_per_token(config) == 2 * len(_FULL) * 4 * (192 + 128)
+
+
+def test_tiny_transformers_cache_holds_what_the_layer_map_says() -> None:
+    """transformers' own cache for a tiny MiMo-V2-Flash, run past its window, holds our K/V per layer."""
+    torch = pytest.importorskip("torch")
+    transformers = pytest.importorskip("transformers")
+    window, prefill = 8, 13
+    config = transformers.AutoConfig.for_model(
+        "mimo_v2_flash",
+        hidden_size=64,
+        intermediate_size=96,
+        moe_intermediate_size=32,
+        num_hidden_layers=6,
+        num_attention_heads=4,
+        num_key_value_heads=1,
+        head_dim=24,
+        v_head_dim=16,
+        n_routed_experts=4,
+        num_experts_per_tok=2,
+        vocab_size=128,
+        max_position_embeddings=256,
+        sliding_window=window,
+    )
+    torch.manual_seed(0)
+    model = transformers.AutoModelForCausalLM.from_config(config).eval()
+    with torch.no_grad():
+        cache = model(torch.randint(3, 128, (1, prefill)), use_cache=True).cache
+        cache = model(torch.randint(3, 128, (1, 1)), cache=cache, use_cache=True).cache
+    ours = parse_model_config(config.to_dict())
+    assert [layer.kind for layer in ours.layer_map.layers].count(LayerKind.SLIDING) == 4
+    for i, layer in enumerate(ours.layer_map.layers):
+        keys, values = cache.layers[i].keys, cache.layers[i].values
+        attention = layer.attention
+        assert attention is not None
+        assert attention.k_values == keys.shape[1] * keys.shape[-1], i
+        assert attention.v_values == values.shape[1] * values.shape[-1], i
+        kept = prefill + 1 if attention.window is None else attention.window - 1
+        assert keys.shape[2] == kept, i

@@ -11,7 +11,14 @@ from __future__ import annotations
 import json
 from importlib import resources
 
-from estimator import TensorInfo, account_from_config, account_from_tensors, parse_model_config
+from estimator import (
+    LayerKind,
+    TensorInfo,
+    account_from_config,
+    account_from_tensors,
+    kv_bytes_per_token,
+    parse_model_config,
+)
 
 HUB_STORED_TOTAL = 49_867_145_216
 _REPO = "nvidia/Llama-3_3-Nemotron-Super-49B-v1"
@@ -102,3 +109,21 @@ def test_no_op_attention_layers_hold_no_attention_weights() -> None:
     expected = sum(2 * h * heads * d + 2 * h * (heads // g) * d for g in groups if g)
     assert sum(1 for g in groups if g) == 49
     assert account_from_config(raw).components.attention == expected
+
+
+def test_only_attending_blocks_cache_keys_and_values() -> None:
+    """An attending block caches its own KV heads (heads // n_heads_in_group); no-op and linear ones none."""
+    config = parse_model_config(_TINY)
+    kinds = [layer.kind for layer in config.layer_map.layers]
+    assert kinds == [LayerKind.FULL, LayerKind.MLP_ONLY, LayerKind.MLP_ONLY, LayerKind.FULL]
+    heads = [layer.attention.kv_heads for layer in config.layer_map.layers if layer.attention]
+    assert heads == [2, 1]
+    assert kv_bytes_per_token(config) == 2 * (2 + 1) * 2 * 12  # K and V rows of head_dim 12 at f16
+
+
+def test_super_49b_kv_cache_counts_its_49_attention_layers() -> None:
+    """Super-49B: 49 layers of 8 KV heads × 128 grow with the context, 31 hold no cache."""
+    config = parse_model_config(_catalog_config())
+    assert config.num_kv_heads == 8
+    assert config.layer_map.kind_counts() == {"full": 49, "mlp-only": 31}
+    assert kv_bytes_per_token(config) == 49 * 2 * 8 * 128 * 2
