@@ -13,7 +13,9 @@ size of MiMo-V2-Flash's config.json (``mimo_v2_flash``); what the two checkpoint
   split: layer 0 ``k_proj`` [768, 4096], ``v_proj`` [512, 4096]). The element count is the same.
 - Both store three MTP blocks under ``model.mtp.layers.{0,1,2}`` that neither config.json names (V2.5:
   the report; V2-Flash: the same repository's src/llmcompressor/modeling/mimo_v2_flash_mtp.py, which lists
-  their keys); transformers drops them on load (``_keys_to_ignore_on_load_unexpected``), so a config
+  their keys, and llama.cpp's converter, ggml-org/llama.cpp conversion/mimo.py, which hardcodes
+  ``_n_nextn = 3`` for V2-Flash, V2.5 and V2.5-Pro "to match the count found in the safetensors");
+  transformers drops them on load (``_keys_to_ignore_on_load_unexpected``), so a config
   that transformers saved (``layer_types`` instead of the Hub's ``hybrid_layer_pattern``) has none.
 Sliding layers use their own head counts (``swa_*``; transformers: twice the KV heads) and carry one
 learned sink logit per head (``attention_sink_bias``, transformers' ``sinks``); V heads are narrower
