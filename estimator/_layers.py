@@ -162,6 +162,11 @@ _MAMBA1_FAMILIES = frozenset({"jamba", "mamba", "falcon_mamba"})
 # MiniMax-M3's config names one NextN layer, but the released checkpoint stores no MTP tensor
 # (layers 0-59 only: github:gogongxt/python/scripts/models/minimax_m3.md@b521199, a per-tensor report).
 _MTP_NOT_STORED = frozenset({"minimax_m3", "minimax_m3_vl"})
+# MiMo-V2's Hub checkpoints (V2-Flash, V2.5, V2.5-Pro) store three MTP blocks under model.mtp.layers that
+# config.json does not name; llama.cpp's converter hardcodes the same count (ggml-org/llama.cpp
+# conversion/mimo.py, ``_n_nextn = 3``). A config transformers saved (``layer_types``, no
+# ``hybrid_layer_pattern``) has none: transformers drops them on load.
+MIMO_V2_HUB_MTP_BLOCKS = 3
 
 
 def parse_layer_map(text: Mapping[str, object], model_type: str, shape: AttentionShape) -> LayerMap:
@@ -184,10 +189,11 @@ def parse_layer_map(text: Mapping[str, object], model_type: str, shape: Attentio
     mtp = json_int(text.get("num_nextn_predict_layers")) or json_int(text.get("mtp_num_hidden_layers")) or 0
     if model_type in _MTP_NOT_STORED:
         mtp = 0
-    mtp_layer = Layer(
-        LayerKind.MLA if shape.mla_latent else LayerKind.FULL, _attention(text, shape, "full", 0)
-    )
-    return LayerMap(tuple(layers), (mtp_layer,) * mtp)
+    mimo = model_type in _MIMO_V2
+    if mimo and not mtp and isinstance(text.get("hybrid_layer_pattern"), list):
+        mtp = MIMO_V2_HUB_MTP_BLOCKS
+    attention = _attention(text, shape, "sliding" if mimo else "full", 0)  # MiMo-V2's MTP blocks use SWA
+    return LayerMap(tuple(layers), (Layer(attention.kind, attention),) * mtp)
 
 
 def _layer_names(text: Mapping[str, object], model_type: str, layers: int) -> list[str]:

@@ -28,9 +28,6 @@ from dataclasses import dataclass
 
 from ._builder import Family, TensorBuilder, add_embeddings, add_fused_experts, add_gated_mlp, add_qkvo
 
-# Three MTP blocks in both Hub releases (see the module docstring); their configs do not say so.
-_HUB_MTP_BLOCKS = 3
-
 
 @dataclass(frozen=True, slots=True)
 class _Heads:
@@ -59,7 +56,7 @@ def build_mimo_v2(f: Family, b: TensorBuilder) -> None:
             _add_moe(b, f, f"{p}.mlp")
         else:
             add_gated_mlp(b, f"{p}.mlp", h, c.intermediate_size or 4 * h)
-    for block in range(_stored_mtp_blocks(f)):
+    for block in range(c.mtp_layers):  # the layer map's count: three for a Hub config (see _layers)
         _add_mtp_block(b, f, f"model.mtp.layers.{block}")
 
 
@@ -117,13 +114,6 @@ def _add_moe(b: TensorBuilder, f: Family, prefix: str) -> None:
     b.add(f"{prefix}.gate.e_score_correction_bias", experts)
     # One 3-D tensor per projection counts as the checkpoint's experts.N.gate_proj ... (see _decoder).
     add_fused_experts(b, f"{prefix}.experts", experts, h, c.moe.moe_intermediate_size or 4 * h)
-
-
-def _stored_mtp_blocks(f: Family) -> int:
-    named = f.integer("num_nextn_predict_layers")
-    if named:
-        return named
-    return _HUB_MTP_BLOCKS if "hybrid_layer_pattern" in f.text else 0
 
 
 def _add_mtp_block(b: TensorBuilder, f: Family, prefix: str) -> None:

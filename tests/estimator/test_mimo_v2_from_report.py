@@ -290,13 +290,16 @@ def test_tiny_transformers_checkpoint_matches_the_config_path(tmp_path: Path) ->
 
 
 def test_v2_flash_layer_map_follows_the_hybrid_pattern() -> None:
-    """9 full layers (4 KV heads, K 192 / V 128) grow; 39 sliding layers (8 KV heads) stop at 128 tokens."""
+    """9 full layers (4 KV heads, K 192 / V 128) grow; 39 sliding (8 KV heads) and 3 MTP layers cap at 128."""
     config = parse_model_config(_catalog_config("XiaomiMiMo/MiMo-V2-Flash"))
     full = [i for i, layer in enumerate(config.layer_map.layers) if layer.kind is LayerKind.FULL]
     sliding = [layer.attention for layer in config.layer_map.layers if layer.kind is LayerKind.SLIDING]
     assert tuple(full) == _FULL and len(sliding) == 39
     assert {(a.kv_heads, a.k_head_dim, a.v_head_dim, a.window) for a in sliding if a} == {(8, 192, 128, 128)}
     assert kv_bytes_per_token(config) == 2 * len(_FULL) * 4 * (192 + 128)
+    # The three stored MTP blocks draft with sliding-window attention of the SWA layers' shape.
+    assert config.mtp_layers == 3
+    assert {layer.attention for layer in config.layer_map.mtp_layers} == {sliding[0]}
 
 
 def test_tiny_transformers_cache_holds_what_the_layer_map_says() -> None:
