@@ -190,7 +190,7 @@ def parse_model_config(raw: Mapping[str, object]) -> ModelConfig:
             text["num_hidden_layers"] = derived
     layers = _required(text, "num_hidden_layers")
     heads = _required(text, "num_attention_heads")
-    kv_heads = _lookup_int(text, "num_key_value_heads") or heads
+    kv_heads = _lookup_int(text, "num_key_value_heads") or _deci_kv_heads(text, heads) or heads
     head_dim = _int(text.get("head_dim")) or hidden // heads
     mla = _parse_mla(text)
     latent = mla.kv_lora_rank + mla.qk_rope_head_dim if mla else 0
@@ -227,6 +227,17 @@ def parse_model_config(raw: Mapping[str, object]) -> ModelConfig:
         has_vision=isinstance(raw.get("vision_config"), Mapping),
         layer_map=layer_map,
     )
+
+
+def _deci_kv_heads(text: Mapping[str, object], heads: int) -> int | None:
+    """Nemotron-NAS has no ``num_key_value_heads``: its first attending block's ``n_heads_in_group`` says."""
+    blocks = text.get("block_configs")
+    for block in blocks if isinstance(blocks, list) else []:
+        attention = block.get("attention") if isinstance(block, Mapping) else None
+        group = _int(attention.get("n_heads_in_group")) if isinstance(attention, Mapping) else None
+        if group:
+            return heads // group
+    return None
 
 
 def _layers_from_pattern(text: Mapping[str, object]) -> int | None:

@@ -162,6 +162,11 @@ _MAMBA1_FAMILIES = frozenset({"jamba", "mamba", "falcon_mamba"})
 # MiniMax-M3's config names one NextN layer, but the released checkpoint stores no MTP tensor
 # (layers 0-59 only: github:gogongxt/python/scripts/models/minimax_m3.md@b521199, a per-tensor report).
 _MTP_NOT_STORED = frozenset({"minimax_m3", "minimax_m3_vl"})
+# MiMo-V2's Hub checkpoints (V2-Flash, V2.5, V2.5-Pro) store three MTP blocks under model.mtp.layers that
+# config.json does not name; llama.cpp's converter hardcodes the same count (ggml-org/llama.cpp
+# conversion/mimo.py, ``_n_nextn = 3``). A config transformers saved (``layer_types``, no
+# ``hybrid_layer_pattern``) has none: transformers drops them on load.
+MIMO_V2_HUB_MTP_BLOCKS = 3
 
 
 def parse_layer_map(text: Mapping[str, object], model_type: str, shape: AttentionShape) -> LayerMap:
@@ -170,7 +175,9 @@ def parse_layer_map(text: Mapping[str, object], model_type: str, shape: Attentio
     shared_from = shape.num_layers - (json_int(text.get("num_kv_shared_layers")) or 0)
     # A layer depends on its index only through per_layer_config; without one, layers of the same
     # name are one record, built once (a fresh store parses every bundled config before answering).
-    by_index = isinstance(text.get("per_layer_config"), Mapping)
+    by_index = isinstance(text.get("per_layer_config"), Mapping) or isinstance(
+        text.get("block_configs"), list
+    )
     own_indexer = _own_indexer_layers(text, shape.num_layers)
     made: dict[tuple[str, bool, bool], Layer] = {}
     layers = []
@@ -185,10 +192,11 @@ def parse_layer_map(text: Mapping[str, object], model_type: str, shape: Attentio
     mtp = json_int(text.get("num_nextn_predict_layers")) or json_int(text.get("mtp_num_hidden_layers")) or 0
     if model_type in _MTP_NOT_STORED:
         mtp = 0
-    mtp_layer = Layer(
-        LayerKind.MLA if shape.mla_latent else LayerKind.FULL, _attention(text, shape, "full", 0)
-    )
-    return LayerMap(tuple(layers), (mtp_layer,) * mtp)
+    mimo = model_type in _MIMO_V2
+    if mimo and not mtp and isinstance(text.get("hybrid_layer_pattern"), list):
+        mtp = MIMO_V2_HUB_MTP_BLOCKS
+    attention = _attention(text, shape, "sliding" if mimo else "full", 0)  # MiMo-V2's MTP blocks use SWA
+    return LayerMap(tuple(layers), (Layer(attention.kind, attention),) * mtp)
 
 
 def _own_indexer_layers(text: Mapping[str, object], layers: int) -> frozenset[int] | None:
@@ -209,6 +217,12 @@ def _layer_names(text: Mapping[str, object], model_type: str, layers: int) -> li
         listed = text.get(key)
         if isinstance(listed, list) and len(listed) == layers:
             return [str(t).lower() for t in listed]
+    flags = text.get("hybrid_layer_pattern")  # MiMo-V2: 1 sliding window, 0 full attention
+    if isinstance(flags, list) and len(flags) == layers:
+        return ["sliding_attention" if json_int(flag) == 1 else "full_attention" for flag in flags]
+    blocks = text.get("block_configs")  # Nemotron-NAS (DeciLM): a no-op or linear attention caches nothing
+    if isinstance(blocks, list) and len(blocks) == layers:
+        return ["full_attention" if _deci_attends(block) else "mlp" for block in blocks]
     pattern = text.get("hybrid_override_pattern")
     if isinstance(pattern, str) and len(pattern) == layers:  # Nemotron-H: M mamba, * attention, - / E MLP
         return [{"M": "mamba", "*": "full_attention"}.get(c, "mlp") for c in pattern]
@@ -328,6 +342,8 @@ def _attention(
     kv_heads, head_dim = shape.num_kv_heads, shape.head_dim
     if "zamba" in str(text.get("model_type", "")):
         head_dim = json_int(text.get("attention_head_dim")) or 2 * shape.hidden_size // shape.num_heads
+    if json_int(text.get("swa_num_key_value_heads")) or text.get("model_type") in _MIMO_V2:
+        return _mimo_v2_attention(text, shape, kind_name)
     overrides = _layer_overrides(text, index)
     if overrides:  # transformers 5.x writes per-layer overrides (Gemma 4's global layers) as per_layer_config
         head_dim = json_int(overrides.get("head_dim")) or head_dim
@@ -353,9 +369,46 @@ def _attention(
 def _layer_overrides(text: Mapping[str, object], index: int) -> Mapping[str, object]:
     table = text.get("per_layer_config")
     if not isinstance(table, Mapping):
-        return {}
+        return _deci_overrides(text, index)
     entry = table.get(str(index), table.get(index))
     return entry if isinstance(entry, Mapping) else {}
+
+
+_MIMO_V2 = frozenset({"mimo_v2_flash", "mimo_v2"})
+
+
+def _mimo_v2_attention(text: Mapping[str, object], shape: AttentionShape, kind_name: str) -> AttentionCache:
+    """MiMo-V2: K heads of ``head_dim``, V heads of the narrower ``v_head_dim``; sliding layers have their own
+    KV heads (``swa_*``; transformers' default is twice the full layers'). llama.cpp's converter writes the
+    same per-layer KV heads and the Hub's ``sliding_window`` (ggml-org/llama.cpp conversion/mimo.py)."""
+    head_dim = json_int(text.get("head_dim")) or shape.head_dim
+    v_dim = json_int(text.get("v_head_dim")) or head_dim
+    if kind_name != "sliding":
+        return AttentionCache(LayerKind.FULL, shape.num_kv_heads, head_dim, v_dim)
+    return AttentionCache(
+        LayerKind.SLIDING,
+        json_int(text.get("swa_num_key_value_heads")) or 2 * shape.num_kv_heads,
+        json_int(text.get("swa_head_dim")) or head_dim,
+        json_int(text.get("swa_v_head_dim")) or v_dim,
+        json_int(text.get("sliding_window")),
+    )
+
+
+def _deci_attends(block: object) -> bool:
+    attention = block.get("attention") if isinstance(block, Mapping) else None
+    if not isinstance(attention, Mapping):
+        return True
+    return attention.get("no_op") is not True and attention.get("replace_with_linear") is not True
+
+
+def _deci_overrides(text: Mapping[str, object], index: int) -> Mapping[str, object]:
+    """Nemotron-NAS: a layer's KV heads are ``num_attention_heads // n_heads_in_group`` (its block config)."""
+    blocks = text.get("block_configs")
+    block = blocks[index] if isinstance(blocks, list) and index < len(blocks) else None
+    attention = block.get("attention") if isinstance(block, Mapping) else None
+    group = json_int(attention.get("n_heads_in_group")) if isinstance(attention, Mapping) else None
+    heads = json_int(text.get("num_attention_heads"))
+    return {"num_key_value_heads": heads // group} if group and heads else {}
 
 
 def _short_conv_state(text: Mapping[str, object], shape: AttentionShape) -> RecurrentState:

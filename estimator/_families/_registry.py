@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from . import _classic, _deepseek_v4, _gemma, _kimi_k3, _linear_attention, _mamba, _minimax, _routed
+from . import (
+    _classic,
+    _deepseek_v4,
+    _gemma,
+    _kimi_k3,
+    _linear_attention,
+    _mamba,
+    _mimo,
+    _minimax,
+    _nemotron_nas,
+    _routed,
+)
 from ._builder import Family, TensorBuilder
 from ._decoder import DECODER_TYPES, build_decoder
 
@@ -20,6 +31,8 @@ _BUILDERS: dict[str, Builder] = {
     **_minimax.BUILDERS,
     **_kimi_k3.BUILDERS,  # kimi_linear: Kimi-Linear-48B, or Kimi-K3's layout when its keys are present
     **_deepseek_v4.BUILDERS,
+    **_nemotron_nas.BUILDERS,
+    **_mimo.BUILDERS,
 }
 
 
