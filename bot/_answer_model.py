@@ -61,7 +61,8 @@ def render_model(resolved: ResolvedModel) -> Document:
         sections.insert(0, Section("Components (parameters)", (table,)))
     kv = kv_bytes_per_token(config)
     attention = "MLA latent" if config.mla else f"{config.num_kv_heads} KV heads × {config.head_dim}"
-    windowed = sum(1 for k in config.layer_kinds if k not in ("full", "mla"))
+    # layers with a capped or fixed cache: not the growing ones, nor KV-sharing or cache-free MLP layers
+    windowed = sum(1 for k in config.layer_kinds if k not in ("full", "mla", "shared-kv", "mlp-only"))
     arch: tuple[Line, ...] = (
         (
             "type ",

@@ -46,3 +46,11 @@ def test_compact_line_of_a_hybrid():
     assert line.startswith("48 layers: ")
     assert f"36 Gated DeltaNet (fixed {state_mib:.1f} MiB state each)" in line
     assert "12 full attention (KV grows)" in line
+
+
+def test_cache_free_layers_are_not_called_windowed(db_path):
+    """Nemotron Super 49B skips attention in 31 of 80 layers: they hold no cache, so the KV line counts
+    only the 49 growing layers and names no "windowed/recurrent" ones."""
+    result = CliRunner().invoke(main, ["--db", str(db_path), "model", "nvidia/Llama-3_3-Nemotron-Super-49B-v1"])
+    assert "(8 KV heads × 128; 49 growing layers)" in result.output
+    assert "31 MLP only (no cache)" in result.output
