@@ -28,6 +28,7 @@ from estimator import (
     parse_model_config,
     parse_safetensors_file,
 )
+from tests.factories.catalog import catalog_config
 
 Row = tuple[str, str, tuple[int, ...], tuple[int, ...] | None]  # name, dtype, shape, e8m0 scale shape
 F8, I8, BF, F32 = "F8_E4M3", "I8", "BF16", "F32"
@@ -236,15 +237,10 @@ def _pro_tensors() -> list[TensorInfo]:
     return out
 
 
-def _catalog_config(part: str, repo: str) -> dict[str, object]:
-    text = resources.files("store").joinpath("data", "catalog", part).read_text(encoding="utf-8")
-    config: dict[str, object] = next(m for m in json.loads(text)["models"] if m["repo_id"] == repo)["config"]
-    return config
-
 
 def _flash_0731_config() -> dict[str, object]:
     """The 0731 report's config.json: Flash's, with three draft blocks and the DSpark keys."""
-    config = dict(_catalog_config("deepseek.json", "deepseek-ai/DeepSeek-V4-Flash"))
+    config = dict(catalog_config("deepseek-ai/DeepSeek-V4-Flash"))
     ratios = config["compress_ratios"]
     assert isinstance(ratios, list)
     config["compress_ratios"] = [*ratios, 0, 0]
@@ -259,13 +255,13 @@ def _flash_0731_config() -> dict[str, object]:
 
 _CASES = {
     "flash": (
-        lambda: _catalog_config("deepseek.json", "deepseek-ai/DeepSeek-V4-Flash"),
+        lambda: catalog_config("deepseek-ai/DeepSeek-V4-Flash"),
         _flash_tensors,
         69_187,
         158_069_433_298,
     ),
     "pro": (
-        lambda: _catalog_config("deepseek.json", "deepseek-ai/DeepSeek-V4-Pro"),
+        lambda: catalog_config("deepseek-ai/DeepSeek-V4-Pro"),
         _pro_tensors,
         145_116,
         861_608_274_846,
@@ -313,7 +309,7 @@ def test_catalog_publishes_the_report_totals(size: str) -> None:
 
 def test_pro_layout_and_active_count() -> None:
     """Pro: 61 MoE layers of 384 experts, top-6 plus one shared; MTP block and embedding are not active."""
-    derived = account_from_config(_catalog_config("deepseek.json", "deepseek-ai/DeepSeek-V4-Pro"))
+    derived = account_from_config(catalog_config("deepseek-ai/DeepSeek-V4-Pro"))
     assert derived.moe is not None
     assert (derived.moe.num_experts, derived.moe.experts_per_token, derived.moe.moe_layers) == (384, 6, 61)
     assert derived.moe.shared_experts == 1
@@ -327,8 +323,8 @@ def test_sgl_fp8_configs_count_as_the_originals() -> None:
     """sgl-project's FP8 re-quantizations (model_type deepseek_ref, architectures DeepseekV4ForCausalLM)
     count exactly as the checkpoints they convert."""
     for size in ("Flash", "Pro"):
-        ref = account_from_config(_catalog_config("quantized.json", f"sgl-project/DeepSeek-V4-{size}-FP8"))
-        original = account_from_config(_catalog_config("deepseek.json", f"deepseek-ai/DeepSeek-V4-{size}"))
+        ref = account_from_config(catalog_config(f"sgl-project/DeepSeek-V4-{size}-FP8"))
+        original = account_from_config(catalog_config(f"deepseek-ai/DeepSeek-V4-{size}"))
         assert ref.counts_known
         assert ref.total_params == original.total_params
         assert ref.active_params == original.active_params

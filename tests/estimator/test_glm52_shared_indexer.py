@@ -8,25 +8,19 @@ glm_5.2.md@b521199165b8936d12197280607fc420c1d6b489: indexer tensors on "model.l
 
 from __future__ import annotations
 
-import json
-from importlib import resources
-
 from estimator import account_from_config, estimate_kv_cache_bytes, parse_model_config
 from estimator._families import Family, TensorBuilder, builder_for
+from tests.factories.catalog import catalog_config
 
 REPORT_TOTAL = 753_329_940_480
 INDEXED_LAYERS = {0, 1, 2, *range(6, 75, 4), 78}  # the report's "0-2,6,10,...,74,78"
 MIB = 1 << 20
 
 
-def _config(repo: str = "zai-org/GLM-5.2") -> dict:
-    text = resources.files("store").joinpath("data", "catalog", "glm.json").read_text(encoding="utf-8")
-    return next(m for m in json.loads(text)["models"] if m["repo_id"] == repo)["config"]
-
 
 def test_indexer_weights_sit_where_the_checkpoint_stores_them() -> None:
     """The synthesised checkpoint has indexer tensors on exactly the report's 22 layers (21 + MTP)."""
-    raw = _config()
+    raw = catalog_config("zai-org/GLM-5.2")
     config = parse_model_config(raw)
     builder = TensorBuilder()
     build = builder_for(config.model_type)
@@ -39,12 +33,12 @@ def test_indexer_weights_sit_where_the_checkpoint_stores_them() -> None:
 
 def test_indexer_cache_only_for_its_own_layers() -> None:
     """llama.cpp's main cache (78 MLA layers) plus indexer keys for 21 layers, to the MiB it printed."""
-    config = parse_model_config(_config())
+    config = parse_model_config(catalog_config("zai-org/GLM-5.2"))
     assert sum(1 for layer in config.layer_map.layers if layer.attention and layer.attention.indexer_head_dim) == 21
     assert estimate_kv_cache_bytes(config, 524288) == (44928 + 2688) * MIB
 
 
 def test_glm5_without_indexer_types_keeps_an_indexer_on_every_layer() -> None:
     """GLM-5/5.1 name no indexer_types: each of their 78 layers indexes, as before."""
-    config = parse_model_config(_config("zai-org/GLM-5.1"))
+    config = parse_model_config(catalog_config("zai-org/GLM-5.1"))
     assert all(layer.attention and layer.attention.indexer_head_dim for layer in config.layer_map.layers)

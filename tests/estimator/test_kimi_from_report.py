@@ -9,21 +9,15 @@ header path. Issue 10 §4: the header path and the config path must agree to the
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Sequence
-from importlib import resources
 
 import pytest
 
 from estimator import CountBasis, TensorInfo, account_from_config, account_from_tensors, parse_model_config
+from tests.factories.catalog import catalog_entry
 
 Row = tuple[str, str, tuple[int, ...]]  # name (``{}`` where the layer/block/expert number goes), dtype, shape
 
-
-def _entry(part: str, repo: str) -> dict:
-    root = resources.files("store").joinpath("data", "catalog", part)
-    models = json.loads(root.read_text(encoding="utf-8"))["models"]
-    return next(m for m in models if m["repo_id"] == repo)
 
 
 Group = tuple[
@@ -165,7 +159,7 @@ def test_k25_rows_rebuild_the_reported_checkpoint(k25_tensors):
 def test_k25_config_count_equals_the_stored_tensors(part, repo, k25_tensors):
     """The catalog config gives an exact count equal to the header path on the report's tensors: total,
     active and every component (vision tower and projector included)."""
-    config = _entry(part, repo)["config"]
+    config = catalog_entry(repo)["config"]
     from_config = account_from_config(config)
     header = account_from_tensors(k25_tensors, parse_model_config(config))
     assert from_config.count_basis is CountBasis.EXACT, from_config.notes
@@ -180,10 +174,10 @@ def test_k25_published_figure_is_the_reported_element_total(k25_tensors):
     """The catalog's published figure is the report's element total (packed INT4 and scales as stored);
     the parameters behind it are the header path's count, with each int32 holding eight values."""
     for repo in ("moonshotai/Kimi-K2.5", "moonshotai/Kimi-K2.6"):
-        assert _entry("kimi_minimax.json", repo)["published_total_params"] == _K25_ELEMENTS
+        assert catalog_entry(repo)["published_total_params"] == _K25_ELEMENTS
     packed = sum(t.numel for t in k25_tensors if t.name.endswith(".weight_packed"))
     bookkeeping = sum(t.numel for t in k25_tensors if t.name.endswith((".weight_scale", ".weight_shape")))
-    config = _entry("kimi_minimax.json", "moonshotai/Kimi-K2.5")["config"]
+    config = catalog_entry("moonshotai/Kimi-K2.5")["config"]
     assert account_from_config(config).total_params == _K25_ELEMENTS - packed - bookkeeping + 8 * packed
 
 
@@ -192,7 +186,7 @@ def test_k25_published_figure_is_the_reported_element_total(k25_tensors):
 )
 def test_nvfp4_kimi_configs_are_counted_from_config(repo):
     """NVIDIA's NVFP4 Kimi configs (same MoonViT with no model_type) are counted, not sent to the headers."""
-    accounting = account_from_config(_entry("quantized_nvidia.json", repo)["config"])
+    accounting = account_from_config(catalog_entry(repo)["config"])
     assert accounting.count_basis is CountBasis.EXACT, accounting.notes
     assert accounting.components.vision > 0
 
@@ -335,7 +329,7 @@ def test_k3_rows_rebuild_the_reported_checkpoint(k3_tensors):
 def test_k3_config_count_equals_the_stored_tensors(k3_tensors):
     """Kimi-K3's config gives an exact count equal to the header path on the report's tensors: total,
     active and every component (latent MoE, attention residuals, MoonViT with patchmergerv2)."""
-    config = _entry("kimi_minimax.json", "moonshotai/Kimi-K3")["config"]
+    config = catalog_entry("moonshotai/Kimi-K3")["config"]
     from_config = account_from_config(config)
     header = account_from_tensors(k3_tensors, parse_model_config(config))
     assert from_config.count_basis is CountBasis.EXACT, from_config.notes
@@ -349,7 +343,7 @@ def test_k3_config_count_equals_the_stored_tensors(k3_tensors):
 def test_k3_active_count_is_top_16_of_896_routed_experts(k3_tensors):
     """The active count holds 16 of the 896 routed experts in each of the 92 MoE layers and every other
     weight but the input embedding (a lookup) and the vision tower (the accounting's definition)."""
-    config = _entry("kimi_minimax.json", "moonshotai/Kimi-K3")["config"]
+    config = catalog_entry("moonshotai/Kimi-K3")["config"]
     accounting = account_from_config(config)
     routed = sum(
         2 * t.numel for t in k3_tensors if ".experts." in t.name and t.name.endswith(".weight_packed")
@@ -362,22 +356,22 @@ def test_k3_active_count_is_top_16_of_896_routed_experts(k3_tensors):
 def test_k3_published_figure_is_the_reported_element_total(k3_tensors):
     """The catalog's published figure is the report's element total (MXFP4 bytes and exponents as
     stored); as parameters each packed byte holds two values and the exponents are bookkeeping."""
-    assert _entry("kimi_minimax.json", "moonshotai/Kimi-K3")["published_total_params"] == _K3_ELEMENTS
+    assert catalog_entry("moonshotai/Kimi-K3")["published_total_params"] == _K3_ELEMENTS
     packed = sum(t.numel for t in k3_tensors if t.name.endswith(".weight_packed"))
     scales = sum(t.numel for t in k3_tensors if t.name.endswith(".weight_scale"))
-    config = _entry("kimi_minimax.json", "moonshotai/Kimi-K3")["config"]
+    config = catalog_entry("moonshotai/Kimi-K3")["config"]
     assert account_from_config(config).total_params == _K3_ELEMENTS - scales + packed
 
 
 def test_kimi_linear_48b_keeps_its_own_layout():
     """Kimi-Linear-48B's config (no K3 keys) is still counted with its low-rank gate and per-head A_log:
     its published stored-tensor total."""
-    entry = _entry("kimi_minimax.json", "moonshotai/Kimi-Linear-48B-A3B-Instruct")
+    entry = catalog_entry("moonshotai/Kimi-Linear-48B-A3B-Instruct")
     assert account_from_config(entry["config"]).total_params == entry["published_total_params"]
 
 
 def test_kimi_linear_context_is_read_from_model_max_length():
     """Kimi-Linear's config.json states its 1M context only as ``model_max_length``: the largest context uses it."""
-    config = _entry("kimi_minimax.json", "moonshotai/Kimi-Linear-48B-A3B-Instruct")["config"]
+    config = catalog_entry("moonshotai/Kimi-Linear-48B-A3B-Instruct")["config"]
     assert "max_position_embeddings" not in config
     assert parse_model_config(config).max_context == 1_048_576

@@ -14,7 +14,6 @@ text rows are also the ground truth for the MiMo-V2-Flash catalog entry's config
 from __future__ import annotations
 
 import json
-from importlib import resources
 from pathlib import Path
 
 import pytest
@@ -28,6 +27,8 @@ from estimator import (
     parse_model_config,
     parse_safetensors_file,
 )
+from tests.estimator.report_rows import Row, expand_rows
+from tests.factories.catalog import catalog_config
 
 REPORT_TOTAL = 310_775_040_000
 REPORT_TENSORS = 73_081
@@ -37,7 +38,6 @@ _ALL, _MOE, _MTP = range(48), range(1, 48), range(3)
 _L, _M = "model.layers.{}.", "model.mtp.layers.{}."
 _F8, _BF, _F32 = "F8_E4M3", "BF16", "F32"
 
-Row = tuple[str, str, tuple[int, ...], "range | tuple[int, ...] | None", int]
 
 # (name, dtype, shape, layers or None for a single tensor, experts per layer or 0)
 _TEXT_ROWS: tuple[Row, ...] = (
@@ -190,37 +190,21 @@ _V25_TEXT_CONFIG = {
 }
 
 
-def _tensors(rows: tuple[Row, ...]) -> list[TensorInfo]:
-    out = []
-    for name, dtype, shape, layers, experts in rows:
-        if layers is None:
-            out.append(TensorInfo(name, dtype, shape))
-            continue
-        for layer in layers:
-            for expert in range(experts) if experts else (None,):
-                filled = name.format(layer, expert) if expert is not None else name.format(layer)
-                out.append(TensorInfo(filled, dtype, shape))
-    return out
-
 
 def _scale_elements(tensors: list[TensorInfo]) -> int:
     return sum(t.numel for t in tensors if t.name.endswith("weight_scale_inv"))
 
 
-def _catalog_config(repo: str) -> dict:
-    text = resources.files("store").joinpath("data", "catalog", "others.json").read_text(encoding="utf-8")
-    return next(m for m in json.loads(text)["models"] if m["repo_id"] == repo)["config"]
-
 
 @pytest.fixture(scope="module")
 def text_tensors() -> list[TensorInfo]:
     """The report's language-model tensors (main stack and MTP blocks), built once."""
-    return _tensors(_TEXT_ROWS)
+    return expand_rows(_TEXT_ROWS)
 
 
 def test_the_transcribed_report_is_the_whole_checkpoint(text_tensors) -> None:
     """The transcription holds every tensor and element the report counts."""
-    tensors = text_tensors + _tensors(_MEDIA_ROWS)
+    tensors = text_tensors + expand_rows(_MEDIA_ROWS)
     assert len(tensors) == REPORT_TENSORS
     assert sum(t.numel for t in tensors) == REPORT_TOTAL
 
@@ -239,7 +223,7 @@ def test_v25_text_config_count_equals_its_stored_text_stack(text_tensors) -> Non
 
 def test_v2_flash_config_counts_the_same_text_stack(text_tensors) -> None:
     """MiMo-V2-Flash's catalog config.json counts what the V2.5 text rows hold (same sizes, split q/k/v)."""
-    raw = _catalog_config("XiaomiMiMo/MiMo-V2-Flash")
+    raw = catalog_config("XiaomiMiMo/MiMo-V2-Flash")
     from_config = account_from_config(raw)
     from_headers = account_from_tensors(text_tensors, parse_model_config(raw))
     assert from_config.counts_known
@@ -291,7 +275,7 @@ def test_tiny_transformers_checkpoint_matches_the_config_path(tmp_path: Path) ->
 
 def test_v2_flash_layer_map_follows_the_hybrid_pattern() -> None:
     """9 full layers (4 KV heads, K 192 / V 128) grow; 39 sliding (8 KV heads) and 3 MTP layers cap at 128."""
-    config = parse_model_config(_catalog_config("XiaomiMiMo/MiMo-V2-Flash"))
+    config = parse_model_config(catalog_config("XiaomiMiMo/MiMo-V2-Flash"))
     full = [i for i, layer in enumerate(config.layer_map.layers) if layer.kind is LayerKind.FULL]
     sliding = [layer.attention for layer in config.layer_map.layers if layer.kind is LayerKind.SLIDING]
     assert tuple(full) == _FULL and len(sliding) == 39

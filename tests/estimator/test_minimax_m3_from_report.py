@@ -9,10 +9,9 @@ those tensors; the config path synthesises them from config.json; both must agre
 
 from __future__ import annotations
 
-import json
-from importlib import resources
-
-from estimator import TensorInfo, account_from_config, account_from_tensors, parse_model_config
+from estimator import account_from_config, account_from_tensors, parse_model_config
+from tests.estimator.report_rows import Row, expand_rows
+from tests.factories.catalog import catalog_config
 
 REPORT_TOTAL = 427_040_140_160
 REPORT_TENSORS = 23_416
@@ -20,7 +19,7 @@ _ALL, _DENSE, _MOE = range(60), range(3), range(3, 60)
 _LM = "language_model.model.layers.{}."
 
 # (name, dtype, shape, layers or None for a top-level tensor, experts per layer or 0)
-_ROWS: tuple[tuple[str, str, tuple[int, ...], range | None, int], ...] = (
+_ROWS: tuple[Row, ...] = (
     ("language_model.lm_head.weight", "BF16", (200064, 6144), None, 0),
     ("language_model.model.embed_tokens.weight", "BF16", (200064, 6144), None, 0),
     ("language_model.model.norm.weight", "BF16", (6144,), None, 0),
@@ -82,38 +81,20 @@ _ROWS: tuple[tuple[str, str, tuple[int, ...], range | None, int], ...] = (
 )
 
 
-def _report_tensors() -> list[TensorInfo]:
-    out = []
-    for name, dtype, shape, layers, experts in _ROWS:
-        if layers is None:
-            out.append(TensorInfo(name, dtype, shape))
-            continue
-        for layer in layers:
-            for expert in range(experts) if experts else (None,):
-                filled = name.format(layer, expert) if expert is not None else name.format(layer)
-                out.append(TensorInfo(filled, dtype, shape))
-    return out
-
-
-def _catalog_config() -> dict:
-    text = (
-        resources.files("store").joinpath("data", "catalog", "kimi_minimax.json").read_text(encoding="utf-8")
-    )
-    return next(m for m in json.loads(text)["models"] if m["repo_id"] == "MiniMaxAI/MiniMax-M3")["config"]
 
 
 def test_the_transcribed_report_is_the_whole_checkpoint() -> None:
     """The transcription holds every tensor and element the report counts."""
-    tensors = _report_tensors()
+    tensors = expand_rows(_ROWS)
     assert len(tensors) == REPORT_TENSORS
     assert sum(t.numel for t in tensors) == REPORT_TOTAL
 
 
 def test_config_count_equals_the_stored_checkpoint() -> None:
     """config.json alone gives the checkpoint's total, component by component, and the same active count."""
-    raw = _catalog_config()
+    raw = catalog_config("MiniMaxAI/MiniMax-M3")
     from_config = account_from_config(raw)
-    from_headers = account_from_tensors(_report_tensors(), parse_model_config(raw))
+    from_headers = account_from_tensors(expand_rows(_ROWS), parse_model_config(raw))
     assert from_config.counts_known
     assert from_config.total_params == from_headers.total_params == REPORT_TOTAL
     assert from_config.components == from_headers.components
@@ -124,4 +105,4 @@ def test_config_count_equals_the_stored_checkpoint() -> None:
 
 def test_no_mtp_layer_is_offered_for_a_checkpoint_without_one() -> None:
     """The parsed config has no MTP layer, so no speculative-decoding draft is sized from missing weights."""
-    assert parse_model_config(_catalog_config()).mtp_layers == 0
+    assert parse_model_config(catalog_config("MiniMaxAI/MiniMax-M3")).mtp_layers == 0

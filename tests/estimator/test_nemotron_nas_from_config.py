@@ -8,9 +8,6 @@ case below writes out, by hand, the modules those ports build for each kind of b
 
 from __future__ import annotations
 
-import json
-from importlib import resources
-
 from estimator import (
     LayerKind,
     TensorInfo,
@@ -19,14 +16,11 @@ from estimator import (
     kv_bytes_per_token,
     parse_model_config,
 )
+from tests.factories.catalog import catalog_config
 
 HUB_STORED_TOTAL = 49_867_145_216
 _REPO = "nvidia/Llama-3_3-Nemotron-Super-49B-v1"
 
-
-def _catalog_config() -> dict:
-    text = resources.files("store").joinpath("data", "catalog", "llama.json").read_text(encoding="utf-8")
-    return next(m for m in json.loads(text)["models"] if m["repo_id"] == _REPO)["config"]
 
 
 def _block(attention: dict, ffn: dict) -> dict:
@@ -93,7 +87,7 @@ def test_every_kind_of_block_builds_the_ports_modules() -> None:
 
 def test_super_49b_config_count_is_the_hub_stored_total() -> None:
     """The catalog's verbatim config.json counts to the Hub's stored total, not the Llama-style 88B guess."""
-    accounting = account_from_config(_catalog_config())
+    accounting = account_from_config(catalog_config(_REPO))
     assert accounting.counts_known
     assert accounting.total_params == HUB_STORED_TOTAL
     assert accounting.components.routed_experts == 0
@@ -102,7 +96,7 @@ def test_super_49b_config_count_is_the_hub_stored_total() -> None:
 
 def test_no_op_attention_layers_hold_no_attention_weights() -> None:
     """Only the blocks whose attention is not a no-op carry q/k/v/o (49 of Super-49B's 80 layers)."""
-    raw = _catalog_config()
+    raw = catalog_config(_REPO)
     h, heads = raw["hidden_size"], raw["num_attention_heads"]
     d = h // heads
     groups = [block["attention"]["n_heads_in_group"] for block in raw["block_configs"]]
@@ -123,7 +117,7 @@ def test_only_attending_blocks_cache_keys_and_values() -> None:
 
 def test_super_49b_kv_cache_counts_its_49_attention_layers() -> None:
     """Super-49B: 49 layers of 8 KV heads × 128 grow with the context, 31 hold no cache."""
-    config = parse_model_config(_catalog_config())
+    config = parse_model_config(catalog_config(_REPO))
     assert config.num_kv_heads == 8
     assert config.layer_map.kind_counts() == {"full": 49, "mlp-only": 31}
     assert kv_bytes_per_token(config) == 49 * 2 * 8 * 128 * 2

@@ -8,17 +8,8 @@ published figure is exactly that plus the tensors or bookkeeping it should not h
 
 from __future__ import annotations
 
-import json
-from importlib import resources
-
 from estimator import TensorInfo, account_from_config, account_from_tensors, parse_model_config
-
-
-def _entry(part: str, repo: str) -> dict:
-    root = resources.files("store").joinpath("data", "catalog", part)
-    models = json.loads(root.read_text(encoding="utf-8"))["models"]
-    return next(m for m in models if m["repo_id"] == repo)
-
+from tests.factories.catalog import catalog_entry
 
 # Kimi-K2-Instruct's 61 shards, per tensor, as listed in a public model report of the checkpoint
 # (header read of model-1-of-61 ... model-61-of-61.safetensors: 139,644 tensors, 1,026,470,731,056
@@ -92,7 +83,7 @@ def test_kimi_k2_published_figure_counts_its_stored_rotary_buffers():
     May 2026 figure predates it and counts every element. vLLM's loader skips ``rotary_emb.inv_freq``
     (vllm-project/vllm vllm/model_executor/models/deepseek_v2.py@002d607).
     """
-    entry = _entry("kimi_minimax.json", "moonshotai/Kimi-K2-Instruct")
+    entry = catalog_entry("moonshotai/Kimi-K2-Instruct")
     tensors = _kimi_k2_instruct_tensors()
     assert len(tensors) == 139_644
     assert sum(t.numel for t in tensors) == _K2_HUB_ELEMENTS
@@ -122,7 +113,7 @@ def test_gemma_4_26b_published_figure_is_the_index_self_report_not_its_tensors()
     self-report verbatim until huggingface.js#2340 (2026-08-03) capped it at the header count; llmfit's
     figure is from May 2026.
     """
-    entry = _entry("gemma.json", "google/gemma-4-26B-A4B")
+    entry = catalog_entry("google/gemma-4-26B-A4B")
     config, text, vision = entry["config"], entry["config"]["text_config"], entry["config"]["vision_config"]
     assert text["dtype"] == vision["dtype"] == "bfloat16"
     config_count = account_from_config(config).total_params
