@@ -25,6 +25,7 @@ def test_memory_key_of_gpt_oss(db_path):
     assert memory == {
         "kv_bytes_per_token_f16": 12 * 2048,
         "sliding": [{"window": 128, "layers": 12, "bytes_per_token_f16": 12 * 2048}],
+        "compressed": [],
         "state_bytes_per_sequence": 0,
         "layer_kinds": {"sliding": 12, "full": 12},
     }
@@ -36,6 +37,25 @@ def test_memory_key_of_deepseek_v3(db_path):
     assert memory["kv_bytes_per_token_f16"] == 70_272
     assert memory["layer_kinds"] == {"mla": 61}
     assert memory["state_bytes_per_sequence"] == 0
+
+
+def test_memory_key_of_deepseek_v4_flash(db_path):
+    """DeepSeek-V4-Flash: every layer a 128-token window of one 512-wide K=V row; ratio-4 layers add a row and
+    the 128-wide indexer key per 4 tokens, ratio-128 layers a row per 128 tokens; no layer keeps every token."""
+    catalog = json.loads((Path(__file__).resolve().parents[2] / "store/data/catalog/deepseek.json").read_text())
+    config = next(m for m in catalog["models"] if m["repo_id"] == "deepseek-ai/DeepSeek-V4-Flash")["config"]
+    ratios = config["compress_ratios"][: config["num_hidden_layers"]]
+    csa, hca = ratios.count(4), ratios.count(128)
+    memory = _model_json(db_path, "deepseek-v4-flash")["memory"]
+    assert memory["kv_bytes_per_token_f16"] == 0
+    assert memory["sliding"] == [{"window": 128, "layers": 43, "bytes_per_token_f16": 43 * 512 * 2}]
+    assert memory["compressed"] == [
+        {"ratio": 4, "layers": csa, "bytes_per_entry_f16": csa * (512 + 128) * 2},
+        {"ratio": 128, "layers": hca, "bytes_per_entry_f16": hca * 512 * 2},
+    ]
+    # F32 compressor state: overlapping (ratio 4) windows keep 2·4 slots of 2·2·dim, others r slots of 2·dim.
+    assert memory["state_bytes_per_sequence"] == 4 * (csa * 8 * 4 * (512 + 128) + hca * 128 * 2 * 512)
+    assert memory["layer_kinds"] == {"sliding": ratios.count(0), "compressed-sparse": csa, "heavily-compressed": hca}
 
 
 def test_compact_line_of_a_hybrid():
