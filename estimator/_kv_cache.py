@@ -31,11 +31,14 @@ names the runtime whose rule applies:
   ``DeepseekV4IndexerCache.get_kv_cache_spec`` in ``vllm/models/deepseek_v4/attention.py``,
   ``MLAAttentionSpec.storage_block_size`` in ``vllm/v1/kv_cache_interface.py``), and the state
   as a window of ``coff · r`` token slots plus the batched tokens, in 4-slot (r = 4) or 8-slot
-  blocks (``CompressorStateCache``, ``vllm/models/deepseek_v4/compressor.py``). llama.cpp's own V4
-  cache (``src/llama-kv-cache-dsv4.cpp``) is not pinned here: its rule below keeps ``max(1,
-  ⌈cells / r⌉)`` compressed rows (``dsv4_comp_size``) but the row types, the window and the state
-  follow the other layers' rules, an assumption. EXACT keeps ``min(context, window)`` window rows
-  and ``⌊context / r⌋`` entries, what transformers' ``DeepseekV4CSACache``/``HCACache`` hold.
+  blocks (``CompressorStateCache``, ``vllm/models/deepseek_v4/compressor.py``). llama.cpp
+  (``llama_kv_cache_dsv4``, ggml-org/llama.cpp@8eb9c86 ``src/llama-kv-cache-dsv4.cpp``) keeps every
+  layer's window in an ISWA cache of K-only rows (``dsv4_make_k_only``: the MLA storage path) of the
+  cache type, the compressed rows and the indexer keys in caches of ``pad(max(1, ⌈cells / r⌉), 256)``
+  cells (``dsv4_comp_size``), and the compressor state in F32 (``llama_dsv4_comp_state``: kv and
+  score, ``2r × 2·head_dim`` for r = 4 and its indexer, ``r × head_dim`` for r = 128), one per
+  sequence stream. EXACT keeps ``min(context, window)`` window rows and ``⌊context / r⌋`` entries,
+  what transformers' ``DeepseekV4CSACache``/``HCACache`` hold.
 """
 
 from __future__ import annotations
@@ -288,7 +291,7 @@ def _deepseek_v4_bytes(cache: AttentionCache, context: int, kv_type: str, policy
         return total
     ratio = cache.compress_ratio
     if policy.rule is CacheRule.LLAMA_CPP:
-        entries = max(1, -(-cells // ratio))  # dsv4_comp_size(kv_size, ratio), src/llama-kv-cache-dsv4.cpp
+        entries = _pad(max(1, -(-cells // ratio)), 256)  # GGML_PAD(dsv4_comp_size(kv_size, ratio), 256)
     else:
         entries = context // ratio * n_seq  # an entry once r tokens have arrived (transformers' caches)
     return (

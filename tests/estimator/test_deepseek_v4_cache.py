@@ -104,16 +104,19 @@ def test_exact_rule_counts_entries_once_their_tokens_arrived(context: int) -> No
         assert estimator.estimate_kv_cache_bytes(config, context, kv_type) == window + entries + state
 
 
-def test_llama_cpp_rule_rounds_compressed_rows_up() -> None:
-    """llama.cpp keeps ``max(1, ⌈cells / r⌉)`` compressed rows for 256-padded cells (``dsv4_comp_size`` in
-    src/llama-kv-cache-dsv4.cpp), and its window as the other SWA layers: ``pad(128 + n_ubatch, 256)``."""
+@pytest.mark.parametrize(("context", "csa_cells", "hca_cells"), [(1000, 256, 256), (100_000, 25_088, 1024)])
+def test_llama_cpp_rule(context: int, csa_cells: int, hca_cells: int) -> None:
+    """llama.cpp (``llama_kv_cache_dsv4``, ggml-org/llama.cpp@8eb9c86 src/llama-kv-cache-dsv4.cpp): the
+    window in the ISWA cache, ``pad(min(n_ctx, 128 + n_ubatch), 256)`` K-only rows on every layer; the
+    compressed rows and the indexer keys in ``GGML_PAD(dsv4_comp_size(kv_size, r), 256)`` cells,
+    ``dsv4_comp_size`` being ``max(1, ⌈kv_size / r⌉)``; the compressor state in F32, kv and score planes of
+    ``state_size × n_embd_state``: 8 × 1,024 (CSA), 128 × 512 (HCA), 8 × 256 (the indexer's)."""
     config, ratios = _config("Flash")
     csa, hca = ratios.count(4), ratios.count(128)
-    context = 1000  # 1,024 cells
     row, index_row = 2 * 512, 2 * 128
-    window = len(ratios) * 768 * row
-    entries = csa * 256 * (row + index_row) + hca * 8 * row
-    state = estimator.state_bytes_per_sequence(config)
+    window = len(ratios) * 768 * row  # pad(128 + 512, 256)
+    entries = csa * csa_cells * (row + index_row) + hca * hca_cells * row
+    state = csa * 2 * 4 * (8 * 1024 + 8 * 256) + hca * 2 * 4 * 128 * 512
     assert (
         estimator.estimate_kv_cache_bytes(config, context, "f16", LLAMA_CPP_POLICY)
         == window + entries + state
