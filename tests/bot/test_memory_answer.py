@@ -66,3 +66,19 @@ def test_compact_line_of_a_hybrid():
     assert line.startswith("48 layers: ")
     assert f"36 Gated DeltaNet (fixed {state_mib:.1f} MiB state each)" in line
     assert "12 full attention (KV grows)" in line
+
+
+def test_fit_names_the_runtime_of_deepseek_v4_cache(db_path):
+    """`fit deepseek-v4-flash 4x80GB`: the llama.cpp rows' KV is llama.cpp's DSV4 cache, the FP8 row's vLLM's
+    fp8_ds_mla pages, which do not change with --kv-cache while llama.cpp's do; the answer says which is which."""
+    def fit(*extra: str) -> dict:
+        args = ["--db", str(db_path), "fit", "deepseek-v4-flash", "4x80GB", "--json", *extra]
+        result = CliRunner().invoke(main, args, catch_exceptions=False)
+        return {o["quant"]: o for o in json.loads(result.output)["options"]}
+
+    f16, q8 = fit(), fit("--kv-cache", "q8_0")
+    assert f16["FP8"]["runtime"] != "llama.cpp" and f16["Q4_K_M"]["runtime"] == "llama.cpp"
+    assert f16["FP8"]["kv_cache_bytes"] == q8["FP8"]["kv_cache_bytes"]
+    assert q8["Q4_K_M"]["kv_cache_bytes"] < f16["Q4_K_M"]["kv_cache_bytes"]
+    text = CliRunner().invoke(main, ["--db", str(db_path), "fit", "deepseek-v4-flash", "4x80GB"]).output
+    assert "llama_kv_cache_dsv4" in text and "fp8_ds_mla" in text
