@@ -82,3 +82,16 @@ def test_fit_names_the_runtime_of_deepseek_v4_cache(db_path):
     assert q8["Q4_K_M"]["kv_cache_bytes"] < f16["Q4_K_M"]["kv_cache_bytes"]
     text = CliRunner().invoke(main, ["--db", str(db_path), "fit", "deepseek-v4-flash", "4x80GB"]).output
     assert "llama_kv_cache_dsv4" in text and "fp8_ds_mla" in text
+
+
+def test_explain_shows_the_deepseek_v4_cache_rule(db_path):
+    """`--explain` on DeepSeek-V4 restates the window, the compressed rows and the runtime's rule, not K and V."""
+    def explain(quant: str) -> str:
+        args = ["--db", str(db_path), "fit", "deepseek-v4-flash", "4x80GB", "--explain", "--quant", quant]
+        return CliRunner().invoke(main, args, catch_exceptions=False).output
+
+    gguf, fp8 = explain("Q4_K_M"), explain("FP8")
+    assert "21 layers one row per 4 tokens, 20 layers one row per 128 tokens" in gguf
+    assert "llama_kv_cache_dsv4" in gguf and "1,024 B at f16" in gguf
+    assert "584 B (vLLM fp8_ds_mla" in fp8
+    assert "2 (K and V)" not in gguf + fp8
