@@ -95,3 +95,16 @@ def test_explain_shows_the_deepseek_v4_cache_rule(db_path):
     assert "llama_kv_cache_dsv4" in gguf and "1,024 B at f16" in gguf
     assert "584 B (vLLM fp8_ds_mla" in fp8
     assert "2 (K and V)" not in gguf + fp8
+
+
+def test_compare_averages_deepseek_v4_compressed_rows(db_path):
+    """`compare`: DeepSeek-V4-Flash's KV per token is its compressed rows spread over their r tokens (rounded up),
+    not the 0 B of layers that keep every token; DeepSeek-V3's MLA line is unchanged."""
+    catalog = json.loads((Path(__file__).resolve().parents[2] / "store/data/catalog/deepseek.json").read_text())
+    config = next(m for m in catalog["models"] if m["repo_id"] == "deepseek-ai/DeepSeek-V4-Flash")["config"]
+    ratios = config["compress_ratios"][: config["num_hidden_layers"]]
+    per_128 = ratios.count(4) * 32 * (512 + 128) * 2 + ratios.count(128) * 512 * 2
+    args = ["--db", str(db_path), "compare", "deepseek-v4-flash", "ds v3"]
+    text = CliRunner().invoke(main, args, catch_exceptions=False).output
+    assert f"KV ~{-(-per_128 // 128):,} B/token" in text
+    assert "KV 70,272 B/token (f16)" in text
