@@ -210,7 +210,8 @@ def family_memory_rows() -> list[FamilyMemoryRow]:
         config, held, _ = run_cache_family(family)
         kv = sum(2 * (c.k_values + c.v_values + c.indexer_values) for layer, c in zip(config.layer_map.layers, held)
                  if layer.attention is None or layer.attention.window is None)
-        state = sum(4 * (c.conv_runtime_values + c.recurrent_values) for c in held)
+        # F32: recurrent and convolution state, and DeepSeek-V4's compressor state (Held.compressor_state_values)
+        state = sum(4 * (c.conv_runtime_values + c.recurrent_values + c.compressor_state_values) for c in held)
         kinds = ", ".join(f"{n} {kind}" for kind, n in config.layer_map.kind_counts().items())
         rows.append(FamilyMemoryRow(family, kinds, kv, kv_bytes_per_token(config), state,
                                     state_bytes_per_sequence(config)))

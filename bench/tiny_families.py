@@ -329,7 +329,18 @@ CACHE_FAMILIES: dict[str, dict[str, object]] = {
     "deepseek_v3": _MLA,
     "deepseek_v32": {**_MLA, "index_head_dim": 16, "index_n_heads": 2, "index_topk": 4},
     "glm_moe_dsa": {**_MLA, "index_head_dim": 16, "index_n_heads": 2, "index_topk": 4},
+    # All three DeepSeek-V4 attention kinds; an HCA rate other than DeepSeek's so it crosses several boundaries.
+    "deepseek_v4": {"head_dim": 16, "qk_rope_head_dim": 8, "q_lora_rank": 24, "sliding_window": WINDOW,
+                    "layer_types": ["sliding_attention", "compressed_sparse_attention",
+                                    "heavily_compressed_attention", "compressed_sparse_attention"],
+                    "compress_rates": {"compressed_sparse_attention": 4, "heavily_compressed_attention": 8},
+                    "mlp_layer_types": ["hash_moe", "hash_moe", "moe", "moe"], "n_routed_experts": 4,
+                    "n_shared_experts": 1, "num_experts_per_tok": 2, "moe_intermediate_size": 32, "hc_mult": 2,
+                    "o_groups": 2, "o_lora_rank": 8, "index_n_heads": 2, "index_head_dim": 8, "index_topk": 4},
 }
+# Families whose prefill runs longer than PREFILL: DeepSeek-V4 past its window and several compress boundaries
+# (38 tokens: 9 entries at rate 4 with 2 tokens buffered, 4 entries at rate 8 with 6 buffered).
+CACHE_PREFILL: dict[str, int] = {"deepseek_v4": 37}
 
 
 @dataclass(frozen=True)
@@ -342,6 +353,16 @@ class Held:
     indexer_values: int = 0  # per token
     conv_runtime_values: int = 0  # (columns − 1) · channels: the runtimes' convolution state
     recurrent_values: int = 0
+    # DeepSeek-V4 (DeepseekV4CSACache / DeepseekV4HCACache): K and V are one tensor there (v_values 0)
+    compress_rate: int = 0
+    compressed_entries: int = 0
+    compressed_values: int = 0  # per entry
+    indexer_entries: int = 0  # the indexer's compressed keys, indexer_values wide
+    buffered_tokens: int = 0  # source tokens waiting for their window to close
+    overlap_tokens: int = 0  # the previous window's tokens kept for overlapping windows (CSA)
+    # The runtimes' compressor state read from these shapes: coff·r slots of kv and score (coff 2 with
+    # overlap), at the entry width and the indexer's (vLLM CompressorStateCache).
+    compressor_state_values: int = 0
 
 
 def cache_config(model_type: str, **overrides: object) -> Any:
@@ -365,14 +386,40 @@ def _held(cache: Any, index: int) -> Held:
     if isinstance(keys, torch.Tensor) and keys.numel():
         _, heads, tokens, k_dim = keys.shape
         fields.update(k_values=heads * k_dim, v_values=heads * layer.values.shape[-1], tokens=tokens)
+    if isinstance(keys, torch.Tensor) and getattr(layer, "values", None) is keys:  # V4: K=V, one tensor
+        fields["v_values"] = 0
     indexer = getattr(layer, "indexer_keys", None)
     if isinstance(indexer, torch.Tensor) and indexer.numel():
         fields["indexer_values"] = indexer.shape[-1]
+    fields.update(_compressed(layer))
     conv = [t for t in (getattr(layer, "conv_states", None) or {}).values() if t is not None]
     recurrent = [t for t in (getattr(layer, "recurrent_states", None) or {}).values() if t is not None]
     fields["conv_runtime_values"] = sum(t.shape[1] * (t.shape[-1] - 1) for t in conv)
     fields["recurrent_values"] = sum(t[0].numel() for t in recurrent)
     return Held(**fields)
+
+
+def _compressed(layer: Any) -> dict[str, int]:
+    """What a DeepSeek-V4 cache layer holds beside its window: compressed entries, buffers, overlap."""
+    entries = getattr(layer, "compressed_kv", None)
+    if not entries:
+        return {}
+    rate = layer.compress_rate
+    overlap = getattr(layer, "overlap_kv", None) or {}
+    coff = 2 if overlap else 1
+    main, index = entries.get("compressor"), entries.get("indexer")
+    buffered, previous = layer.buffer_kv.get("compressor"), overlap.get("compressor")
+    dims = [t.shape[-1] for t in (main, index) if t is not None]
+    return {
+        "compress_rate": rate,
+        "compressed_entries": main.shape[1] if main is not None else 0,
+        "compressed_values": main.shape[-1] if main is not None else 0,
+        "indexer_entries": index.shape[1] if index is not None else 0,
+        "indexer_values": index.shape[-1] if index is not None else 0,
+        "buffered_tokens": buffered.shape[1] if buffered is not None else 0,
+        "overlap_tokens": previous.shape[1] if previous is not None else 0,
+        "compressor_state_values": sum(coff * rate * 2 * coff * dim for dim in dims),
+    }
 
 
 def run_cache_family(model_type: str) -> tuple[estimator.ModelConfig, list[Held], int]:
@@ -383,8 +430,9 @@ def run_cache_family(model_type: str) -> tuple[estimator.ModelConfig, list[Held]
     torch.manual_seed(0)
     hf_config = cache_config(model_type)
     model = transformers.AutoModelForCausalLM.from_config(hf_config).eval()
+    prefill = CACHE_PREFILL.get(model_type, PREFILL)
     with torch.no_grad():
-        cache = model(torch.randint(3, 128, (1, PREFILL)), use_cache=True).cache
+        cache = model(torch.randint(3, 128, (1, prefill)), use_cache=True).cache
         cache = model(torch.randint(3, 128, (1, 1)), cache=cache, use_cache=True).cache
     ours = estimator.parse_model_config(hf_config.to_dict())
-    return ours, [_held(cache, i) for i in range(ours.num_layers)], PREFILL + 1
+    return ours, [_held(cache, i) for i in range(ours.num_layers)], prefill + 1

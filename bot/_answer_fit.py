@@ -376,4 +376,12 @@ def _runtime_note(answer: FitAnswer) -> str:
         )
     if quants & {Quant.MLX_4BIT, Quant.MLX_8BIT}:
         notes.append("MLX rows: mlx-lm, affine 4/8-bit, group 64 (cache and buffers not yet calibrated).")
+    if any(
+        layer.attention and layer.attention.compressed for layer in answer.model.facts.config.layer_map.layers
+    ):
+        notes.append(
+            "DeepSeek-V4 cache: GGUF rows as llama.cpp's llama_kv_cache_dsv4 (a K-only window, compressed "
+            "rows and indexer keys in 256-cell steps, F32 compressor state); other rows as vLLM's fp8_ds_mla "
+            "pages (584 bytes a row, whatever the KV type)."
+        )
     return " ".join(notes)

@@ -15,9 +15,11 @@ from estimator import (
     FITS,
     Budget,
     GpuSpec,
+    ModelConfig,
     ModelFacts,
     estimate_fit,
     gpu_by_key,
+    growing_bytes_per_token,
     kv_bytes_per_token,
     layout_weights,
     parse_budget,
@@ -242,10 +244,18 @@ def _compare_lines(m: ResolvedModel) -> tuple[Line, ...]:
             f"active {'≈' if not a.counts_known else ''}{fmt.params_short(a.active_params)}",
             f"layout {moe}, {config.num_layers} layers",
             f"context {fmt.tokens(config.max_context) if config.max_context else 'not stated'}",
-            f"KV {kv_bytes_per_token(config):,} B/token (f16)",
+            _kv_line(config),
             f"BF16 weights {fmt.gib(2 * a.total_params)}",
             f"{LISTING_QUANT} weights {fmt.gib(q4)}",
             _gpu_line(smallest_fitting_gpu(m.record)).replace(f"at {LISTING_QUANT}: ", "GPU: "),
             "counts: " + ("headers" if a.provenance == "header" else "config.json"),
         )
     )
+
+
+def _kv_line(config: ModelConfig) -> str:
+    """KV per token at f16; DeepSeek-V4's compressed rows averaged over their r tokens, marked "~"."""
+    per_token = growing_bytes_per_token(config)
+    if per_token == kv_bytes_per_token(config):
+        return f"KV {per_token:,} B/token (f16)"
+    return f"KV ~{per_token:,} B/token (f16, compressed rows averaged; plus a window)"

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from estimator import MemorySummary, ParamAccounting, kv_bytes_per_token, summarize_memory
+from estimator import (
+    MemorySummary,
+    ModelConfig,
+    ParamAccounting,
+    growing_bytes_per_token,
+    kv_bytes_per_token,
+    summarize_memory,
+)
 from store import ModelRecord
 
 from . import _format as fmt
@@ -63,6 +70,7 @@ def render_model(resolved: ResolvedModel) -> Document:
     attention = "MLA latent" if config.mla else f"{config.num_kv_heads} KV heads × {config.head_dim}"
     # layers with a capped or fixed cache: not the growing ones, nor KV-sharing or cache-free MLP layers
     windowed = sum(1 for k in config.layer_kinds if k not in ("full", "mla", "shared-kv", "mlp-only"))
+    summary = summarize_memory(config)
     arch: tuple[Line, ...] = (
         (
             "type ",
@@ -71,12 +79,14 @@ def render_model(resolved: ResolvedModel) -> Document:
         ),
         (f"context length {fmt.tokens(config.max_context) if config.max_context else 'not stated'}",),
         (
-            f"KV cache {kv:,} bytes per token at f16 "
+            _compressed_line(config, summary)
+            if summary.compressed
+            else f"KV cache {kv:,} bytes per token at f16 "
             f"({attention}; {config.full_attention_layers} growing layers"
             + (f", {windowed} windowed/recurrent" if windowed else "")
             + ")",
         ),
-        (render_layer_kinds(summarize_memory(config)),),
+        (render_layer_kinds(summary),),
     )
     sections.append(Section("Architecture", arch))
     sections.append(Section("Provenance", _provenance(record, local=resolved.local)))
@@ -118,6 +128,8 @@ KIND_LABELS = {
     "mamba2": "Mamba2",
     "short-conv": "short convolution",
     "mlp-only": "MLP only (no cache)",
+    "compressed-sparse": "compressed sparse attention",
+    "heavily-compressed": "heavily compressed attention",
 }
 
 
@@ -126,7 +138,12 @@ def render_layer_kinds(summary: MemorySummary) -> str:
     parts = []
     for k in summary.kinds:
         label = f"{k.layers} {KIND_LABELS.get(k.kind.value, k.kind.value)}"
-        if k.window is not None:
+        if k.compress_ratio > 1:  # DeepSeek-V4: a window, then one entry per r tokens
+            label += (
+                f" (window {k.window or 0:,}, then 1 entry per {k.compress_ratio:,} tokens; "
+                f"fixed {fmt.small_size(k.state_bytes_each)} compressor state each)"
+            )
+        elif k.window is not None:
             label += f" {k.window:,} (KV capped)"
         elif k.state_bytes_each:
             label += f" (fixed {fmt.small_size(k.state_bytes_each)} state each)"
@@ -136,6 +153,22 @@ def render_layer_kinds(summary: MemorySummary) -> str:
     both = sum(k.layers for k in summary.kinds) > summary.num_layers
     text = f"{summary.num_layers} layers: " + ", ".join(parts) + (" (some layers hold both)" if both else "")
     return text + (f"; {summary.mtp_layers} MTP layer(s) beside them" if summary.mtp_layers else "")
+
+
+def _compressed_line(config: ModelConfig, summary: MemorySummary) -> str:
+    """DeepSeek-V4: the window rows, then compressed entries that grow one per r tokens, at f16."""
+    window = "; ".join(
+        f"{g.bytes_per_token_f16:,} bytes per token for the last {g.window:,} tokens ({g.layers} layers)"
+        for g in summary.sliding
+    )
+    groups = ", ".join(
+        f"{g.bytes_per_entry_f16:,} bytes every {g.ratio:,} tokens ({g.layers} layers)"
+        for g in summary.compressed
+    )
+    return (
+        f"KV cache at f16 (one K=V row of {config.head_dim} per token): {window}; then compressed, {groups}: "
+        f"~{growing_bytes_per_token(config):,} bytes per token of context"
+    )
 
 
 def _storage(a: ParamAccounting) -> tuple[Line, ...]:

@@ -165,6 +165,10 @@ def memory_json(config: ModelConfig) -> dict[str, Any]:
             {"window": g.window, "layers": g.layers, "bytes_per_token_f16": g.bytes_per_token_f16}
             for g in summary.sliding
         ],
+        "compressed": [
+            {"ratio": g.ratio, "layers": g.layers, "bytes_per_entry_f16": g.bytes_per_entry_f16}
+            for g in summary.compressed
+        ],
         "state_bytes_per_sequence": summary.state_bytes_per_sequence,
         "layer_kinds": summary.layer_kinds,
     }

@@ -265,11 +265,12 @@ def _text_section(raw: Mapping[str, object]) -> dict[str, object]:
 
 def _with_layer_sections(text: dict[str, object], raw: Mapping[str, object]) -> dict[str, object]:
     """The text section plus the nested sections that describe layers: Kimi-Linear's
-    ``linear_attn_config`` and transformers' ``per_layer_config`` overrides (Gemma 4)."""
+    ``linear_attn_config``, transformers' ``per_layer_config`` overrides (Gemma 4) and
+    DeepSeek-V4's ``compress_rates``."""
     nested = raw.get("text_config")
     merged = dict(text)
     for source in (raw, nested if isinstance(nested, Mapping) else {}):
-        for key in ("linear_attn_config", "per_layer_config"):
+        for key in ("linear_attn_config", "per_layer_config", "compress_rates"):
             section = source.get(key)
             if isinstance(section, Mapping):
                 merged[key] = section

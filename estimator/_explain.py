@@ -11,7 +11,15 @@ from dataclasses import dataclass, replace
 from ._config import SLIDING
 from ._fit import FitReport, ModelFacts, QuantOption, profile_for
 from ._gguf import FILE_TYPES, GGML_TYPES
-from ._kv_cache import KV_TYPES, layer_bytes_per_token, state_bytes_per_sequence
+from ._kv_cache import (
+    KV_TYPES,
+    CacheRule,
+    compressed_groups,
+    kv_row_bytes,
+    layer_bytes_per_token,
+    sliding_groups,
+    state_bytes_per_sequence,
+)
 from ._runtime import LLAMA_CPP_PROFILE, RuntimeProfile, estimate_compute_buffers
 from ._weights import layout_weights
 
@@ -110,6 +118,8 @@ def _weights_term(model: ModelFacts, option: QuantOption) -> Term:
 
 def _kv_term(model: ModelFacts, report: FitReport, option: QuantOption, profile: RuntimeProfile) -> Term:
     config = model.config
+    if any(layer.attention and layer.attention.compressed for layer in config.layer_map.layers):
+        return _deepseek_v4_kv_term(model, report, option, profile)
     per_layer = layer_bytes_per_token(config, report.kv_type)
     block_elements, block_bytes = KV_TYPES[report.kv_type]
     if config.mla:
@@ -143,6 +153,46 @@ def _kv_term(model: ModelFacts, report: FitReport, option: QuantOption, profile:
             ("recurrent state", f"{state:,} B per sequence in all ({profile.kv_policy.rule} dtype rule)")
         )
     return Term("KV cache", formula, tuple(inputs), option.kv_cache_bytes)
+
+
+def _deepseek_v4_kv_term(
+    model: ModelFacts, report: FitReport, option: QuantOption, profile: RuntimeProfile
+) -> Term:
+    """DeepSeek-V4: a window of K=V rows on every layer, compressed rows per r tokens, compressor state."""
+    config, policy = model.config, profile.kv_policy
+    vllm = policy.rule is CacheRule.VLLM
+    row = (
+        "584 B (vLLM fp8_ds_mla, whatever the KV type)"
+        if vllm
+        else (f"{kv_row_bytes(config.head_dim, report.kv_type):,} B at {report.kv_type}")
+    )
+    window = ", ".join(f"{n} layers keep the last {w} tokens" for w, n, _ in sliding_groups(config))
+    entries = ", ".join(f"{n} layers one row per {r} tokens" for r, n, _ in compressed_groups(config))
+    if vllm:
+        rule = (
+            "vLLM pages, each padded to 576 B: the window in 64-token blocks for window − 1 + "
+            f"{policy.window_slack} batched tokens (+1 block), compressed rows 256/r to a 256-token block, "
+            "the 132-B indexer keys likewise, the state in 4- or 8-slot blocks"
+        )
+    else:
+        rule = (
+            f"llama.cpp llama_kv_cache_dsv4: window min(cells, {policy.window_slack} + window) cells; "
+            "compressed rows and indexer keys in pad(max(1, ⌈cells / r⌉), 256) cells"
+        )
+    inputs = (
+        ("row", f"one K=V row of {config.head_dim} values = {row}"),
+        ("window", window),
+        ("compressed", f"{entries}; each compressed sparse attention row adds the indexer key"),
+        ("rule", rule),
+        (
+            "compressor state",
+            f"{state_bytes_per_sequence(config, policy.rule):,} B per sequence in F32 "
+            "(2r slots at r = 4, r at r = 128)"
+            + (f"; vLLM pages it for those slots − 1 + {policy.window_slack} tokens" if vllm else ""),
+        ),
+    )
+    formula = "Σ layers: window rows + compressed rows (+ indexer keys) + compressor state"
+    return Term("KV cache", formula, inputs, option.kv_cache_bytes)
 
 
 def _compute_term(model: ModelFacts, report: FitReport, option: QuantOption, profile: RuntimeProfile) -> Term:

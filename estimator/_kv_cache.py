@@ -22,12 +22,31 @@ names the runtime whose rule applies:
   llama.cpp's DSA code); vLLM stores it as FP8 plus
   one F32 scale per 128 values: 132 bytes for ``index_head_dim`` 128 (``DeepseekV32IndexerCache``
   in ``vllm/model_executor/models/deepseek_v2.py``).
+* DeepSeek-V4 (``AttentionCache.compress_ratio``): a window of K=V rows, one compressed row per r
+  tokens (plus the indexer key on compressed sparse attention layers) and the compressors' F32
+  running state. vLLM (FlashMLA, ``fp8_ds_mla``) ignores the KV type: 584 bytes a row (448 FP8
+  NoPE + 64 BF16 RoPE + 8 scale bytes), pages padded to 576 bytes, the window in 64-token blocks
+  (``DeepseekV4SWACache``, ``vllm/v1/attention/backends/mla/sparse_swa.py``), compressed rows and
+  the 132-byte indexer keys ``256 / r`` to a 256-token block (``DeepseekV4Attention`` /
+  ``DeepseekV4IndexerCache.get_kv_cache_spec`` in ``vllm/models/deepseek_v4/attention.py``,
+  ``MLAAttentionSpec.storage_block_size`` in ``vllm/v1/kv_cache_interface.py``), and the state
+  as a window of ``coff · r`` token slots plus the batched tokens, in 4-slot (r = 4) or 8-slot
+  blocks (``CompressorStateCache``, ``vllm/models/deepseek_v4/compressor.py``). llama.cpp
+  (``llama_kv_cache_dsv4``, ggml-org/llama.cpp@8eb9c86 ``src/llama-kv-cache-dsv4.cpp``) keeps every
+  layer's window in an ISWA cache of K-only rows (``dsv4_make_k_only``: the MLA storage path) of the
+  cache type, the compressed rows and the indexer keys in caches of ``pad(max(1, ⌈cells / r⌉), 256)``
+  cells (``dsv4_comp_size``), and the compressor state in F32 (``llama_dsv4_comp_state``: kv and
+  score, ``2r × 2·head_dim`` for r = 4 and its indexer, ``r × head_dim`` for r = 128), one per
+  sequence stream. EXACT keeps ``min(context, window)`` window rows and ``⌊context / r⌋`` entries,
+  what transformers' ``DeepseekV4CSACache``/``HCACache`` hold.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from enum import StrEnum
+from fractions import Fraction
 from functools import lru_cache
 
 from ._config import ModelConfig
@@ -52,6 +71,10 @@ KV_TYPES: dict[str, tuple[int, int]] = {
 _F32 = 4
 _VLLM_INDEXER_BLOCK = 128  # quant_block_size of vLLM's FP8 indexer cache
 _VLLM_BLOCK_TOKENS = 16
+_V4_ROW = 584  # vLLM fp8_ds_mla: bytes per DeepSeek-V4 K=V row (window or compressed)
+_V4_ALIGN = 576  # fp8_ds_mla page alignment (``_apply_alignment_padding``)
+_V4_BLOCK = 256  # tokens per block (DeepseekSparseSWABackend.get_preferred_block_size)
+_V4_SWA_BLOCK = 64  # DeepseekV4SWACache.block_size
 _F32_NAMES = frozenset({"float32", "fp32", "F32", "torch.float32"})
 
 
@@ -119,9 +142,26 @@ def layer_bytes_per_token(config: ModelConfig, kv_type: str = "f16") -> int:
 def attention_bytes_per_token(
     cache: AttentionCache, kv_type: str = "f16", rule: CacheRule = CacheRule.EXACT
 ) -> int:
-    """K and V rows (and the DSA indexer key) one layer stores per token."""
+    """K and V rows (and the DSA indexer key) one layer stores per token; DeepSeek-V4: its window row."""
     own = kv_row_bytes(cache.k_values, kv_type) + kv_row_bytes(cache.v_values, kv_type)
+    if cache.compress_ratio:  # V4's indexer key is kept per compressed entry, not per token
+        return own
     return own + indexer_bytes_per_token(cache, kv_type, rule)
+
+
+def compressed_entry_bytes(
+    cache: AttentionCache, kv_type: str = "f16", rule: CacheRule = CacheRule.EXACT
+) -> int:
+    """One compressed entry of a DeepSeek-V4 layer, kept every ``compress_ratio`` tokens (0 without)."""
+    if not cache.compressed:
+        return 0
+    row = _V4_ROW if rule == CacheRule.VLLM else kv_row_bytes(cache.k_values, kv_type)
+    return row + indexer_bytes_per_token(cache, kv_type, rule)
+
+
+def compressor_state_bytes(cache: AttentionCache) -> int:
+    """A DeepSeek-V4 layer's compressor state per sequence in F32 (vLLM and transformers keep F32)."""
+    return _F32 * cache.compressor_state_values
 
 
 def indexer_bytes_per_token(
@@ -156,7 +196,28 @@ def kv_bytes_per_token(config: ModelConfig, kv_type: str = "f16") -> int:
 def state_bytes_per_sequence(config: ModelConfig, rule: CacheRule = CacheRule.LLAMA_CPP) -> int:
     """Fixed recurrent and convolution state for one sequence (llama.cpp: F32)."""
     dtype = model_dtype_bytes(config)
-    return sum(state_bytes(layer.state, rule, dtype) for layer in config.layer_map.layers if layer.state)
+    layers = config.layer_map.layers
+    compressors = sum(compressor_state_bytes(layer.attention) for layer in layers if layer.attention)
+    return compressors + sum(state_bytes(layer.state, rule, dtype) for layer in layers if layer.state)
+
+
+def compressed_groups(config: ModelConfig, kv_type: str = "f16") -> tuple[tuple[int, int, int], ...]:
+    """``(ratio, layers, bytes per entry)`` for each compress ratio among DeepSeek-V4's layers."""
+    groups: dict[int, list[int]] = {}
+    for layer in config.layer_map.layers:
+        cache = layer.attention
+        if cache and cache.compressed:
+            group = groups.setdefault(cache.compress_ratio, [0, 0])
+            group[0] += 1
+            group[1] += compressed_entry_bytes(cache, kv_type)
+    return tuple((ratio, n, per_entry) for ratio, (n, per_entry) in sorted(groups.items()))
+
+
+def growing_bytes_per_token(config: ModelConfig, kv_type: str = "f16") -> int:
+    """KV bytes per token of context that keep growing, compressed entries spread over their r tokens
+    (rounded up): what a runtime adds per extra token of context, on average."""
+    compressed = sum(Fraction(per_entry, ratio) for ratio, _, per_entry in compressed_groups(config, kv_type))
+    return kv_bytes_per_token(config, kv_type) + math.ceil(compressed)
 
 
 def sliding_groups(config: ModelConfig, kv_type: str = "f16") -> tuple[tuple[int, int, int], ...]:
@@ -184,11 +245,13 @@ def layer_cache_bytes(
     Written flat: the fit's bisections call this tens of thousands of times per answer.
     """
     vllm = policy.rule is CacheRule.VLLM
+    attention = layer.attention
+    if attention is not None and attention.compress_ratio:
+        return _deepseek_v4_bytes(attention, context, kv_type, policy)
     per_cell, fixed = _layer_rates(layer, kv_type, vllm, dtype_bytes)
     n_seq = policy.n_seq
     if not per_cell:
         return n_seq * fixed
-    attention = layer.attention
     window = attention.window if attention else None
     if vllm:
         cells = (
@@ -213,6 +276,58 @@ def _layer_rates(layer: Layer, kv_type: str, vllm: bool, dtype_bytes: int) -> tu
     rule = CacheRule.VLLM if vllm else CacheRule.LLAMA_CPP
     per_cell = attention_bytes_per_token(layer.attention, kv_type, rule) if layer.attention else 0
     return per_cell, state_bytes(layer.state, rule, dtype_bytes) if layer.state else 0
+
+
+def _deepseek_v4_bytes(cache: AttentionCache, context: int, kv_type: str, policy: KvCachePolicy) -> int:
+    """A DeepSeek-V4 layer: its window, its compressed entries and its compressors' state."""
+    n_seq = policy.n_seq
+    if policy.rule is CacheRule.VLLM:
+        return n_seq * _vllm_deepseek_v4_bytes(cache, context, policy.window_slack)
+    pad = policy.pad_cells
+    cells = _pad(context * n_seq, pad)
+    window_cells = min(cells, _pad((cache.window or 0) * n_seq + policy.window_slack, pad))
+    total = window_cells * kv_row_bytes(cache.k_values, kv_type)
+    if not cache.compressed:
+        return total
+    ratio = cache.compress_ratio
+    if policy.rule is CacheRule.LLAMA_CPP:
+        entries = _pad(max(1, -(-cells // ratio)), 256)  # GGML_PAD(dsv4_comp_size(kv_size, ratio), 256)
+    else:
+        entries = context // ratio * n_seq  # an entry once r tokens have arrived (transformers' caches)
+    return (
+        total
+        + entries * compressed_entry_bytes(cache, kv_type, policy.rule)
+        + n_seq * compressor_state_bytes(cache)
+    )
+
+
+def _vllm_deepseek_v4_bytes(cache: AttentionCache, context: int, batched: int) -> int:
+    """One sequence's pages, each spec's ``max_memory_usage_bytes`` (fp8_ds_mla layout)."""
+    window = cache.window or 0
+    swa_page = _pad(_V4_SWA_BLOCK * _V4_ROW, _V4_ALIGN)
+    total = (_cdiv(min(window - 1 + batched, context), _V4_SWA_BLOCK) + 1) * swa_page  # SlidingWindowSpec
+    if not cache.compressed:
+        return total
+    ratio = cache.compress_ratio
+    slots = _V4_BLOCK // ratio  # MLAAttentionSpec.storage_block_size
+    blocks = _cdiv(context, _V4_BLOCK)  # FullAttentionSpec: cdiv(max_model_len, block_size) pages
+    total += blocks * _pad(slots * _V4_ROW, _V4_ALIGN)
+    overlap = cache.kind == LayerKind.COMPRESSED_SPARSE
+    coff = 2 if overlap else 1
+    state_block = 4 if overlap else 8  # CompressorStateCache.block_size (r = 4: 4, r = 128: 8)
+    state_blocks = _cdiv(min(coff * ratio - 1 + batched, context), state_block) + 1
+    dims = [cache.k_values]
+    if cache.indexer_head_dim:
+        index_row = indexer_bytes_per_token(cache, rule=CacheRule.VLLM)
+        total += blocks * _pad(slots * index_row, _V4_ALIGN)
+        dims.append(cache.indexer_head_dim)
+    for dim in dims:  # kv + score, F32
+        total += state_blocks * _pad(state_block * 2 * coff * dim * _F32, _V4_ALIGN)
+    return total
+
+
+def _cdiv(value: int, divisor: int) -> int:
+    return -(-value // divisor)
 
 
 def _vllm_cells(window: int | None, kind: LayerKind, context: int, batched: int) -> int:
@@ -288,13 +403,23 @@ class SlidingGroup:
 
 
 @dataclass(frozen=True, slots=True)
+class CompressedGroup:
+    """DeepSeek-V4 layers that keep one compressed entry per ``ratio`` tokens."""
+
+    ratio: int
+    layers: int
+    bytes_per_entry_f16: int
+
+
+@dataclass(frozen=True, slots=True)
 class KindSummary:
-    """Layers of one kind, and the fixed state each holds (llama.cpp F32; 0 for attention)."""
+    """Layers of one kind, and the fixed state each holds (F32; 0 for plain attention)."""
 
     kind: LayerKind
     layers: int
     state_bytes_each: int
     window: int | None = None
+    compress_ratio: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -307,6 +432,7 @@ class MemorySummary:
     state_bytes_per_sequence: int
     kinds: tuple[KindSummary, ...]
     mtp_layers: int = 0
+    compressed: tuple[CompressedGroup, ...] = ()
 
     @property
     def layer_kinds(self) -> dict[str, int]:
@@ -318,22 +444,27 @@ class MemorySummary:
 
 
 def summarize_memory(config: ModelConfig) -> MemorySummary:
-    """Growing KV per token (f16), window groups, fixed state (llama.cpp F32) and layer kinds."""
-    kinds: dict[tuple[LayerKind, int, int | None], int] = {}
+    """Growing KV per token (f16), window groups, compressed groups, fixed state (F32) and layer kinds."""
+    kinds: dict[tuple[LayerKind, int, int | None, int], int] = {}
     for layer in config.layer_map.layers:
         for part in (layer.attention, layer.state):
             if part is not None:
-                each = state_bytes(part) if isinstance(part, RecurrentState) else 0
-                window = part.window if isinstance(part, AttentionCache) else None
-                key = (part.kind, each, window)
+                key: tuple[LayerKind, int, int | None, int]
+                if isinstance(part, RecurrentState):
+                    key = (part.kind, state_bytes(part), None, 0)
+                else:
+                    key = (part.kind, compressor_state_bytes(part), part.window, part.compress_ratio)
                 kinds[key] = kinds.get(key, 0) + 1
         if layer.attention is None and layer.state is None:
-            kinds[(layer.kind, 0, None)] = kinds.get((layer.kind, 0, None), 0) + 1
+            kinds[(layer.kind, 0, None, 0)] = kinds.get((layer.kind, 0, None, 0), 0) + 1
     return MemorySummary(
         num_layers=len(config.layer_map.layers),
         kv_bytes_per_token_f16=kv_bytes_per_token(config),
         sliding=tuple(SlidingGroup(*group) for group in sliding_groups(config)),
         state_bytes_per_sequence=state_bytes_per_sequence(config),
-        kinds=tuple(KindSummary(kind, n, each, window) for (kind, each, window), n in kinds.items()),
+        kinds=tuple(
+            KindSummary(kind, n, each, window, ratio) for (kind, each, window, ratio), n in kinds.items()
+        ),
         mtp_layers=len(config.layer_map.mtp_layers),
+        compressed=tuple(CompressedGroup(*group) for group in compressed_groups(config)),
     )

@@ -34,10 +34,14 @@ class LayerKind(StrEnum):
     MAMBA2 = "mamba2"
     SHORT_CONV = "short-conv"
     MLP_ONLY = "mlp-only"
+    COMPRESSED_SPARSE = "compressed-sparse"
+    HEAVILY_COMPRESSED = "heavily-compressed"
 
 
 GROWING_KINDS = frozenset({LayerKind.FULL, LayerKind.MLA})
 WINDOWED_KINDS = frozenset({LayerKind.SLIDING, LayerKind.CHUNKED})
+# DeepSeek-V4: a window of K=V rows plus one compressed row per ``compress_ratio`` tokens.
+COMPRESSED_KINDS = frozenset({LayerKind.COMPRESSED_SPARSE, LayerKind.HEAVILY_COMPRESSED})
 STATE_KINDS = frozenset(
     {
         LayerKind.GATED_DELTANET,
@@ -57,6 +61,11 @@ class AttentionCache:
     MLA keeps one latent row (``kv_lora_rank + qk_rope_head_dim``) and no V, as llama.cpp and
     vLLM's ``MLAAttentionSpec`` do. ``indexer_head_dim`` is the DSA indexer's key per token
     (DeepSeek V3.2, GLM-5).
+
+    DeepSeek-V4 (``compress_ratio`` ≥ 1, vLLM's ``DeepseekV4Attention.compress_ratio``, 1 for a
+    window-only layer): one K=V row (no V) per token in a ``window``-token window, and, where the
+    ratio r > 1, one compressed K=V row per r tokens that grows with the context, with the
+    indexer key per compressed entry (``indexer_head_dim``, compressed sparse attention only).
     """
 
     kind: LayerKind
@@ -65,6 +74,7 @@ class AttentionCache:
     v_head_dim: int
     window: int | None = None
     indexer_head_dim: int = 0
+    compress_ratio: int = 0
 
     @property
     def k_values(self) -> int:
@@ -73,6 +83,26 @@ class AttentionCache:
     @property
     def v_values(self) -> int:
         return self.kv_heads * self.v_head_dim
+
+    @property
+    def compressed(self) -> bool:
+        """Keeps compressed entries that grow one per ``compress_ratio`` tokens (DeepSeek-V4 CSA/HCA)."""
+        return self.compress_ratio > 1
+
+    @property
+    def compressor_state_values(self) -> int:
+        """The compressors' running state per sequence (0 without compression).
+
+        vLLM's ``CompressorStateCache`` (vllm/models/deepseek_v4/compressor.py): ``coff · r`` token
+        slots of ``2 · coff · head_dim`` values (kv and score), coff 2 where windows overlap
+        (compressed sparse attention, whose indexer has its own such compressor at
+        ``indexer_head_dim``), else 1.
+        """
+        if not self.compressed:
+            return 0
+        coff = 2 if self.kind == LayerKind.COMPRESSED_SPARSE else 1
+        slots = coff * self.compress_ratio
+        return slots * 2 * coff * (self.k_values + self.indexer_head_dim)
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,6 +201,8 @@ MIMO_V2_HUB_MTP_BLOCKS = 3
 
 def parse_layer_map(text: Mapping[str, object], model_type: str, shape: AttentionShape) -> LayerMap:
     """Build the per-layer map from config.json's text section."""
+    if model_type in _DEEPSEEK_V4:
+        return _deepseek_v4_map(text, shape)
     names = _layer_names(text, model_type, shape.num_layers)
     shared_from = shape.num_layers - (json_int(text.get("num_kv_shared_layers")) or 0)
     # A layer depends on its index only through per_layer_config; without one, layers of the same
@@ -209,6 +241,76 @@ def _own_indexer_layers(text: Mapping[str, object], layers: int) -> frozenset[in
     if isinstance(kinds, list) and len(kinds) == layers:
         return frozenset(i for i, kind in enumerate(kinds) if kind != "shared")
     return None
+
+
+# DeepSeek-V4 under its own name and sgl-project's FP8 re-release ("deepseek_ref", same keys).
+_DEEPSEEK_V4 = frozenset({"deepseek_v4", "deepseek_ref"})
+_V4_KINDS = {
+    "sliding_attention": LayerKind.SLIDING,
+    "compressed_sparse_attention": LayerKind.COMPRESSED_SPARSE,
+    "heavily_compressed_attention": LayerKind.HEAVILY_COMPRESSED,
+}
+# transformers' DeepseekV4Config.default_compress_rates
+_V4_DEFAULT_RATES = {LayerKind.COMPRESSED_SPARSE: 4, LayerKind.HEAVILY_COMPRESSED: 128}
+
+
+def _deepseek_v4_map(text: Mapping[str, object], shape: AttentionShape) -> LayerMap:
+    """DeepSeek-V4: every layer a 1×head_dim K=V window; CSA and HCA layers add compressed entries.
+
+    DeepSeek's config lists ``compress_ratios`` (0 window only, 4 compressed sparse attention with
+    the indexer, 128 heavily compressed; the entries past ``num_hidden_layers`` are the MTP
+    blocks'); transformers' lists ``layer_types`` and ``compress_rates``. The MTP draft keeps the
+    window only: vLLM gives every layer past ``num_hidden_layers`` compress ratio 1
+    (vllm/models/deepseek_v4/attention.py, ``DeepseekV4Attention.__init__``).
+    """
+    window = json_int(text.get("sliding_window")) or 128
+    kinds: list[tuple[LayerKind, int]] = []
+    ratios = text.get("compress_ratios")
+    listed = text.get("layer_types")
+    if isinstance(ratios, list) and len(ratios) >= shape.num_layers:
+        for value in ratios[: shape.num_layers]:
+            ratio = json_int(value) or 0
+            kind = (
+                LayerKind.SLIDING
+                if ratio <= 1
+                else LayerKind.COMPRESSED_SPARSE
+                if ratio == 4
+                else LayerKind.HEAVILY_COMPRESSED
+            )
+            kinds.append((kind, max(1, ratio)))
+    elif isinstance(listed, list) and len(listed) == shape.num_layers:
+        given = text.get("compress_rates")
+        rates: Mapping[str, object] = given if isinstance(given, Mapping) else {}
+        for name in listed:
+            kind = _V4_KINDS.get(str(name), LayerKind.SLIDING)
+            named = json_int(rates.get(str(name)))
+            kinds.append((kind, 1 if kind == LayerKind.SLIDING else named or _V4_DEFAULT_RATES[kind]))
+    else:  # transformers' default (DeepseekV4Config.__post_init__): two HCA layers, then HCA/CSA alternating
+        pattern = [LayerKind.HEAVILY_COMPRESSED] * min(shape.num_layers, 2)
+        pattern += [
+            (LayerKind.HEAVILY_COMPRESSED, LayerKind.COMPRESSED_SPARSE)[i % 2]
+            for i in range(shape.num_layers - len(pattern))
+        ]
+        kinds = [(kind, _V4_DEFAULT_RATES[kind]) for kind in pattern]
+    indexer = json_int(text.get("index_head_dim")) or 0
+    made: dict[tuple[LayerKind, int], Layer] = {}
+    for kind, ratio in kinds:
+        if (kind, ratio) not in made:
+            cache = AttentionCache(
+                kind,
+                1,
+                shape.head_dim,
+                0,
+                window,
+                indexer if kind == LayerKind.COMPRESSED_SPARSE else 0,
+                ratio,
+            )
+            made[(kind, ratio)] = Layer(kind, cache)
+    mtp = json_int(text.get("num_nextn_predict_layers")) or 0
+    mtp_layer = Layer(
+        LayerKind.SLIDING, AttentionCache(LayerKind.SLIDING, 1, shape.head_dim, 0, window, 0, 1)
+    )
+    return LayerMap(tuple(made[k] for k in kinds), (mtp_layer,) * mtp)
 
 
 def _layer_names(text: Mapping[str, object], model_type: str, layers: int) -> list[str]:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from ._budget import Budget
 from ._config import ModelConfig
-from ._kv_cache import kv_bytes_per_token
+from ._kv_cache import growing_bytes_per_token
 from ._runtime import TRANSFORMERS_PROFILE, estimate_compute_buffers
 from ._units import GIB
 from ._weights import WeightLayout
@@ -97,8 +97,8 @@ def plan_vllm(
 
 
 def _kv_per_gpu(config: ModelConfig, tp: int) -> int:
-    """BF16 KV bytes per token on one rank."""
-    total = kv_bytes_per_token(config, "f16")
+    """BF16 KV bytes per token on one rank (DeepSeek-V4's compressed entries spread over their r tokens)."""
+    total = growing_bytes_per_token(config, "f16")
     if config.mla or tp <= 1:
         return total
     heads = max(1, config.num_kv_heads)

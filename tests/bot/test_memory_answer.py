@@ -25,6 +25,7 @@ def test_memory_key_of_gpt_oss(db_path):
     assert memory == {
         "kv_bytes_per_token_f16": 12 * 2048,
         "sliding": [{"window": 128, "layers": 12, "bytes_per_token_f16": 12 * 2048}],
+        "compressed": [],
         "state_bytes_per_sequence": 0,
         "layer_kinds": {"sliding": 12, "full": 12},
     }
@@ -36,6 +37,25 @@ def test_memory_key_of_deepseek_v3(db_path):
     assert memory["kv_bytes_per_token_f16"] == 70_272
     assert memory["layer_kinds"] == {"mla": 61}
     assert memory["state_bytes_per_sequence"] == 0
+
+
+def test_memory_key_of_deepseek_v4_flash(db_path):
+    """DeepSeek-V4-Flash: every layer a 128-token window of one 512-wide K=V row; ratio-4 layers add a row and
+    the 128-wide indexer key per 4 tokens, ratio-128 layers a row per 128 tokens; no layer keeps every token."""
+    catalog = json.loads((Path(__file__).resolve().parents[2] / "store/data/catalog/deepseek.json").read_text())
+    config = next(m for m in catalog["models"] if m["repo_id"] == "deepseek-ai/DeepSeek-V4-Flash")["config"]
+    ratios = config["compress_ratios"][: config["num_hidden_layers"]]
+    csa, hca = ratios.count(4), ratios.count(128)
+    memory = _model_json(db_path, "deepseek-v4-flash")["memory"]
+    assert memory["kv_bytes_per_token_f16"] == 0
+    assert memory["sliding"] == [{"window": 128, "layers": 43, "bytes_per_token_f16": 43 * 512 * 2}]
+    assert memory["compressed"] == [
+        {"ratio": 4, "layers": csa, "bytes_per_entry_f16": csa * (512 + 128) * 2},
+        {"ratio": 128, "layers": hca, "bytes_per_entry_f16": hca * 512 * 2},
+    ]
+    # F32 compressor state: overlapping (ratio 4) windows keep 2·4 slots of 2·2·dim, others r slots of 2·dim.
+    assert memory["state_bytes_per_sequence"] == 4 * (csa * 8 * 4 * (512 + 128) + hca * 128 * 2 * 512)
+    assert memory["layer_kinds"] == {"sliding": ratios.count(0), "compressed-sparse": csa, "heavily-compressed": hca}
 
 
 def test_compact_line_of_a_hybrid():
@@ -54,3 +74,45 @@ def test_cache_free_layers_are_not_called_windowed(db_path):
     result = CliRunner().invoke(main, ["--db", str(db_path), "model", "nvidia/Llama-3_3-Nemotron-Super-49B-v1"])
     assert "(8 KV heads × 128; 49 growing layers)" in result.output
     assert "31 MLP only (no cache)" in result.output
+
+
+def test_fit_names_the_runtime_of_deepseek_v4_cache(db_path):
+    """`fit deepseek-v4-flash 4x80GB`: the llama.cpp rows' KV is llama.cpp's DSV4 cache, the FP8 row's vLLM's
+    fp8_ds_mla pages, which do not change with --kv-cache while llama.cpp's do; the answer says which is which."""
+    def fit(*extra: str) -> dict:
+        args = ["--db", str(db_path), "fit", "deepseek-v4-flash", "4x80GB", "--json", *extra]
+        result = CliRunner().invoke(main, args, catch_exceptions=False)
+        return {o["quant"]: o for o in json.loads(result.output)["options"]}
+
+    f16, q8 = fit(), fit("--kv-cache", "q8_0")
+    assert f16["FP8"]["runtime"] != "llama.cpp" and f16["Q4_K_M"]["runtime"] == "llama.cpp"
+    assert f16["FP8"]["kv_cache_bytes"] == q8["FP8"]["kv_cache_bytes"]
+    assert q8["Q4_K_M"]["kv_cache_bytes"] < f16["Q4_K_M"]["kv_cache_bytes"]
+    text = CliRunner().invoke(main, ["--db", str(db_path), "fit", "deepseek-v4-flash", "4x80GB"]).output
+    assert "llama_kv_cache_dsv4" in text and "fp8_ds_mla" in text
+
+
+def test_explain_shows_the_deepseek_v4_cache_rule(db_path):
+    """`--explain` on DeepSeek-V4 restates the window, the compressed rows and the runtime's rule, not K and V."""
+    def explain(quant: str) -> str:
+        args = ["--db", str(db_path), "fit", "deepseek-v4-flash", "4x80GB", "--explain", "--quant", quant]
+        return CliRunner().invoke(main, args, catch_exceptions=False).output
+
+    gguf, fp8 = explain("Q4_K_M"), explain("FP8")
+    assert "21 layers one row per 4 tokens, 20 layers one row per 128 tokens" in gguf
+    assert "llama_kv_cache_dsv4" in gguf and "1,024 B at f16" in gguf
+    assert "584 B (vLLM fp8_ds_mla" in fp8
+    assert "2 (K and V)" not in gguf + fp8
+
+
+def test_compare_averages_deepseek_v4_compressed_rows(db_path):
+    """`compare`: DeepSeek-V4-Flash's KV per token is its compressed rows spread over their r tokens (rounded up),
+    not the 0 B of layers that keep every token; DeepSeek-V3's MLA line is unchanged."""
+    catalog = json.loads((Path(__file__).resolve().parents[2] / "store/data/catalog/deepseek.json").read_text())
+    config = next(m for m in catalog["models"] if m["repo_id"] == "deepseek-ai/DeepSeek-V4-Flash")["config"]
+    ratios = config["compress_ratios"][: config["num_hidden_layers"]]
+    per_128 = ratios.count(4) * 32 * (512 + 128) * 2 + ratios.count(128) * 512 * 2
+    args = ["--db", str(db_path), "compare", "deepseek-v4-flash", "ds v3"]
+    text = CliRunner().invoke(main, args, catch_exceptions=False).output
+    assert f"KV ~{-(-per_128 // 128):,} B/token" in text
+    assert "KV 70,272 B/token (f16)" in text

@@ -12,7 +12,15 @@ one more decode step, and each layer of the model's own cache is compared with o
   columns) where llama.cpp and vLLM keep ``d_conv − 1`` (llama.cpp ``n_embd_r``: "the first column
   of the conv_state is shifted out each time"), so the runtime rule is checked as
   ``(columns − 1) · channels``; the recurrent matrix is compared element for element. llama.cpp
-  keeps both in F32, which is what ``state_bytes_per_sequence`` reports.
+  keeps both in F32, which is what ``state_bytes_per_sequence`` reports;
+* DeepSeek-V4 (prefilled past the window and several compress boundaries): the window of K=V rows
+  (``DeepseekV4HCACache``/``CSACache`` keep K and V as one tensor; the window-only layer's
+  ``DynamicSlidingWindowLayer`` stores a second, equal copy as V, which the runtimes do not: vLLM's
+  ``DeepseekV4SWACache`` keeps one 584-byte row, so that copy is not counted), ``⌊seen / r⌋``
+  compressed entries and as many indexer keys, ``seen mod r`` buffered tokens and, with overlapping
+  windows, the previous window's r tokens: within the ``coff · r`` slots the runtimes keep as
+  compressor state. vLLM stores other bytes than transformers (FP8 rows); its rule is tested from
+  the config in tests/estimator/test_deepseek_v4_cache.py.
 """
 
 from __future__ import annotations
@@ -40,6 +48,8 @@ def test_each_layer_holds_what_we_predict(family_run):
         attention = layer.attention
         if attention is None:
             assert (cached.k_values, cached.v_values) == (0, 0), where
+        elif attention.compress_ratio:
+            _check_deepseek_v4(attention, cached, seen, where)
         else:
             assert attention.k_values + attention.v_values == cached.k_values + cached.v_values, where
             if attention.kind != estimator.LayerKind.MLA:
@@ -52,20 +62,51 @@ def test_each_layer_holds_what_we_predict(family_run):
         assert (state.recurrent_values if state else 0) == cached.recurrent_values, where
 
 
+def _check_deepseek_v4(attention, cached, seen: int, where: str) -> None:
+    """One DeepSeek-V4 layer: its K=V window, compressed entries, indexer keys and compressor buffers."""
+    assert attention.v_values == 0, where
+    assert attention.k_values == cached.k_values, where
+    assert cached.v_values in (0, cached.k_values), where  # 0: one tensor; else the window-only layer's copy
+    assert cached.tokens == min(seen, attention.window - 1), where
+    ratio = attention.compress_ratio if attention.compressed else 0
+    assert cached.compress_rate == ratio, where
+    assert cached.compressed_entries == (seen // ratio if ratio else 0), where
+    assert cached.compressed_values == (attention.k_values if ratio else 0), where
+    assert cached.indexer_entries == (seen // ratio if attention.indexer_head_dim else 0), where
+    assert cached.indexer_values == attention.indexer_head_dim, where
+    assert cached.buffered_tokens == (seen % ratio if ratio else 0), where
+    assert cached.compressor_state_values == attention.compressor_state_values, where
+    if ratio:  # what transformers carries between calls fits the runtimes' coff·r state slots
+        coff = 2 if attention.kind == estimator.LayerKind.COMPRESSED_SPARSE else 1
+        assert cached.buffered_tokens + cached.overlap_tokens <= coff * ratio, where
+
+
 def test_model_totals_at_f16_and_f32(family_run):
     """Growing bytes per token (f16) and fixed state per sequence (llama.cpp's F32) sum the cache's layers."""
-    family, ours, held, _ = family_run
+    family, ours, held, seen = family_run
     growing = sliding = 0
+    compressed: dict[int, int] = {}
     for layer, cached in zip(ours.layer_map.layers, held, strict=True):
         per_token = 2 * (cached.k_values + cached.v_values + cached.indexer_values)
-        if layer.attention is not None and layer.attention.window is not None:
+        if layer.attention is not None and layer.attention.compress_ratio:  # V4: one K=V row a token
+            sliding += 2 * cached.k_values
+            if cached.compress_rate:
+                entry = 2 * (cached.compressed_values + cached.indexer_values)
+                compressed[cached.compress_rate] = compressed.get(cached.compress_rate, 0) + entry
+        elif layer.attention is not None and layer.attention.window is not None:
             sliding += per_token
         else:
             growing += per_token
     assert estimator.kv_bytes_per_token(ours) == growing, family
     assert sum(n_bytes for _, _, n_bytes in estimator.sliding_groups(ours)) == sliding, family
-    state = sum(4 * (c.conv_runtime_values + c.recurrent_values) for c in held)
+    assert {r: n_bytes for r, _, n_bytes in estimator.compressed_groups(ours)} == compressed, family
+    state = sum(4 * (c.conv_runtime_values + c.recurrent_values + c.compressor_state_values) for c in held)
     assert estimator.state_bytes_per_sequence(ours) == state, family
+    if compressed:  # DeepSeek-V4 at the length it ran: the window (its last tokens), the entries, the state
+        entries = sum(2 * c.compressed_entries * (c.compressed_values + c.indexer_values) for c in held)
+        window = sum(2 * min(seen, layer.attention.window) * c.k_values
+                     for layer, c in zip(ours.layer_map.layers, held, strict=True))
+        assert estimator.estimate_kv_cache_bytes(ours, seen) == window + entries + state, family
 
 
 def test_every_hybrid_family_is_covered():
@@ -96,6 +137,8 @@ PUBLISHED_KEYS: dict[str, dict[str, object]] = {
     # into per_layer_config, which it writes back instead.
     "gemma4_text": {"global_head_dim": 48, "num_global_key_value_heads": 1,
                     "layer_types": CACHE_FAMILIES["gemma4_text"]["layer_types"]},
+    # DeepSeek's config.json lists compress_ratios (0 window only, 4 CSA with the indexer, else HCA).
+    "deepseek_v4": {"compress_ratios": [0, 4, 8, 4, 0]},
 }
 
 
