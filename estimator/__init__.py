@@ -103,7 +103,7 @@ from ._kv_cache import (
     summarize_memory,
 )
 from ._launch import OLLAMA_TAGS
-from ._layers import AttentionCache, Layer, LayerKind, LayerMap, RecurrentState
+from ._layer_records import AttentionCache, Layer, LayerKind, LayerMap, RecurrentState
 from ._mtp_fit import DraftFit, estimate_fit_with_mtp_draft
 from ._placement import DeviceUse
 from ._rank import RankCandidate, RankedModel, Use, parse_use, rank_models

@@ -11,14 +11,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from ._layers import NO_LAYERS, AttentionShape, LayerKind, LayerMap, parse_layer_map
-from ._layers import json_int as _int
+from ._layer_records import NO_LAYERS, AttentionShape, LayerKind, LayerMap
+from ._layer_records import json_int as _int
+from ._layers import parse_layer_map
 from .errors import ConfigError
 
 FULL = LayerKind.FULL
 SLIDING = LayerKind.SLIDING
 CHUNKED = LayerKind.CHUNKED
-RECURRENT = "recurrent"  # no layer has this kind any more: see _layers.STATE_KINDS
+RECURRENT = "recurrent"  # no layer has this kind any more: see _layer_records.STATE_KINDS
 
 _KEY_ALIASES: dict[str, tuple[str, ...]] = {
     "hidden_size": ("hidden_size", "n_embd", "d_model", "model_dim", "dim"),

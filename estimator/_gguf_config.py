@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from ._config import MlaDims, ModelConfig
 from ._gguf_facts import GgufFacts
-from ._layers import AttentionCache, Layer, LayerKind, LayerMap, RecurrentState
+from ._layer_records import AttentionCache, Layer, LayerKind, LayerMap, RecurrentState
 from .errors import ConfigError
 
 # Architectures whose files may omit the window pattern: llama.cpp sets it in code
@@ -64,7 +64,7 @@ def _per_layer(values: tuple[int, ...], layers: int) -> list[int]:
 def _layer_map(
     facts: GgufFacts, kv_heads: list[int], layers: int, head_dim: int, mla: MlaDims | None
 ) -> LayerMap:
-    """The per-layer memory map (estimator/_layers.py) the metadata describes."""
+    """The per-layer memory map (estimator/_layer_records.py) the metadata describes."""
     recurrent_only = facts.ssm_state_size is not None and len(facts.head_count_kv) <= 1 and not any(kv_heads)
     v_dim = facts.value_length or head_dim
     out = []

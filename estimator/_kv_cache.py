@@ -50,7 +50,7 @@ from fractions import Fraction
 from functools import lru_cache
 
 from ._config import ModelConfig
-from ._layers import AttentionCache, Layer, LayerKind, RecurrentState
+from ._layer_records import AttentionCache, Layer, LayerKind, RecurrentState
 from .errors import InputError
 
 

@@ -6,183 +6,33 @@ Attention, lightning attention, Mamba, Mamba2, LFM2's short convolution), both (
 Zamba2 hybrid layers run attention beside Mamba2), or nothing of its own (Gemma 3n/4 layers that
 read an earlier layer's KV; Nemotron-H's MLP-only blocks).
 
-State sizes are element counts; the runtimes' rules (dtype, padding) live in ``_kv_cache``. The
-formulas are llama.cpp's ``llama_hparams::n_embd_r`` (conv) and ``n_embd_s`` (recurrent) in
-``src/llama-hparams.cpp``, which equal vLLM's ``MambaStateShapeCalculator`` shapes in
-``vllm/model_executor/layers/mamba/mamba_utils.py`` for one sequence without speculative tokens.
+The records live in ``_layer_records``; the recurrent and convolution state sizes in ``_layer_states``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
-from enum import StrEnum
+from dataclasses import replace
 
-
-class LayerKind(StrEnum):
-    """What a layer caches."""
-
-    FULL = "full"
-    SLIDING = "sliding"
-    CHUNKED = "chunked"
-    MLA = "mla"
-    SHARED_KV = "shared-kv"
-    GATED_DELTANET = "gated-deltanet"
-    KIMI_DELTA = "kimi-delta"
-    LIGHTNING = "lightning"
-    MAMBA = "mamba"
-    MAMBA2 = "mamba2"
-    SHORT_CONV = "short-conv"
-    MLP_ONLY = "mlp-only"
-    COMPRESSED_SPARSE = "compressed-sparse"
-    HEAVILY_COMPRESSED = "heavily-compressed"
-
-
-GROWING_KINDS = frozenset({LayerKind.FULL, LayerKind.MLA})
-WINDOWED_KINDS = frozenset({LayerKind.SLIDING, LayerKind.CHUNKED})
-# DeepSeek-V4: a window of K=V rows plus one compressed row per ``compress_ratio`` tokens.
-COMPRESSED_KINDS = frozenset({LayerKind.COMPRESSED_SPARSE, LayerKind.HEAVILY_COMPRESSED})
-STATE_KINDS = frozenset(
-    {
-        LayerKind.GATED_DELTANET,
-        LayerKind.KIMI_DELTA,
-        LayerKind.LIGHTNING,
-        LayerKind.MAMBA,
-        LayerKind.MAMBA2,
-        LayerKind.SHORT_CONV,
-    }
+from ._layer_records import (
+    AttentionCache,
+    AttentionShape,
+    Layer,
+    LayerKind,
+    LayerMap,
+    RecurrentState,
+    json_int,
+)
+from ._layer_states import (
+    gated_deltanet_state,
+    kda_state,
+    lightning_state,
+    mamba1_state,
+    mamba2_state,
+    short_conv_state,
 )
 
-
-@dataclass(frozen=True, slots=True)
-class AttentionCache:
-    """Per token: K rows of ``kv_heads·k_head_dim`` and V rows of ``kv_heads·v_head_dim`` values.
-
-    MLA keeps one latent row (``kv_lora_rank + qk_rope_head_dim``) and no V, as llama.cpp and
-    vLLM's ``MLAAttentionSpec`` do. ``indexer_head_dim`` is the DSA indexer's key per token
-    (DeepSeek V3.2, GLM-5).
-
-    DeepSeek-V4 (``compress_ratio`` ≥ 1, vLLM's ``DeepseekV4Attention.compress_ratio``, 1 for a
-    window-only layer): one K=V row (no V) per token in a ``window``-token window, and, where the
-    ratio r > 1, one compressed K=V row per r tokens that grows with the context, with the
-    indexer key per compressed entry (``indexer_head_dim``, compressed sparse attention only).
-    """
-
-    kind: LayerKind
-    kv_heads: int
-    k_head_dim: int
-    v_head_dim: int
-    window: int | None = None
-    indexer_head_dim: int = 0
-    compress_ratio: int = 0
-
-    @property
-    def k_values(self) -> int:
-        return self.kv_heads * self.k_head_dim
-
-    @property
-    def v_values(self) -> int:
-        return self.kv_heads * self.v_head_dim
-
-    @property
-    def compressed(self) -> bool:
-        """Keeps compressed entries that grow one per ``compress_ratio`` tokens (DeepSeek-V4 CSA/HCA)."""
-        return self.compress_ratio > 1
-
-    @property
-    def compressor_state_values(self) -> int:
-        """The compressors' running state per sequence (0 without compression).
-
-        vLLM's ``CompressorStateCache`` (vllm/models/deepseek_v4/compressor.py): ``coff · r`` token
-        slots of ``2 · coff · head_dim`` values (kv and score), coff 2 where windows overlap
-        (compressed sparse attention, whose indexer has its own such compressor at
-        ``indexer_head_dim``), else 1.
-        """
-        if not self.compressed:
-            return 0
-        coff = 2 if self.kind == LayerKind.COMPRESSED_SPARSE else 1
-        slots = coff * self.compress_ratio
-        return slots * 2 * coff * (self.k_values + self.indexer_head_dim)
-
-
-@dataclass(frozen=True, slots=True)
-class RecurrentState:
-    """Fixed state per sequence: the convolution window and the recurrent (SSM / delta) matrix.
-
-    ``recurrent_f32_in_vllm``: vLLM keeps this recurrent state in F32 whatever the model dtype
-    (KDA: ``MambaStateDtypeCalculator.kda_state_dtype``); otherwise it uses the model dtype.
-    """
-
-    kind: LayerKind
-    conv_values: int
-    recurrent_values: int
-    recurrent_f32_in_vllm: bool = False
-
-    @property
-    def values(self) -> int:
-        return self.conv_values + self.recurrent_values
-
-
-@dataclass(frozen=True, slots=True)
-class Layer:
-    """One decoder layer's memory: an attention cache, a fixed state, both, or neither."""
-
-    kind: LayerKind
-    attention: AttentionCache | None = None
-    state: RecurrentState | None = None
-    _hash: int = field(default=0, init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "_hash", hash((self.kind, self.attention, self.state)))
-
-    def __hash__(self) -> int:  # the fit looks layers up in caches on every call
-        return self._hash
-
-    @property
-    def kinds(self) -> tuple[LayerKind, ...]:
-        """Every kind this layer holds (Falcon-H1: attention and Mamba2 side by side)."""
-        parts = tuple(p.kind for p in (self.attention, self.state) if p is not None)
-        return parts or (self.kind,)
-
-
-@dataclass(frozen=True, slots=True)
-class LayerMap:
-    """The decoder's layers, plus the multi-token-prediction (NextN) layers stored beside them."""
-
-    layers: tuple[Layer, ...]
-    mtp_layers: tuple[Layer, ...] = ()
-    _hash: int = field(default=0, init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        # The fit's caches hash ModelConfig on every call: hash the layers once, not per lookup.
-        object.__setattr__(self, "_hash", hash((self.layers, self.mtp_layers)))
-
-    def __hash__(self) -> int:
-        return self._hash
-
-    def kind_counts(self) -> dict[str, int]:
-        """``{kind: layers}``; a layer that holds two kinds counts under both."""
-        counts: dict[str, int] = {}
-        for layer in self.layers:
-            for kind in layer.kinds:
-                counts[kind.value] = counts.get(kind.value, 0) + 1
-        return counts
-
-
-NO_LAYERS = LayerMap(())
-
-
-@dataclass(frozen=True, slots=True)
-class AttentionShape:
-    """The config's plain attention facts, already parsed by ``_config``."""
-
-    hidden_size: int
-    num_layers: int
-    num_heads: int
-    num_kv_heads: int
-    head_dim: int
-    mla_latent: int = 0  # kv_lora_rank + qk_rope_head_dim, 0 without MLA
-
+__all__ = ["parse_layer_map"]
 
 # Families whose "linear_attention"/"mamba" layers are Mamba2 mixers (transformers 5.x configs).
 _MAMBA2_FAMILIES = frozenset({"nemotron_h", "bamba", "granitemoehybrid", "zamba2", "falcon_h1", "mamba2"})
@@ -400,7 +250,7 @@ def _layer(
     if name in ("mlp", "moe"):
         return Layer(LayerKind.MLP_ONLY)
     if name == "hybrid" or (name == "attention" and model_type == "falcon_h1"):
-        return Layer(LayerKind.MAMBA2, _attention(text, shape, "full", index), _mamba2_state(text, shape))
+        return Layer(LayerKind.MAMBA2, _attention(text, shape, "full", index), mamba2_state(text, shape))
     recurrent = _state_for(text, model_type, shape, name)
     if recurrent is not None:
         return Layer(recurrent.kind, state=recurrent)
@@ -416,20 +266,20 @@ def _state_for(
     text: Mapping[str, object], model_type: str, shape: AttentionShape, name: str
 ) -> RecurrentState | None:
     if name in ("conv", "short_conv"):
-        return _short_conv_state(text, shape)
+        return short_conv_state(text, shape)
     if not any(word in name for word in ("linear", "mamba", "recurrent", "ssm", "deltanet", "kda")):
         return None
     if model_type in _MAMBA2_FAMILIES:
-        return _mamba2_state(text, shape)
+        return mamba2_state(text, shape)
     if model_type in _MAMBA1_FAMILIES:
-        return _mamba1_state(text, shape)
+        return mamba1_state(text, shape)
     if isinstance(text.get("linear_attn_config"), Mapping) or model_type == "kimi_linear":
-        return _kda_state(text, shape)
+        return kda_state(text, shape)
     if json_int(text.get("linear_num_value_heads")):
-        return _gated_deltanet_state(text)
+        return gated_deltanet_state(text)
     if model_type.startswith("minimax"):
-        return _lightning_state(text, shape)
-    return _mamba2_state(text, shape) if json_int(text.get("mamba_n_heads")) else _mamba1_state(text, shape)
+        return lightning_state(text, shape)
+    return mamba2_state(text, shape) if json_int(text.get("mamba_n_heads")) else mamba1_state(text, shape)
 
 
 _GLOBAL_NAMES = ("full", "full_attention", "attention", "global")
@@ -511,99 +361,3 @@ def _deci_overrides(text: Mapping[str, object], index: int) -> Mapping[str, obje
     group = json_int(attention.get("n_heads_in_group")) if isinstance(attention, Mapping) else None
     heads = json_int(text.get("num_attention_heads"))
     return {"num_key_value_heads": heads // group} if group and heads else {}
-
-
-def _short_conv_state(text: Mapping[str, object], shape: AttentionShape) -> RecurrentState:
-    """LFM2: ``n_embd · (L_cache − 1)`` conv values.
-
-    llama.cpp ``n_embd_r``; transformers' default L_cache is 3.
-    """
-    cache = json_int(text.get("conv_L_cache")) or 3
-    return RecurrentState(LayerKind.SHORT_CONV, shape.hidden_size * (cache - 1), 0)
-
-
-def _gated_deltanet_state(text: Mapping[str, object]) -> RecurrentState:
-    """Qwen3-Next / Qwen3.5: conv over q, k and v channels; one k×v matrix per value head.
-
-    llama.cpp maps ``ssm_d_inner = v_heads·v_dim``, ``ssm_n_group = k_heads``, ``ssm_d_state = k_dim``;
-    vLLM's ``gated_delta_net_state_shape`` gives the same counts.
-    """
-    k_heads = json_int(text.get("linear_num_key_heads")) or 16
-    v_heads = json_int(text.get("linear_num_value_heads")) or 32
-    k_dim = json_int(text.get("linear_key_head_dim")) or 128
-    v_dim = json_int(text.get("linear_value_head_dim")) or 128
-    kernel = json_int(text.get("linear_conv_kernel_dim")) or 4
-    conv = (kernel - 1) * (2 * k_heads * k_dim + v_heads * v_dim)
-    return RecurrentState(LayerKind.GATED_DELTANET, conv, v_heads * k_dim * v_dim)
-
-
-def _kda_state(text: Mapping[str, object], shape: AttentionShape) -> RecurrentState:
-    """Kimi Delta Attention: conv over q, k, v (3·(k−1)·heads·dim); a dim×dim matrix per head.
-
-    llama.cpp ``n_embd_r``/``n_embd_s`` with ``n_embd_head_kda``; vLLM ``kda_state_shape`` keeps the
-    recurrent part in F32.
-    """
-    section = text.get("linear_attn_config")
-    cfg: Mapping[str, object] = section if isinstance(section, Mapping) else {}
-    heads = json_int(cfg.get("num_heads")) or json_int(text.get("linear_num_heads")) or shape.num_heads
-    dim = json_int(cfg.get("head_dim")) or json_int(text.get("linear_head_dim")) or 128
-    kernel = json_int(cfg.get("short_conv_kernel_size")) or json_int(text.get("linear_conv_kernel_dim")) or 4
-    return RecurrentState(LayerKind.KIMI_DELTA, 3 * (kernel - 1) * heads * dim, heads * dim * dim, True)
-
-
-def _lightning_state(text: Mapping[str, object], shape: AttentionShape) -> RecurrentState:
-    """MiniMax-01 lightning attention: one head_dim×head_dim matrix per head, no convolution.
-
-    vLLM ``linear_attention_state_shape``; llama.cpp does not run this family.
-    """
-    return RecurrentState(LayerKind.LIGHTNING, 0, shape.num_heads * shape.head_dim * shape.head_dim)
-
-
-def _mamba1_state(text: Mapping[str, object], shape: AttentionShape) -> RecurrentState:
-    """Mamba-1 (Jamba, Falcon-Mamba): conv ``(d_conv−1)·d_inner``, SSM ``d_inner·d_state``."""
-    d_state = _first(text, "mamba_d_state", "state_size") or 16
-    d_conv = _first(text, "mamba_d_conv", "conv_kernel") or 4
-    expand = _first(text, "mamba_expand", "expand") or 2
-    d_inner = (
-        json_int(text.get("intermediate_size"))
-        if text.get("model_type") in ("mamba", "falcon_mamba")
-        else None
-    )
-    d_inner = d_inner or expand * shape.hidden_size
-    return RecurrentState(LayerKind.MAMBA, (d_conv - 1) * d_inner, d_inner * d_state)
-
-
-def _mamba2_state(text: Mapping[str, object], shape: AttentionShape) -> RecurrentState:
-    """Mamba2: conv ``(d_conv−1)·(d_inner + 2·n_group·d_state)``, SSM ``d_state·d_inner``."""
-    d_state = _first(text, "mamba_d_state", "ssm_state_size", "state_size") or 128
-    d_conv = _first(text, "mamba_d_conv", "conv_kernel") or 4
-    groups = _first(text, "mamba_n_groups", "mamba_ngroups", "n_groups") or 1
-    d_inner = _mamba2_inner(text, shape)
-    conv = (d_conv - 1) * (d_inner + 2 * groups * d_state)
-    return RecurrentState(LayerKind.MAMBA2, conv, d_inner * d_state)
-
-
-def _mamba2_inner(text: Mapping[str, object], shape: AttentionShape) -> int:
-    heads = _first(text, "mamba_n_heads", "mamba_num_heads", "n_mamba_heads")
-    head_dim = _first(text, "mamba_d_head", "mamba_head_dim", "mamba_headdim")
-    if heads and head_dim:
-        return heads * head_dim
-    expand = _first(text, "mamba_expand", "expand") or 2
-    return json_int(text.get("mamba_d_ssm")) or expand * shape.hidden_size
-
-
-def _first(text: Mapping[str, object], *keys: str) -> int | None:
-    for key in keys:
-        value = json_int(text.get(key))
-        if value:
-            return value
-    return None
-
-
-def json_int(value: object) -> int | None:
-    """A JSON number that is a whole number (not a bool), else None; config.json parsing shares it."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    if isinstance(value, float) and not value.is_integer():
-        return None
-    return int(value)

@@ -15,7 +15,7 @@ from functools import lru_cache
 from ._budget import Budget, Device
 from ._config import ModelConfig
 from ._kv_cache import layer_cache_bytes, model_dtype_bytes
-from ._layers import Layer, LayerMap
+from ._layer_records import Layer, LayerMap
 from ._runtime import RuntimeProfile, estimate_compute_buffers
 from ._weights import WeightLayout
 
