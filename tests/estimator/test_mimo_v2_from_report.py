@@ -239,25 +239,27 @@ def test_a_multimodal_v25_config_still_needs_the_headers() -> None:
     assert not account_from_config(raw).counts_known
 
 
+# A tiny MiMo-V2-Flash for transformers (both transformers tests build one).
+_TINY = {
+    "hidden_size": 64,
+    "intermediate_size": 96,
+    "moe_intermediate_size": 32,
+    "num_attention_heads": 4,
+    "num_key_value_heads": 1,
+    "head_dim": 24,
+    "v_head_dim": 16,
+    "n_routed_experts": 4,
+    "num_experts_per_tok": 2,
+    "vocab_size": 128,
+    "max_position_embeddings": 256,
+}
+
+
 def test_tiny_transformers_checkpoint_matches_the_config_path(tmp_path: Path) -> None:
     """transformers' own MiMo-V2-Flash, saved tiny, stores what its config.json counts (no MTP: not saved)."""
     torch = pytest.importorskip("torch")
     transformers = pytest.importorskip("transformers")
-    config = transformers.AutoConfig.for_model(
-        "mimo_v2_flash",
-        hidden_size=64,
-        intermediate_size=96,
-        moe_intermediate_size=32,
-        num_hidden_layers=7,
-        num_attention_heads=4,
-        num_key_value_heads=1,
-        head_dim=24,
-        v_head_dim=16,
-        n_routed_experts=4,
-        num_experts_per_tok=2,
-        vocab_size=128,
-        max_position_embeddings=256,
-    )
+    config = transformers.AutoConfig.for_model("mimo_v2_flash", **_TINY, num_hidden_layers=7)
     torch.manual_seed(0)
     transformers.AutoModelForCausalLM.from_config(config).save_pretrained(tmp_path)
     tensors: list[TensorInfo] = []
@@ -291,22 +293,7 @@ def test_tiny_transformers_cache_holds_what_the_layer_map_says() -> None:
     torch = pytest.importorskip("torch")
     transformers = pytest.importorskip("transformers")
     window, prefill = 8, 13
-    config = transformers.AutoConfig.for_model(
-        "mimo_v2_flash",
-        hidden_size=64,
-        intermediate_size=96,
-        moe_intermediate_size=32,
-        num_hidden_layers=6,
-        num_attention_heads=4,
-        num_key_value_heads=1,
-        head_dim=24,
-        v_head_dim=16,
-        n_routed_experts=4,
-        num_experts_per_tok=2,
-        vocab_size=128,
-        max_position_embeddings=256,
-        sliding_window=window,
-    )
+    config = transformers.AutoConfig.for_model("mimo_v2_flash", **_TINY, num_hidden_layers=6, sliding_window=window)
     torch.manual_seed(0)
     model = transformers.AutoModelForCausalLM.from_config(config).eval()
     with torch.no_grad():
