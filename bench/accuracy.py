@@ -24,8 +24,12 @@ from pathlib import Path
 from estimator import (
     LLAMA_CPP_PROFILE,
     CacheRule,
+    LayerKind,
     ModelFacts,
     account_from_config,
+    attention_bytes_per_token,
+    compressed_entry_bytes,
+    compressor_state_bytes,
     estimate_compute_buffers,
     estimate_fit,
     estimate_kv_cache_bytes,
@@ -36,6 +40,7 @@ from estimator import (
     parse_model_config,
     state_bytes_per_sequence,
 )
+from estimator._kv_cache import layer_cache_bytes  # the per-layer rule the fit uses (DeepSeek-V4 parts)
 
 MEASUREMENTS = Path(__file__).parent / "data" / "measurements.toml"
 MIB = 1 << 20
@@ -150,6 +155,7 @@ def _memory_log_cases(data, configs=None) -> list[Case]:
     ``n_seq`` sequences in one unified cache, as ``llama_kv_cache: ... 4/1 seqs`` prints it).
     ``what = "kv full"`` / ``"kv sliding"`` is one of the two buffers ``llama_kv_cache_iswa`` prints
     (the non-SWA and the SWA cache); ``what = "mtp kv"`` is the NextN draft's own cache.
+    ``dsv4_cache`` names one of the caches ``llama_kv_cache_dsv4`` prints apart (``_dsv4_part``).
     """
     cases = []
     for spec in data.get("memory_log", []):
@@ -159,7 +165,9 @@ def _memory_log_cases(data, configs=None) -> list[Case]:
         state = n_seq * state_bytes_per_sequence(config, CacheRule.LLAMA_CPP)
         kv_type = spec.get("kv_type", "f16")
         what = spec["what"]
-        if what == "state":
+        if "dsv4_cache" in spec:
+            predicted = _dsv4_part(config, spec, n_seq, kv_type)
+        elif what == "state":
             predicted = state
         else:
             if "n_ctx" in spec:
@@ -178,6 +186,61 @@ def _memory_log_cases(data, configs=None) -> list[Case]:
         target = math.ceil(1e6 * 100 * rounding / spec["size_mib"]) / 1e6  # half the printed unit
         cases.append(Case("llama.cpp log", spec["name"], spec["size_mib"] * MIB, predicted, target, spec["source"]))
     return cases
+
+
+DSV4_CACHES = ("raw", "csa", "hca", "lid")
+_DSV4_KINDS = {"csa": LayerKind.COMPRESSED_SPARSE, "lid": LayerKind.COMPRESSED_SPARSE,
+               "hca": LayerKind.HEAVILY_COMPRESSED}
+
+
+def _dsv4_part(config, spec, n_seq: int, kv_type: str) -> int:
+    """One of the caches ``llama_kv_cache_dsv4`` allocates, from the estimator's own per-layer rule.
+
+    llama.cpp's names: ``raw`` the window rows of every layer (its ISWA cache), ``csa`` / ``hca`` the
+    compressed rows of the ratio-4 / ratio-128 layers, ``lid`` the lightning indexer's keys of the
+    ratio-4 layers; ``what = "state"`` is that cache's compressor state instead (``DSV4 csa/hca/lid
+    state``, F32). Each part is the difference of ``layer_cache_bytes`` for the layer as it is, the
+    layer without its indexer, and the layer with its window alone, so the fit's rule is what is
+    checked. With ``n_ctx`` llama.cpp's cell rule applies (n_ubatch 512); with ``cells`` (printed on
+    the line) the cache holds that many rows.
+    """
+    part, what = spec["dsv4_cache"], spec["what"]
+    if part not in DSV4_CACHES or what not in ("kv", "state") or (part == "raw" and what == "state"):
+        raise ValueError(f"dsv4_cache {part!r} with what {what!r}: use one of {DSV4_CACHES} with kv or state")
+    policy = replace(LLAMA_CPP_PROFILE.kv_policy, n_seq=n_seq)
+    total = 0
+    for layer in config.layer_map.layers:
+        cache = layer.attention
+        if cache is None or not cache.compress_ratio:
+            continue
+        if part != "raw" and cache.kind != _DSV4_KINDS[part]:
+            continue
+        no_indexer = replace(cache, indexer_head_dim=0)
+        window = replace(no_indexer, compress_ratio=1)
+        if part == "raw":
+            mine, less = window, None
+        elif part == "lid":
+            mine, less = cache, no_indexer
+        else:
+            mine, less = no_indexer, window
+        if what == "state":
+            total += n_seq * (compressor_state_bytes(mine) - (compressor_state_bytes(less) if less else 0))
+        elif "cells" in spec:  # bytes per row times the printed rows
+            row = (attention_bytes_per_token(mine, kv_type) if part == "raw"
+                   else compressed_entry_bytes(mine, kv_type, CacheRule.LLAMA_CPP)
+                   - (compressed_entry_bytes(less, kv_type, CacheRule.LLAMA_CPP) if part == "lid" else 0))
+            total += row * spec["cells"]
+        else:
+            context = spec["n_ctx"] // n_seq
+            total += _dsv4_rows(layer, mine, context, kv_type, policy)
+            total -= _dsv4_rows(layer, less, context, kv_type, policy) if less else 0
+    return total
+
+
+def _dsv4_rows(layer, cache, context: int, kv_type: str, policy) -> int:
+    """The layer with ``cache`` as its attention, under llama.cpp's rule, less its compressor state."""
+    whole = layer_cache_bytes(replace(layer, attention=cache), context, kv_type, policy)
+    return whole - policy.n_seq * compressor_state_bytes(cache)
 
 
 @dataclass(frozen=True, slots=True)
