@@ -35,12 +35,12 @@ from estimator import (
     estimate_kv_cache_bytes,
     estimate_mtp_draft_kv_bytes,
     kv_bytes_per_token,
+    layer_cache_bytes,
     layout_weights,
     parse_budget,
     parse_model_config,
     state_bytes_per_sequence,
 )
-from estimator._kv_cache import layer_cache_bytes  # the per-layer rule the fit uses (DeepSeek-V4 parts)
 
 MEASUREMENTS = Path(__file__).parent / "data" / "measurements.toml"
 MIB = 1 << 20
