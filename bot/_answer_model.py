@@ -67,7 +67,7 @@ def render_model(resolved: ResolvedModel) -> Document:
         table = Table(COMPONENT_COLUMNS, (*rows, ("total", f"{a.total_params:,}")), header=False)
         sections.insert(0, Section("Components (parameters)", (table,)))
     kv = kv_bytes_per_token(config)
-    attention = "MLA latent" if config.mla else f"{config.num_kv_heads} KV heads × {config.head_dim}"
+    attention = "MLA latent" if config.mla else _kv_heads_text(config)
     # layers with a capped or fixed cache: not the growing ones, nor KV-sharing or cache-free MLP layers
     windowed = sum(1 for k in config.layer_kinds if k not in ("full", "mla", "shared-kv", "mlp-only"))
     summary = summarize_memory(config)
@@ -131,6 +131,17 @@ KIND_LABELS = {
     "compressed-sparse": "compressed sparse attention",
     "heavily-compressed": "heavily compressed attention",
 }
+
+
+def _kv_heads_text(config: ModelConfig) -> str:
+    """ "8 KV heads × 128", from the first layer whose cache grows; "K 192 / V 128" where they differ."""
+    full = (layer.attention for layer in config.layer_map.layers if layer.kind.value == "full")
+    growing = next((attention for attention in full if attention), None)
+    if growing is None:
+        return f"{config.num_kv_heads} KV heads × {config.head_dim}"
+    if growing.k_head_dim == growing.v_head_dim:
+        return f"{growing.kv_heads} KV heads × {growing.k_head_dim}"
+    return f"{growing.kv_heads} KV heads × K {growing.k_head_dim} / V {growing.v_head_dim}"
 
 
 def render_layer_kinds(summary: MemorySummary) -> str:

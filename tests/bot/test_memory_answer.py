@@ -116,3 +116,10 @@ def test_compare_averages_deepseek_v4_compressed_rows(db_path):
     text = CliRunner().invoke(main, args, catch_exceptions=False).output
     assert f"KV ~{-(-per_128 // 128):,} B/token" in text
     assert "KV 70,272 B/token (f16)" in text
+
+
+def test_kv_line_names_k_and_v_head_sizes_where_they_differ(db_path):
+    """MiMo-V2-Flash's full-attention layers keep K rows of 192 and V rows of 128 per head: the line says both,
+    and agrees with the bytes (9 layers x 2 bytes x 4 heads x (192 + 128) = 23,040)."""
+    result = CliRunner().invoke(main, ["--db", str(db_path), "model", "XiaomiMiMo/MiMo-V2-Flash"])
+    assert "KV cache 23,040 bytes per token at f16 (4 KV heads × K 192 / V 128; 9 growing layers" in result.output
