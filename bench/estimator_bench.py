@@ -64,6 +64,9 @@ def bench_fit() -> None:
         ("deepseek-ai/DeepSeek-V3", "8x H100", 32768),
         ("openai/gpt-oss-120b", "M3 Max 128GB", 65536),
         ("Qwen/Qwen3-Next-80B-A3B-Instruct", "2x3090", 65536),
+        # compressed (DeepSeek-V4) and indexed (GLM-5.2) caches: the per-layer rules added in issue 10
+        ("deepseek-ai/DeepSeek-V4-Flash", "4x80GB", 131072),
+        ("zai-org/GLM-5.2", "8x H100", 65536),
     ]
     print(f"fit (estimate_fit, all default quantizations; p50 / p99 over {FIT_CALLS} calls each)")
     for repo, budget_text, ctx in cases:
