@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from ._builder import Family, TensorBuilder, add_embeddings, add_fused_experts, add_gated_mlp, add_mla
 from ._layers import mixer_layers, moe_layer_set
-from ._linear_attention import _linear_attn_setting as linear_attn_setting
 from ._linear_attention import build_kimi_linear as _build_kimi_linear_48b
+from ._linear_attention import kda_dims
 
 _K3_KEYS = ("routed_expert_hidden_size", "attn_res_block_size")
 
@@ -64,9 +64,7 @@ def _add_attention_residual(b: TensorBuilder, p: str, h: int) -> None:
 def _add_kda(b: TensorBuilder, f: Family, p: str) -> None:
     """K3's Kimi Delta Attention: separate q/k/v short convolutions, full-rank output gate."""
     h = f.config.hidden_size
-    heads = linear_attn_setting(f, "linear_num_heads", "num_heads", 32)
-    dim = linear_attn_setting(f, "linear_head_dim", "head_dim", 128)
-    kernel = linear_attn_setting(f, "linear_conv_kernel_dim", "short_conv_kernel_size", 4)
+    heads, dim, kernel = kda_dims(f)
     width = heads * dim
     for name in ("q", "k", "v"):
         b.linear(f"{p}.{name}_proj", width, h)

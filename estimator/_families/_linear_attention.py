@@ -122,11 +122,18 @@ def _linear_attn_setting(f: Family, key: str, nested: str, default: int) -> int:
     return f.integer(key, default)
 
 
+def kda_dims(f: Family) -> tuple[int, int, int]:
+    """Kimi Delta Attention's heads, head size and short-conv kernel (Kimi-Linear and Kimi-K3)."""
+    return (
+        _linear_attn_setting(f, "linear_num_heads", "num_heads", 32),
+        _linear_attn_setting(f, "linear_head_dim", "head_dim", 128),
+        _linear_attn_setting(f, "linear_conv_kernel_dim", "short_conv_kernel_size", 4),
+    )
+
+
 def _add_kimi_delta(b: TensorBuilder, f: Family, p: str) -> None:
     h = f.config.hidden_size
-    heads = _linear_attn_setting(f, "linear_num_heads", "num_heads", 32)
-    dim = _linear_attn_setting(f, "linear_head_dim", "head_dim", 128)
-    kernel = _linear_attn_setting(f, "linear_conv_kernel_dim", "short_conv_kernel_size", 4)
+    heads, dim, kernel = kda_dims(f)
     width = heads * dim
     for proj in ("q_proj", "k_proj", "v_proj"):
         b.linear(f"{p}.{proj}", width, h)

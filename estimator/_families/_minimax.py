@@ -9,12 +9,14 @@ github:gogongxt/python/scripts/models/minimax_m3.md@b521199165b8936d12197280607f
 - q/k norms are per head (``qk_norm_type: per_head``: ``[head_dim]``), unlike MiniMax-M2's full width;
 - every layer that ``sparse_attention_freq`` marks carries its indexer (``index_q_proj``,
   ``index_k_proj`` and their norms); there is no indexer ``weights_proj`` as in DeepSeek-V3.2.
+Its CLIP-style vision tower is in ``_vision`` with the other towers.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
+from .._layer_records import json_int
 from ._builder import Family, TensorBuilder, add_gated_mlp
 
 
@@ -43,41 +45,6 @@ def build_minimax_m3(f: Family, b: TensorBuilder) -> None:
             add_gated_mlp(b, f"{p}.mlp", h, dense)
 
 
-def add_minimax_vision(b: TensorBuilder, vision: Mapping[str, object], f: Family) -> None:
-    """MiniMax-M3's vision tower (CLIP layers, 3-D patch embedding, RoPE, so no position table), its
-    two-layer projector and the patch-merge MLP that joins ``spatial_merge_size``² projected patches."""
-
-    def size(key: str, default: int = 0) -> int:
-        value = vision.get(key, default)
-        return value if isinstance(value, int) and not isinstance(value, bool) else default
-
-    h, inter, text_h = size("hidden_size"), size("intermediate_size"), f.config.hidden_size
-    compression = f.raw.get("img_token_compression_config") or vision.get("img_token_compression_config")
-    merge = temporal = 1
-    if isinstance(compression, Mapping):
-        merge = int(compression.get("spatial_merge_size") or 1)
-        temporal = int(compression.get("temporal_patch_size") or 1)
-    patch = size("patch_size", 14)
-    p = "vision_tower.vision_model"
-    b.add(f"{p}.embeddings.patch_embedding.weight", h, size("num_channels", 3), temporal, patch, patch)
-    b.norm(f"{p}.pre_layrnorm", h, bias=True)  # sic: transformers' CLIP spelling
-    for i in range(size("num_hidden_layers")):
-        lp = f"{p}.encoder.layers.{i}"
-        for name in ("q_proj", "k_proj", "v_proj", "out_proj"):
-            b.linear(f"{lp}.self_attn.{name}", h, h, bias=True)
-        b.norm(f"{lp}.layer_norm1", h, bias=True)
-        b.norm(f"{lp}.layer_norm2", h, bias=True)
-        b.linear(f"{lp}.mlp.fc1", inter, h, bias=True)
-        b.linear(f"{lp}.mlp.fc2", h, inter, bias=True)
-    projector = _int(f.raw.get("projector_hidden_size")) or text_h
-    bias = f.raw.get("multimodal_projector_bias") is not False
-    b.linear("multi_modal_projector.linear_1", projector, h, bias=bias)
-    b.linear("multi_modal_projector.linear_2", text_h, projector, bias=bias)
-    # [6144, 24576] and [6144, 6144] in the report: text width in and out, merge² tokens joined.
-    b.linear("patch_merge_mlp.linear_1", text_h, text_h * merge * merge, bias=True)
-    b.linear("patch_merge_mlp.linear_2", text_h, text_h, bias=True)
-
-
 def _add_attention(
     b: TensorBuilder, f: Family, prefix: str, indexed: bool, sparse: Mapping[str, object]
 ) -> None:
@@ -92,8 +59,8 @@ def _add_attention(
         b.norm(f"{prefix}.q_norm", d if per_head else c.num_heads * d)
         b.norm(f"{prefix}.k_norm", d if per_head else c.num_kv_heads * d)
     if indexed:
-        dim = _int(sparse.get("sparse_index_dim")) or d
-        b.linear(f"{prefix}.index_q_proj", (_int(sparse.get("sparse_num_index_heads")) or 1) * dim, h)
+        dim = json_int(sparse.get("sparse_index_dim")) or d
+        b.linear(f"{prefix}.index_q_proj", (json_int(sparse.get("sparse_num_index_heads")) or 1) * dim, h)
         b.linear(f"{prefix}.index_k_proj", dim, h)
         b.norm(f"{prefix}.index_q_norm", dim)
         b.norm(f"{prefix}.index_k_norm", dim)
@@ -127,10 +94,6 @@ def _flags(value: object, layers: int) -> list[bool]:
     """A per-layer 0/1 list, padded with "off"."""
     flags = [bool(v) for v in value] if isinstance(value, list) else []
     return (flags + [False] * layers)[:layers]
-
-
-def _int(value: object) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 BUILDERS = {"minimax_m3": build_minimax_m3, "minimax_m3_vl": build_minimax_m3}

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
+from .._layer_records import json_int
 from ._builder import Family, TensorBuilder
-from ._minimax import add_minimax_vision
 
 
 class _Vision:
@@ -72,6 +72,18 @@ def _remote_code_tower(f: Family, vision: Mapping[str, object]) -> str:
     return ""
 
 
+def _add_clip_encoder(b: TensorBuilder, prefix: str, layers: int, h: int, inter: int) -> None:
+    """CLIP-style encoder layers (SigLIP, MiniMax-M3): biased q/k/v/out projections, 2 LayerNorms, fc1/fc2."""
+    for i in range(layers):
+        lp = f"{prefix}.layers.{i}"
+        for proj in ("q_proj", "k_proj", "v_proj", "out_proj"):
+            b.linear(f"{lp}.self_attn.{proj}", h, h, bias=True)
+        b.norm(f"{lp}.layer_norm1", h, bias=True)
+        b.norm(f"{lp}.layer_norm2", h, bias=True)
+        b.linear(f"{lp}.mlp.fc1", inter, h, bias=True)
+        b.linear(f"{lp}.mlp.fc2", h, inter, bias=True)
+
+
 def _add_siglip(b: TensorBuilder, v: _Vision, f: Family) -> None:
     """SigLIP vision tower plus Gemma 3's projector (transformers ``modeling_siglip``)."""
     h, inter = v.integer("hidden_size"), v.integer("intermediate_size")
@@ -80,14 +92,7 @@ def _add_siglip(b: TensorBuilder, v: _Vision, f: Family) -> None:
     b.add(f"{p}.embeddings.patch_embedding.weight", h, v.integer("num_channels", 3), patch, patch)
     b.add(f"{p}.embeddings.patch_embedding.bias", h)
     b.add(f"{p}.embeddings.position_embedding.weight", (image // patch) ** 2, h)
-    for i in range(v.integer("num_hidden_layers")):
-        lp = f"{p}.encoder.layers.{i}"
-        for proj in ("q_proj", "k_proj", "v_proj", "out_proj"):
-            b.linear(f"{lp}.self_attn.{proj}", h, h, bias=True)
-        b.norm(f"{lp}.layer_norm1", h, bias=True)
-        b.norm(f"{lp}.layer_norm2", h, bias=True)
-        b.linear(f"{lp}.mlp.fc1", inter, h, bias=True)
-        b.linear(f"{lp}.mlp.fc2", h, inter, bias=True)
+    _add_clip_encoder(b, f"{p}.encoder", v.integer("num_hidden_layers"), h, inter)
     b.norm(f"{p}.post_layernorm", h, bias=True)
     b.add("multi_modal_projector.mm_input_projection_weight", h, f.config.hidden_size)
     b.add("multi_modal_projector.mm_soft_emb_norm.weight", h)
@@ -185,11 +190,16 @@ def _add_llama4_vision(b: TensorBuilder, v: _Vision, f: Family) -> None:
     )
 
 
+def _merge_kernel_patches(v: _Vision) -> int:
+    """MoonViT's patch merger joins ``merge_kernel_size`` [h, w] patches into one token (2 x 2 by default)."""
+    kernel = v.section.get("merge_kernel_size")
+    return kernel[0] * kernel[1] if isinstance(kernel, list) and len(kernel) == 2 else 4
+
+
 def _add_moonvit(b: TensorBuilder, v: _Vision, f: Family) -> None:
     """Kimi-K2.5's MoonViT plus its patch-merging projector."""
     h, inter, patch = v.integer("hidden_size"), v.integer("intermediate_size"), v.integer("patch_size", 14)
-    kernel = v.section.get("merge_kernel_size")
-    merge = kernel[0] * kernel[1] if isinstance(kernel, list) and len(kernel) == 2 else 4
+    merge = _merge_kernel_patches(v)
     p = "model.vision_tower"
     b.add(f"{p}.patch_embed.proj.weight", h, 3, patch, patch)
     b.add(f"{p}.patch_embed.proj.bias", h)
@@ -233,8 +243,7 @@ def _add_moonvit_remote_code(b: TensorBuilder, v: _Vision, f: Family) -> None:
     qkv = v.integer("qkv_hidden_size") or h
     attn_bias, mlp_bias = v.flag("attn_bias", True), v.flag("linear_bias", True)
     norm_bias = v.section.get("norm_type", "layernorm") != "rmsnorm"
-    kernel = v.section.get("merge_kernel_size")
-    merged = h * (kernel[0] * kernel[1] if isinstance(kernel, list) and len(kernel) == 2 else 4)
+    merged = h * _merge_kernel_patches(v)
     p = "vision_tower"
     b.add(f"{p}.patch_embed.proj.weight", h, 3, patch, patch)
     if v.flag("patch_embed_proj_bias", True):
@@ -309,6 +318,30 @@ def _add_gemma4_vision(b: TensorBuilder, v: _Vision, f: Family) -> None:
     b.linear("model.embed_vision.embedding_projection", f.config.hidden_size, h)
 
 
+def _add_minimax_clip(b: TensorBuilder, v: _Vision, f: Family) -> None:
+    """MiniMax-M3's vision tower (CLIP layers, 3-D patch embedding, RoPE, so no position table), its
+    two-layer projector and the patch-merge MLP that joins ``spatial_merge_size``² projected patches.
+    Shapes from the per-tensor report github:gogongxt/python/scripts/models/minimax_m3.md@b521199."""
+    h, inter, text_h = v.integer("hidden_size"), v.integer("intermediate_size"), f.config.hidden_size
+    compression = f.raw.get("img_token_compression_config") or v.section.get("img_token_compression_config")
+    merge = temporal = 1
+    if isinstance(compression, Mapping):
+        merge = int(compression.get("spatial_merge_size") or 1)
+        temporal = int(compression.get("temporal_patch_size") or 1)
+    patch = v.integer("patch_size", 14)
+    p = "vision_tower.vision_model"
+    b.add(f"{p}.embeddings.patch_embedding.weight", h, v.integer("num_channels", 3), temporal, patch, patch)
+    b.norm(f"{p}.pre_layrnorm", h, bias=True)  # sic: transformers' CLIP spelling
+    _add_clip_encoder(b, f"{p}.encoder", v.integer("num_hidden_layers"), h, inter)
+    projector = json_int(f.raw.get("projector_hidden_size")) or text_h
+    bias = f.raw.get("multimodal_projector_bias") is not False
+    b.linear("multi_modal_projector.linear_1", projector, h, bias=bias)
+    b.linear("multi_modal_projector.linear_2", text_h, projector, bias=bias)
+    # [6144, 24576] and [6144, 6144] in the report: text width in and out, merge² tokens joined.
+    b.linear("patch_merge_mlp.linear_1", text_h, text_h * merge * merge, bias=True)
+    b.linear("patch_merge_mlp.linear_2", text_h, text_h, bias=True)
+
+
 _TOWERS: dict[str, Callable[[TensorBuilder, _Vision, Family], None]] = {
     "siglip_vision_model": _add_siglip,
     "qwen3_vl_vision": _add_qwen_vit,
@@ -325,5 +358,5 @@ _TOWERS: dict[str, Callable[[TensorBuilder, _Vision, Family], None]] = {
     "kimi_k25_vision": _add_moonvit,
     _MOONVIT_REMOTE_CODE: _add_moonvit_remote_code,
     "gemma4_vision": _add_gemma4_vision,
-    "clip_vision_model": lambda b, v, f: add_minimax_vision(b, v.section, f),
+    "clip_vision_model": _add_minimax_clip,
 }
