@@ -168,11 +168,17 @@ def _save(build: Any, config: Any, root: Path) -> tuple[dict[str, Any], int, lis
             continue
         seen.add(tensor.data_ptr())
         expected += tensor.numel()
+    config, tensors = read_saved(root)
+    return config, expected, tensors
+
+
+def read_saved(root: Path) -> tuple[dict[str, Any], list[estimator.TensorInfo]]:
+    """config.json and every safetensors header of a checkpoint ``save_pretrained`` wrote to ``root``."""
     tensors: list[estimator.TensorInfo] = []
     for path in sorted(root.glob("*.safetensors")):
         data = path.read_bytes()
         tensors.extend(estimator.parse_safetensors_file(data, file_size=len(data), filename=path.name).tensors)
-    return json.loads((root / "config.json").read_text()), expected, tensors
+    return json.loads((root / "config.json").read_text()), tensors
 
 
 def header_config(config: dict[str, Any]) -> estimator.ModelConfig:

@@ -21,12 +21,12 @@ from pathlib import Path
 
 import pytest
 
+from bench.tiny_families import read_saved
 from estimator import (
     TensorInfo,
     account_from_config,
     account_from_tensors,
     parse_model_config,
-    parse_safetensors_file,
 )
 from tests.factories.catalog import catalog_config
 
@@ -378,11 +378,7 @@ def test_tiny_transformers_checkpoint_counts_like_its_config(tmp_path: Path) -> 
     model = transformers.AutoModelForCausalLM.from_config(config)
     model.save_pretrained(tmp_path)
     stored = sum(t.numel() for name, t in model.state_dict().items() if not name.endswith("inv_freq"))
-    saved = json.loads((tmp_path / "config.json").read_text())
-    tensors = []
-    for path in sorted(tmp_path.glob("*.safetensors")):
-        data = path.read_bytes()
-        tensors.extend(parse_safetensors_file(data, file_size=len(data), filename=path.name).tensors)
+    saved, tensors = read_saved(tmp_path)
 
     header = account_from_tensors(tensors, parse_model_config(saved))
     derived = account_from_config(saved)

@@ -13,11 +13,11 @@ text rows are also the ground truth for the MiMo-V2-Flash catalog entry's config
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 
+from bench.tiny_families import read_saved
 from estimator import (
     LayerKind,
     TensorInfo,
@@ -25,7 +25,6 @@ from estimator import (
     account_from_tensors,
     kv_bytes_per_token,
     parse_model_config,
-    parse_safetensors_file,
 )
 from tests.estimator.report_rows import Row, expand_rows
 from tests.factories.catalog import catalog_config
@@ -262,11 +261,7 @@ def test_tiny_transformers_checkpoint_matches_the_config_path(tmp_path: Path) ->
     config = transformers.AutoConfig.for_model("mimo_v2_flash", **_TINY, num_hidden_layers=7)
     torch.manual_seed(0)
     transformers.AutoModelForCausalLM.from_config(config).save_pretrained(tmp_path)
-    tensors: list[TensorInfo] = []
-    for path in sorted(tmp_path.glob("*.safetensors")):
-        data = path.read_bytes()
-        tensors.extend(parse_safetensors_file(data, file_size=len(data), filename=path.name).tensors)
-    raw = json.loads((tmp_path / "config.json").read_text())
+    raw, tensors = read_saved(tmp_path)
     from_headers = account_from_tensors(tensors, parse_model_config(raw))
     from_config = account_from_config(raw)
     assert from_config.counts_known
