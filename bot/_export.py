@@ -140,9 +140,9 @@ def export_row(record: ModelRecord, memo: BestQuantMemo | None = None) -> dict[s
     if a is None:
         return row
     row.update(stored_bytes=a.stored_bytes, quantization=a.quantization)
-    if a.counts_known:  # an undescribed family's config-derived sizes are not counts (issue 10)
-        row.update(total_params=a.total_params, active_params=a.active_params)
-        row.update({f"params_{name}": count for name, count in a.components.items()})
+    if counted := record.counted:  # an undescribed family's config-derived sizes are not counts
+        row.update(total_params=counted.total_params, active_params=counted.active_params)
+        row.update({f"params_{name}": count for name, count in counted.components.items()})
     if a.moe:
         row.update(
             moe_num_experts=a.moe.num_experts,

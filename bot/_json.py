@@ -128,7 +128,7 @@ def gguf_repo_json(repo: GgufRepoRecord) -> dict[str, Any]:
 def model_json(resolved: ResolvedModel) -> dict[str, Any]:
     record = resolved.record
     a, config = record.accounting, record.config
-    counted = a if a is not None and a.counts_known else None
+    counted = record.counted
     return {
         "repo_id": record.repo_id,
         "sha": record.sha,

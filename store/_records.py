@@ -78,6 +78,13 @@ class ModelRecord:
     popularity: float = 0.0  # log10 of downloads (or the bundled catalog's editorial rank)
 
     @property
+    def counted(self) -> ParamAccounting | None:
+        """The accounting when it holds counts; None without one, or for an undescribed family's
+        config-derived sizing, which is not a count until the headers are read (issue 10)."""
+        a = self.accounting
+        return a if a is not None and a.counts_known else None
+
+    @property
     def count_mismatch(self) -> bool:
         """Our count differs from the Hub's own figure (packed quantization usually)."""
         hub = self.hub.hub_total_params

@@ -21,9 +21,8 @@ from typing import Any
 
 import click
 
-from estimator import ParamAccounting
 from estimator.errors import FitbotError, InputError
-from store import ModelRecord, list_models
+from store import list_models
 from store.errors import SchemaVersionError, StoreError
 
 from .. import _format as fmt
@@ -51,12 +50,6 @@ ERROR_TABLE: tuple[tuple[type[BaseException], int, str], ...] = (
     (StoreError, EXIT_DATABASE, "database error: "),
     (FitbotError, EXIT_FAILED, "error: "),
 )
-
-
-def _counted(record: ModelRecord) -> ParamAccounting | None:
-    """The record's accounting if it holds counts (not an undescribed family's config sizing)."""
-    a = record.accounting
-    return a if a is not None and a.counts_known else None
 
 
 def _exit_for(error: BaseException) -> tuple[int, str] | None:
@@ -206,7 +199,7 @@ def models_command(state: CliState, search: str | None, limit: int, as_json: boo
                     {
                         "repo_id": r.repo_id,
                         # issue 10: an undescribed family's config-derived sizes are not counts
-                        "total_params": counted.total_params if (counted := _counted(r)) else None,
+                        "total_params": counted.total_params if (counted := r.counted) else None,
                         "active_params": counted.active_params if counted else None,
                         "provenance": r.provenance,
                         "status": r.status,
