@@ -291,7 +291,7 @@ def _deepseek_v4_bytes(cache: AttentionCache, context: int, kv_type: str, policy
         return total
     ratio = cache.compress_ratio
     if policy.rule is CacheRule.LLAMA_CPP:
-        entries = _pad(max(1, -(-cells // ratio)), 256)  # GGML_PAD(dsv4_comp_size(kv_size, ratio), 256)
+        entries = _pad(max(1, _cdiv(cells, ratio)), 256)  # GGML_PAD(dsv4_comp_size(kv_size, ratio), 256)
     else:
         entries = context // ratio * n_seq  # an entry once r tokens have arrived (transformers' caches)
     return (
@@ -390,7 +390,7 @@ def estimate_mtp_draft(
 
 
 def _pad(value: int, multiple: int) -> int:
-    return -(-value // multiple) * multiple
+    return _cdiv(value, multiple) * multiple
 
 
 @dataclass(frozen=True, slots=True)
